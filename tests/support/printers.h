@@ -2,6 +2,7 @@
 // Catch2 printers for core types, so failing assertions show values.
 #include <catch2/catch.hpp>
 
+#include <sstream>
 #include <string>
 
 #include "core/syntax/diagnostic.h"
@@ -10,7 +11,9 @@ namespace Catch {
 template <>
 struct StringMaker<amct::ByteRange> {
   static std::string convert(const amct::ByteRange& r) {
-    return "[" + std::to_string(r.start) + ", " + std::to_string(r.end) + ")";
+    std::ostringstream out;  // not operator+: GCC 12 -Wrestrict false positive
+    out << '[' << r.start << ", " << r.end << ')';
+    return out.str();
   }
 };
 }  // namespace Catch
