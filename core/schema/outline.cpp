@@ -1,0 +1,64 @@
+// The Document-facing half of binding.h: what binding needs from the tree.
+#include <cstring>
+
+#include "core/schema/binding.h"
+#include "core/syntax/document.h"
+
+namespace amct::schema {
+
+namespace {
+
+std::string_view trim(std::string_view text) {
+  const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
+  while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
+  return text;
+}
+
+// "# proto-file:" -> "proto-file"
+std::string header_key_name(std::string_view key_text) {
+  if (!key_text.empty() && key_text.front() == '#') key_text.remove_prefix(1);
+  if (!key_text.empty() && key_text.back() == ':') key_text.remove_suffix(1);
+  return std::string(trim(key_text));
+}
+
+void outline_children(const syntax::Document& document, TSNode parent, DocumentOutline& outline,
+                      bool inside_error) {
+  const uint32_t count = ts_node_child_count(parent);
+  for (uint32_t i = 0; i < count; ++i) {
+    const TSNode child = ts_node_child(parent, i);
+    const char* type = ts_node_type(child);
+    if (std::strcmp(type, "header") == 0) {
+      SchemaHeader header;
+      const TSNode key = ts_node_child_by_field_name(child, "key", 3);
+      const TSNode value = ts_node_child_by_field_name(child, "value", 5);
+      if (ts_node_is_null(key)) continue;
+      header.key = header_key_name(document.text_of(key));
+      if (!ts_node_is_null(value)) header.value = std::string(trim(document.text_of(value)));
+      header.range = syntax::byte_range_of(child);
+      outline.headers.push_back(std::move(header));
+    } else if (std::strcmp(type, "field") == 0) {
+      const TSNode name = ts_node_child_by_field_name(child, "name", 4);
+      if (!ts_node_is_null(name)) {
+        outline.top_level_fields.emplace_back(document.text_of(name));
+      }
+    } else if (std::strcmp(type, "ERROR") == 0 && !inside_error) {
+      // Broken syntax at the top level must not make a config lose its schema.
+      outline_children(document, child, outline, true);
+    }
+  }
+}
+
+}  // namespace
+
+DocumentOutline outline_of(const syntax::Document& document) {
+  DocumentOutline outline;
+  outline_children(document, document.root(), outline, false);
+  return outline;
+}
+
+SchemaBinding bind_schema(const syntax::Document& document, const BindingOptions& options) {
+  return bind_schema(outline_of(document), options);
+}
+
+}  // namespace amct::schema
