@@ -1,0 +1,31 @@
+#pragma once
+// One file's full check: syntax, schema binding, schema diagnostics and the
+// AMCT rules. The CLI (--check) and the language server both call this.
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "core/syntax/diagnostic.h"
+#include "core/syntax/document.h"
+
+namespace amct {
+
+struct AnalysisOptions {
+  std::string path;                        // file path, for schema headers and `.cfg` recognition
+  std::string workspace_root;              // "" if none
+  std::vector<std::string> import_roots;   // -I DIR / amct.importRoots
+  std::optional<std::string> proto_file;   // --proto / schema mapping
+  std::optional<std::string> message_name; // --message / schema mapping
+  std::optional<std::string> soc;          // --soc / amct.socVersion (a `# soc:` header overrides)
+  std::optional<std::string> api;          // --api quant|prune|compressed
+};
+
+struct Analysis {
+  std::vector<Diagnostic> diagnostics;  // sorted by position
+  std::string schema_description;       // e.g. "AMCTRetrainConfig (built-in)", "" if none
+};
+
+Analysis analyze(const syntax::Document& document, const AnalysisOptions& options);
+
+}  // namespace amct

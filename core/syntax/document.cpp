@@ -1,0 +1,474 @@
+#include "core/syntax/document.h"
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "core/syntax/utf.h"
+
+namespace amct::syntax {
+
+namespace {
+
+bool is_error(TSNode node) { return ts_node_symbol(node) == static_cast<TSSymbol>(-1); }
+
+std::string quoted(std::string_view text) {
+  constexpr size_t kMax = 40;
+  std::string out = "'";
+  if (text.size() > kMax) {
+    out.append(text.substr(0, kMax));
+    out += "…";
+  } else {
+    out.append(text);
+  }
+  out += "'";
+  return out;
+}
+
+// The leaves (tokens, and ERROR nodes without children: characters no token
+// matched) of a subtree, in order. Iterative: the tree may be 10,000 deep.
+std::vector<TSNode> leaves_of(TSNode node) {
+  std::vector<TSNode> leaves;
+  TSTreeCursor cursor = ts_tree_cursor_new(node);
+  for (;;) {
+    TSNode current = ts_tree_cursor_current_node(&cursor);
+    if (ts_node_child_count(current) == 0) {
+      leaves.push_back(current);
+    } else if (ts_tree_cursor_goto_first_child(&cursor)) {
+      continue;
+    }
+    bool moved = false;
+    while (!moved) {
+      if (ts_tree_cursor_goto_next_sibling(&cursor)) {
+        moved = true;
+      } else if (!ts_tree_cursor_goto_parent(&cursor)) {
+        ts_tree_cursor_delete(&cursor);
+        return leaves;
+      }
+    }
+  }
+}
+
+bool is_value_token(const char* type) {
+  return !std::strcmp(type, "identifier") || !std::strcmp(type, "integer") ||
+         !std::strcmp(type, "float") || !std::strcmp(type, "string") ||
+         !std::strcmp(type, "\"") || !std::strcmp(type, "'") || !std::strcmp(type, "-") ||
+         !std::strcmp(type, "_integer_literal") || !std::strcmp(type, "_float_literal");
+}
+
+bool is_word_char(char c) {
+  return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_' ||
+         c == '.';
+}
+
+// The name of the field a node belongs to, for messages such as
+// "expected ':' after field name 'dst_type'".
+std::string field_name_before(const Document& document, const std::vector<TSNode>& leaves, size_t index) {
+  for (size_t i = index; i-- > 0;) {
+    TSNode leaf = leaves[i];
+    TSNode parent = ts_node_parent(leaf);
+    if (!ts_node_is_null(parent) && !std::strcmp(ts_node_type(parent), "field_name"))
+      return std::string(document.text_of(parent));
+    if (!std::strcmp(ts_node_type(leaf), "identifier")) return std::string(document.text_of(leaf));
+  }
+  return {};
+}
+
+}  // namespace
+
+ByteRange byte_range_of(TSNode node) { return {ts_node_start_byte(node), ts_node_end_byte(node)}; }
+
+Document::Document(std::string text) : text_(std::move(text)), parser_(ts_parser_new()) {
+  ts_parser_set_language(parser_, tree_sitter_textproto());
+  reparse(nullptr);
+  index_lines();
+}
+
+Document::~Document() {
+  if (tree_) ts_tree_delete(tree_);
+  if (parser_) ts_parser_delete(parser_);
+}
+
+Document::Document(Document&& other) noexcept
+    : text_(std::move(other.text_)),
+      parser_(std::exchange(other.parser_, nullptr)),
+      tree_(std::exchange(other.tree_, nullptr)),
+      line_starts_(std::move(other.line_starts_)) {}
+
+Document& Document::operator=(Document&& other) noexcept {
+  if (this != &other) {
+    if (tree_) ts_tree_delete(tree_);
+    if (parser_) ts_parser_delete(parser_);
+    text_ = std::move(other.text_);
+    parser_ = std::exchange(other.parser_, nullptr);
+    tree_ = std::exchange(other.tree_, nullptr);
+    line_starts_ = std::move(other.line_starts_);
+  }
+  return *this;
+}
+
+TSNode Document::root() const { return ts_tree_root_node(tree_); }
+
+void Document::reparse(const TSTree* old_tree) {
+  TSTree* tree = ts_parser_parse_string(parser_, old_tree, text_.data(), static_cast<uint32_t>(text_.size()));
+  if (tree_) ts_tree_delete(tree_);
+  tree_ = tree;
+}
+
+void Document::index_lines() {
+  line_starts_.clear();
+  line_starts_.push_back(0);
+  const char* data = text_.data();
+  const char* end = data + text_.size();
+  for (const char* p = data; (p = static_cast<const char*>(std::memchr(p, '\n', end - p))) != nullptr; ++p)
+    line_starts_.push_back(static_cast<uint32_t>(p - data + 1));
+}
+
+uint32_t Document::line_start(uint32_t line) const {
+  if (line >= line_starts_.size()) return static_cast<uint32_t>(text_.size());
+  return line_starts_[line];
+}
+
+uint32_t Document::line_end(uint32_t line) const {
+  if (line + 1 >= line_starts_.size()) return static_cast<uint32_t>(text_.size());
+  return line_starts_[line + 1] - 1;
+}
+
+uint32_t Document::offset_at(Position position, PositionEncoding encoding) const {
+  if (position.line >= line_starts_.size()) return static_cast<uint32_t>(text_.size());
+  const uint32_t start = line_starts_[position.line];
+  const uint32_t end = line_end(position.line);
+  if (encoding == PositionEncoding::Utf8) return std::min(start + position.character, end);
+  uint32_t offset = start;
+  uint32_t units = 0;
+  while (offset < end && units < position.character) {
+    const DecodedChar decoded = decode_utf8(text_, offset);
+    units += utf16_length(decoded.code_point);
+    offset += decoded.length;
+  }
+  return offset;
+}
+
+Position Document::position_at(uint32_t offset, PositionEncoding encoding) const {
+  offset = std::min<uint32_t>(offset, static_cast<uint32_t>(text_.size()));
+  const auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
+  const uint32_t line = static_cast<uint32_t>(it - line_starts_.begin() - 1);
+  const uint32_t start = line_starts_[line];
+  if (encoding == PositionEncoding::Utf8) return {line, offset - start};
+  uint32_t units = 0;
+  for (uint32_t at = start; at < offset;) {
+    const DecodedChar decoded = decode_utf8(text_, at);
+    units += utf16_length(decoded.code_point);
+    at += decoded.length;
+  }
+  return {line, units};
+}
+
+Range Document::range_of(ByteRange range, PositionEncoding encoding) const {
+  return {position_at(range.start, encoding), position_at(range.end, encoding)};
+}
+
+LineColumn Document::line_column_at(uint32_t offset) const {
+  offset = std::min<uint32_t>(offset, static_cast<uint32_t>(text_.size()));
+  const auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
+  const uint32_t line = static_cast<uint32_t>(it - line_starts_.begin() - 1);
+  uint32_t column = 1;
+  for (uint32_t at = line_starts_[line]; at < offset; ++column) at += decode_utf8(text_, at).length;
+  return {line + 1, column};
+}
+
+std::string_view Document::text_of(TSNode node) const { return text_of(byte_range_of(node)); }
+
+std::string_view Document::text_of(ByteRange range) const {
+  const size_t start = std::min<size_t>(range.start, text_.size());
+  const size_t end = std::clamp<size_t>(range.end, start, text_.size());
+  return std::string_view(text_).substr(start, end - start);
+}
+
+void Document::apply_change(const TextChange& change, PositionEncoding encoding) {
+  if (!change.range) {
+    text_ = change.text;
+    reparse(nullptr);
+    index_lines();
+    return;
+  }
+  uint32_t start = offset_at(change.range->start, encoding);
+  uint32_t old_end = offset_at(change.range->end, encoding);
+  if (old_end < start) std::swap(start, old_end);
+  const auto point_at = [this](uint32_t offset) {
+    const Position p = position_at(offset, PositionEncoding::Utf8);
+    return TSPoint{p.line, p.character};
+  };
+  TSInputEdit edit;
+  edit.start_byte = start;
+  edit.old_end_byte = old_end;
+  edit.new_end_byte = start + static_cast<uint32_t>(change.text.size());
+  edit.start_point = point_at(start);
+  edit.old_end_point = point_at(old_end);
+  text_.replace(start, old_end - start, change.text);
+  index_lines();
+  edit.new_end_point = point_at(edit.new_end_byte);
+  ts_tree_edit(tree_, &edit);
+  reparse(tree_);
+}
+
+std::vector<Diagnostic> Document::syntax_diagnostics() const {
+  std::vector<Diagnostic> diagnostics;
+  if (const size_t bad = find_invalid_utf8(text_); bad != std::string::npos) {
+    diagnostics.push_back({{static_cast<uint32_t>(bad), static_cast<uint32_t>(bad + 1)},
+                           Severity::Error,
+                           "invalid-utf8",
+                           "the file is not valid UTF-8 (first bad byte at offset " + std::to_string(bad) +
+                               "); text format files must be UTF-8",
+                           {}});
+  }
+  TSNode root_node = root();
+  if (!ts_node_has_error(root_node)) return diagnostics;
+
+  auto add = [&](ByteRange range, std::string message) {
+    diagnostics.push_back({range, Severity::Error, "syntax-error", std::move(message), {}});
+  };
+
+  // ts_node_parent() is unreliable for zero-width MISSING nodes in the
+  // 0.20 runtime, so the walk below passes the parent it came from.
+  auto describe_missing = [&](TSNode node, TSNode parent) {
+    const std::string type = ts_node_type(node);
+    const uint32_t at = ts_node_start_byte(node);
+    const std::string parent_type = ts_node_is_null(parent) ? "" : ts_node_type(parent);
+    if (type == "\"" || type == "'") {
+      const uint32_t start = ts_node_is_null(parent) ? at : ts_node_start_byte(parent);
+      add({start, at}, "unterminated string: a string must end with " + quoted(type) + " on the same line");
+      return;
+    }
+    if (type == "}" || type == ">" || type == "]") {
+      // Point at the bracket that is never closed.
+      ByteRange open{at, at};
+      if (!ts_node_is_null(parent) && ts_node_child_count(parent) > 0)
+        open = byte_range_of(ts_node_child(parent, 0));
+      std::string owner;
+      TSNode field = ts_node_is_null(parent) ? parent : ts_node_parent(parent);
+      if (!ts_node_is_null(field) && !std::strcmp(ts_node_type(field), "field")) {
+        TSNode name = ts_node_child_by_field_name(field, "name", 4);
+        if (!ts_node_is_null(name)) owner = " of " + quoted(text_of(name));
+      }
+      add(open, quoted(text_of(open)) + owner + " is never closed: expected " + quoted(type));
+      return;
+    }
+    if (type == ":") {
+      TSNode name = ts_node_is_null(parent) ? parent : ts_node_child_by_field_name(parent, "name", 4);
+      if (!ts_node_is_null(name)) {
+        add(byte_range_of(name), "expected ':' after field name " + quoted(text_of(name)));
+        return;
+      }
+    }
+    if (type == "identifier" && parent_type == "signed_identifier") {
+      add({at, at}, "expected a number or a name after '-'");
+      return;
+    }
+    if (type == "identifier" && (parent_type == "field_name" || parent_type == "type_name")) {
+      add({at, at}, "expected a field name");
+      return;
+    }
+    if (parent_type == "field" || type == "identifier") {
+      TSNode name = ts_node_is_null(parent) ? parent : ts_node_child_by_field_name(parent, "name", 4);
+      if (!ts_node_is_null(name)) {
+        add({ts_node_start_byte(name), at}, "expected a value after " + quoted(std::string(text_of(name)) + ":"));
+        return;
+      }
+    }
+    add({at, at}, "expected " + quoted(type));
+  };
+
+  // `gap_start`: where the previous sibling ended. Characters the lexer
+  // skipped before the ERROR node are padding, outside its range.
+  auto describe_error = [&](TSNode node, TSNode parent, uint32_t gap_start) {
+    const ByteRange whole = byte_range_of(node);
+    const std::vector<TSNode> leaves = leaves_of(node);
+    const bool in_string = !ts_node_is_null(parent) && !std::strcmp(ts_node_type(parent), "string");
+    uint32_t previous_end = std::min(gap_start, whole.start);
+    // One extra round after the last leaf, for skipped characters at the end.
+    for (size_t i = 0; i <= leaves.size(); ++i) {
+      const bool trailing = i == leaves.size();
+      TSNode leaf = trailing ? TSNode{} : leaves[i];
+      const char* type = trailing ? "" : ts_node_type(leaf);
+      ByteRange range = trailing ? ByteRange{whole.end, whole.end} : byte_range_of(leaf);
+      // Characters the lexer skipped during recovery are not leaves: find them
+      // in the gap before this leaf (whitespace and '#' comments aside).
+      bool skipped = false;
+      for (uint32_t at = previous_end; at < range.start; ++at) {
+        const char c = text_[at];
+        if (c == '#') break;
+        if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
+          uint32_t end = at;
+          while (end < range.start && text_[end] != ' ' && text_[end] != '\n' && text_[end] != '\t') ++end;
+          range = {at, end};
+          skipped = true;
+          break;
+        }
+      }
+      if (trailing && !skipped) break;
+      if (!trailing) previous_end = ts_node_end_byte(leaf);
+      if (skipped || is_error(leaf) || (in_string && i == 0)) {
+        // Characters that no token matches.
+        uint32_t end = range.end;
+        const char first = range.start < text_.size() ? text_[range.start] : '\0';
+        if (first == '.' && i > 0 && !std::strcmp(ts_node_type(leaves[i - 1]), "integer")) {
+          while (end < text_.size() && (text_[end] == ' ' || text_[end] == '\t')) ++end;
+          while (end < text_.size() && text_[end] >= '0' && text_[end] <= '9') ++end;
+          const ByteRange number{ts_node_start_byte(leaves[i - 1]), end};
+          add(number, "invalid number " + quoted(text_of(number)) + ": a number cannot be broken by spaces");
+          return;
+        }
+        if (in_string && first != '\\') {
+          const uint32_t string_start = ts_node_start_byte(parent);
+          const uint32_t line_end_at = static_cast<uint32_t>(std::min(text_.find('\n', string_start), text_.size()));
+          add({string_start, line_end_at},
+              "unterminated string: a string cannot span lines; close it on the same line (use \\n for a newline)");
+          return;
+        }
+        if (in_string || first == '\\') {
+          const uint32_t stop = std::min<uint32_t>(range.start + 2, static_cast<uint32_t>(text_.size()));
+          add({range.start, stop}, "invalid escape sequence " + quoted(text_of(ByteRange{range.start, stop})) +
+                                       "; valid escapes are \\a \\b \\f \\n \\r \\t \\v \\? \\\\ \\' \\\" "
+                                       "\\ooo \\xHH \\uHHHH \\UHHHHHHHH");
+          return;
+        }
+        if ((first >= '0' && first <= '9') || first == '.') {
+          while (end < text_.size() && (is_word_char(text_[end]) ||
+                                        ((text_[end] == '-' || text_[end] == '+') &&
+                                         (text_[end - 1] == 'e' || text_[end - 1] == 'E'))))
+            ++end;
+          const std::string_view word = text_of(ByteRange{range.start, end});
+          std::string reason;
+          if (std::count(word.begin(), word.end(), '.') > 1) {
+            reason = "a number has at most one '.'";
+          } else if (word.size() > 1 && word[0] == '0' && (word[1] == 'x' || word[1] == 'X')) {
+            reason = "'0x' must be followed by hex digits, and a space before any letter";
+          } else if (word.size() > 1 && word[0] == '0' && word[1] >= '0' && word[1] <= '9' &&
+                     word.find_first_of("89") != std::string_view::npos) {
+            reason = "numbers starting with '0' are octal and cannot contain 8 or 9";
+          } else if (word.find_first_of("abcdghijklmnopqrstuvwxyzABCDGHIJKLMNOPQRSTUVWXYZ_") !=
+                     std::string_view::npos) {
+            reason = "a number must be separated from a following name by a space";
+          } else if (!word.empty() && (word.back() == 'e' || word.back() == 'E' || word.back() == '+' ||
+                                       word.back() == '-')) {
+            reason = "an exponent needs digits";
+          } else if (end < text_.size() && (text_[end] == ' ' || text_[end] == '\t')) {
+            reason = "a number cannot be broken by spaces";
+          } else {
+            reason = "not a valid number";
+          }
+          add({range.start, end}, "invalid number " + quoted(word) + ": " + reason);
+          return;
+        }
+        if (first == '/') {
+          add(range, "'/' comments are not text format: comments start with '#'");
+          return;
+        }
+        add(range, "unexpected character " + quoted(text_of(range)));
+        return;
+      }
+      const std::string_view token = skipped ? std::string_view() : std::string_view(type);
+      if (token == "." && i > 0 && !std::strcmp(ts_node_type(leaves[i - 1]), "integer")) {
+        uint32_t end = range.end;
+        while (end < text_.size() && (text_[end] == ' ' || text_[end] == '\t')) ++end;
+        while (end < text_.size() && text_[end] >= '0' && text_[end] <= '9') ++end;
+        const ByteRange number{ts_node_start_byte(leaves[i - 1]), end};
+        add(number, "invalid number " + quoted(text_of(number)) + ": a number cannot be broken by spaces");
+        return;
+      }
+      if (token == "/" || token == "*") {
+        const uint32_t end = std::min<uint32_t>(range.start + 2, static_cast<uint32_t>(text_.size()));
+        add({range.start, end}, "'//' and '/* */' comments are not text format: comments start with '#'");
+        return;
+      }
+      if (token == "}" || token == ">" || token == "]") {
+        add(range, "unexpected " + quoted(token) + " with no matching opening bracket");
+        return;
+      }
+      if (token == "," || token == ";") {
+        TSNode next = ts_node_next_sibling(node);
+        if (!ts_node_is_null(next) && !std::strcmp(ts_node_type(next), "]")) {
+          add(range, "a list cannot end with ','");
+          return;
+        }
+      }
+      if (is_value_token(type) && i > 0) {
+        TSNode previous = leaves[i - 1];
+        const std::string_view previous_type = ts_node_type(previous);
+        if (previous_type == "identifier" || previous_type == "]") {
+          const std::string name = field_name_before(*this, leaves, i);
+          add(byte_range_of(previous), "expected ':' after field name " + quoted(name) +
+                                           " (a scalar value needs ':'; only messages may omit it)");
+          return;
+        }
+      }
+    }
+    // Nothing unexpected inside: the text ends before the structure does.
+    if (!leaves.empty()) {
+      TSNode last = leaves.back();
+      const std::string_view last_type = ts_node_type(last);
+      if (last_type == ":") {
+        const std::string name = field_name_before(*this, leaves, leaves.size() - 1);
+        add(byte_range_of(last), "expected a value after " + quoted(name + ":"));
+        return;
+      }
+      // The innermost bracket that is still open.
+      std::vector<TSNode> open;
+      for (TSNode leaf : leaves) {
+        const std::string_view t = ts_node_type(leaf);
+        if (t == "{" || t == "<" || t == "[") open.push_back(leaf);
+        else if ((t == "}" || t == ">" || t == "]") && !open.empty()) open.pop_back();
+      }
+      if (!open.empty()) {
+        const std::string opener(ts_node_type(open.back()));
+        const std::string closer = opener == "{" ? "}" : opener == "<" ? ">" : "]";
+        add(byte_range_of(open.back()), quoted(opener) + " is never closed: expected " + quoted(closer));
+        return;
+      }
+      if (last_type == "identifier") {
+        add(byte_range_of(last), "expected ':' or '{' after field name " + quoted(text_of(last)));
+        return;
+      }
+    }
+    add(whole, "syntax error: unexpected " + quoted(text_of(whole)));
+  };
+
+  TSTreeCursor cursor = ts_tree_cursor_new(root_node);
+  std::vector<TSNode> ancestors;
+  uint32_t gap_start = 0;
+  for (;;) {
+    TSNode node = ts_tree_cursor_current_node(&cursor);
+    TSNode parent = ancestors.empty() ? TSNode{} : ancestors.back();
+    bool descend = false;
+    if (is_error(node)) {
+      describe_error(node, parent, gap_start);
+    } else if (ts_node_is_missing(node)) {
+      describe_missing(node, parent);
+    } else {
+      descend = ts_node_has_error(node);
+    }
+    if (descend && ts_tree_cursor_goto_first_child(&cursor)) {
+      ancestors.push_back(node);
+      gap_start = ts_node_start_byte(node);
+      continue;
+    }
+    gap_start = ts_node_end_byte(node);
+    bool moved = false;
+    while (!moved) {
+      if (ts_tree_cursor_goto_next_sibling(&cursor)) {
+        moved = true;
+      } else if (ts_tree_cursor_goto_parent(&cursor)) {
+        gap_start = ts_node_end_byte(ancestors.back());
+        ancestors.pop_back();
+      } else {
+        ts_tree_cursor_delete(&cursor);
+        std::stable_sort(diagnostics.begin(), diagnostics.end(),
+                         [](const Diagnostic& a, const Diagnostic& b) { return a.range.start < b.range.start; });
+        return diagnostics;
+      }
+    }
+  }
+}
+
+}  // namespace amct::syntax

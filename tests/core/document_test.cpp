@@ -1,0 +1,126 @@
+#include "core/syntax/document.h"
+
+#include <catch2/catch.hpp>
+
+#include <string>
+
+#include "support/annotated.h"
+#include "support/printers.h"
+
+using amct::ByteRange;
+using amct::syntax::Document;
+using amct::syntax::LineColumn;
+using amct::syntax::Position;
+using amct::syntax::PositionEncoding;
+using amct::syntax::TextChange;
+using amct::test::Annotated;
+
+namespace {
+
+std::string sexp(const Document& document) {
+  char* s = ts_node_string(document.root());
+  std::string out(s);
+  free(s);
+  return out;
+}
+
+// The single syntax diagnostic of `annotated`'s text, checked against its [[range]].
+void expect_syntax_error(std::string_view annotated, std::string_view message_part) {
+  const Annotated a(annotated);
+  const Document document(a.text);
+  const auto diagnostics = document.syntax_diagnostics();
+  INFO("text: " << a.text);
+  INFO("tree: " << sexp(document));
+  REQUIRE(diagnostics.size() == 1);
+  CHECK(diagnostics[0].code == "syntax-error");
+  CHECK(diagnostics[0].range == a.range());
+  CHECK_THAT(diagnostics[0].message, Catch::Contains(std::string(message_part)));
+}
+
+}  // namespace
+
+TEST_CASE("positions convert between bytes, UTF-16, UTF-8 and line/column", "[document]") {
+  // "é" is 2 bytes / 1 UTF-16 unit; "𝄞" is 4 bytes / 2 UTF-16 units.
+  const Document document("a: \"é𝄞x\"\nb: 1\n");
+  const uint32_t x = static_cast<uint32_t>(document.text().find('x'));
+  CHECK(document.position_at(x, PositionEncoding::Utf16) == Position{0, 7});
+  CHECK(document.position_at(x, PositionEncoding::Utf8) == Position{0, 10});
+  CHECK(document.offset_at({0, 7}, PositionEncoding::Utf16) == x);
+  CHECK(document.offset_at({0, 10}, PositionEncoding::Utf8) == x);
+  CHECK(document.line_column_at(x) == LineColumn{1, 7});
+  CHECK(document.line_column_at(static_cast<uint32_t>(document.text().find('b'))) == LineColumn{2, 1});
+  CHECK(document.line_count() == 3);
+
+  SECTION("positions past the end are clamped") {
+    CHECK(document.offset_at({0, 999}, PositionEncoding::Utf16) == document.line_end(0));
+    CHECK(document.offset_at({99, 0}, PositionEncoding::Utf16) == document.text().size());
+    CHECK(document.position_at(99999, PositionEncoding::Utf16) == Position{2, 0});
+  }
+}
+
+TEST_CASE("incremental changes edit the text and re-parse like a fresh parse", "[document]") {
+  Document document("a {\n  b: 1\n}\n");
+  document.apply_change({amct::syntax::Range{{1, 5}, {1, 6}}, "42"}, PositionEncoding::Utf16);
+  CHECK(document.text() == "a {\n  b: 42\n}\n");
+  CHECK(sexp(document) == sexp(Document(document.text())));
+
+  document.apply_change({amct::syntax::Range{{2, 1}, {2, 1}}, "\nc: \"é\""}, PositionEncoding::Utf16);
+  CHECK(document.text() == "a {\n  b: 42\n}\nc: \"é\"\n");
+  document.apply_change({amct::syntax::Range{{3, 5}, {3, 6}}, "z"}, PositionEncoding::Utf16);
+  CHECK(document.text() == "a {\n  b: 42\n}\nc: \"éz\n");
+  CHECK(sexp(document) == sexp(Document(document.text())));
+  CHECK(!document.syntax_diagnostics().empty());
+
+  document.apply_change({std::nullopt, "x: 1"}, PositionEncoding::Utf16);
+  CHECK(document.text() == "x: 1");
+  CHECK(document.syntax_diagnostics().empty());
+}
+
+TEST_CASE("syntax diagnostics say what is wrong, where", "[document][syntax]") {
+  expect_syntax_error("a: [[10bar]]", "a number must be separated from a following name");
+  expect_syntax_error("a: [[08]]", "octal");
+  expect_syntax_error("a: [[1.5.5]]", "at most one '.'");
+  expect_syntax_error("a: \"[[\\q]]\"", "invalid escape sequence '\\q'");
+  expect_syntax_error("[[dst_type]] INT8", "expected ':' after field name 'dst_type'");
+  expect_syntax_error("a: 1\n[[}]]\n", "unexpected '}'");
+  expect_syntax_error("a: [[\"abc]]\n", "unterminated string");
+  expect_syntax_error("a [[{]]\n  b: 1\n", "'{' of 'a' is never closed");
+  expect_syntax_error("a: [1[[,]]]", "a list cannot end with ','");
+  expect_syntax_error("[[//]] comment\na: 1", "comments start with '#'");
+  expect_syntax_error("[[/*]] c */ a: 1", "comments start with '#'");
+  expect_syntax_error("a: [[2 . 0]]", "a number cannot be broken by spaces");
+  expect_syntax_error("a: [[\"x]]\ny\"", "a string cannot span lines");
+  expect_syntax_error("a: [[0x]]", "'0x' must be followed by hex digits");
+  expect_syntax_error("a { [[>]] }", "unexpected '>'");
+  expect_syntax_error("a: [[[]]1, 2", "'[' of 'a' is never closed");
+  expect_syntax_error("a: 1 [[b]]", "expected ':' or '{' after field name 'b'");
+}
+
+TEST_CASE("a half-typed buffer keeps its intact parts", "[document][syntax]") {
+  const Document document("batch_num: 1\nretrain_data_quant_config { ulq_quantize { dst_type: ");
+  TSNode first = ts_node_named_child(document.root(), 0);
+  CHECK(std::string(ts_node_type(first)) == "field");
+  CHECK(!ts_node_has_error(first));
+  const auto diagnostics = document.syntax_diagnostics();
+  REQUIRE(diagnostics.size() == 1);
+  CHECK_THAT(diagnostics[0].message, Catch::Contains("expected a value after 'dst_type:'"));
+}
+
+TEST_CASE("any bytes parse: invalid UTF-8, NUL, deep nesting", "[document][syntax]") {
+  const Document invalid(std::string("a: \"\xff\xfe\"\n"));
+  auto diagnostics = invalid.syntax_diagnostics();
+  REQUIRE(!diagnostics.empty());
+  CHECK(diagnostics[0].code == "invalid-utf8");
+  CHECK(diagnostics[0].range == ByteRange{4, 5});
+
+  const Document nul(std::string("a: 1\0b: 2", 9));
+  CHECK(!nul.syntax_diagnostics().empty());
+
+  std::string deep;
+  for (int i = 0; i < 10000; ++i) deep += "a {";
+  for (int i = 0; i < 10000; ++i) deep += "}";
+  const Document nested(deep);
+  CHECK(nested.syntax_diagnostics().empty());
+  const Document unbalanced(deep.substr(0, deep.size() - 1));
+  CHECK(unbalanced.syntax_diagnostics().size() == 1);
+}
