@@ -24,11 +24,20 @@ std::string header_key_name(std::string_view key_text) {
 
 void outline_children(const syntax::Document& document, TSNode parent, DocumentOutline& outline,
                       bool inside_error) {
+  // Inside an ERROR node tree-sitter flattens what it could not nest: count
+  // brackets so only names at the top level count.
+  int depth = 0;
   const uint32_t count = ts_node_child_count(parent);
   for (uint32_t i = 0; i < count; ++i) {
     const TSNode child = ts_node_child(parent, i);
     const char* type = ts_node_type(child);
-    if (std::strcmp(type, "header") == 0) {
+    if (std::strcmp(type, "{") == 0 || std::strcmp(type, "<") == 0) {
+      ++depth;
+    } else if (std::strcmp(type, "}") == 0 || std::strcmp(type, ">") == 0) {
+      depth = depth > 0 ? depth - 1 : 0;
+    } else if (depth > 0) {
+      continue;
+    } else if (std::strcmp(type, "header") == 0) {
       SchemaHeader header;
       const TSNode key = ts_node_child_by_field_name(child, "key", 3);
       const TSNode value = ts_node_child_by_field_name(child, "value", 5);
@@ -39,9 +48,9 @@ void outline_children(const syntax::Document& document, TSNode parent, DocumentO
       outline.headers.push_back(std::move(header));
     } else if (std::strcmp(type, "field") == 0) {
       const TSNode name = ts_node_child_by_field_name(child, "name", 4);
-      if (!ts_node_is_null(name)) {
-        outline.top_level_fields.emplace_back(document.text_of(name));
-      }
+      if (!ts_node_is_null(name)) outline.top_level_fields.emplace_back(document.text_of(name));
+    } else if (std::strcmp(type, "field_name") == 0 && inside_error) {
+      outline.top_level_fields.emplace_back(document.text_of(child));
     } else if (std::strcmp(type, "ERROR") == 0 && !inside_error) {
       // Broken syntax at the top level must not make a config lose its schema.
       outline_children(document, child, outline, true);
