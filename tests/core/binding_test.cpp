@@ -353,6 +353,9 @@ TEST_CASE("binding: the outline reads headers and top-level names from the tree"
   CHECK(outline.headers[1].range == a.ranges[1]);
   CHECK(outline.top_level_fields == std::vector<std::string>{"foo", "bar"});
 
+  const amct::syntax::Document repeated("b: 1\na: 1\nb: 2\na { }\n");
+  CHECK(amct::schema::outline_of(repeated).top_level_fields == std::vector<std::string>{"b", "a"});
+
   // Broken syntax: tree-sitter flattens what it cannot nest into an ERROR
   // node; names inside an unclosed block are not top-level.
   const amct::syntax::Document broken("skip_layers {\n a { b: 1 }\n}\nprune_config {\n  filter_pruner {\n");
