@@ -123,6 +123,36 @@ CursorContext cursor_context(const syntax::Document& document, uint32_t offset,
   std::reverse(ancestors.begin(), ancestors.end());
   TSNode container = document.root();  // innermost block holding the cursor
   bool scanned_error = false;
+  // Bracket scan over an ERROR's tokens before the cursor.
+  auto scan_error = [&](TSNode error) {
+    std::vector<std::string> stack;
+    std::vector<std::vector<std::string>> names_at_depth(1);
+    std::string last_name, list_owner;
+    syntax::walk(error, [&](TSNode n, uint32_t) {
+      if (ts_node_start_byte(n) >= anchor) return syntax::Walk::Skip;
+      const std::string_view t = node_type(n);
+      if (t == "field_name") {
+        last_name = std::string(document.text_of(n));
+        names_at_depth.back().push_back(last_name);
+        return syntax::Walk::Skip;
+      }
+      if (t == "{" || t == "<") {
+        stack.push_back(list_owner.empty() ? last_name : list_owner);
+        names_at_depth.emplace_back();
+      } else if ((t == "}" || t == ">") && !stack.empty()) {
+        stack.pop_back();
+        names_at_depth.pop_back();
+      } else if (t == "[") {
+        list_owner = last_name;
+      } else if (t == "]") {
+        list_owner.clear();
+      }
+      return syntax::Walk::Descend;
+    });
+    context.path.insert(context.path.end(), stack.begin(), stack.end());
+    for (auto& name : names_at_depth.back()) add_unique(context.set_fields, name);
+    scanned_error = true;
+  };
   for (TSNode ancestor : ancestors) {
     const std::string_view type = node_type(ancestor);
     if (type == "message") {
@@ -134,36 +164,21 @@ CursorContext cursor_context(const syntax::Document& document, uint32_t offset,
         container = ancestor;
       }
     } else if (ts_node_symbol(ancestor) == static_cast<TSSymbol>(-1)) {
-      // Bracket scan over the ERROR's tokens before the cursor.
-      std::vector<std::string> stack;
-      std::vector<std::vector<std::string>> names_at_depth(1);
-      std::string last_name, list_owner;
-      syntax::walk(ancestor, [&](TSNode n, uint32_t) {
-        if (ts_node_start_byte(n) >= anchor) return syntax::Walk::Skip;
-        const std::string_view t = node_type(n);
-        if (t == "field_name") {
-          last_name = std::string(document.text_of(n));
-          names_at_depth.back().push_back(last_name);
-          return syntax::Walk::Skip;
-        }
-        if (t == "{" || t == "<") {
-          stack.push_back(list_owner.empty() ? last_name : list_owner);
-          names_at_depth.emplace_back();
-        } else if ((t == "}" || t == ">") && !stack.empty()) {
-          stack.pop_back();
-          names_at_depth.pop_back();
-        } else if (t == "[") {
-          list_owner = last_name;
-        } else if (t == "]") {
-          list_owner.clear();
-        }
-        return syntax::Walk::Descend;
-      });
-      context.path.insert(context.path.end(), stack.begin(), stack.end());
-      for (auto& name : names_at_depth.back()) add_unique(context.set_fields, name);
-      scanned_error = true;
+      scan_error(ancestor);
       break;  // the scan covered everything inside the ERROR
     }
+  }
+  if (!scanned_error) {
+    // Unclosed blocks at the end of a buffer leave an ERROR that ends before
+    // the cursor (trailing blanks are outside it): scan the last one before it.
+    TSNode last_before{};
+    const uint32_t count = ts_node_child_count(container);
+    for (uint32_t i = 0; i < count; ++i) {
+      TSNode child = ts_node_child(container, i);
+      if (ts_node_end_byte(child) > anchor) break;
+      last_before = child;
+    }
+    if (!ts_node_is_null(last_before) && ts_node_symbol(last_before) == static_cast<TSSymbol>(-1)) scan_error(last_before);
   }
   if (!scanned_error) {
     const uint32_t count = ts_node_named_child_count(container);
