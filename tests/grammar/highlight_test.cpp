@@ -13,12 +13,15 @@
 // nodes with the same range and different names, fail the test (editors
 // disagree on which pattern wins), and every capture name of the query must
 // be asserted somewhere.
+#include <regex.h>
+
 #include <catch2/catch.hpp>
 
+#include <algorithm>
+#include <cctype>
 #include <map>
 #include <optional>
 #include <memory>
-#include <regex>
 #include <set>
 #include <string>
 #include <string_view>
@@ -65,6 +68,17 @@ std::string_view node_text(TSNode node, std::string_view source) {
   return source.substr(ts_node_start_byte(node), ts_node_end_byte(node) - ts_node_start_byte(node));
 }
 
+// POSIX extended regular expressions: the same as the CLI's Rust regex for the
+// anchors, groups, alternations and classes the queries use.
+bool regex_matches(const std::string& pattern, std::string_view text) {
+  regex_t compiled;
+  INFO("regular expression: " << pattern);
+  REQUIRE(regcomp(&compiled, pattern.c_str(), REG_EXTENDED | REG_NOSUB) == 0);
+  const bool matches = regexec(&compiled, std::string(text).c_str(), 0, nullptr, 0) == 0;
+  regfree(&compiled);
+  return matches;
+}
+
 // Evaluates the text predicates of a match (the C API leaves them to callers).
 // Unknown predicates fail the test: silently ignoring one would test a
 // different query than editors run.
@@ -93,8 +107,7 @@ bool predicates_hold(const TSQuery* query, const TSQueryMatch& match, std::strin
     bool holds = false;
     if (name == "match?" || name == "not-match?") {
       REQUIRE(args.size() == 2);
-      const std::regex pattern(argument_text(args[1]));
-      holds = std::regex_search(text->begin(), text->end(), pattern) == (name == "match?");
+      holds = regex_matches(argument_text(args[1]), *text) == (name == "match?");
     } else if (name == "eq?" || name == "not-eq?") {
       REQUIRE(args.size() == 2);
       holds = (*text == argument_text(args[1])) == (name == "eq?");
@@ -209,7 +222,6 @@ void collect_comments(TSNode node, std::vector<TSNode>& comments) {
 std::vector<Assertion> read_assertions(TSNode root, std::string_view source, const SourceLines& lines) {
   std::vector<TSNode> comments;
   collect_comments(root, comments);
-  static const std::regex capture_name_pattern(R"([\w\-.]+)");
   std::vector<Assertion> assertions;
   std::set<uint32_t> assertion_rows;
   for (const TSNode comment : comments) {
@@ -243,9 +255,11 @@ std::vector<Assertion> read_assertions(TSNode root, std::string_view source, con
       assertion.negative = true;
       rest = rest.substr(first + 1);
     }
-    std::smatch name;
-    if (!std::regex_search(rest, name, capture_name_pattern)) continue;
-    assertion.capture = name.str();
+    // The capture name is the first run of [\w\-.] characters after the arrow.
+    auto in_name = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-' || c == '.'; };
+    const auto name_begin = std::find_if(rest.begin(), rest.end(), in_name);
+    if (name_begin == rest.end()) continue;
+    assertion.capture = std::string(name_begin, std::find_if_not(name_begin, rest.end(), in_name));
     assertions.push_back(assertion);
     assertion_rows.insert(start.row);
   }
