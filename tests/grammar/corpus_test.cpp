@@ -313,4 +313,19 @@ TEST_CASE("every grammar/test/corpus case parses to its expected tree", "[gramma
   CHECK(checked == static_cast<int>(cases.size()));
 }
 
+// Kept out of the corpus files: editors and git settings rewrite '\r'.
+TEST_CASE("CRLF line endings parse like LF, header values exclude the CR", "[grammar]") {
+  const std::string lf = "# soc: Ascend310P3\n# amct-api: quant\nbatch_num: 2 # c\nm {\n  s: \"x\"\n}\n";
+  std::string crlf;
+  for (char c : lf) crlf += c == '\n' ? std::string("\r\n") : std::string(1, c);
+  const TreePtr lf_tree = parse(lf);
+  const TreePtr crlf_tree = parse(crlf);
+  const TSNode root = ts_tree_root_node(crlf_tree.get());
+  CHECK(node_sexp(root) == node_sexp(ts_tree_root_node(lf_tree.get())));
+  CHECK_FALSE(ts_node_has_error(root));
+  const TSNode value = ts_node_child_by_field_name(ts_node_named_child(root, 0), "value", 5);
+  REQUIRE_FALSE(ts_node_is_null(value));
+  CHECK(crlf.substr(ts_node_start_byte(value), ts_node_end_byte(value) - ts_node_start_byte(value)) == "Ascend310P3");
+}
+
 }  // namespace amct::test::grammar
