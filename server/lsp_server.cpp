@@ -15,7 +15,11 @@
 #include <unistd.h>
 
 #include "core/analysis.h"
+#include "core/ide/completion.h"
+#include "core/ide/docs_language.h"
 #include "core/ide/document_symbols.h"
+#include "core/ide/hover.h"
+#include "core/schema/binding.h"
 #include "core/ide/folding.h"
 #include "core/ide/selection_range.h"
 #include "core/ide/semantic_tokens.h"
@@ -43,7 +47,38 @@ struct OpenDocument {
   syntax::Document document;
   int64_t version = 0;
   std::string language_id;
+  // The schema of the last check, reused by completion and hover so that a
+  // keystroke does not re-bind (binding a 100k-block file walks all of it).
+  std::optional<schema::Schema> schema;
+  bool schema_known = false;
 };
+
+// What a feature needs besides the text: the schema and the settings.
+struct FeatureContext {
+  std::optional<schema::Schema> schema;
+  std::optional<std::string> soc;
+  ide::DocsLanguage language = ide::DocsLanguage::English;
+};
+
+// The value of a top-level `# soc:` header, which overrides the setting.
+std::optional<std::string> soc_header(const syntax::Document& document) {
+  std::optional<std::string> soc;
+  TSTreeCursor cursor = ts_tree_cursor_new(document.root());
+  if (ts_tree_cursor_goto_first_child(&cursor)) {
+    do {
+      TSNode node = ts_tree_cursor_current_node(&cursor);
+      if (std::string_view(ts_node_type(node)) != "header") continue;
+      TSNode key = ts_node_child_by_field_name(node, "key", 3);
+      TSNode value = ts_node_child_by_field_name(node, "value", 5);
+      if (ts_node_is_null(key) || ts_node_is_null(value)) continue;
+      const std::string_view key_text = document.text_of(key);
+      if (key_text.find("soc") != std::string_view::npos && key_text.find("proto") == std::string_view::npos)
+        soc = std::string(document.text_of(value));
+    } while (ts_tree_cursor_goto_next_sibling(&cursor));
+  }
+  ts_tree_cursor_delete(&cursor);
+  return soc;
+}
 
 }  // namespace
 
@@ -66,6 +101,8 @@ struct LanguageServer::State {
   std::atomic<int> exit_code{1};
   PositionEncoding encoding = PositionEncoding::Utf16;
   std::string trace = "off";
+  std::string client_locale;
+  std::string docs_language_setting = "auto";
   std::string workspace_root;
   AnalysisOptions base_options;
   std::chrono::steady_clock::time_point last_edit{};
@@ -99,6 +136,8 @@ struct LanguageServer::State {
   // document; its result is the reply (null for a document not open).
   using Feature = std::function<json(const syntax::Document&, const std::string& uri)>;
   void queue_document_request(const json& id, const json& params, Feature feature);
+  using SchemaFeature = std::function<json(const syntax::Document&, const FeatureContext&)>;
+  void queue_schema_request(const json& id, const json& params, SchemaFeature feature);
 
   void worker_loop();
   void publish(const std::string& uri);
@@ -179,6 +218,43 @@ void LanguageServer::State::queue_document_request(const json& id, const json& p
   wake.notify_all();
 }
 
+void LanguageServer::State::queue_schema_request(const json& id, const json& params, SchemaFeature feature) {
+  const std::string uri = params.at("textDocument").at("uri");
+  std::lock_guard lock(mutex);
+  tasks.emplace_back(id, [this, id, uri, feature = std::move(feature)] {
+    std::optional<syntax::Document> snapshot;
+    FeatureContext context;
+    bool schema_known = false;
+    AnalysisOptions analysis_options;
+    {
+      std::lock_guard inner(mutex);
+      auto it = documents.find(uri);
+      if (it == documents.end()) {
+        reply(id, nullptr);
+        return;
+      }
+      snapshot.emplace(it->second.document.snapshot());
+      context.schema = it->second.schema;
+      schema_known = it->second.schema_known;
+      context.soc = base_options.soc;
+      context.language = ide::docs_language(docs_language_setting, client_locale);
+      analysis_options = options_for(uri);
+    }
+    if (!schema_known) {
+      schema::BindingOptions binding_options;
+      binding_options.path = analysis_options.path;
+      binding_options.workspace_root = analysis_options.workspace_root;
+      binding_options.import_roots = analysis_options.import_roots;
+      binding_options.proto_file = analysis_options.proto_file;
+      binding_options.message_name = analysis_options.message_name;
+      context.schema = schema::bind_schema(*snapshot, binding_options).schema;
+    }
+    if (auto soc = soc_header(*snapshot)) context.soc = soc;
+    reply(id, feature(*snapshot, context));
+  });
+  wake.notify_all();
+}
+
 void LanguageServer::State::publish(const std::string& uri) {
   std::optional<syntax::Document> snapshot;
   int64_t version = 0;
@@ -197,6 +273,8 @@ void LanguageServer::State::publish(const std::string& uri) {
     auto it = documents.find(uri);
     // Dropped when the document changed or closed meanwhile: a newer check follows.
     if (it == documents.end() || it->second.version != version || dirty.count(uri)) return;
+    it->second.schema = analysis.schema;
+    it->second.schema_known = true;
   }
   notify("textDocument/publishDiagnostics",
          {{"uri", uri}, {"version", version}, {"diagnostics", diagnostics_to_json(*snapshot, uri, analysis.diagnostics, encoding)}});
@@ -271,6 +349,7 @@ void LanguageServer::State::apply_settings(const json& settings) {
   };
   base_options.soc = optional_string("socVersion");
   base_options.api = optional_string("api");
+  if (auto language = optional_string("docsLanguage")) docs_language_setting = *language;
   base_options.import_roots.clear();
   if (amct.contains("importRoots") && amct["importRoots"].is_array())
     for (const auto& root : amct["importRoots"])
@@ -296,6 +375,7 @@ void LanguageServer::State::handle_request(const json& id, const std::string& me
     if (params.contains("initializationOptions") && params["initializationOptions"].is_object())
       apply_settings(params["initializationOptions"]);
     if (params.contains("trace") && params["trace"].is_string()) trace = params["trace"];
+    if (params.contains("locale") && params["locale"].is_string()) client_locale = params["locale"];
     phase = Phase::Running;
     reply(id, {{"capabilities", server_capabilities(encoding)},
                {"serverInfo", {{"name", "amct-lsp"}, {"version", AMCT_LSP_VERSION}}}});
@@ -320,6 +400,35 @@ void LanguageServer::State::handle_request(const json& id, const std::string& me
     queue_document_request(id, params, [this](const syntax::Document& document, const std::string& uri) {
       const Analysis analysis = analyze(document, options_for(uri));
       return json{{"kind", "full"}, {"items", diagnostics_to_json(document, uri, analysis.diagnostics, encoding)}};
+    });
+    return;
+  }
+  if (method == "textDocument/completion") {
+    const syntax::Position position = position_from_json(params.at("position"));
+    queue_schema_request(id, params, [enc, position](const syntax::Document& d, const FeatureContext& context) {
+      ide::CompletionOptions options;
+      if (context.schema) {
+        options.root_type = context.schema->root;
+        options.schema_file = context.schema->is_amct ? nullptr : context.schema->root->file();
+        options.is_amct = context.schema->is_amct;
+      }
+      options.soc = context.soc;
+      options.language = context.language;
+      return json{{"isIncomplete", false},
+                  {"items", completion_items_to_json(d, ide::complete(d, d.offset_at(position, enc), options), enc)}};
+    });
+    return;
+  }
+  if (method == "textDocument/hover") {
+    const syntax::Position position = position_from_json(params.at("position"));
+    queue_schema_request(id, params, [enc, position](const syntax::Document& d, const FeatureContext& context) {
+      ide::HoverOptions options;
+      options.root_type = context.schema ? context.schema->root : nullptr;
+      options.language = context.language;
+      const auto result = ide::hover(d, d.offset_at(position, enc), options);
+      if (!result) return json(nullptr);
+      return json{{"contents", {{"kind", "markdown"}, {"value", result->markdown}}},
+                  {"range", range_to_json(d.range_of(result->range, enc))}};
     });
     return;
   }
@@ -397,7 +506,8 @@ void LanguageServer::State::handle_notification(const std::string& method, const
     const std::string uri = item.at("uri");
     std::lock_guard lock(mutex);
     documents.insert_or_assign(uri, OpenDocument{syntax::Document(item.at("text").get<std::string>()),
-                                                 item.value("version", 0), item.value("languageId", "")});
+                                                 item.value("version", 0), item.value("languageId", ""),
+                                                 std::nullopt, false});
     dirty.insert(uri);
     last_edit = std::chrono::steady_clock::now();
     wake.notify_all();

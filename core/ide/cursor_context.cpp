@@ -169,16 +169,31 @@ CursorContext cursor_context(const syntax::Document& document, uint32_t offset,
     }
   }
   if (!scanned_error) {
-    // Unclosed blocks at the end of a buffer leave an ERROR that ends before
-    // the cursor (trailing blanks are outside it): scan the last one before it.
-    TSNode last_before{};
-    const uint32_t count = ts_node_child_count(container);
-    for (uint32_t i = 0; i < count; ++i) {
-      TSNode child = ts_node_child(container, i);
-      if (ts_node_end_byte(child) > anchor) break;
-      last_before = child;
+    // Unclosed blocks end before the cursor (the blanks after them are outside
+    // every node): follow the last node before the cursor into blocks whose
+    // closing bracket is MISSING, and into an ERROR that ends before it.
+    TSNode current = container;
+    for (;;) {
+      TSNode last_before{};
+      const uint32_t count = ts_node_child_count(current);
+      for (uint32_t i = 0; i < count; ++i) {
+        TSNode child = ts_node_child(current, i);
+        if (ts_node_end_byte(child) > anchor) break;
+        last_before = child;
+      }
+      if (ts_node_is_null(last_before)) break;
+      if (ts_node_symbol(last_before) == static_cast<TSSymbol>(-1)) {
+        scan_error(last_before);
+        break;
+      }
+      if (node_type(last_before) != "field") break;
+      TSNode value = ts_node_child_by_field_name(last_before, "value", 5);
+      if (ts_node_is_null(value) || node_type(value) != "message") break;
+      const uint32_t value_children = ts_node_child_count(value);
+      if (value_children == 0 || !ts_node_is_missing(ts_node_child(value, value_children - 1))) break;
+      context.path.push_back(owner_name(document, value));
+      container = current = value;
     }
-    if (!ts_node_is_null(last_before) && ts_node_symbol(last_before) == static_cast<TSSymbol>(-1)) scan_error(last_before);
   }
   if (!scanned_error) {
     const uint32_t count = ts_node_named_child_count(container);

@@ -230,3 +230,37 @@ TEST_CASE("every cancelled request is answered exactly once", "[lsp][e2e]") {
   }
   for (const json& m : server.seen) CHECK(!(m.contains("id") && !m.contains("method")));
 }
+
+TEST_CASE("completion and hover over the protocol, in broken text", "[lsp][e2e]") {
+  LspProcess server;
+  json params = initialize_params();
+  params["locale"] = "en";
+  REQUIRE(server.wait_for_response(server.request("initialize", params)));
+  const std::string uri = "file:///tmp/quant.cfg";
+  open(server, uri, "retrain_weight_quant_config {\n  \n");  // unclosed: an editor buffer mid-typing
+  const auto completion = server.wait_for_response(server.request(
+      "textDocument/completion", {{"textDocument", {{"uri", uri}}}, {"position", {{"line", 1}, {"character", 2}}}}));
+  REQUIRE(completion);
+  const json& items = (*completion)["result"]["items"];
+  std::vector<std::string> labels;
+  for (const json& item : items) labels.push_back(item["label"]);
+  CHECK(labels == std::vector<std::string>{"arq_retrain", "ulq_retrain"});
+  CHECK(items[0]["insertTextFormat"] == 2);
+  CHECK(items[0]["textEdit"]["newText"] == "arq_retrain {\n  $0\n}");
+  CHECK(items[0]["documentation"]["kind"] == "markdown");
+
+  open(server, "file:///tmp/b.cfg", "batch_num: 1\n", 1);
+  const auto hover = server.wait_for_response(server.request(
+      "textDocument/hover", {{"textDocument", {{"uri", "file:///tmp/b.cfg"}}}, {"position", {{"line", 0}, {"character", 3}}}}));
+  REQUIRE(hover);
+  CHECK((*hover)["result"]["contents"]["kind"] == "markdown");
+  CHECK((*hover)["result"]["contents"]["value"].get<std::string>().find("batch_num = 1") != std::string::npos);
+  CHECK((*hover)["result"]["range"]["end"] == json{{"line", 0}, {"character", 9}});
+
+  // docsLanguage setting switches the hover to Chinese.
+  server.notify("workspace/didChangeConfiguration", {{"settings", {{"amct", {{"docsLanguage", "zh"}}}}}});
+  const auto zh = server.wait_for_response(server.request(
+      "textDocument/hover", {{"textDocument", {{"uri", "file:///tmp/b.cfg"}}}, {"position", {{"line", 0}, {"character", 3}}}}));
+  REQUIRE(zh);
+  CHECK((*zh)["result"]["contents"]["value"] != (*hover)["result"]["contents"]["value"]);
+}
