@@ -159,6 +159,8 @@ json server_capabilities(syntax::PositionEncoding encoding) {
       {"diagnosticProvider", {{"interFileDependencies", false}, {"workspaceDiagnostics", false}}},
       {"completionProvider", {{"triggerCharacters", {":", "\"", "#", " "}}, {"resolveProvider", false}}},
       {"hoverProvider", true},
+      {"definitionProvider", true},
+      {"inlayHintProvider", true},
       {"documentSymbolProvider", true},
       {"foldingRangeProvider", true},
       {"selectionRangeProvider", true},

@@ -16,6 +16,11 @@
 
 #include "core/analysis.h"
 #include "core/ide/completion.h"
+#include "core/ide/definition.h"
+#include "core/ide/inlay_hints.h"
+#include "core/model/binder.h"
+#include "server/builtin_proto.h"
+#include <filesystem>
 #include "core/ide/docs_language.h"
 #include "core/ide/document_symbols.h"
 #include "core/ide/hover.h"
@@ -139,6 +144,10 @@ struct LanguageServer::State {
   using SchemaFeature = std::function<json(const syntax::Document&, const FeatureContext&)>;
   void queue_schema_request(const json& id, const json& params, SchemaFeature feature);
 
+  // Where a .proto file of a schema is on disk (the built-in one is written
+  // to the cache directory on first use).
+  std::optional<std::string> proto_path_on_disk(const schema::Schema& schema, const std::string& file_name);
+
   void worker_loop();
   void publish(const std::string& uri);
   void handle(const json& message);
@@ -253,6 +262,31 @@ void LanguageServer::State::queue_schema_request(const json& id, const json& par
     reply(id, feature(*snapshot, context));
   });
   wake.notify_all();
+}
+
+std::optional<std::string> LanguageServer::State::proto_path_on_disk(const schema::Schema& schema,
+                                                                     const std::string& file_name) {
+  namespace fs = std::filesystem;
+  if (schema.is_amct) return materialize_builtin_proto();
+  if (fs::path(file_name).is_absolute()) return file_name;
+  std::vector<fs::path> roots;
+  if (!schema.proto_path.empty()) {
+    if (fs::path(schema.proto_path).filename() == fs::path(file_name).filename() &&
+        schema.proto_path.ends_with(file_name))
+      return schema.proto_path;
+    roots.push_back(fs::path(schema.proto_path).parent_path());
+  }
+  {
+    std::lock_guard lock(mutex);
+    for (const auto& root : base_options.import_roots) roots.emplace_back(root);
+    if (!workspace_root.empty()) roots.emplace_back(workspace_root);
+  }
+  for (const auto& root : roots) {
+    std::error_code error;
+    const fs::path candidate = root / file_name;
+    if (fs::exists(candidate, error)) return candidate.string();
+  }
+  return std::nullopt;
 }
 
 void LanguageServer::State::publish(const std::string& uri) {
@@ -429,6 +463,38 @@ void LanguageServer::State::handle_request(const json& id, const std::string& me
       if (!result) return json(nullptr);
       return json{{"contents", {{"kind", "markdown"}, {"value", result->markdown}}},
                   {"range", range_to_json(d.range_of(result->range, enc))}};
+    });
+    return;
+  }
+  if (method == "textDocument/inlayHint") {
+    const syntax::Range range = range_from_json(params.at("range"));
+    queue_schema_request(id, params, [enc, range](const syntax::Document& d, const FeatureContext& context) {
+      json out = json::array();
+      if (!context.schema) return out;
+      ide::InlayHintOptions options;
+      options.range = ByteRange{d.offset_at(range.start, enc), d.offset_at(range.end, enc)};
+      for (const ide::InlayHint& hint : ide::inlay_hints(model::bind(d, context.schema->root), options)) {
+        const syntax::Position p = d.position_at(hint.offset, enc);
+        out.push_back({{"position", {{"line", p.line}, {"character", p.character}}},
+                       {"label", hint.label},
+                       {"tooltip", hint.tooltip},
+                       {"paddingLeft", true}});
+      }
+      return out;
+    });
+    return;
+  }
+  if (method == "textDocument/definition") {
+    const syntax::Position position = position_from_json(params.at("position"));
+    queue_schema_request(id, params, [this, enc, position](const syntax::Document& d, const FeatureContext& context) {
+      if (!context.schema) return json(nullptr);
+      const auto target = ide::definition(d, d.offset_at(position, enc), context.schema->root);
+      if (!target) return json(nullptr);
+      const auto path = proto_path_on_disk(*context.schema, target->proto_file);
+      if (!path) return json(nullptr);
+      // Protobuf's spans count columns in bytes (ASCII .proto files).
+      return json{{"uri", path_to_uri(*path)},
+                  {"range", range_to_json({{target->line, target->column}, {target->end_line, target->end_column}})}};
     });
     return;
   }

@@ -1,6 +1,9 @@
 // End-to-end: the real binary over pipes, as an editor runs it.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
+
 #include "support/lsp_client.h"
 
 using amct::test::LspProcess;
@@ -263,4 +266,34 @@ TEST_CASE("completion and hover over the protocol, in broken text", "[lsp][e2e]"
       "textDocument/hover", {{"textDocument", {{"uri", "file:///tmp/b.cfg"}}}, {"position", {{"line", 0}, {"character", 3}}}}));
   REQUIRE(zh);
   CHECK((*zh)["result"]["contents"]["value"] != (*hover)["result"]["contents"]["value"]);
+}
+
+TEST_CASE("inlay hints and go to definition into the built-in proto", "[lsp][e2e]") {
+  char cache_template[] = "/tmp/amct-lsp-cache-XXXXXX";
+  const std::string cache = mkdtemp(cache_template);
+  LspProcess server({}, {{"XDG_CACHE_HOME", cache}});
+  const auto init = server.wait_for_response(server.request("initialize", initialize_params()));
+  REQUIRE(init);
+  CHECK((*init)["result"]["capabilities"]["definitionProvider"] == true);
+  const std::string uri = "file:///tmp/d.cfg";
+  open(server, uri, "retrain_weight_quant_config {\n  arq_retrain {\n    channel_wise: true\n  }\n}\n");
+
+  const auto hints = server.wait_for_response(server.request(
+      "textDocument/inlayHint", {{"textDocument", {{"uri", uri}}},
+                                 {"range", {{"start", {{"line", 0}, {"character", 0}}}, {"end", {{"line", 5}, {"character", 0}}}}}}));
+  REQUIRE(hints);
+  REQUIRE((*hints)["result"].size() == 1);
+  CHECK((*hints)["result"][0]["label"] == "dst_type: INT8 (default)");
+  CHECK((*hints)["result"][0]["position"] == json{{"line", 1}, {"character", 15}});
+
+  const auto definition = server.wait_for_response(server.request(
+      "textDocument/definition", {{"textDocument", {{"uri", uri}}}, {"position", {{"line", 2}, {"character", 8}}}}));
+  REQUIRE(definition);
+  const std::string target = (*definition)["result"]["uri"];
+  CHECK(target == "file://" + cache + "/amct-lsp/" + AMCT_LSP_VERSION + "/retrain_config.proto");
+  std::ifstream proto(target.substr(7));
+  std::string line;
+  for (int i = 0; i <= (*definition)["result"]["range"]["start"]["line"].get<int>(); ++i) std::getline(proto, line);
+  CHECK(line.find("channel_wise = 2") != std::string::npos);
+  std::filesystem::remove_all(cache);
 }
