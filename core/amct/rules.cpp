@@ -3,7 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
-#include <map>
+#include <string_view>
+#include <unordered_map>
 
 namespace amct {
 namespace {
@@ -419,7 +420,8 @@ class RuleChecker {
 
   void check_duplicate_overrides(const std::vector<OverrideEntry>& entries, const char* field,
                                  const char* what) {
-    std::map<std::string, const OverrideEntry*> first_by_key;
+    std::unordered_map<std::string_view, const OverrideEntry*> first_by_key;
+    first_by_key.reserve(entries.size());
     for (const OverrideEntry& entry : entries) {
       if (!entry.key) continue;
       const auto [it, inserted] = first_by_key.emplace(entry.key->value, &entry);
@@ -434,9 +436,10 @@ class RuleChecker {
   }
 
   void check_duplicate_skips() {
-    std::map<std::pair<SkipList, std::string>, const SkipEntry*> first;
+    // One table per list: the same name in two lists is a union, not a repeat.
+    std::unordered_map<std::string_view, const SkipEntry*> first[6];
     for (const SkipEntry& skip : config_.skips) {
-      const auto [it, inserted] = first.emplace(std::pair{skip.list, skip.value}, &skip);
+      const auto [it, inserted] = first[static_cast<int>(skip.list)].emplace(skip.value, &skip);
       if (inserted) continue;
       add(skip.range, Severity::Warning, "duplicate-skip",
           quoted(skip.value) + " is already in " + skip_list_name(skip.list) +
