@@ -322,3 +322,14 @@ TEST_CASE("resolve: the realistic quant example", "[resolve]") {
   const Resolved fc(test::read_source_file("examples/quant.cfg"), "fc", "Linear");
   CHECK_FALSE(fc.layer.quant.enabled);
 }
+
+TEST_CASE("resolve: INT4 weights mention AMCT's silent INT8 fallback", "[resolve]") {
+  const Resolved r("retrain_weight_quant_config { arq_retrain { dst_type: INT4 } }", "conv",
+                   "Conv2d");
+  CHECK(r.layer.quant.weight->dst_type == DataType::Int4);
+  bool explained = false;
+  for (const std::string& note : r.layer.notes) {
+    explained |= note.find("odd number of input channels") != std::string::npos;
+  }
+  CHECK(explained);
+}
