@@ -4,11 +4,11 @@
 function(amct_embed_files target)
   set(out_cpp ${CMAKE_BINARY_DIR}/embedded/${target}.cpp)
   set(script ${CMAKE_SOURCE_DIR}/cmake/embed_files_script.cmake)
-  # A list in a COMMAND argument is split into separate arguments: pass the
-  # file list with '|' between paths instead, the script splits it back.
-  string(REPLACE ";" "|" files_arg "${ARGN}")
+  # The file list must reach the script as one argument: a bare ';' would end
+  # the shell command.
+  string(REPLACE ";" "$<SEMICOLON>" files_argument "${ARGN}")
   add_custom_command(OUTPUT ${out_cpp}
-    COMMAND ${CMAKE_COMMAND} -DOUT=${out_cpp} "-DFILES=${files_arg}" -P ${script}
+    COMMAND ${CMAKE_COMMAND} -DOUT=${out_cpp} "-DFILES=${files_argument}" -P ${script}
     DEPENDS ${ARGN} ${script}
     COMMENT "Embedding data files"
     VERBATIM)

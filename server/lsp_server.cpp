@@ -15,6 +15,10 @@
 #include <unistd.h>
 
 #include "core/analysis.h"
+#include "core/ide/document_symbols.h"
+#include "core/ide/folding.h"
+#include "core/ide/selection_range.h"
+#include "core/ide/semantic_tokens.h"
 #include "core/syntax/document.h"
 #include "server/jsonrpc.h"
 #include "server/lsp_convert.h"
@@ -91,6 +95,11 @@ struct LanguageServer::State {
     return options;
   }
 
+  // Queues `feature` to run on the worker against a snapshot of the
+  // document; its result is the reply (null for a document not open).
+  using Feature = std::function<json(const syntax::Document&, const std::string& uri)>;
+  void queue_document_request(const json& id, const json& params, Feature feature);
+
   void worker_loop();
   void publish(const std::string& uri);
   void handle(const json& message);
@@ -153,6 +162,21 @@ void LanguageServer::State::worker_loop() {
     busy = false;
     if (tasks.empty() && dirty.empty()) idle_cv.notify_all();
   }
+}
+
+void LanguageServer::State::queue_document_request(const json& id, const json& params, Feature feature) {
+  const std::string uri = params.at("textDocument").at("uri");
+  std::lock_guard lock(mutex);
+  tasks.emplace_back(id, [this, id, uri, feature = std::move(feature)] {
+    std::optional<syntax::Document> snapshot;
+    {
+      std::lock_guard inner(mutex);
+      auto it = documents.find(uri);
+      if (it != documents.end()) snapshot.emplace(it->second.document.snapshot());
+    }
+    reply(id, snapshot ? feature(*snapshot, uri) : json(nullptr));
+  });
+  wake.notify_all();
 }
 
 void LanguageServer::State::publish(const std::string& uri) {
@@ -290,26 +314,51 @@ void LanguageServer::State::handle_request(const json& id, const std::string& me
     reply(id, nullptr);
     return;
   }
+  // One line per feature: the pure function from core/ide and its JSON conversion.
+  const auto enc = encoding;
   if (method == "textDocument/diagnostic") {
-    const std::string uri = params.at("textDocument").at("uri");
-    std::lock_guard lock(mutex);
-    tasks.emplace_back(id, [this, id, uri] {
-      std::optional<syntax::Document> snapshot;
-      AnalysisOptions analysis_options;
-      {
-        std::lock_guard inner(mutex);
-        auto it = documents.find(uri);
-        if (it == documents.end()) {
-          reply(id, {{"kind", "full"}, {"items", json::array()}});
-          return;
-        }
-        snapshot.emplace(it->second.document.snapshot());
-        analysis_options = options_for(uri);
-      }
-      const Analysis analysis = analyze(*snapshot, analysis_options);
-      reply(id, {{"kind", "full"}, {"items", diagnostics_to_json(*snapshot, uri, analysis.diagnostics, encoding)}});
+    queue_document_request(id, params, [this](const syntax::Document& document, const std::string& uri) {
+      const Analysis analysis = analyze(document, options_for(uri));
+      return json{{"kind", "full"}, {"items", diagnostics_to_json(document, uri, analysis.diagnostics, encoding)}};
     });
-    wake.notify_all();
+    return;
+  }
+  if (method == "textDocument/documentSymbol") {
+    queue_document_request(id, params, [enc](const syntax::Document& d, const std::string&) {
+      return symbols_to_json(d, ide::document_symbols(d), enc);
+    });
+    return;
+  }
+  if (method == "textDocument/foldingRange") {
+    queue_document_request(id, params, [](const syntax::Document& d, const std::string&) {
+      return folding_ranges_to_json(ide::folding_ranges(d));
+    });
+    return;
+  }
+  if (method == "textDocument/selectionRange") {
+    const json positions = params.at("positions");
+    queue_document_request(id, params, [enc, positions](const syntax::Document& d, const std::string&) {
+      json out = json::array();
+      for (const json& p : positions) {
+        const uint32_t offset = d.offset_at(position_from_json(p), enc);
+        out.push_back(selection_range_to_json(d, ide::selection_ranges(d, offset), enc));
+      }
+      return out;
+    });
+    return;
+  }
+  if (method == "textDocument/semanticTokens/full") {
+    queue_document_request(id, params, [enc](const syntax::Document& d, const std::string&) {
+      return json{{"data", semantic_tokens_to_json(d, ide::semantic_tokens(d), enc)}};
+    });
+    return;
+  }
+  if (method == "textDocument/semanticTokens/range") {
+    const syntax::Range range = range_from_json(params.at("range"));
+    queue_document_request(id, params, [enc, range](const syntax::Document& d, const std::string&) {
+      const ByteRange bytes{d.offset_at(range.start, enc), d.offset_at(range.end, enc)};
+      return json{{"data", semantic_tokens_to_json(d, ide::semantic_tokens(d, bytes), enc)}};
+    });
     return;
   }
   reply_error(id, kMethodNotFound, "method not supported: " + method);

@@ -64,7 +64,7 @@ struct SchemaHeader {
 
 struct DocumentOutline {
   std::vector<SchemaHeader> headers;          // in source order
-  std::vector<std::string> top_level_fields;  // field names at the top level, in source order
+  std::vector<std::string> top_level_fields;  // distinct top-level field names, first-seen order
 };
 
 DocumentOutline outline_of(const syntax::Document& document);

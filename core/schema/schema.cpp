@@ -237,14 +237,13 @@ LoadResult load_schema(const std::string& proto_file, const std::string& message
 
   // Name the file as `import` statements under the import roots would, so a
   // file imported by another one is not loaded twice under two names.
-  const auto virtual_name_of = [&imported](const std::string& disk) -> std::optional<std::string> {
+  std::string shadowing;
+  const auto virtual_name_of = [&imported, &shadowing](const std::string& disk) {
     std::string virtual_file;
-    std::string shadowing;
-    if (imported->source_tree.DiskFileToVirtualFile(disk, &virtual_file, &shadowing) ==
-        pb::compiler::DiskSourceTree::SUCCESS) {
-      return virtual_file;
-    }
-    return std::nullopt;
+    shadowing.clear();
+    const bool found = imported->source_tree.DiskFileToVirtualFile(disk, &virtual_file, &shadowing) ==
+                       pb::compiler::DiskSourceTree::SUCCESS;
+    return found ? std::optional<std::string>(virtual_file) : std::nullopt;
   };
 
   std::vector<std::string> to_import;
@@ -262,9 +261,10 @@ LoadResult load_schema(const std::string& proto_file, const std::string& message
   for (const std::string& disk : to_import) {
     std::optional<std::string> virtual_file = virtual_name_of(disk);
     if (!virtual_file) {
-      return fail(kSchemaError, "'" + disk +
-                                    "' is shadowed by a file of the same name in an earlier "
-                                    "import root; remove that root or rename the file");
+      if (shadowing.empty()) return fail(kSchemaError, "'" + disk + "' could not be opened");
+      return fail(kSchemaError, "'" + disk + "' is shadowed by '" + shadowing +
+                                    "', which has the same name under an import root; remove "
+                                    "that root or rename one of the files");
     }
     const pb::FileDescriptor* file = imported->importer.Import(*virtual_file);
     if (file == nullptr) {
@@ -278,10 +278,13 @@ LoadResult load_schema(const std::string& proto_file, const std::string& message
 
   const pb::DescriptorPool* pool = imported->importer.pool();
   const pb::Descriptor* root = nullptr;
-  if (!message_name.empty()) {
-    root = pool->FindMessageTypeByName(message_name);
+  // ".pkg.Msg" (fully qualified, as in .proto type references) means "pkg.Msg".
+  const std::string wanted =
+      !message_name.empty() && message_name.front() == '.' ? message_name.substr(1) : message_name;
+  if (!wanted.empty()) {
+    root = pool->FindMessageTypeByName(wanted);
     if (root == nullptr && !main_file->package().empty()) {
-      root = pool->FindMessageTypeByName(main_file->package() + "." + message_name);
+      root = pool->FindMessageTypeByName(main_file->package() + "." + wanted);
     }
   }
   if (root == nullptr) {

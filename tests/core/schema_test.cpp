@@ -319,3 +319,24 @@ extend m.Root { optional string note = 100; }
   REQUIRE(missing.error);
   CHECK(missing.error->code == "schema-file-not-found");
 }
+
+TEST_CASE("load_schema: a file shadowed by an import root's file of the same name", "[schema]") {
+  TempDir dir;
+  dir.write("root/x.proto", "syntax = \"proto2\";\nmessage FromRoot {}\n");
+  dir.write("mine/x.proto", "syntax = \"proto2\";\nmessage Mine {}\n");
+  LoadOptions options;
+  options.import_roots = {dir.path("root")};
+  const auto loaded = load_schema(dir.path("mine/x.proto"), "Mine", options);
+  CHECK_FALSE(loaded.schema);
+  REQUIRE(loaded.error);
+  CHECK(loaded.error->code == "schema-error");
+  CHECK_THAT(loaded.error->message, Catch::Contains("shadowed by '" + dir.path("root/x.proto") + "'"));
+}
+
+TEST_CASE("load_schema: a leading dot in the message name is accepted", "[schema]") {
+  TempDir dir;
+  dir.write("p.proto", "syntax = \"proto2\";\npackage a.b;\nmessage C {}\n");
+  const auto loaded = load_schema(dir.path("p.proto"), ".a.b.C");
+  REQUIRE(loaded.schema);
+  CHECK(loaded.schema->root->full_name() == "a.b.C");
+}

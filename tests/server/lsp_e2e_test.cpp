@@ -158,3 +158,75 @@ TEST_CASE("stale versions are never published", "[lsp][e2e]") {
       CHECK(m["params"]["diagnostics"].size() == (version % 2 ? 0u : 1u));
     }
 }
+
+TEST_CASE("outline, folding, selection and semantic tokens over the protocol", "[lsp][e2e]") {
+  LspProcess server;
+  const auto init = server.wait_for_response(server.request("initialize", initialize_params()));
+  REQUIRE(init);
+  const json& capabilities = (*init)["result"]["capabilities"];
+  CHECK(capabilities["documentSymbolProvider"] == true);
+  CHECK(capabilities["semanticTokensProvider"]["legend"]["tokenTypes"][0] == "property");
+  const std::string uri = "file:///tmp/p.cfg";
+  open(server, uri, "# c1\n# c2\nprune_config {\n  filter_pruner {\n  }\n}\nskip_layers: \"fc\"\n");
+  const json doc = {{"textDocument", {{"uri", uri}}}};
+
+  auto symbols = server.wait_for_response(server.request("textDocument/documentSymbol", doc));
+  REQUIRE(symbols);
+  REQUIRE((*symbols)["result"].size() == 2);
+  CHECK((*symbols)["result"][0]["name"] == "prune_config");
+  CHECK((*symbols)["result"][0]["children"][0]["name"] == "filter_pruner");
+  CHECK((*symbols)["result"][1]["detail"] == "\"fc\"");
+
+  auto folding = server.wait_for_response(server.request("textDocument/foldingRange", doc));
+  REQUIRE(folding);
+  CHECK((*folding)["result"][0] == json{{"startLine", 0}, {"endLine", 1}, {"kind", "comment"}});
+  CHECK((*folding)["result"].size() == 2);
+  CHECK((*folding)["result"][1] == json{{"startLine", 2}, {"endLine", 4}});
+
+  json selection_params = doc;
+  selection_params["positions"] = {{{"line", 3}, {"character", 4}}};
+  auto selection = server.wait_for_response(server.request("textDocument/selectionRange", selection_params));
+  REQUIRE(selection);
+  const json& innermost = (*selection)["result"][0];
+  CHECK(innermost["range"]["start"] == json{{"line", 3}, {"character", 2}});
+  CHECK(innermost["range"]["end"] == json{{"line", 3}, {"character", 15}});
+  CHECK(innermost.contains("parent"));
+
+  auto tokens = server.wait_for_response(server.request("textDocument/semanticTokens/full", doc));
+  REQUIRE(tokens);
+  const json& data = (*tokens)["result"]["data"];
+  REQUIRE(data.size() % 5 == 0);
+  // First token: the comment on line 0, 4 characters, type "comment" (4).
+  CHECK(std::vector<int>(data.begin(), data.begin() + 5) == std::vector<int>{0, 0, 4, 4, 0});
+
+  json range_params = doc;
+  range_params["range"] = {{"start", {{"line", 6}, {"character", 0}}}, {"end", {{"line", 7}, {"character", 0}}}};
+  auto range_tokens = server.wait_for_response(server.request("textDocument/semanticTokens/range", range_params));
+  REQUIRE(range_tokens);
+  CHECK((*range_tokens)["result"]["data"] == json{6, 0, 11, 0, 0, 0, 13, 4, 3, 0});
+
+  auto unknown_doc = server.wait_for_response(
+      server.request("textDocument/documentSymbol", {{"textDocument", {{"uri", "file:///not/open.cfg"}}}}));
+  REQUIRE(unknown_doc);
+  CHECK((*unknown_doc)["result"].is_null());
+}
+
+TEST_CASE("every cancelled request is answered exactly once", "[lsp][e2e]") {
+  LspProcess server;
+  REQUIRE(server.wait_for_response(server.request("initialize", initialize_params())));
+  const std::string uri = "file:///tmp/c.cfg";
+  open(server, uri, "a { b: 1 }\n");
+  std::vector<int> ids;
+  for (int i = 0; i < 50; ++i) {
+    ids.push_back(server.request("textDocument/documentSymbol", {{"textDocument", {{"uri", uri}}}}));
+    server.notify("$/cancelRequest", {{"id", ids.back()}});
+  }
+  for (int id : ids) {
+    const auto response = server.wait_for_response(id);
+    REQUIRE(response);
+    const bool ok = response->contains("result") ||
+                    ((*response)["error"]["code"] == -32800);
+    CHECK(ok);
+  }
+  for (const json& m : server.seen) CHECK(!(m.contains("id") && !m.contains("method")));
+}
