@@ -1,10 +1,12 @@
 #include "core/model/binder.h"
 
+#include <google/protobuf/descriptor.pb.h>
 #include <google/protobuf/io/tokenizer.h>
 
 #include <algorithm>
 #include <cfloat>
 #include <cmath>
+#include <cstdint>
 #include <cstring>
 #include <limits>
 #include <map>
@@ -26,6 +28,8 @@ constexpr char kAnyFullName[] = "google.protobuf.Any";
 bool is_type(TSNode node, const char* type) {
   return !ts_node_is_null(node) && std::strcmp(ts_node_type(node), type) == 0;
 }
+
+bool is_error_node(TSNode node) { return is_type(node, "ERROR"); }
 
 ByteRange range_of(TSNode node) { return {ts_node_start_byte(node), ts_node_end_byte(node)}; }
 
@@ -100,13 +104,13 @@ struct Frame {
 
 // Everything about one `field` node that the rules look at.
 struct FieldSyntax {
-  TSNode node;
-  TSNode name;       // field_name
-  TSNode name_kind;  // identifier | extension_name | any_name
-  TSNode value;      // null when absent or MISSING
+  TSNode node{};
+  TSNode name{};       // field_name
+  TSNode name_kind{};  // identifier | extension_name | any_name
+  TSNode value{};      // null when absent or MISSING
   bool has_colon = false;
   bool colon_missing = false;  // a MISSING ':' inserted by error recovery
-  TSNode separator;            // ',' or ';' (null if none)
+  TSNode separator{};          // ',' or ';' (null if none)
 };
 
 class Binder {
@@ -171,7 +175,7 @@ class Binder {
         TSNode child = ts_node_child(container, i);
         if (is_type(child, "field")) {
           bind_field(child, message, frame.mode, pending);
-        } else if (ts_node_is_error(child)) {
+        } else if (is_error_node(child)) {
           nested_errors.push_back(child);
         }
       }
@@ -248,7 +252,7 @@ class Binder {
     field.name_range = range_of(syntax.name);
     field.has_colon = syntax.has_colon;
 
-    TSNode any_name_type;
+    TSNode any_name_type{};
     if (is_type(syntax.name_kind, "identifier")) {
       field.name = text_of(syntax.name_kind);
     } else if (is_type(syntax.name_kind, "extension_name")) {
@@ -429,7 +433,7 @@ class Binder {
     } else if (is_type(value, "scalar_list")) {
       const uint32_t count = ts_node_named_child_count(value);
       for (uint32_t i = 0; i < count; ++i) field.scalars.push_back(untyped_scalar(ts_node_named_child(value, i)));
-    } else if (!ts_node_is_error(value)) {
+    } else if (!is_error_node(value)) {
       field.scalars.push_back(untyped_scalar(value));
     }
   }
@@ -457,7 +461,7 @@ class Binder {
           TSNode element = ts_node_named_child(value, i);
           if (is_type(element, "message")) add_message(field, field_index, element, type, Mode::Typed, pending);
         }
-      } else if (!ts_node_is_error(value)) {
+      } else if (!is_error_node(value)) {
         error(value_range, "type-mismatch",
               "field " + name + " is " + type_label(descriptor) + ": write " + field.name + " { ... }");
         bind_untyped_value(field, field_index, syntax, Mode::Untyped, pending);
@@ -502,7 +506,7 @@ class Binder {
       }
       return;
     }
-    if (ts_node_is_error(value)) return;
+    if (is_error_node(value)) return;
     field.scalars.push_back(typed_scalar(descriptor, value, report));
   }
 
