@@ -79,6 +79,10 @@ std::string parse_arguments(const std::vector<std::string>& args, ResolveArgumen
   if (parsed.check.api && !parse_amct_api(*parsed.check.api)) {
     return "--api must be quant, prune or compressed, not '" + *parsed.check.api + "'";
   }
+  if (parsed.check.soc && !soc_catalog().find_series(*parsed.check.soc)) {
+    return "unknown SoC '" + *parsed.check.soc +
+           "'; known SoCs: " + join_names(soc_catalog().known_names);
+  }
   parsed.config_path = *config_path;
   return "";
 }

@@ -7,7 +7,8 @@
 // Exit status: 0 resolved and the config has no errors; 1 resolved, but the
 // config has errors (AMCT would reject it: syntax, schema or AMCT rules; they
 // are listed on stderr and the resolution is still printed); 2 usage error or
-// the file cannot be read.
+// the file cannot be read (bad arguments, including an unknown --soc or --api
+// value; a bad `# soc:` header is a config error, exit 1).
 //
 // JSON (one object on stdout):
 // {"layer": str, "type": str|null,

@@ -147,6 +147,9 @@ TEST_CASE("--resolve: usage and I/O errors exit 2", "[resolve]") {
         2);
   CHECK(resolve({"--resolve", example("quant.cfg"), "--layer", "a", "--bogus"}).status == 2);
   CHECK(resolve({"--resolve", example("quant.cfg"), "--layer", "a", "--api", "qat"}).status == 2);
+  const Run soc = resolve({"--resolve", example("quant.cfg"), "--layer", "a", "--soc", "Ascend1"});
+  CHECK(soc.status == 2);
+  CHECK(soc.err.find("Ascend910B2") != std::string::npos);  // lists the known SoCs
   const Run io = resolve({"--resolve", "/nonexistent/x.cfg", "--layer", "a"});
   CHECK(io.err.find("cannot read /nonexistent/x.cfg") != std::string::npos);
   CHECK(io.out.empty());
