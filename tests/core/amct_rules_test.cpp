@@ -573,3 +573,13 @@ TEST_CASE("every produced code is listed in amct_rule_codes", "[amct]") {
     CHECK(std::find(listed.begin(), listed.end(), code) != listed.end());
   }
 }
+
+TEST_CASE("headers are read anywhere at the top level, with any spacing", "[amct]") {
+  const std::string body = std::string(kInt4) + kSparsity;
+  CHECK(CheckedConfig("#soc:Ascend310P3\n" + body).codes() == Strings{"soc-unsupported-sparsity"});
+  CHECK(CheckedConfig(body + "#   soc:   Ascend910B3  \n").codes() ==
+        Strings{"soc-unsupported-dtype"});
+  // A comment after a value is not a header.
+  CHECK(CheckedConfig("batch_num: 1 # soc: Ascend310P3\n" + body).codes() ==
+        Strings{"soc-unsupported-dtype", "soc-unsupported-sparsity"});
+}
