@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "core/amct/amct_checks.h"
+#include "core/amct/resolver.h"
 #include "core/amct/rules.h"
 #include "core/amct_test_support.h"
 #include "support/annotated.h"
@@ -582,4 +583,26 @@ TEST_CASE("headers are read anywhere at the top level, with any spacing", "[amct
   // A comment after a value is not a header.
   CHECK(CheckedConfig("batch_num: 1 # soc: Ascend310P3\n" + body).codes() ==
         Strings{"soc-unsupported-dtype", "soc-unsupported-sparsity"});
+}
+
+TEST_CASE("broken configs: every prefix of every example checks and resolves", "[amct]") {
+  // An editor buffer is broken most of the time: checks and the resolver must
+  // degrade, never throw or crash.
+  size_t checked_prefixes = 0;
+  for (const char* name : {"quant.cfg", "prune.cfg", "selective_prune.cfg", "compressed1.cfg",
+                           "compressed2.cfg"}) {
+    const std::string text = test::read_source_file(std::string("examples/") + name);
+    for (size_t length = 0; length <= text.size(); length += 3) {
+      const CheckedConfig checked(text.substr(0, length));
+      for (const Diagnostic& d : checked.diagnostics) {
+        REQUIRE(d.range.start <= d.range.end);
+        REQUIRE(d.range.end <= length);
+      }
+      const LayerResolution resolution =
+          resolve_layer(checked.config(), {"layer1.0.conv1", std::string("Conv2d")});
+      CHECK(resolution.layer == "layer1.0.conv1");
+      ++checked_prefixes;
+    }
+  }
+  CHECK(checked_prefixes > 500);
 }
