@@ -203,14 +203,14 @@ std::optional<ParsedArguments> parse_arguments(const std::vector<std::string>& a
         match = &spec;
         break;
       }
-      bool long_option = spec.name.size() > 2;
-      if (spec.takes_value && argument.rfind(spec.name, 0) == 0) {
-        if (long_option && argument.size() > spec.name.size() && argument[spec.name.size()] == '=') {
+      const bool long_option = spec.name.size() > 2;
+      if (argument.rfind(spec.name, 0) == 0) {
+        if (long_option && argument[spec.name.size()] == '=') {  // --name=value
           match = &spec;
           inline_value = argument.substr(spec.name.size() + 1);
           break;
         }
-        if (!long_option) {  // -IDIR
+        if (!long_option && spec.takes_value) {  // -IDIR
           match = &spec;
           inline_value = argument.substr(spec.name.size());
           break;
