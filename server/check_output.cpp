@@ -5,6 +5,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "core/syntax/utf.h"
 #include "server/check_codes.h"
 
 namespace amct::server {
@@ -18,8 +19,37 @@ std::string dump(const Json& json) {
   return json.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
 }
 
+std::string hex_escape(unsigned char byte) {
+  static const char* hex = "0123456789ABCDEF";
+  return std::string("\\x") + hex[byte >> 4] + hex[byte & 15];
+}
+
+}  // namespace
+
+std::string printable(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  size_t offset = 0;
+  while (offset < text.size()) {
+    const syntax::DecodedChar decoded = syntax::decode_utf8(text, offset);
+    const bool control = decoded.valid && (decoded.code_point < 0x20 || decoded.code_point == 0x7F ||
+                                           (decoded.code_point >= 0x80 && decoded.code_point < 0xA0));
+    if (!decoded.valid || (control && decoded.code_point != '\t')) {
+      for (uint32_t i = 0; i < decoded.length; ++i) {
+        out += hex_escape(static_cast<unsigned char>(text[offset + i]));
+      }
+    } else {
+      out.append(text.substr(offset, decoded.length));
+    }
+    offset += decoded.length;
+  }
+  return out;
+}
+
+namespace {
+
 std::string location(const std::string& path, const syntax::LineColumn& position) {
-  return path + ":" + std::to_string(position.line) + ":" + std::to_string(position.column);
+  return printable(path) + ":" + std::to_string(position.line) + ":" + std::to_string(position.column);
 }
 
 const char* sarif_level(Severity severity) {
@@ -107,9 +137,9 @@ void write_text_report(std::ostream& out, const std::vector<FileReport>& reports
     if (report.read_error) continue;
     for (const LocatedDiagnostic& diagnostic : report.diagnostics) {
       out << location(report.path, diagnostic.start) << ": " << severity_name(diagnostic.severity)
-          << ": " << diagnostic.message << " [" << diagnostic.code << "]\n";
+          << ": " << printable(diagnostic.message) << " [" << diagnostic.code << "]\n";
       for (const LocatedRelated& related : diagnostic.related) {
-        out << location(report.path, related.start) << ": note: " << related.message << "\n";
+        out << location(report.path, related.start) << ": note: " << printable(related.message) << "\n";
       }
     }
   }

@@ -3,6 +3,7 @@
 // [code]), JSON (the contract in issue 2/3) and SARIF 2.1.0 (code scanning).
 #include <ostream>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "server/check_runner.h"
@@ -30,6 +31,10 @@ std::string sarif_report(const std::vector<FileReport>& reports, const SarifOpti
 // `path` as a URI reference relative to `working_directory` (percent-encoded),
 // or a file:// URI when the file lies outside it.
 std::string artifact_uri(const std::string& path, const std::string& working_directory);
+
+// `text` safe for a terminal: control characters (except tab) and bytes that
+// are not UTF-8 become `\xHH` (a message may quote bytes of a binary file).
+std::string printable(std::string_view text);
 
 // The one-line summary printed on stderr after text output.
 std::string summary_line(const CheckSummary& summary);

@@ -97,7 +97,7 @@ int run_check(const std::vector<std::string>& arguments) {
   for (const char* option : {"--weights", "--manifest"}) {
     if (std::optional<std::string> file = parsed->last(option)) {
       if (!fs::is_regular_file(*file, ec)) {
-        std::fprintf(stderr, "amct-lsp: cannot open %s file '%s'\n", option + 2, file->c_str());
+        std::fprintf(stderr, "amct-lsp: cannot open %s file '%s'\n", option + 2, printable(*file).c_str());
         io_failure = true;
       }
     }
@@ -105,7 +105,7 @@ int run_check(const std::vector<std::string>& arguments) {
 
   CheckInputs inputs = collect_check_inputs(parsed->positionals);
   for (const std::string& message : inputs.errors) {
-    std::fprintf(stderr, "amct-lsp: %s\n", message.c_str());
+    std::fprintf(stderr, "amct-lsp: %s\n", printable(message).c_str());
     io_failure = true;
   }
 
@@ -116,7 +116,7 @@ int run_check(const std::vector<std::string>& arguments) {
   std::vector<FileReport> reports = check_files(request);
   for (const FileReport& report : reports) {
     if (report.read_error) {
-      std::fprintf(stderr, "amct-lsp: %s\n", report.read_error->c_str());
+      std::fprintf(stderr, "amct-lsp: %s\n", printable(*report.read_error).c_str());
       io_failure = true;
     }
   }

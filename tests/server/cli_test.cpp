@@ -103,7 +103,7 @@ const std::vector<std::string> kKnownCodes = {
 
 }  // namespace
 
-TEST_CASE("--check text output: file:line:col: severity: message [code], summary on stderr", "[cli]") {
+TEST_CASE("amct-lsp --check text output: file:line:col: severity: message [code], summary on stderr", "[cli]") {
   TempDir dir;
   dir.write("fixture.txtpb", kFixture);
   ProcessResult result = run_cli({"--check", "fixture.txtpb"}, dir.path().string());
@@ -119,7 +119,7 @@ TEST_CASE("--check text output: file:line:col: severity: message [code], summary
   CHECK_THAT(result.standard_error, Catch::Contains("checked 1 file: 2 errors, 0 warnings"));
 }
 
-TEST_CASE("--check --format json gives the documented document", "[cli]") {
+TEST_CASE("amct-lsp --check --format json gives the documented document", "[cli]") {
   TempDir dir;
   dir.write("fixture.txtpb", kFixture);
   dir.write("clean.txtpb", "name: \"ok\"\n");
@@ -149,7 +149,7 @@ TEST_CASE("--check --format json gives the documented document", "[cli]") {
   CHECK(result.standard_error.empty());  // stderr stays quiet for machine formats
 }
 
-TEST_CASE("--check --format sarif is one SARIF 2.1.0 run with rules, results and regions", "[cli]") {
+TEST_CASE("amct-lsp --check --format sarif is one SARIF 2.1.0 run with rules, results and regions", "[cli]") {
   TempDir dir;
   dir.write("sub dir/fixture.txtpb", kFixture);
   ProcessResult result =
@@ -189,7 +189,7 @@ TEST_CASE("--check --format sarif is one SARIF 2.1.0 run with rules, results and
   CHECK(run["invocations"][0]["executionSuccessful"] == true);
 }
 
-TEST_CASE("--check exit status: 0 for clean files, 2 for usage and I/O failures", "[cli]") {
+TEST_CASE("amct-lsp --check exit status: 0 for clean files, 2 for usage and I/O failures", "[cli]") {
   SECTION("the five examples check clean") {
     ProcessResult result = run_cli({"--check", std::string(AMCT_SOURCE_DIR) + "/examples"});
     CHECK(result.exit_code == 0);
@@ -241,7 +241,7 @@ TEST_CASE("--check exit status: 0 for clean files, 2 for usage and I/O failures"
   }
 }
 
-TEST_CASE("--check recurses into directories in sorted order and keeps argument order", "[cli]") {
+TEST_CASE("amct-lsp --check recurses into directories in sorted order and keeps argument order", "[cli]") {
   TempDir dir;
   const std::string broken = "a: }\n";
   for (const char* name : {"tree/b.cfg", "tree/a/z.txtpb", "tree/a/y.pbtxt", "tree/c.textproto",
@@ -265,7 +265,7 @@ TEST_CASE("--check recurses into directories in sorted order and keeps argument 
   CHECK(paths_in_order(reversed.standard_output) == expected_reversed);
 }
 
-TEST_CASE("--check output order does not depend on parallelism over many files", "[cli]") {
+TEST_CASE("amct-lsp --check output order does not depend on parallelism over many files", "[cli]") {
   TempDir dir;
   for (int i = 0; i < 60; ++i) {
     // Files of very different sizes finish in a different order than they start.
@@ -280,7 +280,7 @@ TEST_CASE("--check output order does not depend on parallelism over many files",
   CHECK(parallel.standard_output == serial.standard_output);
 }
 
-TEST_CASE("--check never crashes on bad input", "[cli]") {
+TEST_CASE("amct-lsp --check never crashes on bad input", "[cli]") {
   TempDir dir;
   SECTION("binary data: invalid-utf8 at the first bad byte") {
     std::string binary = "batch_num: 1\n";
@@ -313,6 +313,20 @@ TEST_CASE("--check never crashes on bad input", "[cli]") {
     CHECK(result.exit_code == 1);
     CHECK_THAT(result.standard_output, Catch::Contains("latin1.txtpb:1:11: error: "));
     CHECK_THAT(result.standard_output, Catch::Contains("[invalid-utf8]"));
+  }
+  SECTION("control characters and binary bytes are escaped in text output") {
+    std::string binary = "\x01\x1b[31mred: 1\n";
+    for (int i = 0; i < 512; ++i) binary += static_cast<char>((i * 7919 + 13) % 256);
+    dir.write("control.txtpb", binary);
+    ProcessResult result = run_cli({"--check", "control.txtpb"}, dir.path().string());
+    CHECK(result.exit_code == 1);
+    CHECK_THAT(result.standard_output, Catch::StartsWith("control.txtpb:1:1: error: "));
+    for (char c : result.standard_output) {
+      INFO("byte " << static_cast<int>(static_cast<unsigned char>(c)));
+      CHECK((c == '\n' || c == '\t' || static_cast<unsigned char>(c) >= 0x20));
+      CHECK(c != '\x7f');
+    }
+    CHECK(amct::server::printable("a\x01\xff\t\xe4\xb8\xad") == "a\\x01\\xFF\t\xe4\xb8\xad");
   }
   SECTION("NUL bytes") {
     dir.write("nul.txtpb", std::string("a: 1\0\0\nb: \"x\0y\"\n", 17));
@@ -347,7 +361,7 @@ TEST_CASE("--check never crashes on bad input", "[cli]") {
   }
 }
 
-TEST_CASE("--check reads a 100 MB config without trouble", "[cli][slow]") {
+TEST_CASE("amct-lsp --check reads a 100 MB config without trouble", "[cli][slow]") {
   TempDir dir;
   std::string text = "retrain_weight_quant_config { arq_retrain { channel_wise: true } }\n";
   text.reserve(size_t{101} << 20);
@@ -369,7 +383,7 @@ TEST_CASE("--check reads a 100 MB config without trouble", "[cli][slow]") {
   CHECK(report["files"][0]["diagnostics"][0]["line"] == last_line);
 }
 
-TEST_CASE("--version and --help", "[cli]") {
+TEST_CASE("amct-lsp --version and --help", "[cli]") {
   ProcessResult version = run_cli({"--version"});
   CHECK(version.exit_code == 0);
   CHECK(version.standard_output == std::string("amct-lsp ") + AMCT_LSP_VERSION + "\n");
