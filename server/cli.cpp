@@ -8,6 +8,7 @@
 
 #include "server/check_output.h"
 #include "server/check_runner.h"
+#include "server/lsp_server.h"
 
 namespace amct::server {
 namespace {
@@ -139,6 +140,15 @@ int run_check(const std::vector<std::string>& arguments) {
   return summary.errors > 0 ? kExitErrorsFound : kExitOk;
 }
 
+// ---- the language server ------------------------------------------------------
+
+int run_language_server(const std::vector<std::string>& arguments) {
+  // Editors' clients may add their own flags (e.g. --clientProcessId=N); the
+  // server needs none of them.
+  (void)arguments;
+  return run_stdio_server();
+}
+
 // ---- the dispatcher -----------------------------------------------------------
 
 using ModeRunner = int (*)(const std::vector<std::string>& arguments);
@@ -156,7 +166,7 @@ const Mode kModes[] = {
     {"--check", run_check, "check files"},
     {"--resolve", nullptr, "the precedence resolver (issue 3)"},  // TODO(resolve): plug in
     {"--estimate", nullptr, "error estimates on weights"},        // TODO(estimate): plug in
-    {"--stdio", nullptr, "the language server"},                  // TODO(lsp): plug in
+    {"--stdio", run_language_server, "the language server"},
 };
 
 int run_mode(const Mode& mode, const std::vector<std::string>& arguments) {
@@ -318,7 +328,7 @@ int run_main(int argc, char** argv) {
     selected = &mode;
   }
   if (selected == nullptr) {
-    if (arguments.empty()) return run_mode(kModes[std::size(kModes) - 1], {});  // --stdio
+    if (arguments.empty()) return run_language_server({});
     const std::string& first = arguments.front();
     if (first.size() > 1 && first[0] == '-') return usage_error("unknown option '" + first + "'");
     return usage_error("no mode given for '" + first + "' (did you mean 'amct-lsp --check " +

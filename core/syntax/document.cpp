@@ -107,6 +107,16 @@ Document& Document::operator=(Document&& other) noexcept {
   return *this;
 }
 
+Document Document::snapshot() const {
+  Document copy;
+  copy.text_ = text_;
+  copy.parser_ = ts_parser_new();
+  ts_parser_set_language(copy.parser_, tree_sitter_textproto());
+  copy.tree_ = ts_tree_copy(tree_);
+  copy.line_starts_ = line_starts_;
+  return copy;
+}
+
 TSNode Document::root() const { return ts_tree_root_node(tree_); }
 
 void Document::reparse(const TSTree* old_tree) {

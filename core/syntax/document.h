@@ -59,6 +59,10 @@ class Document {
   Document(const Document&) = delete;
   Document& operator=(const Document&) = delete;
 
+  // An independent copy sharing nothing mutable (the tree is copied in O(1)),
+  // so a worker can analyze a version while the editor keeps typing.
+  Document snapshot() const;
+
   const std::string& text() const { return text_; }
   TSNode root() const;
   const TSTree* tree() const { return tree_; }
@@ -85,6 +89,7 @@ class Document {
   std::vector<Diagnostic> syntax_diagnostics() const;
 
  private:
+  Document() = default;
   void reparse(const TSTree* old_tree);
   void index_lines();
 

@@ -1,0 +1,151 @@
+#include "server/lsp_convert.h"
+
+#include <cctype>
+#include <cstdio>
+
+namespace amct::server {
+
+using nlohmann::json;
+
+std::string uri_to_path(const std::string& uri) {
+  std::string_view rest = uri;
+  if (!rest.starts_with("file://")) return uri;
+  rest.remove_prefix(7);
+  std::string path;
+  for (size_t i = 0; i < rest.size(); ++i) {
+    if (rest[i] == '%' && i + 2 < rest.size() && std::isxdigit(static_cast<unsigned char>(rest[i + 1])) &&
+        std::isxdigit(static_cast<unsigned char>(rest[i + 2]))) {
+      path.push_back(static_cast<char>(std::stoi(std::string(rest.substr(i + 1, 2)), nullptr, 16)));
+      i += 2;
+    } else {
+      path.push_back(rest[i]);
+    }
+  }
+  return path;
+}
+
+std::string path_to_uri(const std::string& path) {
+  std::string uri = "file://";
+  for (unsigned char c : path) {
+    if (std::isalnum(c) || c == '/' || c == '-' || c == '_' || c == '.' || c == '~') {
+      uri.push_back(static_cast<char>(c));
+    } else {
+      char escaped[4];
+      std::snprintf(escaped, sizeof escaped, "%%%02X", c);
+      uri += escaped;
+    }
+  }
+  return uri;
+}
+
+json range_to_json(const syntax::Range& range) {
+  return {{"start", {{"line", range.start.line}, {"character", range.start.character}}},
+          {"end", {{"line", range.end.line}, {"character", range.end.character}}}};
+}
+
+syntax::Position position_from_json(const json& p) {
+  const int64_t line = p.at("line").get<int64_t>();
+  const int64_t character = p.at("character").get<int64_t>();
+  return syntax::Position{static_cast<uint32_t>(std::clamp<int64_t>(line, 0, UINT32_MAX)),
+                          static_cast<uint32_t>(std::clamp<int64_t>(character, 0, UINT32_MAX))};
+}
+
+syntax::Range range_from_json(const json& range) {
+  return {position_from_json(range.at("start")), position_from_json(range.at("end"))};
+}
+
+json symbols_to_json(const syntax::Document& document, const std::vector<ide::DocumentSymbol>& symbols,
+                     syntax::PositionEncoding encoding) {
+  json out = json::array();
+  for (const ide::DocumentSymbol& symbol : symbols) {
+    json item = {{"name", symbol.name.empty() ? std::string("?") : symbol.name},
+                 {"kind", static_cast<int>(symbol.kind)},
+                 {"range", range_to_json(document.range_of(symbol.range, encoding))},
+                 {"selectionRange", range_to_json(document.range_of(symbol.selection_range, encoding))}};
+    if (!symbol.detail.empty()) item["detail"] = symbol.detail;
+    if (!symbol.children.empty()) item["children"] = symbols_to_json(document, symbol.children, encoding);
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
+json folding_ranges_to_json(const std::vector<ide::FoldingRange>& ranges) {
+  json out = json::array();
+  for (const ide::FoldingRange& range : ranges) {
+    json item = {{"startLine", range.start_line}, {"endLine", range.end_line}};
+    if (!range.kind.empty()) item["kind"] = range.kind;
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
+json selection_range_to_json(const syntax::Document& document, const std::vector<ByteRange>& ranges,
+                             syntax::PositionEncoding encoding) {
+  json out = nullptr;
+  for (auto it = ranges.rbegin(); it != ranges.rend(); ++it) {
+    json item = {{"range", range_to_json(document.range_of(*it, encoding))}};
+    if (!out.is_null()) item["parent"] = std::move(out);
+    out = std::move(item);
+  }
+  return out;
+}
+
+json semantic_tokens_to_json(const syntax::Document& document, const std::vector<ide::SemanticToken>& tokens,
+                             syntax::PositionEncoding encoding) {
+  json data = json::array();
+  uint32_t previous_line = 0, previous_character = 0;
+  for (const ide::SemanticToken& token : tokens) {
+    const syntax::Range range = document.range_of(token.range, encoding);
+    if (range.end.line != range.start.line) continue;
+    const uint32_t delta_line = range.start.line - previous_line;
+    const uint32_t delta_character = delta_line == 0 ? range.start.character - previous_character : range.start.character;
+    data.push_back(delta_line);
+    data.push_back(delta_character);
+    data.push_back(range.end.character - range.start.character);
+    data.push_back(static_cast<int>(token.type));
+    data.push_back(0);
+    previous_line = range.start.line;
+    previous_character = range.start.character;
+  }
+  return data;
+}
+
+json diagnostics_to_json(const syntax::Document& document, const std::string& uri,
+                         const std::vector<Diagnostic>& diagnostics, syntax::PositionEncoding encoding) {
+  json out = json::array();
+  for (const Diagnostic& d : diagnostics) {
+    json item = {{"range", range_to_json(document.range_of(d.range, encoding))},
+                 {"severity", static_cast<int>(d.severity)},
+                 {"code", d.code},
+                 {"source", "amct-lsp"},
+                 {"message", d.message}};
+    if (!d.related.empty()) {
+      json related = json::array();
+      for (const RelatedInformation& r : d.related)
+        related.push_back({{"location", {{"uri", uri}, {"range", range_to_json(document.range_of(r.range, encoding))}}},
+                           {"message", r.message}});
+      item["relatedInformation"] = std::move(related);
+    }
+    out.push_back(std::move(item));
+  }
+  return out;
+}
+
+json server_capabilities(syntax::PositionEncoding encoding) {
+  return {
+      {"positionEncoding", encoding == syntax::PositionEncoding::Utf8 ? "utf-8" : "utf-16"},
+      {"textDocumentSync", {{"openClose", true}, {"change", 2 /* incremental */}, {"save", {{"includeText", false}}}}},
+      {"diagnosticProvider", {{"interFileDependencies", false}, {"workspaceDiagnostics", false}}},
+      {"documentSymbolProvider", true},
+      {"foldingRangeProvider", true},
+      {"selectionRangeProvider", true},
+      {"semanticTokensProvider",
+       {{"legend", {{"tokenTypes", std::vector<std::string>(std::begin(ide::kSemanticTokenLegend),
+                                                            std::end(ide::kSemanticTokenLegend))},
+                    {"tokenModifiers", json::array()}}},
+        {"full", true},
+        {"range", true}}},
+  };
+}
+
+}  // namespace amct::server

@@ -1,0 +1,40 @@
+#pragma once
+// Conversions between core/ structs and LSP JSON. The only place that knows
+// both; features in core/ide return plain structs.
+#include <nlohmann/json.hpp>
+
+#include <string>
+#include <vector>
+
+#include "core/ide/document_symbols.h"
+#include "core/ide/folding.h"
+#include "core/ide/semantic_tokens.h"
+#include "core/syntax/diagnostic.h"
+#include "core/syntax/document.h"
+
+namespace amct::server {
+
+std::string uri_to_path(const std::string& uri);
+std::string path_to_uri(const std::string& path);
+
+nlohmann::json range_to_json(const syntax::Range& range);
+syntax::Range range_from_json(const nlohmann::json& range);
+syntax::Position position_from_json(const nlohmann::json& position);
+nlohmann::json diagnostics_to_json(const syntax::Document& document, const std::string& uri,
+                                   const std::vector<Diagnostic>& diagnostics,
+                                   syntax::PositionEncoding encoding);
+
+nlohmann::json symbols_to_json(const syntax::Document& document, const std::vector<ide::DocumentSymbol>& symbols,
+                               syntax::PositionEncoding encoding);
+nlohmann::json folding_ranges_to_json(const std::vector<ide::FoldingRange>& ranges);
+// Innermost first, as ide::selection_ranges returns them.
+nlohmann::json selection_range_to_json(const syntax::Document& document, const std::vector<ByteRange>& ranges,
+                                       syntax::PositionEncoding encoding);
+// LSP's relative encoding: 5 integers per token.
+nlohmann::json semantic_tokens_to_json(const syntax::Document& document, const std::vector<ide::SemanticToken>& tokens,
+                                       syntax::PositionEncoding encoding);
+
+// The `capabilities` of the initialize result: every feature the server binds.
+nlohmann::json server_capabilities(syntax::PositionEncoding encoding);
+
+}  // namespace amct::server

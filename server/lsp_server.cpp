@@ -1,0 +1,481 @@
+#include "server/lsp_server.h"
+
+#include <asio.hpp>
+#include <nlohmann/json.hpp>
+
+#include <atomic>
+#include <condition_variable>
+#include <cstdio>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <thread>
+#include <unistd.h>
+
+#include "core/analysis.h"
+#include "core/ide/document_symbols.h"
+#include "core/ide/folding.h"
+#include "core/ide/selection_range.h"
+#include "core/ide/semantic_tokens.h"
+#include "core/syntax/document.h"
+#include "server/jsonrpc.h"
+#include "server/lsp_convert.h"
+
+namespace amct::server {
+
+using nlohmann::json;
+using syntax::PositionEncoding;
+
+namespace {
+
+// JSON-RPC and LSP error codes.
+constexpr int kParseError = -32700;
+constexpr int kInvalidRequest = -32600;
+constexpr int kMethodNotFound = -32601;
+constexpr int kInvalidParams = -32602;
+constexpr int kInternalError = -32603;
+constexpr int kServerNotInitialized = -32002;
+constexpr int kRequestCancelled = -32800;
+
+struct OpenDocument {
+  syntax::Document document;
+  int64_t version = 0;
+  std::string language_id;
+};
+
+}  // namespace
+
+struct LanguageServer::State {
+  Send send;
+  LanguageServerOptions options;
+
+  std::mutex mutex;
+  std::condition_variable wake;      // worker: work arrived
+  std::condition_variable idle_cv;   // wait_idle(): no work left
+  std::map<std::string, OpenDocument> documents;
+  std::set<std::string> dirty;                       // need diagnostics published
+  std::deque<std::pair<json, std::function<void()>>> tasks;  // (request id, work)
+  std::set<std::string> cancelled;                   // request ids (dumped json)
+  bool busy = false;
+  bool stopping = false;
+
+  enum class Phase { Uninitialized, Running, ShutDown } phase = Phase::Uninitialized;
+  std::atomic<bool> exit_flag{false};
+  std::atomic<int> exit_code{1};
+  PositionEncoding encoding = PositionEncoding::Utf16;
+  std::string trace = "off";
+  std::string workspace_root;
+  AnalysisOptions base_options;
+  std::chrono::steady_clock::time_point last_edit{};
+
+  std::thread worker;
+
+  void reply(const json& id, json result) {
+    send(json{{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}}.dump(-1, ' ', false,
+                                                                                   json::error_handler_t::replace));
+  }
+  void reply_error(const json& id, int code, const std::string& message) {
+    send(json{{"jsonrpc", "2.0"}, {"id", id}, {"error", {{"code", code}, {"message", message}}}}.dump(
+        -1, ' ', false, json::error_handler_t::replace));
+  }
+  void notify(const std::string& method, json params) {
+    send(json{{"jsonrpc", "2.0"}, {"method", method}, {"params", std::move(params)}}.dump(
+        -1, ' ', false, json::error_handler_t::replace));
+  }
+  void log(int type, const std::string& message) {
+    notify("window/logMessage", {{"type", type}, {"message", message}});
+  }
+
+  AnalysisOptions options_for(const std::string& uri) {
+    AnalysisOptions options = base_options;
+    options.path = uri_to_path(uri);
+    options.workspace_root = workspace_root;
+    return options;
+  }
+
+  // Queues `feature` to run on the worker against a snapshot of the
+  // document; its result is the reply (null for a document not open).
+  using Feature = std::function<json(const syntax::Document&, const std::string& uri)>;
+  void queue_document_request(const json& id, const json& params, Feature feature);
+
+  void worker_loop();
+  void publish(const std::string& uri);
+  void handle(const json& message);
+  void handle_request(const json& id, const std::string& method, const json& params);
+  void handle_notification(const std::string& method, const json& params);
+  void apply_settings(const json& settings);
+};
+
+LanguageServer::LanguageServer(Send send, LanguageServerOptions options) : state_(std::make_unique<State>()) {
+  state_->send = std::move(send);
+  state_->options = options;
+  state_->worker = std::thread([state = state_.get()] { state->worker_loop(); });
+}
+
+LanguageServer::~LanguageServer() {
+  {
+    std::lock_guard lock(state_->mutex);
+    state_->stopping = true;
+  }
+  state_->wake.notify_all();
+  state_->worker.join();
+}
+
+void LanguageServer::State::worker_loop() {
+  std::unique_lock lock(mutex);
+  for (;;) {
+    wake.wait(lock, [&] { return stopping || !tasks.empty() || !dirty.empty(); });
+    if (stopping) return;
+    busy = true;
+    if (!tasks.empty()) {
+      auto [id, work] = std::move(tasks.front());
+      tasks.pop_front();
+      const bool was_cancelled = !id.is_null() && cancelled.erase(id.dump());
+      lock.unlock();
+      if (was_cancelled) {
+        reply_error(id, kRequestCancelled, "request cancelled");
+      } else {
+        try {
+          work();
+        } catch (const std::exception& e) {
+          if (!id.is_null()) reply_error(id, kInternalError, e.what());
+        }
+      }
+      lock.lock();
+    } else {
+      // Debounce: publish once edits have paused, so typing is not checked
+      // at every keystroke; a new edit during the pause extends it.
+      const auto quiet_until = last_edit + options.diagnostics_debounce;
+      if (std::chrono::steady_clock::now() < quiet_until && tasks.empty()) {
+        wake.wait_until(lock, quiet_until);
+        busy = false;
+        continue;
+      }
+      const std::string uri = *dirty.begin();
+      dirty.erase(dirty.begin());
+      lock.unlock();
+      publish(uri);
+      lock.lock();
+    }
+    busy = false;
+    if (tasks.empty() && dirty.empty()) idle_cv.notify_all();
+  }
+}
+
+void LanguageServer::State::queue_document_request(const json& id, const json& params, Feature feature) {
+  const std::string uri = params.at("textDocument").at("uri");
+  std::lock_guard lock(mutex);
+  tasks.emplace_back(id, [this, id, uri, feature = std::move(feature)] {
+    std::optional<syntax::Document> snapshot;
+    {
+      std::lock_guard inner(mutex);
+      auto it = documents.find(uri);
+      if (it != documents.end()) snapshot.emplace(it->second.document.snapshot());
+    }
+    reply(id, snapshot ? feature(*snapshot, uri) : json(nullptr));
+  });
+  wake.notify_all();
+}
+
+void LanguageServer::State::publish(const std::string& uri) {
+  std::optional<syntax::Document> snapshot;
+  int64_t version = 0;
+  AnalysisOptions analysis_options;
+  {
+    std::lock_guard lock(mutex);
+    auto it = documents.find(uri);
+    if (it == documents.end()) return;
+    snapshot.emplace(it->second.document.snapshot());
+    version = it->second.version;
+    analysis_options = options_for(uri);
+  }
+  const Analysis analysis = analyze(*snapshot, analysis_options);
+  {
+    std::lock_guard lock(mutex);
+    auto it = documents.find(uri);
+    // Dropped when the document changed or closed meanwhile: a newer check follows.
+    if (it == documents.end() || it->second.version != version || dirty.count(uri)) return;
+  }
+  notify("textDocument/publishDiagnostics",
+         {{"uri", uri}, {"version", version}, {"diagnostics", diagnostics_to_json(*snapshot, uri, analysis.diagnostics, encoding)}});
+}
+
+void LanguageServer::on_message(std::string_view body) {
+  json message = json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (message.is_discarded()) {
+    state_->reply_error(nullptr, kParseError, "invalid JSON");
+    return;
+  }
+  if (message.is_array()) {
+    state_->reply_error(nullptr, kInvalidRequest, "batch requests are not supported by LSP");
+    return;
+  }
+  try {
+    state_->handle(message);
+  } catch (const std::exception& e) {
+    const json id = message.is_object() && message.contains("id") ? message["id"] : json(nullptr);
+    state_->reply_error(id, kInvalidParams, std::string("invalid message: ") + e.what());
+  }
+}
+
+void LanguageServer::on_framing_error(const std::string& error) {
+  state_->reply_error(nullptr, kParseError, error);
+}
+
+void LanguageServer::on_end_of_input() { state_->exit_flag = true; }
+
+bool LanguageServer::exit_requested() const { return state_->exit_flag; }
+int LanguageServer::exit_code() const { return state_->exit_code; }
+
+void LanguageServer::wait_idle() {
+  std::unique_lock lock(state_->mutex);
+  state_->idle_cv.wait(lock, [&] { return state_->tasks.empty() && state_->dirty.empty() && !state_->busy; });
+}
+
+void LanguageServer::State::handle(const json& message) {
+  if (!message.is_object() || message.value("jsonrpc", "") != "2.0") {
+    const json id = message.is_object() && message.contains("id") ? message["id"] : json(nullptr);
+    reply_error(id, kInvalidRequest, "not a JSON-RPC 2.0 message");
+    return;
+  }
+  const bool has_id = message.contains("id");
+  if (!message.contains("method")) return;  // a response to a request we did not send
+  if (!message["method"].is_string()) {
+    if (has_id) reply_error(message["id"], kInvalidRequest, "'method' must be a string");
+    return;
+  }
+  const std::string method = message["method"];
+  const json params = message.value("params", json::object());
+  if (has_id) {
+    const json& id = message["id"];
+    if (!id.is_string() && !id.is_number_integer()) {
+      reply_error(nullptr, kInvalidRequest, "'id' must be an integer or a string");
+      return;
+    }
+    handle_request(id, method, params);
+  } else {
+    handle_notification(method, params);
+  }
+}
+
+void LanguageServer::State::apply_settings(const json& settings) {
+  const json amct = settings.contains("amct") ? settings["amct"] : settings;
+  if (!amct.is_object()) return;
+  std::lock_guard lock(mutex);
+  auto optional_string = [&](const char* key) -> std::optional<std::string> {
+    if (amct.contains(key) && amct[key].is_string() && !amct[key].get<std::string>().empty())
+      return amct[key].get<std::string>();
+    return std::nullopt;
+  };
+  base_options.soc = optional_string("socVersion");
+  base_options.api = optional_string("api");
+  base_options.import_roots.clear();
+  if (amct.contains("importRoots") && amct["importRoots"].is_array())
+    for (const auto& root : amct["importRoots"])
+      if (root.is_string()) base_options.import_roots.push_back(root);
+  for (const auto& [uri, doc] : documents) dirty.insert(uri);
+}
+
+void LanguageServer::State::handle_request(const json& id, const std::string& method, const json& params) {
+  if (method == "initialize") {
+    if (phase != Phase::Uninitialized) {
+      reply_error(id, kInvalidRequest, "initialize was already received");
+      return;
+    }
+    const json encodings = params.contains("capabilities")
+                               ? params["capabilities"].value("/general/positionEncodings"_json_pointer, json::array())
+                               : json::array();
+    for (const auto& offered : encodings)
+      if (offered == "utf-8") encoding = PositionEncoding::Utf8;
+    if (params.contains("rootUri") && params["rootUri"].is_string()) workspace_root = uri_to_path(params["rootUri"]);
+    if (params.contains("workspaceFolders") && params["workspaceFolders"].is_array() &&
+        !params["workspaceFolders"].empty() && params["workspaceFolders"][0].contains("uri"))
+      workspace_root = uri_to_path(params["workspaceFolders"][0]["uri"]);
+    if (params.contains("initializationOptions") && params["initializationOptions"].is_object())
+      apply_settings(params["initializationOptions"]);
+    if (params.contains("trace") && params["trace"].is_string()) trace = params["trace"];
+    phase = Phase::Running;
+    reply(id, {{"capabilities", server_capabilities(encoding)},
+               {"serverInfo", {{"name", "amct-lsp"}, {"version", AMCT_LSP_VERSION}}}});
+    return;
+  }
+  if (phase == Phase::Uninitialized) {
+    reply_error(id, kServerNotInitialized, "the server is not initialized: send 'initialize' first");
+    return;
+  }
+  if (phase == Phase::ShutDown) {
+    reply_error(id, kInvalidRequest, "the server is shut down: only 'exit' is accepted");
+    return;
+  }
+  if (method == "shutdown") {
+    phase = Phase::ShutDown;
+    reply(id, nullptr);
+    return;
+  }
+  // One line per feature: the pure function from core/ide and its JSON conversion.
+  const auto enc = encoding;
+  if (method == "textDocument/diagnostic") {
+    queue_document_request(id, params, [this](const syntax::Document& document, const std::string& uri) {
+      const Analysis analysis = analyze(document, options_for(uri));
+      return json{{"kind", "full"}, {"items", diagnostics_to_json(document, uri, analysis.diagnostics, encoding)}};
+    });
+    return;
+  }
+  if (method == "textDocument/documentSymbol") {
+    queue_document_request(id, params, [enc](const syntax::Document& d, const std::string&) {
+      return symbols_to_json(d, ide::document_symbols(d), enc);
+    });
+    return;
+  }
+  if (method == "textDocument/foldingRange") {
+    queue_document_request(id, params, [](const syntax::Document& d, const std::string&) {
+      return folding_ranges_to_json(ide::folding_ranges(d));
+    });
+    return;
+  }
+  if (method == "textDocument/selectionRange") {
+    const json positions = params.at("positions");
+    queue_document_request(id, params, [enc, positions](const syntax::Document& d, const std::string&) {
+      json out = json::array();
+      for (const json& p : positions) {
+        const uint32_t offset = d.offset_at(position_from_json(p), enc);
+        out.push_back(selection_range_to_json(d, ide::selection_ranges(d, offset), enc));
+      }
+      return out;
+    });
+    return;
+  }
+  if (method == "textDocument/semanticTokens/full") {
+    queue_document_request(id, params, [enc](const syntax::Document& d, const std::string&) {
+      return json{{"data", semantic_tokens_to_json(d, ide::semantic_tokens(d), enc)}};
+    });
+    return;
+  }
+  if (method == "textDocument/semanticTokens/range") {
+    const syntax::Range range = range_from_json(params.at("range"));
+    queue_document_request(id, params, [enc, range](const syntax::Document& d, const std::string&) {
+      const ByteRange bytes{d.offset_at(range.start, enc), d.offset_at(range.end, enc)};
+      return json{{"data", semantic_tokens_to_json(d, ide::semantic_tokens(d, bytes), enc)}};
+    });
+    return;
+  }
+  reply_error(id, kMethodNotFound, "method not supported: " + method);
+}
+
+void LanguageServer::State::handle_notification(const std::string& method, const json& params) {
+  if (method == "exit") {
+    exit_code = phase == Phase::ShutDown ? 0 : 1;
+    exit_flag = true;
+    return;
+  }
+  if (phase != Phase::Running) return;  // notifications before initialize are dropped
+  if (method == "initialized") {
+    log(3, std::string("amct-lsp ") + AMCT_LSP_VERSION + " ready (position encoding " +
+               (encoding == PositionEncoding::Utf8 ? "utf-8" : "utf-16") + ")");
+    return;
+  }
+  if (method == "$/setTrace") {
+    if (params.contains("value") && params["value"].is_string()) trace = params["value"];
+    return;
+  }
+  if (method == "$/cancelRequest") {
+    if (params.contains("id")) {
+      std::lock_guard lock(mutex);
+      cancelled.insert(params["id"].dump());
+    }
+    return;
+  }
+  if (method == "workspace/didChangeConfiguration") {
+    if (params.contains("settings")) apply_settings(params["settings"]);
+    wake.notify_all();
+    return;
+  }
+  if (method == "textDocument/didOpen") {
+    const json& item = params.at("textDocument");
+    const std::string uri = item.at("uri");
+    std::lock_guard lock(mutex);
+    documents.insert_or_assign(uri, OpenDocument{syntax::Document(item.at("text").get<std::string>()),
+                                                 item.value("version", 0), item.value("languageId", "")});
+    dirty.insert(uri);
+    last_edit = std::chrono::steady_clock::now();
+    wake.notify_all();
+    return;
+  }
+  if (method == "textDocument/didChange") {
+    const std::string uri = params.at("textDocument").at("uri");
+    const int64_t version = params.at("textDocument").value("version", 0);
+    std::lock_guard lock(mutex);
+    auto it = documents.find(uri);
+    if (it == documents.end()) return;  // a change for a document that is not open: ignored
+    if (version <= it->second.version) return;  // out of order: an older version is never applied
+    for (const auto& change : params.at("contentChanges")) {
+      syntax::TextChange text_change;
+      text_change.text = change.at("text").get<std::string>();
+      if (change.contains("range")) text_change.range = range_from_json(change["range"]);
+      it->second.document.apply_change(text_change, encoding);
+    }
+    it->second.version = version;
+    dirty.insert(uri);
+    last_edit = std::chrono::steady_clock::now();
+    wake.notify_all();
+    return;
+  }
+  if (method == "textDocument/didClose") {
+    const std::string uri = params.at("textDocument").at("uri");
+    std::lock_guard lock(mutex);
+    documents.erase(uri);
+    dirty.erase(uri);
+    notify("textDocument/publishDiagnostics", {{"uri", uri}, {"diagnostics", json::array()}});
+    return;
+  }
+  if (method == "textDocument/didSave") {
+    const std::string uri = params.at("textDocument").at("uri");
+    std::lock_guard lock(mutex);
+    if (documents.count(uri)) dirty.insert(uri);
+    wake.notify_all();
+    return;
+  }
+  // Other notifications (e.g. $/progress from the client) are ignored, as the spec allows.
+}
+
+int run_stdio_server() {
+  std::mutex output_mutex;
+  auto write_all = [&](const std::string& body) {
+    const std::string framed = frame_message(body);
+    std::lock_guard lock(output_mutex);
+    size_t written = 0;
+    while (written < framed.size()) {
+      const ssize_t n = ::write(STDOUT_FILENO, framed.data() + written, framed.size() - written);
+      if (n <= 0) return;  // the client is gone
+      written += static_cast<size_t>(n);
+    }
+  };
+  LanguageServer server(write_all);
+  MessageReader reader;
+  asio::io_context io;
+  asio::posix::stream_descriptor input(io, ::dup(STDIN_FILENO));
+  std::array<char, 65536> buffer;
+  std::function<void()> read_more = [&] {
+    input.async_read_some(asio::buffer(buffer), [&](const asio::error_code& error, size_t bytes) {
+      if (!error) reader.feed(std::string_view(buffer.data(), bytes));
+      else reader.finish();
+      while (auto event = reader.next()) {
+        if (event->kind == FramedEvent::Kind::Message) server.on_message(event->body);
+        else server.on_framing_error(event->error);
+        if (server.exit_requested()) return;
+      }
+      if (error) {
+        server.on_end_of_input();
+        return;
+      }
+      read_more();
+    });
+  };
+  read_more();
+  io.run();
+  return server.exit_code();
+}
+
+}  // namespace amct::server

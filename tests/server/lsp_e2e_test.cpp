@@ -1,0 +1,232 @@
+// End-to-end: the real binary over pipes, as an editor runs it.
+#include <catch2/catch.hpp>
+
+#include "support/lsp_client.h"
+
+using amct::test::LspProcess;
+using nlohmann::json;
+
+namespace {
+
+json initialize_params(bool offer_utf8 = false) {
+  json params = {{"processId", nullptr}, {"rootUri", "file:///tmp"}, {"capabilities", json::object()}};
+  if (offer_utf8) params["capabilities"]["general"]["positionEncodings"] = {"utf-8", "utf-16"};
+  return params;
+}
+
+bool is_diagnostics_for(const json& m, const std::string& uri, int version) {
+  return m.value("method", "") == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri &&
+         m["params"].value("version", -1) == version;
+}
+
+void open(LspProcess& server, const std::string& uri, const std::string& text, int version = 1) {
+  server.notify("textDocument/didOpen",
+                {{"textDocument", {{"uri", uri}, {"languageId", "amct-cfg"}, {"version", version}, {"text", text}}}});
+}
+
+}  // namespace
+
+TEST_CASE("lifecycle: initialize, diagnostics after open and change, shutdown, exit 0", "[lsp][e2e]") {
+  LspProcess server;
+  const auto init = server.wait_for_response(server.request("initialize", initialize_params()));
+  REQUIRE(init);
+  CHECK((*init)["result"]["capabilities"]["textDocumentSync"]["change"] == 2);
+  CHECK((*init)["result"]["capabilities"]["positionEncoding"] == "utf-16");
+  CHECK((*init)["result"]["serverInfo"]["name"] == "amct-lsp");
+  server.notify("initialized", json::object());
+
+  const std::string uri = "file:///tmp/quant.cfg";
+  open(server, uri, "batch_num: 1\nretrain_data_quant_config { dst_type INT8 }\n");
+  auto published = server.wait_for([&](const json& m) { return is_diagnostics_for(m, uri, 1); });
+  REQUIRE(published);
+  const json& diagnostics = (*published)["params"]["diagnostics"];
+  REQUIRE(diagnostics.size() == 1);
+  CHECK(diagnostics[0]["code"] == "syntax-error");
+  CHECK(diagnostics[0]["range"]["start"] == json{{"line", 1}, {"character", 28}});
+  CHECK(diagnostics[0]["message"].get<std::string>().find("expected ':' after field name 'dst_type'") !=
+        std::string::npos);
+
+  // Incremental change: insert the missing ':' -> no diagnostics for version 2.
+  server.notify("textDocument/didChange",
+                {{"textDocument", {{"uri", uri}, {"version", 2}}},
+                 {"contentChanges", {{{"range", {{"start", {{"line", 1}, {"character", 36}}},
+                                                {"end", {{"line", 1}, {"character", 36}}}}},
+                                      {"text", ":"}}}}});
+  published = server.wait_for([&](const json& m) { return is_diagnostics_for(m, uri, 2); });
+  REQUIRE(published);
+  CHECK((*published)["params"]["diagnostics"].empty());
+
+  // Pull diagnostics agree.
+  const auto pulled = server.wait_for_response(
+      server.request("textDocument/diagnostic", {{"textDocument", {{"uri", uri}}}}));
+  REQUIRE(pulled);
+  CHECK((*pulled)["result"]["kind"] == "full");
+  CHECK((*pulled)["result"]["items"].empty());
+
+  const auto shutdown = server.wait_for_response(server.request("shutdown", nullptr));
+  REQUIRE(shutdown);
+  CHECK((*shutdown)["result"].is_null());
+  server.notify("exit", nullptr);
+  CHECK(server.wait_exit() == 0);
+}
+
+TEST_CASE("utf-8 position encoding is negotiated when offered", "[lsp][e2e]") {
+  LspProcess server;
+  const auto init = server.wait_for_response(server.request("initialize", initialize_params(/*offer_utf8=*/true)));
+  REQUIRE(init);
+  CHECK((*init)["result"]["capabilities"]["positionEncoding"] == "utf-8");
+  open(server, "file:///tmp/a.cfg", "a: \"é\" b: 1bad");
+  const auto published = server.wait_for([&](const json& m) { return is_diagnostics_for(m, "file:///tmp/a.cfg", 1); });
+  REQUIRE(published);
+  REQUIRE((*published)["params"]["diagnostics"].size() == 1);
+  // "é" is 2 bytes: the bad number starts at byte 11 (UTF-16 would say 10).
+  CHECK((*published)["params"]["diagnostics"][0]["range"]["start"]["character"] == 11);
+}
+
+TEST_CASE("protocol errors get JSON-RPC error answers and the server stays up", "[lsp][e2e]") {
+  LspProcess server;
+  SECTION("request before initialize") {
+    const int id = server.request("textDocument/diagnostic", {{"textDocument", {{"uri", "file:///x"}}}});
+    const auto response = server.wait_for_response(id);
+    REQUIRE(response);
+    CHECK((*response)["error"]["code"] == -32002);
+  }
+  REQUIRE(server.wait_for_response(server.request("initialize", initialize_params())));
+  SECTION("invalid JSON") {
+    server.send_raw("Content-Length: 9\r\n\r\n{not json");
+    const auto response = server.wait_for([](const json& m) { return m.contains("error"); });
+    REQUIRE(response);
+    CHECK((*response)["error"]["code"] == -32700);
+    CHECK((*response)["id"].is_null());
+  }
+  SECTION("missing Content-Length") {
+    server.send_raw("Content-Type: x\r\n\r\n");
+    const auto response = server.wait_for([](const json& m) { return m.contains("error"); });
+    REQUIRE(response);
+    CHECK((*response)["error"]["code"] == -32700);
+  }
+  SECTION("unknown method") {
+    const auto response = server.wait_for_response(server.request("textDocument/nonsense", json::object()));
+    REQUIRE(response);
+    CHECK((*response)["error"]["code"] == -32601);
+  }
+  SECTION("wrong parameter types") {
+    const auto response =
+        server.wait_for_response(server.request("textDocument/diagnostic", {{"textDocument", 42}}));
+    REQUIRE(response);
+    CHECK((*response)["error"]["code"] == -32602);
+  }
+  // Still answering after the abuse.
+  const auto shutdown = server.wait_for_response(server.request("shutdown", nullptr));
+  REQUIRE(shutdown);
+  CHECK(shutdown->contains("result"));
+}
+
+TEST_CASE("exit without shutdown exits 1; end of input exits", "[lsp][e2e]") {
+  {
+    LspProcess server;
+    REQUIRE(server.wait_for_response(server.request("initialize", initialize_params())));
+    server.notify("exit", nullptr);
+    CHECK(server.wait_exit() == 1);
+  }
+  {
+    LspProcess server;
+    server.send_raw("Content-Length: 100\r\n\r\n{\"jsonrpc\"");  // EOF mid-message
+    server.close_input();
+    CHECK(server.wait_exit() == 1);
+  }
+}
+
+TEST_CASE("stale versions are never published", "[lsp][e2e]") {
+  LspProcess server;
+  REQUIRE(server.wait_for_response(server.request("initialize", initialize_params())));
+  const std::string uri = "file:///tmp/fast.cfg";
+  open(server, uri, "a: 1\n");
+  // Many edits faster than the server checks; only the last version may be final.
+  for (int version = 2; version <= 200; ++version) {
+    server.notify("textDocument/didChange",
+                  {{"textDocument", {{"uri", uri}, {"version", version}}},
+                   {"contentChanges", {{{"text", version % 2 ? "a: 1\n" : "a: 1bad\n"}}}}});
+  }
+  const auto last = server.wait_for([&](const json& m) { return is_diagnostics_for(m, uri, 200); });
+  REQUIRE(last);
+  CHECK((*last)["params"]["diagnostics"].size() == 1);
+  for (const json& m : server.seen)
+    if (m.value("method", "") == "textDocument/publishDiagnostics") {
+      // Whatever was published before matches its own version's text.
+      const int version = m["params"]["version"];
+      CHECK(m["params"]["diagnostics"].size() == (version % 2 ? 0u : 1u));
+    }
+}
+
+TEST_CASE("outline, folding, selection and semantic tokens over the protocol", "[lsp][e2e]") {
+  LspProcess server;
+  const auto init = server.wait_for_response(server.request("initialize", initialize_params()));
+  REQUIRE(init);
+  const json& capabilities = (*init)["result"]["capabilities"];
+  CHECK(capabilities["documentSymbolProvider"] == true);
+  CHECK(capabilities["semanticTokensProvider"]["legend"]["tokenTypes"][0] == "property");
+  const std::string uri = "file:///tmp/p.cfg";
+  open(server, uri, "# c1\n# c2\nprune_config {\n  filter_pruner {\n  }\n}\nskip_layers: \"fc\"\n");
+  const json doc = {{"textDocument", {{"uri", uri}}}};
+
+  auto symbols = server.wait_for_response(server.request("textDocument/documentSymbol", doc));
+  REQUIRE(symbols);
+  REQUIRE((*symbols)["result"].size() == 2);
+  CHECK((*symbols)["result"][0]["name"] == "prune_config");
+  CHECK((*symbols)["result"][0]["children"][0]["name"] == "filter_pruner");
+  CHECK((*symbols)["result"][1]["detail"] == "\"fc\"");
+
+  auto folding = server.wait_for_response(server.request("textDocument/foldingRange", doc));
+  REQUIRE(folding);
+  CHECK((*folding)["result"][0] == json{{"startLine", 0}, {"endLine", 1}, {"kind", "comment"}});
+  CHECK((*folding)["result"].size() == 2);
+  CHECK((*folding)["result"][1] == json{{"startLine", 2}, {"endLine", 4}});
+
+  json selection_params = doc;
+  selection_params["positions"] = {{{"line", 3}, {"character", 4}}};
+  auto selection = server.wait_for_response(server.request("textDocument/selectionRange", selection_params));
+  REQUIRE(selection);
+  const json& innermost = (*selection)["result"][0];
+  CHECK(innermost["range"]["start"] == json{{"line", 3}, {"character", 2}});
+  CHECK(innermost["range"]["end"] == json{{"line", 3}, {"character", 15}});
+  CHECK(innermost.contains("parent"));
+
+  auto tokens = server.wait_for_response(server.request("textDocument/semanticTokens/full", doc));
+  REQUIRE(tokens);
+  const json& data = (*tokens)["result"]["data"];
+  REQUIRE(data.size() % 5 == 0);
+  // First token: the comment on line 0, 4 characters, type "comment" (4).
+  CHECK(std::vector<int>(data.begin(), data.begin() + 5) == std::vector<int>{0, 0, 4, 4, 0});
+
+  json range_params = doc;
+  range_params["range"] = {{"start", {{"line", 6}, {"character", 0}}}, {"end", {{"line", 7}, {"character", 0}}}};
+  auto range_tokens = server.wait_for_response(server.request("textDocument/semanticTokens/range", range_params));
+  REQUIRE(range_tokens);
+  CHECK((*range_tokens)["result"]["data"] == json{6, 0, 11, 0, 0, 0, 13, 4, 3, 0});
+
+  auto unknown_doc = server.wait_for_response(
+      server.request("textDocument/documentSymbol", {{"textDocument", {{"uri", "file:///not/open.cfg"}}}}));
+  REQUIRE(unknown_doc);
+  CHECK((*unknown_doc)["result"].is_null());
+}
+
+TEST_CASE("every cancelled request is answered exactly once", "[lsp][e2e]") {
+  LspProcess server;
+  REQUIRE(server.wait_for_response(server.request("initialize", initialize_params())));
+  const std::string uri = "file:///tmp/c.cfg";
+  open(server, uri, "a { b: 1 }\n");
+  std::vector<int> ids;
+  for (int i = 0; i < 50; ++i) {
+    ids.push_back(server.request("textDocument/documentSymbol", {{"textDocument", {{"uri", uri}}}}));
+    server.notify("$/cancelRequest", {{"id", ids.back()}});
+  }
+  for (int id : ids) {
+    const auto response = server.wait_for_response(id);
+    REQUIRE(response);
+    const bool ok = response->contains("result") ||
+                    ((*response)["error"]["code"] == -32800);
+    CHECK(ok);
+  }
+  for (const json& m : server.seen) CHECK(!(m.contains("id") && !m.contains("method")));
+}
