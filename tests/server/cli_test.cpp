@@ -1,7 +1,6 @@
 // End-to-end tests of `amct-lsp --check` (and --help/--version/usage errors):
 // they write files into a temporary directory and run the REAL binary.
 #include <catch2/catch.hpp>
-#include <unistd.h>
 
 #include <filesystem>
 #include <fstream>
@@ -16,6 +15,7 @@
 #include "server/cli.h"
 #include "support/printers.h"
 #include "support/run_process.h"
+#include "support/temp_dir.h"
 
 namespace fs = std::filesystem;
 using amct::test::ProcessOptions;
@@ -25,27 +25,7 @@ using nlohmann::json;
 
 namespace {
 
-class TempDir {
- public:
-  TempDir() {
-    std::string pattern = (fs::temp_directory_path() / "amct_cli_test_XXXXXX").string();
-    path_ = mkdtemp(pattern.data());
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  const fs::path& path() const { return path_; }
-  std::string write(const std::string& name, const std::string& contents) const {
-    fs::path file = path_ / name;
-    fs::create_directories(file.parent_path());
-    std::ofstream(file, std::ios::binary) << contents;
-    return file.string();
-  }
-
- private:
-  fs::path path_;
-};
+using amct::test::TempDir;
 
 ProcessResult run_cli(const std::vector<std::string>& arguments, const std::string& directory = "",
                       std::chrono::seconds time_limit = std::chrono::seconds(60)) {
@@ -106,7 +86,7 @@ const std::vector<std::string> kKnownCodes = {
 TEST_CASE("amct-lsp --check text output: file:line:col: severity: message [code], summary on stderr", "[cli]") {
   TempDir dir;
   dir.write("fixture.txtpb", kFixture);
-  ProcessResult result = run_cli({"--check", "fixture.txtpb"}, dir.path().string());
+  ProcessResult result = run_cli({"--check", "fixture.txtpb"}, dir.path(""));
   CHECK(result.exit_code == 1);
   std::vector<std::string> lines = lines_of(result.standard_output);
   REQUIRE(lines.size() == 2);
@@ -124,7 +104,7 @@ TEST_CASE("amct-lsp --check --format json gives the documented document", "[cli]
   dir.write("fixture.txtpb", kFixture);
   dir.write("clean.txtpb", "name: \"ok\"\n");
   ProcessResult result =
-      run_cli({"--check", "--format", "json", "fixture.txtpb", "clean.txtpb"}, dir.path().string());
+      run_cli({"--check", "--format", "json", "fixture.txtpb", "clean.txtpb"}, dir.path(""));
   CHECK(result.exit_code == 1);
   json report = json::parse(result.standard_output);
   REQUIRE(report["files"].size() == 2);
@@ -153,7 +133,7 @@ TEST_CASE("amct-lsp --check --format sarif is one SARIF 2.1.0 run with rules, re
   TempDir dir;
   dir.write("sub dir/fixture.txtpb", kFixture);
   ProcessResult result =
-      run_cli({"--check", "--format=sarif", "sub dir/fixture.txtpb"}, dir.path().string());
+      run_cli({"--check", "--format=sarif", "sub dir/fixture.txtpb"}, dir.path(""));
   CHECK(result.exit_code == 1);
   json sarif = json::parse(result.standard_output);
   CHECK(sarif["version"] == "2.1.0");
@@ -199,16 +179,16 @@ TEST_CASE("amct-lsp --check exit status: 0 for clean files, 2 for usage and I/O 
   SECTION("a missing file is named on stderr; the other files are still checked") {
     TempDir dir;
     dir.write("fixture.txtpb", kFixture);
-    ProcessResult result = run_cli({"--check", "missing.cfg", "fixture.txtpb"}, dir.path().string());
+    ProcessResult result = run_cli({"--check", "missing.cfg", "fixture.txtpb"}, dir.path(""));
     CHECK(result.exit_code == 2);
     CHECK_THAT(result.standard_error, Catch::Contains("'missing.cfg'"));
     CHECK_THAT(result.standard_output, Catch::Contains("fixture.txtpb:2:11: error:"));
   }
   SECTION("an unreadable file (a symbolic link loop) is named on stderr") {
     TempDir dir;
-    fs::create_symlink("loop.cfg", dir.path() / "loop.cfg");
+    fs::create_symlink("loop.cfg", dir.path("loop.cfg"));
     dir.write("clean.cfg", "batch_num: 1\n");
-    ProcessResult result = run_cli({"--check", "loop.cfg", "clean.cfg"}, dir.path().string());
+    ProcessResult result = run_cli({"--check", "loop.cfg", "clean.cfg"}, dir.path(""));
     CHECK(result.exit_code == 2);
     CHECK_THAT(result.standard_error, Catch::Contains("'loop.cfg'"));
     CHECK(result.signal == 0);
@@ -216,7 +196,7 @@ TEST_CASE("amct-lsp --check exit status: 0 for clean files, 2 for usage and I/O 
   SECTION("a directory without matching files") {
     TempDir dir;
     dir.write("empty/notes.txt", "nothing to check\n");
-    ProcessResult result = run_cli({"--check", "empty"}, dir.path().string());
+    ProcessResult result = run_cli({"--check", "empty"}, dir.path(""));
     CHECK(result.exit_code == 2);
     CHECK_THAT(result.standard_error, Catch::Contains("no *.cfg"));
     CHECK_THAT(result.standard_error, Catch::Contains("'empty'"));
@@ -225,7 +205,7 @@ TEST_CASE("amct-lsp --check exit status: 0 for clean files, 2 for usage and I/O 
     TempDir dir;
     dir.write("clean.txtpb", "name: \"ok\"\n");
     ProcessResult result =
-        run_cli({"--check", "--weights", "nope.safetensors", "clean.txtpb"}, dir.path().string());
+        run_cli({"--check", "--weights", "nope.safetensors", "clean.txtpb"}, dir.path(""));
     CHECK(result.exit_code == 2);
     CHECK_THAT(result.standard_error, Catch::Contains("nope.safetensors"));
   }
@@ -233,7 +213,7 @@ TEST_CASE("amct-lsp --check exit status: 0 for clean files, 2 for usage and I/O 
     TempDir dir;
     dir.write("clean.txtpb", "name: \"ok\"\n");
     ProcessResult result =
-        run_cli({"--check", "--format", "json", "gone.cfg", "clean.txtpb"}, dir.path().string());
+        run_cli({"--check", "--format", "json", "gone.cfg", "clean.txtpb"}, dir.path(""));
     CHECK(result.exit_code == 2);
     json report = json::parse(result.standard_output);
     CHECK(report["files"].size() == 1);
@@ -252,14 +232,14 @@ TEST_CASE("amct-lsp --check recurses into directories in sorted order and keeps 
   dir.write("tree/README.md", broken);
   std::vector<std::string> expected = {"first.anything", "tree/a/y.pbtxt", "tree/a/z.txtpb",
                                        "tree/b.cfg", "tree/c.textproto", "tree/d/e.prototxt"};
-  ProcessResult parallel = run_cli({"--check", "first.anything", "tree"}, dir.path().string());
+  ProcessResult parallel = run_cli({"--check", "first.anything", "tree"}, dir.path(""));
   CHECK(parallel.exit_code == 1);
   CHECK(paths_in_order(parallel.standard_output) == expected);
 
-  ProcessResult serial = run_cli({"--check", "-j", "1", "first.anything", "tree"}, dir.path().string());
+  ProcessResult serial = run_cli({"--check", "-j", "1", "first.anything", "tree"}, dir.path(""));
   CHECK(serial.standard_output == parallel.standard_output);
 
-  ProcessResult reversed = run_cli({"--check", "tree", "first.anything"}, dir.path().string());
+  ProcessResult reversed = run_cli({"--check", "tree", "first.anything"}, dir.path(""));
   std::vector<std::string> expected_reversed(expected.begin() + 1, expected.end());
   expected_reversed.push_back("first.anything");
   CHECK(paths_in_order(reversed.standard_output) == expected_reversed);
@@ -273,8 +253,8 @@ TEST_CASE("amct-lsp --check output order does not depend on parallelism over man
     for (int k = 0; k < (i % 7) * 300; ++k) body += "x: " + std::to_string(k) + "\n";
     dir.write("many/f" + std::to_string(100 + i) + ".txtpb", body + "broken: }\n");
   }
-  ProcessResult parallel = run_cli({"--check", "--jobs", "8", "many"}, dir.path().string());
-  ProcessResult serial = run_cli({"--check", "--jobs", "1", "many"}, dir.path().string());
+  ProcessResult parallel = run_cli({"--check", "--jobs", "8", "many"}, dir.path(""));
+  ProcessResult serial = run_cli({"--check", "--jobs", "1", "many"}, dir.path(""));
   CHECK(parallel.exit_code == 1);
   CHECK(lines_of(parallel.standard_output).size() == 60);
   CHECK(parallel.standard_output == serial.standard_output);
@@ -286,7 +266,7 @@ TEST_CASE("amct-lsp --check never crashes on bad input", "[cli]") {
     std::string binary = "batch_num: 1\n";
     for (int i = 0; i < 4096; ++i) binary += static_cast<char>((i * 7919 + 13) % 256);
     dir.write("blob.cfg", binary);
-    ProcessResult result = run_cli({"--check", "--format", "json", "blob.cfg"}, dir.path().string());
+    ProcessResult result = run_cli({"--check", "--format", "json", "blob.cfg"}, dir.path(""));
     CHECK(result.signal == 0);
     CHECK(result.exit_code == 1);
     json report = json::parse(result.standard_output);  // valid JSON despite the bytes
@@ -309,7 +289,7 @@ TEST_CASE("amct-lsp --check never crashes on bad input", "[cli]") {
   }
   SECTION("invalid UTF-8 in an otherwise fine file") {
     dir.write("latin1.txtpb", "name: \"caf\xe9\"\n");
-    ProcessResult result = run_cli({"--check", "latin1.txtpb"}, dir.path().string());
+    ProcessResult result = run_cli({"--check", "latin1.txtpb"}, dir.path(""));
     CHECK(result.exit_code == 1);
     CHECK_THAT(result.standard_output, Catch::Contains("latin1.txtpb:1:11: error: "));
     CHECK_THAT(result.standard_output, Catch::Contains("[invalid-utf8]"));
@@ -318,7 +298,7 @@ TEST_CASE("amct-lsp --check never crashes on bad input", "[cli]") {
     std::string binary = "\x01\x1b[31mred: 1\n";
     for (int i = 0; i < 512; ++i) binary += static_cast<char>((i * 7919 + 13) % 256);
     dir.write("control.txtpb", binary);
-    ProcessResult result = run_cli({"--check", "control.txtpb"}, dir.path().string());
+    ProcessResult result = run_cli({"--check", "control.txtpb"}, dir.path(""));
     CHECK(result.exit_code == 1);
     CHECK_THAT(result.standard_output, Catch::StartsWith("control.txtpb:1:1: error: "));
     for (char c : result.standard_output) {
@@ -331,7 +311,7 @@ TEST_CASE("amct-lsp --check never crashes on bad input", "[cli]") {
   SECTION("NUL bytes") {
     dir.write("nul.txtpb", std::string("a: 1\0\0\nb: \"x\0y\"\n", 17));
     dir.write("zeros.txtpb", std::string(10000, '\0'));
-    ProcessResult result = run_cli({"--check", "nul.txtpb", "zeros.txtpb"}, dir.path().string());
+    ProcessResult result = run_cli({"--check", "nul.txtpb", "zeros.txtpb"}, dir.path(""));
     CHECK(result.signal == 0);
     CHECK(result.exit_code == 1);
     CHECK_THAT(result.standard_output, Catch::Contains("nul.txtpb:1:5: error: "));
@@ -348,10 +328,10 @@ TEST_CASE("amct-lsp --check never crashes on bad input", "[cli]") {
     std::string list = "a: ";
     for (int i = 0; i < 10000; ++i) list += "[";
     dir.write("deep_list.txtpb", list + "\n");
-    ProcessResult clean = run_cli({"--check", "deep.txtpb"}, dir.path().string());
+    ProcessResult clean = run_cli({"--check", "deep.txtpb"}, dir.path(""));
     CHECK(clean.exit_code == 0);
     ProcessResult broken = run_cli({"--check", "--format", "json", "deep_unclosed.txtpb", "deep_list.txtpb"},
-                                   dir.path().string());
+                                   dir.path(""));
     CHECK(broken.exit_code == 1);
     CHECK_FALSE(broken.timed_out);
     json report = json::parse(broken.standard_output);
@@ -373,7 +353,7 @@ TEST_CASE("amct-lsp --check reads a 100 MB config without trouble", "[cli][slow]
   text += "name_with_error: }\n";  // one syntax error on the last line
   const size_t last_line = static_cast<size_t>(std::count(text.begin(), text.end(), '\n'));
   dir.write("big.txtpb", text);
-  ProcessResult result = run_cli({"--check", "--format", "json", "big.txtpb"}, dir.path().string(),
+  ProcessResult result = run_cli({"--check", "--format", "json", "big.txtpb"}, dir.path(""),
                                  std::chrono::seconds(300));
   CHECK_FALSE(result.timed_out);
   CHECK(result.signal == 0);
