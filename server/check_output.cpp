@@ -182,8 +182,8 @@ std::string json_report(const std::vector<FileReport>& reports) {
 }
 
 std::string artifact_uri(const std::string& path, const std::string& working_directory) {
-  std::error_code ec;
-  fs::path absolute = fs::absolute(path, ec).lexically_normal();
+  // A relative path is relative to the working directory the paths were given in.
+  fs::path absolute = (fs::path(working_directory) / path).lexically_normal();
   fs::path relative = absolute.lexically_relative(fs::path(working_directory).lexically_normal());
   std::string relative_text = relative.generic_string();
   if (!relative_text.empty() && relative_text != "." && relative_text.rfind("..", 0) != 0) {

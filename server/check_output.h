@@ -28,7 +28,8 @@ struct SarifOptions {
 // count Unicode code points (run.columnKind "unicodeCodePoints").
 std::string sarif_report(const std::vector<FileReport>& reports, const SarifOptions& options);
 
-// `path` as a URI reference relative to `working_directory` (percent-encoded),
+// `path` (absolute, or relative to `working_directory`) as a URI reference
+// relative to `working_directory` (percent-encoded),
 // or a file:// URI when the file lies outside it.
 std::string artifact_uri(const std::string& path, const std::string& working_directory);
 

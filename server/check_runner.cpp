@@ -190,6 +190,11 @@ CheckInputs collect_check_inputs(const std::vector<std::string>& paths) {
   return inputs;
 }
 
+int check_exit_status(const CheckSummary& summary, bool io_failure) {
+  if (io_failure || summary.files_failed > 0) return 2;
+  return summary.errors > 0 ? 1 : 0;
+}
+
 std::optional<ByteRange> first_invalid_utf8(std::string_view text) {
   const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
   const size_t size = text.size();

@@ -68,6 +68,11 @@ std::vector<FileReport> check_files(const CheckRequest& request);
 
 CheckSummary summarize(const std::vector<FileReport>& reports);
 
+// The exit status of --check: 2 after a usage or I/O failure (even when
+// other files had errors), else 1 when any error was found, else 0
+// (warnings alone pass).
+int check_exit_status(const CheckSummary& summary, bool io_failure);
+
 // The first byte sequence of `text` that is not UTF-8 (overlong forms,
 // surrogates and values above U+10FFFF are invalid too), as a byte range
 // covering the maximal invalid subpart (at least one byte).

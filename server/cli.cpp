@@ -15,7 +15,6 @@ namespace {
 namespace fs = std::filesystem;
 
 constexpr int kExitOk = 0;
-constexpr int kExitErrorsFound = 1;
 constexpr int kExitUsageOrIo = 2;
 
 const char* const kShortUsage =
@@ -136,8 +135,7 @@ int run_check(const std::vector<std::string>& arguments) {
   std::fflush(stdout);
   if (format == "text") std::fprintf(stderr, "%s\n", summary_line(summary).c_str());
 
-  if (io_failure) return kExitUsageOrIo;
-  return summary.errors > 0 ? kExitErrorsFound : kExitOk;
+  return check_exit_status(summary, io_failure);
 }
 
 // ---- the language server ------------------------------------------------------

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <set>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -457,4 +458,92 @@ TEST_CASE("SARIF artifact URIs are relative to the working directory", "[cli]") 
   CHECK(artifact_uri("/work/repo/configs/a.cfg", "/work/repo") == "configs/a.cfg");
   CHECK(artifact_uri("/work/repo/my configs/ü.cfg", "/work/repo") == "my%20configs/%C3%BC.cfg");
   CHECK(artifact_uri("/elsewhere/a.cfg", "/work/repo") == "file:///elsewhere/a.cfg");
+}
+
+TEST_CASE("check_exit_status: warnings pass, errors 1, I/O failures 2", "[cli]") {
+  using amct::server::check_exit_status;
+  amct::server::CheckSummary summary;
+  summary.files_checked = 3;
+  summary.warnings = 4;
+  CHECK(check_exit_status(summary, false) == 0);
+  summary.errors = 1;
+  CHECK(check_exit_status(summary, false) == 1);
+  CHECK(check_exit_status(summary, true) == 2);
+  summary.errors = 0;
+  summary.files_failed = 1;
+  CHECK(check_exit_status(summary, false) == 2);
+}
+
+namespace {
+
+// A report as the analysis layers will produce it: a warning with related
+// information, an info diagnostic and a code the table does not know.
+std::vector<amct::server::FileReport> synthetic_reports() {
+  using amct::server::LocatedDiagnostic;
+  amct::server::FileReport report;
+  report.path = "configs/quant.cfg";
+  report.schema = "AMCTRetrainConfig (built-in)";
+  LocatedDiagnostic duplicate;
+  duplicate.start = {7, 5};
+  duplicate.end = {7, 13};
+  duplicate.severity = amct::Severity::Warning;
+  duplicate.code = "duplicate-field";
+  duplicate.message = "'dst_type' is set twice; AMCT keeps the last value";
+  duplicate.related.push_back({{5, 5}, {5, 13}, "first set here"});
+  LocatedDiagnostic info;
+  info.start = {1, 1};
+  info.end = {1, 2};
+  info.severity = amct::Severity::Information;
+  info.code = "brand-new-code";
+  info.message = "something to know";
+  report.diagnostics = {duplicate, info};
+  amct::server::FileReport unreadable;
+  unreadable.path = "gone.cfg";
+  unreadable.read_error = "cannot read 'gone.cfg': Permission denied";
+  return {report, unreadable};
+}
+
+}  // namespace
+
+TEST_CASE("report formats carry related information, severities and unknown codes", "[cli]") {
+  const auto reports = synthetic_reports();
+  SECTION("text") {
+    std::ostringstream out;
+    amct::server::write_text_report(out, reports);
+    CHECK(out.str() ==
+          "configs/quant.cfg:7:5: warning: 'dst_type' is set twice; AMCT keeps the last value "
+          "[duplicate-field]\n"
+          "configs/quant.cfg:5:5: note: first set here\n"
+          "configs/quant.cfg:1:1: info: something to know [brand-new-code]\n");
+    auto summary = amct::server::summarize(reports);
+    CHECK(amct::server::summary_line(summary) ==
+          "amct-lsp: checked 1 file: 0 errors, 1 warning; 1 file could not be read");
+  }
+  SECTION("json") {
+    json report = json::parse(amct::server::json_report(reports));
+    REQUIRE(report["files"].size() == 1);  // the unreadable file is reported on stderr
+    CHECK(report["files"][0]["schema"] == "AMCTRetrainConfig (built-in)");
+    const json& duplicate = report["files"][0]["diagnostics"][0];
+    CHECK(duplicate["severity"] == "warning");
+    CHECK(duplicate["related"] == json::parse(R"([{"line":5,"column":5,"endLine":5,"endColumn":13,"message":"first set here"}])"));
+    CHECK(report["files"][0]["diagnostics"][1]["severity"] == "info");
+    CHECK(report["summary"] == json{{"files", 1}, {"errors", 0}, {"warnings", 1}});
+  }
+  SECTION("sarif") {
+    json sarif = json::parse(amct::server::sarif_report(reports, {"9.9.9", "/work/repo"}));
+    const json& run = sarif["runs"][0];
+    REQUIRE(run["results"].size() == 2);
+    const json& duplicate = run["results"][0];
+    CHECK(duplicate["level"] == "warning");
+    CHECK(duplicate["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "configs/quant.cfg");
+    CHECK(duplicate["relatedLocations"][0]["message"]["text"] == "first set here");
+    CHECK(duplicate["relatedLocations"][0]["physicalLocation"]["region"]["startLine"] == 5);
+    const json& info = run["results"][1];
+    CHECK(info["level"] == "note");
+    CHECK(run["tool"]["driver"]["rules"][info["ruleIndex"].get<size_t>()]["id"] == "brand-new-code");
+    CHECK(run["invocations"][0]["executionSuccessful"] == false);
+    CHECK(run["invocations"][0]["toolExecutionNotifications"][0]["message"]["text"] ==
+          "cannot read 'gone.cfg': Permission denied");
+    CHECK(run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == "file:///work/repo/");
+  }
 }
