@@ -43,10 +43,12 @@ std::string unknown_soc_message(std::string_view soc, const SocCatalog& catalog)
 
 AmctHeaders read_amct_headers(const syntax::Document& document) {
   AmctHeaders headers;
-  const TSNode root = document.root();
-  const uint32_t count = ts_node_named_child_count(root);
-  for (uint32_t i = 0; i < count; ++i) {
-    const TSNode node = ts_node_named_child(root, i);
+  // A cursor walk: ts_node_named_child(i) is linear in i, which would make a
+  // file with many top-level fields quadratic.
+  TSTreeCursor cursor = ts_tree_cursor_new(document.root());
+  for (bool more = ts_tree_cursor_goto_first_child(&cursor); more;
+       more = ts_tree_cursor_goto_next_sibling(&cursor)) {
+    const TSNode node = ts_tree_cursor_current_node(&cursor);
     if (std::string_view(ts_node_type(node)) != "header") continue;
     const TSNode key = ts_node_child_by_field_name(node, "key", 3);
     if (ts_node_is_null(key)) continue;
@@ -62,6 +64,7 @@ AmctHeaders read_amct_headers(const syntax::Document& document) {
     if (name == "soc") headers.soc = located;
     if (name == "amct-api") headers.api = located;
   }
+  ts_tree_cursor_delete(&cursor);
   return headers;
 }
 

@@ -16,71 +16,81 @@ using model::ScalarValue;
 // descriptor count: the binder reports the others.
 class MergedView {
  public:
-  MergedView() = default;
-  explicit MergedView(const std::vector<const Message*>& messages) {
-    for (const Message* message : messages) {
-      for (const Field& field : message->fields) add(field);
-    }
-  }
+  explicit MergedView(const Message& message) { add_fields_of(message); }
 
-  bool has(std::string_view name) const { return find_list(name) != nullptr; }
-
-  // Surviving occurrences of a field, in source order.
-  const std::vector<const Field*>& occurrences(std::string_view name) const {
-    static const std::vector<const Field*> none;
-    const auto* list = find_list(name);
-    return list ? *list : none;
+  // The merged value of a singular message field: the fields of every
+  // surviving occurrence, in order.
+  MergedView child(std::string_view name) const {
+    MergedView merged;
+    for_each_occurrence(name, [&](const Field& field) {
+      for (const Message& message : field.messages) merged.add_fields_of(message);
+    });
+    return merged;
   }
 
   const Field* last(std::string_view name) const {
-    const auto& list = occurrences(name);
-    return list.empty() ? nullptr : list.back();
+    const Group* group = find(name);
+    if (!group) return nullptr;
+    return group->more.empty() ? group->first : group->more.back();
   }
 
-  // The merged value of a singular message field.
-  MergedView child(std::string_view name) const {
-    std::vector<const Message*> messages;
-    for (const Field* field : occurrences(name)) {
-      for (const Message& message : field->messages) messages.push_back(&message);
-    }
-    return MergedView(messages);
+  // Calls visit(const Field&) for each surviving occurrence, in source order.
+  template <typename Visit>
+  void for_each_occurrence(std::string_view name, Visit visit) const {
+    const Group* group = find(name);
+    if (!group) return;
+    visit(*group->first);
+    for (const Field* field : group->more) visit(*field);
   }
 
  private:
-  const std::vector<const Field*>* find_list(std::string_view name) const {
-    for (const auto& [field_name, list] : fields_) {
-      if (field_name == name) return &list;
+  // Occurrences of one field. Most fields occur once: `more` stays empty and
+  // costs no allocation (this runs for every override of 100,000-entry files).
+  struct Group {
+    const google::protobuf::FieldDescriptor* descriptor;
+    const Field* first;
+    std::vector<const Field*> more;
+  };
+
+  MergedView() = default;
+
+  const Group* find(std::string_view name) const {
+    for (const Group& group : groups_) {
+      if (group.descriptor->name() == name) return &group;
     }
     return nullptr;
+  }
+
+  void add_fields_of(const Message& message) {
+    for (const Field& field : message.fields) add(field);
   }
 
   void add(const Field& field) {
     const google::protobuf::FieldDescriptor* descriptor = field.descriptor;
     if (!descriptor) return;
-    const std::string name(descriptor->name());
     // Setting a member of a oneof clears the member set before it.
     if (const google::protobuf::OneofDescriptor* oneof = descriptor->containing_oneof()) {
-      for (int i = 0; i < oneof->field_count(); ++i) {
-        const std::string other(oneof->field(i)->name());
-        if (other == name) continue;
-        std::erase_if(fields_, [&](const auto& entry) { return entry.first == other; });
+      std::erase_if(groups_, [&](const Group& group) {
+        return group.descriptor != descriptor && group.descriptor->containing_oneof() == oneof;
+      });
+    }
+    for (Group& group : groups_) {
+      if (group.descriptor != descriptor) continue;
+      const bool keeps_every_occurrence =
+          descriptor->is_repeated() ||
+          descriptor->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE;
+      if (keeps_every_occurrence) {
+        group.more.push_back(&field);
+      } else {  // a singular scalar keeps the last
+        group.first = &field;
+        group.more.clear();
       }
+      return;
     }
-    auto it = std::find_if(fields_.begin(), fields_.end(),
-                           [&](const auto& entry) { return entry.first == name; });
-    if (it == fields_.end()) {
-      fields_.push_back({name, {}});
-      it = std::prev(fields_.end());
-    }
-    const bool keeps_every_occurrence =
-        descriptor->is_repeated() ||
-        descriptor->cpp_type() == google::protobuf::FieldDescriptor::CPPTYPE_MESSAGE;
-    if (!keeps_every_occurrence) it->second.clear();  // a singular scalar keeps the last
-    it->second.push_back(&field);
+    groups_.push_back({descriptor, &field, {}});
   }
 
-  // Few fields per message: a vector keeps source order and is cheap.
-  std::vector<std::pair<std::string, std::vector<const Field*>>> fields_;
+  std::vector<Group> groups_;
 };
 
 const ScalarValue* last_scalar(const MergedView& view, std::string_view name) {
@@ -228,18 +238,18 @@ void read_blocks(const MergedView& view, Target& target) {
 
 void read_overrides(const MergedView& root, std::string_view field_name, OverrideKind kind,
                     std::string_view key_name, std::vector<OverrideEntry>& out) {
-  for (const Field* field : root.occurrences(field_name)) {
-    for (const Message& message : field->messages) {
-      const MergedView view(std::vector<const Message*>{&message});
+  root.for_each_occurrence(field_name, [&](const Field& field) {
+    for (const Message& message : field.messages) {
+      const MergedView view(message);
       OverrideEntry entry;
       entry.kind = kind;
-      entry.field_range = field->name_range;
+      entry.field_range = field.name_range;
       entry.block_range = message.range;
       entry.key = read_string(view, key_name);
       read_blocks(view, entry);
       out.push_back(std::move(entry));
     }
-  }
+  });
 }
 
 constexpr SkipList kAllSkipLists[] = {
@@ -353,7 +363,7 @@ bool AmctConfig::has_any_prune_config() const {
 
 AmctConfig extract_config(const model::Message& root) {
   AmctConfig config;
-  const MergedView view(std::vector<const Message*>{&root});
+  const MergedView view(root);
   config.batch_num = read_uint(view, "batch_num");
   if (const Field* field = view.last("batch_num")) config.batch_num_field_range = field->name_range;
   config.fakequant_precision_mode = read_enum_name(view, "fakequant_precision_mode");

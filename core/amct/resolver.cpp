@@ -155,6 +155,10 @@ class LayerResolver {
                               ": AMCT uses the defaults for what it lacks, not the global "
                               "blocks.");
     }
+    if (quant.weight->dst_type == DataType::Int4) {
+      result_.notes.push_back("INT4 weights: AMCT silently quantizes a grouped convolution or a "
+                              "layer with an odd number of input channels to INT8 instead.");
+    }
     if (type_info_ && !type_info_->channel_wise_allowed && quant.weight->channel_wise == true) {
       result_.notes.push_back("channel_wise: true on a " + type_info_->type +
                               " layer: AMCT raises \"layer can not be channelwised\".");

@@ -3,7 +3,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
-#include <map>
+#include <string_view>
+#include <unordered_map>
 
 namespace amct {
 namespace {
@@ -32,7 +33,7 @@ class RuleChecker {
     check_layer_types();
     check_channel_wise_linear();
     check_dtypes();
-    check_sparsity_soc();
+    check_soc_features();
     check_duplicate_overrides(config_.name_overrides, "override_layer_configs", "layer");
     check_duplicate_overrides(config_.type_overrides, "override_layer_types", "layer type");
     check_duplicate_skips();
@@ -202,30 +203,43 @@ class RuleChecker {
     return "";
   }
 
-  // The type must support at least one of `accepted`; otherwise report it.
-  void require_type(const Located<std::string>& type, const std::vector<Feature>& accepted,
-                    const std::string& where, const char* amct_says) {
+  enum class Requirement { AnyOf, AllOf };
+
+  // Skip lists need a type that at least one feature in use handles
+  // (AnyOf); an override entry needs one that handles every feature its
+  // blocks configure (AllOf). Reports the type once, naming what fails.
+  void require_type(const Located<std::string>& type, const std::vector<Feature>& features,
+                    Requirement requirement, const std::string& where, const char* amct_says) {
     const LayerTypeInfo* info = context_.layer_types->find(type.value);
-    for (Feature feature : accepted) {
-      if (info && info->supports(feature)) return;
+    std::vector<Feature> failing;
+    for (Feature feature : features) {
+      if (!info || !info->supports(feature)) failing.push_back(feature);
     }
-    std::string features, supported;
+    if (failing.empty()) return;
+    if (requirement == Requirement::AnyOf && failing.size() < features.size()) return;
+    std::string failing_names;
+    for (Feature feature : failing) {
+      if (!failing_names.empty()) {
+        failing_names += requirement == Requirement::AnyOf ? " or " : " and ";
+      }
+      failing_names += feature_name(feature);
+    }
+    // The types that would do: any failing feature (AnyOf) or all of them (AllOf).
     std::vector<std::string> supported_types;
-    for (Feature feature : accepted) {
-      if (!features.empty()) features += " or ";
-      features += feature_name(feature);
-      for (const std::string& name : context_.layer_types->types_for(feature)) {
-        if (std::find(supported_types.begin(), supported_types.end(), name) ==
-            supported_types.end()) {
-          supported_types.push_back(name);
-        }
+    for (const LayerTypeInfo& candidate : context_.layer_types->types) {
+      const auto supported = [&](Feature feature) { return candidate.supports(feature); };
+      if (requirement == Requirement::AnyOf
+              ? std::any_of(failing.begin(), failing.end(), supported)
+              : std::all_of(failing.begin(), failing.end(), supported)) {
+        supported_types.push_back(candidate.type);
       }
     }
+    const std::string suggestion = did_you_mean(type.value);
     std::string message = "layer type " + quoted(type.value) + " in " + where +
-                          (info ? " does not support " : " is not a layer type AMCT handles for ") +
-                          features + ": AMCT " + amct_says + ". Supported types: " +
-                          join_names(supported_types) + "." + did_you_mean(type.value);
-    if (!info && did_you_mean(type.value).empty()) {
+                          (info ? " does not support " : " is not a layer type AMCT supports for ") +
+                          failing_names + ": AMCT " + amct_says + ". Supported types: " +
+                          join_names(supported_types) + "." + suggestion;
+    if (!info && suggestion.empty()) {
       message += " Use the PyTorch module class name, e.g. \"Conv2d\".";
     }
     add(type.range, Severity::Error, "unsupported-layer-type", std::move(message));
@@ -244,18 +258,16 @@ class RuleChecker {
     for (const OverrideEntry& entry : config_.type_overrides) {
       if (!entry.key) continue;
       const char* says = "stops with \"override layers types not supported\"";
-      bool specific = false;
-      if (entry.has_quant_block()) {
-        require_type(*entry.key, {Feature::Quantization}, "override_layer_types", says);
-        specific = true;
-      }
-      if (entry.has_pruner()) {
-        require_type(*entry.key, {feature_of(entry.prune->pruner)}, "override_layer_types", says);
-        specific = true;
-      }
-      if (!specific) {
-        require_type(*entry.key, in_use.empty() ? all_features : in_use, "override_layer_types",
-                     says);
+      std::vector<Feature> configured;
+      if (entry.has_quant_block()) configured.push_back(Feature::Quantization);
+      if (entry.has_pruner()) configured.push_back(feature_of(entry.prune->pruner));
+      if (configured.empty()) {
+        // An entry with no blocks still selects the layers' quantization
+        // source; it must name a type some feature in use handles.
+        require_type(*entry.key, in_use.empty() ? all_features : in_use, Requirement::AnyOf,
+                     "override_layer_types", says);
+      } else {
+        require_type(*entry.key, configured, Requirement::AllOf, "override_layer_types", says);
       }
     }
     for (const SkipEntry& skip : config_.skips) {
@@ -270,7 +282,7 @@ class RuleChecker {
           break;
         default: accepted = in_use.empty() ? all_features : in_use; break;
       }
-      require_type(type, accepted, skip_list_name(skip.list), says);
+      require_type(type, accepted, Requirement::AnyOf, skip_list_name(skip.list), says);
     }
   }
 
@@ -316,7 +328,6 @@ class RuleChecker {
         }
       }
       check_pair(source, data_type, weight_type);
-      if (weight_type && weight_type->value == DataType::Int4) check_int4_soc(*weight_type);
     });
   }
 
@@ -330,20 +341,20 @@ class RuleChecker {
     // missing block gets AMCT's default, not the global block.
     std::string implicit;
     if (!weight_type) {
-      implicit = source.entry ? " (this entry has no weight dst_type, so AMCT uses the default "
-                                "INT8, not the global block)"
-                              : " (no weight dst_type: the default INT8)";
+      implicit = source.entry ? "; this entry sets no weight dst_type, so AMCT uses the default "
+                                "INT8, not the global block"
+                              : "; no weight dst_type: the default INT8";
     } else if (!data_type) {
-      implicit = source.entry ? " (this entry has no activation dst_type, so AMCT uses the "
-                                "default INT8, not the global block)"
-                              : " (no activation dst_type: the default INT8)";
+      implicit = source.entry ? "; this entry sets no activation dst_type, so AMCT uses the "
+                                "default INT8, not the global block"
+                              : "; no activation dst_type: the default INT8";
     }
     std::string message;
     ByteRange range;
     if (data == DataType::Int4) {
       range = data_type->range;
       message = "INT4 activations with " + std::string(data_type_name(weight)) + " weights (" +
-                pair + ")" + implicit + ": " +
+                pair + implicit + "): " +
                 (pair == "A4W4" ? "A4W4 is listed in the parameter table, but AMCT's "
                                   "quantization-aware training rejects INT4 activations"
                                 : pair + " is not a supported pair and AMCT's "
@@ -353,59 +364,64 @@ class RuleChecker {
     } else {
       range = weight_type ? weight_type->range : data_type->range;
       message = std::string(data_type_name(data)) + " activations with " +
-                data_type_name(weight) + " weights (" + pair + ")" + implicit +
-                ": not a pair AMCT supports; it rejects the config. Supported pairs: A8W8, A16W8, "
+                data_type_name(weight) + " weights (" + pair + implicit +
+                "): not a pair AMCT supports; it rejects the config. Supported pairs: A8W8, A16W8, "
                 "A8W4.";
     }
     add(range, Severity::Error, "dtype-pair", std::move(message));
   }
 
-  void check_int4_soc(const Located<DataType>& type) {
-    if (soc_unknown()) return;
-    const auto int4 = [](const ProductSeries& series) { return series.int4; };
+  // SoC-dependent features. With a SoC: an error on every use it cannot
+  // run. Without one: a single warning per feature on its first use (related
+  // information points at the others), naming the SoCs that cannot run it.
+  void check_soc_feature(const std::vector<ByteRange>& uses, bool (*has)(const ProductSeries&),
+                         const char* code, const std::string& what, const std::string& fix) {
+    if (uses.empty() || soc_unknown()) return;
     if (context_.series) {
-      if (context_.series->int4) return;
-      add(type.range, Severity::Error, "soc-unsupported-dtype",
-          "INT4 weights on " + *context_.soc + " (" + context_.series->display_name +
-              "): INT4 quantization runs only on " + socs_with(int4) +
-              "; the quantized model cannot be deployed on this SoC. Use dst_type: INT8, or "
-              "target a SoC that supports INT4.");
+      if (has(*context_.series)) return;
+      for (const ByteRange& range : uses) {
+        add(range, Severity::Error, code,
+            what + " on " + *context_.soc + " (" + context_.series->display_name +
+                "): this SoC cannot run it; only " + socs_with(has) + " can. " + fix);
+      }
       return;
     }
-    add(type.range, Severity::Warning, "soc-unsupported-dtype",
-        "INT4 quantization runs only on " + socs_with(int4) + "; it is not supported on " +
-            socs_without(int4) +
-            ". Name the target SoC with --soc or a `# soc:` header to check this for real.");
+    std::vector<RelatedInformation> related;
+    for (size_t i = 1; i < uses.size(); ++i) related.push_back({uses[i], "also used here"});
+    add(uses.front(), Severity::Warning, code,
+        what + " runs only on " + socs_with(has) + "; not on " + socs_without(has) +
+            ". Name the target SoC with --soc or a `# soc:` header to check it.",
+        std::move(related));
   }
 
-  void check_sparsity_soc() {
-    if (soc_unknown()) return;
-    const auto sparsity = [](const ProductSeries& series) { return series.sparsity_4_2; };
+  void check_soc_features() {
+    std::vector<ByteRange> int4_weights, sparsity;
     for_each_block([&](const BlockSource& source) {
-      if (!source.prune || source.prune->pruner != PrunerKind::NOutOfMPruner) return;
-      const ByteRange range = source.prune->pruner_range;
-      if (context_.series) {
-        if (context_.series->sparsity_4_2) return;
-        add(range, Severity::Error, "soc-unsupported-sparsity",
-            "4:2 structured sparsity (n_out_of_m_pruner) on " + *context_.soc + " (" +
-                context_.series->display_name + "): the hardware cannot run it; it is supported "
-                "only on " + socs_with(sparsity) +
-                ". Use filter_pruner (channel pruning) instead, or target a SoC that supports 4:2 "
-                "sparsity.");
-        return;
+      if (source.weight && source.weight->dst_type &&
+          source.weight->dst_type->value == DataType::Int4) {
+        int4_weights.push_back(source.weight->dst_type->range);
       }
-      add(range, Severity::Warning, "soc-unsupported-sparsity",
-          "4:2 structured sparsity (n_out_of_m_pruner) runs only on " + socs_with(sparsity) +
-              "; it is not supported on " + socs_without(sparsity) +
-              ". Name the target SoC with --soc or a `# soc:` header to check this for real.");
+      if (source.prune && source.prune->pruner == PrunerKind::NOutOfMPruner) {
+        sparsity.push_back(source.prune->pruner_range);
+      }
     });
+    // INT4 activations are not checked here: dtype-pair rejects them on every SoC.
+    check_soc_feature(
+        int4_weights, [](const ProductSeries& series) { return series.int4; },
+        "soc-unsupported-dtype", "INT4 weight quantization",
+        "Use dst_type: INT8, or target a SoC that runs INT4.");
+    check_soc_feature(
+        sparsity, [](const ProductSeries& series) { return series.sparsity_4_2; },
+        "soc-unsupported-sparsity", "4:2 structured sparsity (n_out_of_m_pruner)",
+        "Use filter_pruner (channel pruning) instead, or target a SoC that runs 4:2 sparsity.");
   }
 
   // ------------------------------------------------------------ duplicates
 
   void check_duplicate_overrides(const std::vector<OverrideEntry>& entries, const char* field,
                                  const char* what) {
-    std::map<std::string, const OverrideEntry*> first_by_key;
+    std::unordered_map<std::string_view, const OverrideEntry*> first_by_key;
+    first_by_key.reserve(entries.size());
     for (const OverrideEntry& entry : entries) {
       if (!entry.key) continue;
       const auto [it, inserted] = first_by_key.emplace(entry.key->value, &entry);
@@ -420,9 +436,10 @@ class RuleChecker {
   }
 
   void check_duplicate_skips() {
-    std::map<std::pair<SkipList, std::string>, const SkipEntry*> first;
+    // One table per list: the same name in two lists is a union, not a repeat.
+    std::unordered_map<std::string_view, const SkipEntry*> first[6];
     for (const SkipEntry& skip : config_.skips) {
-      const auto [it, inserted] = first.emplace(std::pair{skip.list, skip.value}, &skip);
+      const auto [it, inserted] = first[static_cast<int>(skip.list)].emplace(skip.value, &skip);
       if (inserted) continue;
       add(skip.range, Severity::Warning, "duplicate-skip",
           quoted(skip.value) + " is already in " + skip_list_name(skip.list) +

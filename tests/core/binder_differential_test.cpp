@@ -183,7 +183,7 @@ const std::vector<std::string> kFloat = {"0",   "1",    "-1",      "1.5",  "-2.2
                                          "-0",   "1e+5"};
 const std::vector<std::string> kBool = {"true", "false", "True", "False", "t", "f", "1", "0", "0x1", "00"};
 const std::vector<std::string> kString = {
-    "\"abc\"", "'x'", "\"a\" 'b'", "\"\\n\\t\\\\\\\"\"", "\"\\x41\\101\\u00e9\\U0001F600\"", "\"\\U00110000\"",
+    "\"abc\"", "'x'", "\"a\" 'b'", "\"\\n\\t\\\\\\\"\"", "\"\\x41\\101\\u00e9\\U0001F600\"", "\"\\U0010ffff\"",
     "\"\\ud800\"", "\"\"", "\"\xc3\xa9 \xc3\xbc\"", "\"\\777\\x4\"", "'it''s'", "\"\\?\\a\\b\\f\\v\\'\""};
 const std::vector<std::string> kColor = {"RED", "GREEN", "BLUE", "NEG", "0", "1", "5", "-3"};
 const std::vector<std::string> kOpenEnum = {"ZERO", "ONE", "0", "1", "7", "-9"};
@@ -204,6 +204,9 @@ class Generator {
   Generator(const pb::Descriptor* root, uint32_t seed) : root_(root), rng_(seed) {}
 
   std::string next() {
+    // A third of the documents carry no deliberate mistake, so that both
+    // verdicts come out in quantity.
+    noise_ = chance(0.66) ? 1.0 : 0.0;
     std::vector<std::string> tokens;
     emit_fields(root_, 0, tokens);
     mutate(tokens);
@@ -216,6 +219,7 @@ class Generator {
   }
 
  private:
+  bool mistake(double p) { return chance(p * noise_); }
   bool chance(double p) { return std::uniform_real_distribution<double>(0, 1)(rng_) < p; }
   size_t pick(size_t n) { return std::uniform_int_distribution<size_t>(0, n - 1)(rng_); }
   const std::string& one_of(const std::vector<std::string>& pool) { return pool[pick(pool.size())]; }
@@ -227,7 +231,7 @@ class Generator {
   }
 
   std::string scalar(const pb::FieldDescriptor* field) {
-    if (chance(0.1)) return one_of(kWrong);
+    if (mistake(0.06)) return one_of(kWrong);
     using FD = pb::FieldDescriptor;
     switch (field->type()) {
       case FD::TYPE_INT32: case FD::TYPE_SINT32: case FD::TYPE_SFIXED32: return one_of(kInt32);
@@ -261,14 +265,14 @@ class Generator {
           emit_message_value(field->message_type(), depth, out);
         }
         out.push_back("]");
-      } else if (chance(0.03)) {
+      } else if (mistake(0.03)) {
         out.push_back(scalar(field));
       } else {
         emit_message_value(field->message_type(), depth, out);
       }
     } else {
-      if (!chance(0.03)) out.push_back(":");
-      if (field->is_repeated() ? chance(0.3) : chance(0.02)) {
+      if (!mistake(0.03)) out.push_back(":");
+      if (field->is_repeated() ? chance(0.3) : mistake(0.02)) {
         out.push_back("[");
         const size_t count = pick(4);
         for (size_t i = 0; i < count; ++i) {
@@ -286,7 +290,7 @@ class Generator {
 
   void emit_field(const pb::FieldDescriptor* field, int depth, std::vector<std::string>& out) {
     std::string name = field_name(field);
-    if (chance(0.02) && name.size() > 2 && name[0] != '[') name.erase(pick(name.size()), 1);  // typo
+    if (mistake(0.02) && name.size() > 2 && name[0] != '[') name.erase(pick(name.size()), 1);  // typo
     out.push_back(name);
     emit_value(field, depth, out);
   }
@@ -308,7 +312,7 @@ class Generator {
           url.substr(url.find('/') + 1, url.size() - url.find('/') - 2));
       if (type == nullptr) type = root_->file()->pool()->FindMessageTypeByName("difftest.Leaf");
       emit_message_value(type, depth, out);
-      if (chance(0.1)) out.push_back(";");
+      if (mistake(0.1)) out.push_back(";");
     } else if (kind < 8) {
       out.insert(out.end(), {"type_url", ":", "\"type.googleapis.com/difftest.Leaf\"", "value", ":", "\"\""});
     } else if (kind < 9) {
@@ -328,7 +332,7 @@ class Generator {
       }
       const bool recursive = field->message_type() == type || (field->message_type() && field->message_type()->name() == "Root");
       if (recursive && depth >= 3) continue;
-      double p = field->is_required() ? 0.93 : 0.25;
+      double p = field->is_required() ? 1 - 0.1 * noise_ : 0.25;
       if (field->name() == "any") {
         if (chance(0.3)) {
           chunks.emplace_back();
@@ -337,14 +341,14 @@ class Generator {
         continue;
       }
       if (!chance(p)) continue;
-      const size_t times = field->is_repeated() ? 1 + pick(3) : (chance(0.05) ? 2 : 1);
+      const size_t times = field->is_repeated() ? 1 + pick(3) : (mistake(0.05) ? 2 : 1);
       for (size_t t = 0; t < times; ++t) {
         chunks.emplace_back();
         emit_field(field, depth, chunks.back());
       }
     }
     if (choice != nullptr && chance(0.5)) {
-      const size_t members = chance(0.08) ? 2 : 1;
+      const size_t members = mistake(0.08) ? 2 : 1;
       for (size_t m = 0; m < members; ++m) {
         chunks.emplace_back();
         emit_field(choice->field(static_cast<int>(pick(choice->field_count()))), depth, chunks.back());
@@ -359,17 +363,20 @@ class Generator {
           emit_field(extension, depth, chunks.back());
         }
       }
-      if (chance(0.04)) chunks.push_back({"gone", ":", one_of(kWrong)});
+      if (chance(0.04)) {
+        chunks.push_back({"gone", ":", one_of(kWrong)});
+        if (mistake(0.3)) chunks.back().push_back(";");
+      }
       if (chance(0.03)) chunks.push_back({"legacy", "{", "a", ":", "1", "b", "{", "}", "}"});
-      if (chance(0.03)) chunks.push_back({"[difftest.nope]", ":", "1"});
-      if (chance(0.02)) chunks.push_back({"[difftest.Leaf.id]", ":", "1"});
+      if (mistake(0.03)) chunks.push_back({"[difftest.nope]", ":", "1"});
+      if (mistake(0.02)) chunks.push_back({"[difftest.Leaf.id]", ":", "1"});
     }
     if (chance(0.5)) std::shuffle(chunks.begin(), chunks.end(), rng_);
     for (auto& chunk : chunks) out.insert(out.end(), chunk.begin(), chunk.end());
   }
 
   void mutate(std::vector<std::string>& tokens) {
-    if (tokens.empty() || chance(0.45)) return;
+    if (tokens.empty() || !mistake(0.5)) return;
     const size_t count = 1 + pick(2);
     for (size_t m = 0; m < count && !tokens.empty(); ++m) {
       const size_t at = pick(tokens.size());
@@ -387,6 +394,7 @@ class Generator {
 
   const pb::Descriptor* root_;
   std::mt19937 rng_;
+  double noise_ = 1.0;  // 0: no deliberate mistakes in this document
 };
 
 // ---------------------------------------------------------------------------
@@ -519,11 +527,32 @@ void check_document(const Schema& schema, const std::string& text, Tally& tally)
   if (tally.failures <= 15) FAIL_CHECK(problem << "\n" << describe(text, cpp, ours));
 }
 
+// libprotobuf logs serialization warnings (invalid UTF-8 in a packed Any);
+// they are noise here.
+struct QuietLogs {
+  QuietLogs() { previous = pb::SetLogHandler([](pb::LogLevel, const char*, int, const std::string&) {}); }
+  ~QuietLogs() { pb::SetLogHandler(previous); }
+  pb::LogHandler* previous;
+};
+
 }  // namespace
+
+// Known divergence, kept on purpose: libprotobuf 3.21's tokenizer accepts
+// \U escapes up to \U001fffff (and emits the escape text verbatim above
+// U+10FFFF); the grammar follows the text format spec and stops at
+// \U0010ffff. Pinned so a change on either side is noticed.
+TEST_CASE("known divergence: \\U escapes beyond U+10FFFF", "[binder][differential]") {
+  Schema schema;
+  QuietLogs quiet;
+  const std::string text = "name: \"\\U00110000\"";
+  CHECK(cpp_verdict(schema, text).lenient_ok);
+  CHECK(our_verdict(schema, text).has_error);
+}
 
 TEST_CASE("binder verdicts equal libprotobuf's TextFormat::Parser on handpicked documents", "[binder][differential]") {
   using namespace std::string_literals;
   Schema schema;
+  QuietLogs quiet;
   // Each line is one document; '|' stands for a newline.
   const std::vector<std::string> documents = {
       "name: 'x'",
@@ -571,7 +600,6 @@ TEST_CASE("binder verdicts equal libprotobuf's TextFormat::Parser on handpicked 
       "name: 'x' scalars { fl: 0x1 }",
       "name: 'x' scalars { fl: 01 }",
       "name: 'x' scalars { s: \"\\U0020ffff\" }",
-      "name: 'x' scalars { s: \"\\U00110000\" }",
       "name: 'x' scalars { b: 2 }",
       "name: 'x' scalars { b: -0 }",
       "name: 'x' scalars { u32: -0 }",
@@ -602,15 +630,21 @@ TEST_CASE("binder verdicts equal libprotobuf's TextFormat::Parser on handpicked 
 
 TEST_CASE("binder verdicts equal libprotobuf's TextFormat::Parser on generated documents", "[binder][differential]") {
   Schema schema;
+  QuietLogs quiet;
   Generator generator(schema.root, 20261125);
   Tally tally;
   const auto start = std::chrono::steady_clock::now();
   constexpr size_t kDocuments = 8000;
-  for (size_t i = 0; i < kDocuments; ++i) check_document(schema, generator.next(), tally);
+  size_t bytes = 0;
+  for (size_t i = 0; i < kDocuments; ++i) {
+    const std::string text = generator.next();
+    bytes += text.size();
+    check_document(schema, text, tally);
+  }
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   WARN("differential: " << tally.documents << " documents, " << tally.cpp_rejects << " rejected by C++, "
                         << tally.overwrite_only << " rejected only for overwrites, " << tally.failures
-                        << " disagreements, " << seconds << " s");
+                        << " disagreements, " << bytes << " bytes, " << seconds << " s");
   CHECK(tally.failures == 0);
   // The generator must produce both verdicts in quantity, or the test proves little.
   CHECK(tally.cpp_rejects > kDocuments / 5);
