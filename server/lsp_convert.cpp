@@ -161,6 +161,7 @@ json server_capabilities(syntax::PositionEncoding encoding) {
       {"hoverProvider", true},
       {"definitionProvider", true},
       {"inlayHintProvider", true},
+      {"codeLensProvider", {{"resolveProvider", false}}},
       {"documentSymbolProvider", true},
       {"foldingRangeProvider", true},
       {"selectionRangeProvider", true},

@@ -15,6 +15,8 @@
 #include <unistd.h>
 
 #include "core/analysis.h"
+#include "core/amct/rules.h"
+#include "core/ide/code_lens.h"
 #include "core/ide/completion.h"
 #include "core/ide/definition.h"
 #include "core/ide/inlay_hints.h"
@@ -495,6 +497,24 @@ void LanguageServer::State::handle_request(const json& id, const std::string& me
       // Protobuf's spans count columns in bytes (ASCII .proto files).
       return json{{"uri", path_to_uri(*path)},
                   {"range", range_to_json({{target->line, target->column}, {target->end_line, target->end_column}})}};
+    });
+    return;
+  }
+  if (method == "textDocument/codeLens") {
+    std::optional<std::string> api_setting;
+    {
+      std::lock_guard lock(mutex);
+      api_setting = base_options.api;
+    }
+    queue_schema_request(id, params, [enc, api_setting](const syntax::Document& d, const FeatureContext& context) {
+      json out = json::array();
+      if (!context.schema || !context.schema->is_amct) return out;
+      ide::CodeLensOptions options;
+      if (api_setting) options.api = parse_amct_api(*api_setting).value_or(AmctApi::Compressed);
+      for (const ide::CodeLens& lens : ide::code_lenses(model::bind(d, context.schema->root), options))
+        out.push_back({{"range", range_to_json(d.range_of(lens.range, enc))},
+                       {"command", {{"title", lens.title}, {"command", ""}}}});
+      return out;
     });
     return;
   }

@@ -298,3 +298,20 @@ TEST_CASE("inlay hints and go to definition into the built-in proto", "[lsp][e2e
   CHECK(line.find("channel_wise = 2") != std::string::npos);
   std::filesystem::remove_all(cache);
 }
+
+TEST_CASE("code lens shows the resolved precedence over the protocol", "[lsp][e2e]") {
+  LspProcess server;
+  REQUIRE(server.wait_for_response(server.request("initialize", initialize_params())));
+  const std::string uri = "file:///tmp/lens.cfg";
+  open(server, uri,
+       "retrain_weight_quant_config { arq_retrain { dst_type: INT8 } }\n"
+       "override_layer_configs {\n  layer_name: \"fc\"\n  retrain_weight_quant_config { ulq_retrain { dst_type: INT4 } }\n}\n");
+  const auto lenses = server.wait_for_response(server.request("textDocument/codeLens", {{"textDocument", {{"uri", uri}}}}));
+  REQUIRE(lenses);
+  REQUIRE((*lenses)["result"].size() == 2);
+  CHECK((*lenses)["result"][1]["range"]["start"] == json{{"line", 1}, {"character", 0}});
+  const std::string title = (*lenses)["result"][1]["command"]["title"];
+  CHECK(title.find("weight: ULQ INT4") != std::string::npos);
+  CHECK(title.find("(this block)") != std::string::npos);
+  CHECK((*lenses)["result"][0]["command"]["title"] == "shadowed by 1 name override");
+}
