@@ -162,6 +162,7 @@ json server_capabilities(syntax::PositionEncoding encoding) {
       {"definitionProvider", true},
       {"inlayHintProvider", true},
       {"codeLensProvider", {{"resolveProvider", false}}},
+      {"codeActionProvider", {{"codeActionKinds", {"quickfix", "source"}}}},
       {"documentSymbolProvider", true},
       {"foldingRangeProvider", true},
       {"selectionRangeProvider", true},

@@ -16,6 +16,7 @@
 
 #include "core/analysis.h"
 #include "core/amct/rules.h"
+#include "core/ide/code_actions.h"
 #include "core/ide/code_lens.h"
 #include "core/ide/completion.h"
 #include "core/ide/definition.h"
@@ -497,6 +498,35 @@ void LanguageServer::State::handle_request(const json& id, const std::string& me
       // Protobuf's spans count columns in bytes (ASCII .proto files).
       return json{{"uri", path_to_uri(*path)},
                   {"range", range_to_json({{target->line, target->column}, {target->end_line, target->end_column}})}};
+    });
+    return;
+  }
+  if (method == "textDocument/codeAction") {
+    const syntax::Range range = range_from_json(params.at("range"));
+    queue_document_request(id, params, [this, enc, range](const syntax::Document& d, const std::string& uri) {
+      const Analysis analysis = analyze(d, options_for(uri));
+      std::optional<model::BoundDocument> bound;
+      if (analysis.schema) bound = model::bind(d, analysis.schema->root);
+      ide::CodeActionInput input;
+      input.diagnostics = &analysis.diagnostics;
+      input.bound = bound ? &*bound : nullptr;
+      input.has_schema = analysis.schema.has_value();
+      input.range = ByteRange{d.offset_at(range.start, enc), d.offset_at(range.end, enc)};
+      const json diagnostics = diagnostics_to_json(d, uri, analysis.diagnostics, enc);
+      json out = json::array();
+      for (const ide::CodeAction& action : ide::code_actions(d, input)) {
+        json edits = json::array();
+        for (const ide::TextEdit& edit : action.edits)
+          edits.push_back({{"range", range_to_json(d.range_of(edit.range, enc))}, {"newText", edit.new_text}});
+        json item = {{"title", action.title}, {"kind", action.kind}, {"edit", {{"changes", {{uri, edits}}}}}};
+        if (action.preferred) item["isPreferred"] = true;
+        if (!action.diagnostics.empty()) {
+          item["diagnostics"] = json::array();
+          for (size_t index : action.diagnostics) item["diagnostics"].push_back(diagnostics[index]);
+        }
+        out.push_back(std::move(item));
+      }
+      return out;
     });
     return;
   }

@@ -315,3 +315,24 @@ TEST_CASE("code lens shows the resolved precedence over the protocol", "[lsp][e2
   CHECK(title.find("(this block)") != std::string::npos);
   CHECK((*lenses)["result"][0]["command"]["title"] == "shadowed by 1 name override");
 }
+
+TEST_CASE("code actions over the protocol: a did-you-mean quick fix as a workspace edit", "[lsp][e2e]") {
+  LspProcess server;
+  REQUIRE(server.wait_for_response(server.request("initialize", initialize_params())));
+  const std::string uri = "file:///tmp/fix.cfg";
+  open(server, uri, "retrain_weight_quant_config { arq_retrain { dst_typ: INT8 } }\n");
+  const auto actions = server.wait_for_response(server.request(
+      "textDocument/codeAction",
+      {{"textDocument", {{"uri", uri}}},
+       {"range", {{"start", {{"line", 0}, {"character", 45}}}, {"end", {{"line", 0}, {"character", 45}}}}},
+       {"context", {{"diagnostics", json::array()}}}}));
+  REQUIRE(actions);
+  REQUIRE((*actions)["result"].size() == 1);
+  const json& action = (*actions)["result"][0];
+  CHECK(action["title"] == "Change to 'dst_type'");
+  CHECK(action["kind"] == "quickfix");
+  CHECK(action["diagnostics"][0]["code"] == "unknown-field");
+  const json& edit = action["edit"]["changes"][uri][0];
+  CHECK(edit["newText"] == "dst_type");
+  CHECK(edit["range"]["start"] == json{{"line", 0}, {"character", 44}});
+}
