@@ -12,6 +12,7 @@
 #include <optional>
 #include <set>
 #include <thread>
+#include <fnmatch.h>
 #include <unistd.h>
 
 #include "core/analysis.h"
@@ -133,11 +134,45 @@ struct LanguageServer::State {
     notify("window/logMessage", {{"type", type}, {"message", message}});
   }
 
+  // amct.schemaMappings: files matching a glob use that .proto and message.
+  struct SchemaMapping {
+    std::string glob;
+    std::string proto_file;
+    std::string message;
+  };
+  std::vector<SchemaMapping> schema_mappings;
+  bool client_pulls_configuration = false;
+  int next_server_request = 1;
+
   AnalysisOptions options_for(const std::string& uri) {
     AnalysisOptions options = base_options;
     options.path = uri_to_path(uri);
     options.workspace_root = workspace_root;
+    std::string relative = options.path;
+    if (!workspace_root.empty() && relative.starts_with(workspace_root + "/"))
+      relative = relative.substr(workspace_root.size() + 1);
+    const std::string base_name = relative.substr(relative.find_last_of('/') + 1);
+    for (const SchemaMapping& mapping : schema_mappings) {
+      // `*` crosses folders, so `**/*.pbtxt` and `*.pbtxt` both match nested files.
+      if (fnmatch(mapping.glob.c_str(), relative.c_str(), 0) == 0 ||
+          fnmatch(mapping.glob.c_str(), options.path.c_str(), 0) == 0 ||
+          fnmatch(mapping.glob.c_str(), base_name.c_str(), 0) == 0) {
+        std::string proto = mapping.proto_file;
+        if (!proto.empty() && proto[0] != '/' && !workspace_root.empty()) proto = workspace_root + "/" + proto;
+        options.proto_file = proto;
+        options.message_name = mapping.message;
+        break;
+      }
+    }
     return options;
+  }
+
+  void request_configuration() {
+    send(json{{"jsonrpc", "2.0"},
+              {"id", "amct-configuration-" + std::to_string(next_server_request++)},
+              {"method", "workspace/configuration"},
+              {"params", {{"items", {{{"section", "amct"}}}}}}}
+             .dump());
   }
 
   // Queues `feature` to run on the worker against a snapshot of the
@@ -356,7 +391,15 @@ void LanguageServer::State::handle(const json& message) {
     return;
   }
   const bool has_id = message.contains("id");
-  if (!message.contains("method")) return;  // a response to a request we did not send
+  if (!message.contains("method")) {
+    // A response to one of our requests: only workspace/configuration is sent.
+    if (has_id && message["id"].is_string() && message["id"].get<std::string>().starts_with("amct-configuration-") &&
+        message.contains("result") && message["result"].is_array() && !message["result"].empty()) {
+      apply_settings(message["result"][0]);
+      wake.notify_all();
+    }
+    return;
+  }
   if (!message["method"].is_string()) {
     if (has_id) reply_error(message["id"], kInvalidRequest, "'method' must be a string");
     return;
@@ -391,6 +434,23 @@ void LanguageServer::State::apply_settings(const json& settings) {
   if (amct.contains("importRoots") && amct["importRoots"].is_array())
     for (const auto& root : amct["importRoots"])
       if (root.is_string()) base_options.import_roots.push_back(root);
+  schema_mappings.clear();
+  if (amct.contains("schemaMappings")) {
+    const json& mappings = amct["schemaMappings"];
+    // Either [{"glob","proto","message"}] or {"glob": {"proto","message"}}.
+    auto add = [&](const std::string& glob, const json& target) {
+      if (!target.is_object()) return;
+      const std::string proto = target.value("proto", target.value("protoFile", ""));
+      const std::string message = target.value("message", "");
+      if (!glob.empty() && !proto.empty() && !message.empty()) schema_mappings.push_back({glob, proto, message});
+    };
+    if (mappings.is_array()) {
+      for (const json& item : mappings)
+        if (item.is_object() && item.contains("glob") && item["glob"].is_string()) add(item["glob"], item);
+    } else if (mappings.is_object()) {
+      for (const auto& [glob, target] : mappings.items()) add(glob, target);
+    }
+  }
   for (const auto& [uri, doc] : documents) dirty.insert(uri);
 }
 
@@ -412,6 +472,8 @@ void LanguageServer::State::handle_request(const json& id, const std::string& me
     if (params.contains("initializationOptions") && params["initializationOptions"].is_object())
       apply_settings(params["initializationOptions"]);
     if (params.contains("trace") && params["trace"].is_string()) trace = params["trace"];
+    client_pulls_configuration =
+        params.value("/capabilities/workspace/configuration"_json_pointer, json(false)) == json(true);
     if (params.contains("locale") && params["locale"].is_string()) client_locale = params["locale"];
     phase = Phase::Running;
     reply(id, {{"capabilities", server_capabilities(encoding)},
@@ -597,6 +659,7 @@ void LanguageServer::State::handle_notification(const std::string& method, const
   }
   if (phase != Phase::Running) return;  // notifications before initialize are dropped
   if (method == "initialized") {
+    if (client_pulls_configuration) request_configuration();
     log(3, std::string("amct-lsp ") + AMCT_LSP_VERSION + " ready (position encoding " +
                (encoding == PositionEncoding::Utf8 ? "utf-8" : "utf-16") + ")");
     return;
@@ -613,7 +676,11 @@ void LanguageServer::State::handle_notification(const std::string& method, const
     return;
   }
   if (method == "workspace/didChangeConfiguration") {
-    if (params.contains("settings")) apply_settings(params["settings"]);
+    // Push (settings in the notification) or pull (ask the client for them).
+    if (params.contains("settings") && params["settings"].is_object() && params["settings"].contains("amct"))
+      apply_settings(params["settings"]);
+    else if (client_pulls_configuration)
+      request_configuration();
     wake.notify_all();
     return;
   }

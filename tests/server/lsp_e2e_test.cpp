@@ -336,3 +336,32 @@ TEST_CASE("code actions over the protocol: a did-you-mean quick fix as a workspa
   CHECK(edit["newText"] == "dst_type");
   CHECK(edit["range"]["start"] == json{{"line", 0}, {"character", 44}});
 }
+
+TEST_CASE("workspace/configuration is pulled; schemaMappings bind a .proto by glob", "[lsp][e2e]") {
+  char root_template[] = "/tmp/amct-lsp-ws-XXXXXX";
+  const std::string root = mkdtemp(root_template);
+  {
+    std::ofstream proto(root + "/point.proto");
+    proto << "syntax = \"proto2\";\npackage geo;\nmessage Point { optional int32 x = 1; optional int32 y = 2; }\n";
+  }
+  LspProcess server;
+  json params = initialize_params();
+  params["rootUri"] = "file://" + root;
+  params["capabilities"]["workspace"]["configuration"] = true;
+  REQUIRE(server.wait_for_response(server.request("initialize", params)));
+  server.notify("initialized", json::object());
+  const auto pull = server.wait_for([](const json& m) { return m.value("method", "") == "workspace/configuration"; });
+  REQUIRE(pull);
+  CHECK((*pull)["params"]["items"][0]["section"] == "amct");
+  server.send({{"jsonrpc", "2.0"},
+               {"id", (*pull)["id"]},
+               {"result", {{{"schemaMappings", {{{"glob", "*.pbtxt"}, {"proto", "point.proto"}, {"message", "geo.Point"}}}}}}}});
+  const std::string uri = "file://" + root + "/data/p.pbtxt";
+  open(server, uri, "x: 1\nz: 2\n");
+  const auto published = server.wait_for([&](const json& m) { return is_diagnostics_for(m, uri, 1); });
+  REQUIRE(published);
+  REQUIRE((*published)["params"]["diagnostics"].size() == 1);
+  CHECK((*published)["params"]["diagnostics"][0]["code"] == "unknown-field");
+  CHECK((*published)["params"]["diagnostics"][0]["range"]["start"] == json{{"line", 1}, {"character", 0}});
+  std::filesystem::remove_all(root);
+}
