@@ -102,7 +102,11 @@ struct LanguageServer::State {
   std::set<std::string> dirty;                       // need diagnostics published
   std::deque<std::pair<json, std::function<void()>>> tasks;  // (request id, work)
   std::set<std::string> cancelled;                   // request ids (dumped json)
-  bool busy = false;
+  // Requests and diagnostics run on two threads, so a completion never
+  // waits behind the check of a large document.
+  bool requests_busy = false;
+  bool diagnostics_busy = false;
+  bool is_idle() const { return tasks.empty() && dirty.empty() && !requests_busy && !diagnostics_busy; }
   bool stopping = false;
 
   enum class Phase { Uninitialized, Running, ShutDown } phase = Phase::Uninitialized;
@@ -116,7 +120,8 @@ struct LanguageServer::State {
   AnalysisOptions base_options;
   std::chrono::steady_clock::time_point last_edit{};
 
-  std::thread worker;
+  std::thread request_worker;
+  std::thread diagnostics_worker;
 
   void reply(const json& id, json result) {
     send(json{{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}}.dump(-1, ' ', false,
@@ -186,7 +191,8 @@ struct LanguageServer::State {
   // to the cache directory on first use).
   std::optional<std::string> proto_path_on_disk(const schema::Schema& schema, const std::string& file_name);
 
-  void worker_loop();
+  void request_loop();
+  void diagnostics_loop();
   void publish(const std::string& uri);
   void handle(const json& message);
   void handle_request(const json& id, const std::string& method, const json& params);
@@ -197,7 +203,8 @@ struct LanguageServer::State {
 LanguageServer::LanguageServer(Send send, LanguageServerOptions options) : state_(std::make_unique<State>()) {
   state_->send = std::move(send);
   state_->options = options;
-  state_->worker = std::thread([state = state_.get()] { state->worker_loop(); });
+  state_->request_worker = std::thread([state = state_.get()] { state->request_loop(); });
+  state_->diagnostics_worker = std::thread([state = state_.get()] { state->diagnostics_loop(); });
 }
 
 LanguageServer::~LanguageServer() {
@@ -206,47 +213,55 @@ LanguageServer::~LanguageServer() {
     state_->stopping = true;
   }
   state_->wake.notify_all();
-  state_->worker.join();
+  state_->request_worker.join();
+  state_->diagnostics_worker.join();
 }
 
-void LanguageServer::State::worker_loop() {
+void LanguageServer::State::request_loop() {
   std::unique_lock lock(mutex);
   for (;;) {
-    wake.wait(lock, [&] { return stopping || !tasks.empty() || !dirty.empty(); });
+    wake.wait(lock, [&] { return stopping || !tasks.empty(); });
     if (stopping) return;
-    busy = true;
-    if (!tasks.empty()) {
-      auto [id, work] = std::move(tasks.front());
-      tasks.pop_front();
-      const bool was_cancelled = !id.is_null() && cancelled.erase(id.dump());
-      lock.unlock();
-      if (was_cancelled) {
-        reply_error(id, kRequestCancelled, "request cancelled");
-      } else {
-        try {
-          work();
-        } catch (const std::exception& e) {
-          if (!id.is_null()) reply_error(id, kInternalError, e.what());
-        }
-      }
-      lock.lock();
+    requests_busy = true;
+    auto [id, work] = std::move(tasks.front());
+    tasks.pop_front();
+    const bool was_cancelled = !id.is_null() && cancelled.erase(id.dump());
+    lock.unlock();
+    if (was_cancelled) {
+      reply_error(id, kRequestCancelled, "request cancelled");
     } else {
-      // Debounce: publish once edits have paused, so typing is not checked
-      // at every keystroke; a new edit during the pause extends it.
-      const auto quiet_until = last_edit + options.diagnostics_debounce;
-      if (std::chrono::steady_clock::now() < quiet_until && tasks.empty()) {
-        wake.wait_until(lock, quiet_until);
-        busy = false;
-        continue;
+      try {
+        work();
+      } catch (const std::exception& e) {
+        if (!id.is_null()) reply_error(id, kInternalError, e.what());
       }
-      const std::string uri = *dirty.begin();
-      dirty.erase(dirty.begin());
-      lock.unlock();
-      publish(uri);
-      lock.lock();
     }
-    busy = false;
-    if (tasks.empty() && dirty.empty()) idle_cv.notify_all();
+    lock.lock();
+    requests_busy = false;
+    if (is_idle()) idle_cv.notify_all();
+  }
+}
+
+void LanguageServer::State::diagnostics_loop() {
+  std::unique_lock lock(mutex);
+  for (;;) {
+    wake.wait(lock, [&] { return stopping || !dirty.empty(); });
+    if (stopping) return;
+    // Debounce: publish once edits have paused, so typing is not checked
+    // at every keystroke; a new edit during the pause extends it.
+    const auto quiet_until = last_edit + options.diagnostics_debounce;
+    if (std::chrono::steady_clock::now() < quiet_until) {
+      wake.wait_until(lock, quiet_until);
+      continue;
+    }
+    diagnostics_busy = true;
+    const std::string uri = *dirty.begin();
+    dirty.erase(dirty.begin());
+    lock.unlock();
+    publish(uri);
+    lock.lock();
+    diagnostics_busy = false;
+    if (is_idle()) idle_cv.notify_all();
   }
 }
 
@@ -381,7 +396,7 @@ int LanguageServer::exit_code() const { return state_->exit_code; }
 
 void LanguageServer::wait_idle() {
   std::unique_lock lock(state_->mutex);
-  state_->idle_cv.wait(lock, [&] { return state_->tasks.empty() && state_->dirty.empty() && !state_->busy; });
+  state_->idle_cv.wait(lock, [&] { return state_->is_idle(); });
 }
 
 void LanguageServer::State::handle(const json& message) {
