@@ -38,6 +38,7 @@ Analysis analyze(const syntax::Document& document, const AnalysisOptions& option
     }
     analysis.diagnostics.insert(analysis.diagnostics.end(), amct_diagnostics.begin(), amct_diagnostics.end());
     analysis.schema = std::move(binding.schema);
+    analysis.bound = std::make_shared<const model::BoundDocument>(std::move(bound));
   }
 
   std::stable_sort(analysis.diagnostics.begin(), analysis.diagnostics.end(),

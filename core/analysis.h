@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/model/binder.h"
 #include "core/schema/schema.h"
 #include "core/syntax/diagnostic.h"
 #include "core/syntax/document.h"
@@ -26,6 +27,9 @@ struct Analysis {
   std::vector<Diagnostic> diagnostics;  // sorted by position
   std::string schema_description;       // e.g. "AMCTRetrainConfig (built-in)", "" if none
   std::optional<schema::Schema> schema; // the schema the document was checked against
+  // The bound model (with a schema), kept so editor features of the same
+  // version need not bind again.
+  std::shared_ptr<const model::BoundDocument> bound;
 };
 
 Analysis analyze(const syntax::Document& document, const AnalysisOptions& options);

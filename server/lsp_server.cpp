@@ -53,6 +53,7 @@ constexpr int kServerNotInitialized = -32002;
 constexpr int kRequestCancelled = -32800;
 
 struct OpenDocument {
+  explicit OpenDocument(syntax::Document text) : document(std::move(text)) {}
   syntax::Document document;
   int64_t version = 0;
   std::string language_id;
@@ -60,14 +61,26 @@ struct OpenDocument {
   // keystroke does not re-bind (binding a 100k-block file walks all of it).
   std::optional<schema::Schema> schema;
   bool schema_known = false;
+  // The last check, and the version it was of.
+  std::shared_ptr<const Analysis> analysis;
+  int64_t analyzed_version = -1;
 };
 
 // What a feature needs besides the text: the schema and the settings.
 struct FeatureContext {
   std::optional<schema::Schema> schema;
+  std::shared_ptr<const Analysis> analysis;  // set when it is of this very version
   std::optional<std::string> soc;
   ide::DocsLanguage language = ide::DocsLanguage::English;
 };
+
+// The bound model of this version: from the last check when it is current.
+const model::BoundDocument& bound_model(const syntax::Document& document, const FeatureContext& context) {
+  if (context.analysis && context.analysis->bound) return *context.analysis->bound;
+  thread_local model::BoundDocument fresh;
+  fresh = model::bind(document, context.schema ? context.schema->root : nullptr);
+  return fresh;
+}
 
 // The value of a top-level `# soc:` header, which overrides the setting.
 std::optional<std::string> soc_header(const syntax::Document& document) {
@@ -170,6 +183,12 @@ struct LanguageServer::State {
       }
     }
     return options;
+  }
+
+  // For the worker threads: settings change under the mutex.
+  AnalysisOptions locked_options_for(const std::string& uri) {
+    std::lock_guard lock(mutex);
+    return options_for(uri);
   }
 
   void request_configuration() {
@@ -298,6 +317,7 @@ void LanguageServer::State::queue_schema_request(const json& id, const json& par
       snapshot.emplace(it->second.document.snapshot());
       context.schema = it->second.schema;
       schema_known = it->second.schema_known;
+      if (it->second.analyzed_version == it->second.version) context.analysis = it->second.analysis;
       context.soc = base_options.soc;
       context.language = ide::docs_language(docs_language_setting, client_locale);
       analysis_options = options_for(uri);
@@ -354,17 +374,19 @@ void LanguageServer::State::publish(const std::string& uri) {
     version = it->second.version;
     analysis_options = options_for(uri);
   }
-  const Analysis analysis = analyze(*snapshot, analysis_options);
+  auto analysis = std::make_shared<const Analysis>(analyze(*snapshot, analysis_options));
   {
     std::lock_guard lock(mutex);
     auto it = documents.find(uri);
     // Dropped when the document changed or closed meanwhile: a newer check follows.
     if (it == documents.end() || it->second.version != version || dirty.count(uri)) return;
-    it->second.schema = analysis.schema;
+    it->second.schema = analysis->schema;
     it->second.schema_known = true;
+    it->second.analysis = analysis;
+    it->second.analyzed_version = version;
   }
   notify("textDocument/publishDiagnostics",
-         {{"uri", uri}, {"version", version}, {"diagnostics", diagnostics_to_json(*snapshot, uri, analysis.diagnostics, encoding)}});
+         {{"uri", uri}, {"version", version}, {"diagnostics", diagnostics_to_json(*snapshot, uri, analysis->diagnostics, encoding)}});
 }
 
 void LanguageServer::on_message(std::string_view body) {
@@ -512,7 +534,7 @@ void LanguageServer::State::handle_request(const json& id, const std::string& me
   const auto enc = encoding;
   if (method == "textDocument/diagnostic") {
     queue_document_request(id, params, [this](const syntax::Document& document, const std::string& uri) {
-      const Analysis analysis = analyze(document, options_for(uri));
+      const Analysis analysis = analyze(document, locked_options_for(uri));
       return json{{"kind", "full"}, {"items", diagnostics_to_json(document, uri, analysis.diagnostics, encoding)}};
     });
     return;
@@ -553,7 +575,7 @@ void LanguageServer::State::handle_request(const json& id, const std::string& me
       if (!context.schema) return out;
       ide::InlayHintOptions options;
       options.range = ByteRange{d.offset_at(range.start, enc), d.offset_at(range.end, enc)};
-      for (const ide::InlayHint& hint : ide::inlay_hints(model::bind(d, context.schema->root), options)) {
+      for (const ide::InlayHint& hint : ide::inlay_hints(bound_model(d, context), options)) {
         const syntax::Position p = d.position_at(hint.offset, enc);
         out.push_back({{"position", {{"line", p.line}, {"character", p.character}}},
                        {"label", hint.label},
@@ -580,16 +602,16 @@ void LanguageServer::State::handle_request(const json& id, const std::string& me
   }
   if (method == "textDocument/codeAction") {
     const syntax::Range range = range_from_json(params.at("range"));
-    queue_document_request(id, params, [this, enc, range](const syntax::Document& d, const std::string& uri) {
-      const Analysis analysis = analyze(d, options_for(uri));
-      std::optional<model::BoundDocument> bound;
-      if (analysis.schema) bound = model::bind(d, analysis.schema->root);
+    const std::string uri = params.at("textDocument").at("uri");
+    queue_schema_request(id, params, [this, enc, range, uri](const syntax::Document& d, const FeatureContext& context) {
+      std::shared_ptr<const Analysis> analysis = context.analysis;
+      if (!analysis) analysis = std::make_shared<const Analysis>(analyze(d, locked_options_for(uri)));
       ide::CodeActionInput input;
-      input.diagnostics = &analysis.diagnostics;
-      input.bound = bound ? &*bound : nullptr;
-      input.has_schema = analysis.schema.has_value();
+      input.diagnostics = &analysis->diagnostics;
+      input.bound = analysis->bound.get();
+      input.has_schema = analysis->schema.has_value();
       input.range = ByteRange{d.offset_at(range.start, enc), d.offset_at(range.end, enc)};
-      const json diagnostics = diagnostics_to_json(d, uri, analysis.diagnostics, enc);
+      const json diagnostics = diagnostics_to_json(d, uri, analysis->diagnostics, enc);
       json out = json::array();
       for (const ide::CodeAction& action : ide::code_actions(d, input)) {
         json edits = json::array();
@@ -618,7 +640,7 @@ void LanguageServer::State::handle_request(const json& id, const std::string& me
       if (!context.schema || !context.schema->is_amct) return out;
       ide::CodeLensOptions options;
       if (api_setting) options.api = parse_amct_api(*api_setting).value_or(AmctApi::Compressed);
-      for (const ide::CodeLens& lens : ide::code_lenses(model::bind(d, context.schema->root), options))
+      for (const ide::CodeLens& lens : ide::code_lenses(bound_model(d, context), options))
         out.push_back({{"range", range_to_json(d.range_of(lens.range, enc))},
                        {"command", {{"title", lens.title}, {"command", ""}}}});
       return out;
@@ -703,9 +725,10 @@ void LanguageServer::State::handle_notification(const std::string& method, const
     const json& item = params.at("textDocument");
     const std::string uri = item.at("uri");
     std::lock_guard lock(mutex);
-    documents.insert_or_assign(uri, OpenDocument{syntax::Document(item.at("text").get<std::string>()),
-                                                 item.value("version", 0), item.value("languageId", ""),
-                                                 std::nullopt, false});
+    OpenDocument opened(syntax::Document(item.at("text").get<std::string>()));
+    opened.version = item.value("version", 0);
+    opened.language_id = item.value("languageId", "");
+    documents.insert_or_assign(uri, std::move(opened));
     dirty.insert(uri);
     last_edit = std::chrono::steady_clock::now();
     wake.notify_all();
