@@ -35,22 +35,23 @@ TEST_CASE("lifecycle: initialize, diagnostics after open and change, shutdown, e
   CHECK((*init)["result"]["serverInfo"]["name"] == "amct-lsp");
   server.notify("initialized", json::object());
 
-  const std::string uri = "file:///tmp/quant.cfg";
-  open(server, uri, "batch_num: 1\nretrain_data_quant_config { dst_type INT8 }\n");
+  // A .txtpb without a schema header: syntax checking only.
+  const std::string uri = "file:///tmp/lifecycle.txtpb";
+  open(server, uri, "batch_num: 1\nfoo_config_block { dst_type INT8 }\n");
   auto published = server.wait_for([&](const json& m) { return is_diagnostics_for(m, uri, 1); });
   REQUIRE(published);
   const json& diagnostics = (*published)["params"]["diagnostics"];
   REQUIRE(diagnostics.size() == 1);
   CHECK(diagnostics[0]["code"] == "syntax-error");
-  CHECK(diagnostics[0]["range"]["start"] == json{{"line", 1}, {"character", 28}});
+  CHECK(diagnostics[0]["range"]["start"] == json{{"line", 1}, {"character", 19}});
   CHECK(diagnostics[0]["message"].get<std::string>().find("expected ':' after field name 'dst_type'") !=
         std::string::npos);
 
   // Incremental change: insert the missing ':' -> no diagnostics for version 2.
   server.notify("textDocument/didChange",
                 {{"textDocument", {{"uri", uri}, {"version", 2}}},
-                 {"contentChanges", {{{"range", {{"start", {{"line", 1}, {"character", 36}}},
-                                                {"end", {{"line", 1}, {"character", 36}}}}},
+                 {"contentChanges", {{{"range", {{"start", {{"line", 1}, {"character", 27}}},
+                                                {"end", {{"line", 1}, {"character", 27}}}}},
                                       {"text", ":"}}}}});
   published = server.wait_for([&](const json& m) { return is_diagnostics_for(m, uri, 2); });
   REQUIRE(published);
@@ -75,8 +76,8 @@ TEST_CASE("utf-8 position encoding is negotiated when offered", "[lsp][e2e]") {
   const auto init = server.wait_for_response(server.request("initialize", initialize_params(/*offer_utf8=*/true)));
   REQUIRE(init);
   CHECK((*init)["result"]["capabilities"]["positionEncoding"] == "utf-8");
-  open(server, "file:///tmp/a.cfg", "a: \"é\" b: 1bad");
-  const auto published = server.wait_for([&](const json& m) { return is_diagnostics_for(m, "file:///tmp/a.cfg", 1); });
+  open(server, "file:///tmp/a.txtpb", "a: \"é\" b: 1bad");
+  const auto published = server.wait_for([&](const json& m) { return is_diagnostics_for(m, "file:///tmp/a.txtpb", 1); });
   REQUIRE(published);
   REQUIRE((*published)["params"]["diagnostics"].size() == 1);
   // "é" is 2 bytes: the bad number starts at byte 11 (UTF-16 would say 10).
@@ -140,7 +141,7 @@ TEST_CASE("exit without shutdown exits 1; end of input exits", "[lsp][e2e]") {
 TEST_CASE("stale versions are never published", "[lsp][e2e]") {
   LspProcess server;
   REQUIRE(server.wait_for_response(server.request("initialize", initialize_params())));
-  const std::string uri = "file:///tmp/fast.cfg";
+  const std::string uri = "file:///tmp/fast.txtpb";
   open(server, uri, "a: 1\n");
   // Many edits faster than the server checks; only the last version may be final.
   for (int version = 2; version <= 200; ++version) {
