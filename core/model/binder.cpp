@@ -344,8 +344,9 @@ class Binder {
           names.push_back(candidate->type() == FieldDescriptor::TYPE_GROUP ? candidate->message_type()->name()
                                                                            : candidate->name());
         }
-        error(field.name_range, "unknown-field",
-              "unknown field " + quoted(field.name) + " in " + type_name + did_you_mean(field.name, names));
+        std::string hint = did_you_mean(field.name, names);
+        if (hint.empty()) hint = belongs_elsewhere(descriptor, field.name);
+        error(field.name_range, "unknown-field", "unknown field " + quoted(field.name) + " in " + type_name + hint);
         bind_untyped_value(field, field_index, syntax, Mode::Untyped, pending);
         return;
       }
@@ -381,6 +382,40 @@ class Binder {
       report(Severity::Warning, field.name_range, "deprecated-field",
              "field " + quoted(field.name) + " is deprecated");
     }
+  }
+
+  // "; it is a field of ActULQquantize: write it as
+  //  retrain_data_quant_config { ulq_quantize { dst_type: ... } }"
+  // when a message reachable from `descriptor` has a field of that name: the
+  // usual slip of writing a nested setting one level too high.
+  static std::string belongs_elsewhere(const pb::Descriptor* descriptor, const std::string& name) {
+    struct Step {
+      const pb::Descriptor* type;
+      std::string path;  // field names from `descriptor`, "a { b"
+    };
+    std::vector<Step> queue{{descriptor, ""}};
+    std::vector<const pb::Descriptor*> seen{descriptor};
+    for (size_t next = 0; next < queue.size() && next < 64; ++next) {
+      const Step step = queue[next];
+      for (int i = 0; i < step.type->field_count(); ++i) {
+        const FieldDescriptor* field = step.type->field(i);
+        if (field->message_type() == nullptr || field->is_map()) continue;
+        const pb::Descriptor* child = field->message_type();
+        const std::string path = step.path.empty() ? field->name() : step.path + " { " + field->name();
+        if (child->FindFieldByName(name) != nullptr) {
+          const size_t depth = static_cast<size_t>(std::count(path.begin(), path.end(), '{')) + 1;
+          std::string where = path + " { " + name + ": ... ";
+          for (size_t level = 0; level < depth; ++level) where += "} ";
+          where.pop_back();
+          return "; it is a field of " + child->name() + ": write it as " + where;
+        }
+        if (std::find(seen.begin(), seen.end(), child) == seen.end()) {
+          seen.push_back(child);
+          queue.push_back({child, path});
+        }
+      }
+    }
+    return "";
   }
 
   // TextFormat's name lookup: the exact field name; a group by its type name.
@@ -963,7 +998,8 @@ class Binder {
           const Message* block = group.back();
           const bool is_root = block == &root;
           error(block->open_range, "missing-required",
-                (is_root ? "the document" : descriptor->name() + " block") + " is missing required field" +
+                (is_root ? "the document (" + descriptor->name() + ")" : descriptor->name() + " block") +
+                    " is missing required field" +
                     (missing.size() > 1 ? "s " : " ") + list);
         }
       }

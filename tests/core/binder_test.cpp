@@ -200,6 +200,9 @@ TEST_CASE("unknown-field names the message and suggests the closest field", "[bi
   const Diagnostic d = only_diagnostic("quant { batch_num: 1 [[dst_typ]]: INT8 }", "unknown-field");
   CHECK(d.message == "unknown field 'dst_typ' in ActULQquantize; did you mean 'dst_type'?");
   CHECK(only_diagnostic("[[zzz]]: 1", "unknown-field").message == "unknown field 'zzz' in Cfg");
+  // A nested setting written one level too high: say where it belongs.
+  CHECK(only_diagnostic("[[batch_num]]: 1", "unknown-field").message ==
+        "unknown field 'batch_num' in Cfg; it is a field of ActULQquantize: write it as quant { batch_num: ... }");
   CHECK_THAT(only_diagnostic_on("[t.nope]: 1", "[t.nope]", "unknown-field").message, Catch::Contains("t.nope"));
   CHECK_THAT(only_diagnostic_on("any { [example.com/t.Cfg] {} }", "[example.com/t.Cfg]", "unknown-field").message,
              Catch::Contains("type.googleapis.com/"));
