@@ -15,6 +15,15 @@ namespace amct::model {
 struct BoundDocument {
   Message root;
   std::vector<Diagnostic> diagnostics;  // schema diagnostics only (not syntax)
+
+  BoundDocument() = default;
+  BoundDocument(const BoundDocument&) = default;
+  BoundDocument(BoundDocument&&) noexcept = default;
+  BoundDocument& operator=(const BoundDocument&) = default;
+  BoundDocument& operator=(BoundDocument&&) noexcept = default;
+  // Takes the tree apart iteratively: the implicit destructor recurses once
+  // per nesting level, and 100,000 nested blocks would overflow the stack.
+  ~BoundDocument();
 };
 
 // Diagnostic codes (all errors unless noted):
