@@ -1,0 +1,97 @@
+// In-process server tests: the LanguageServer with a capturing sink; tests
+// wait for the server to be idle, never sleep.
+#include "server/lsp_server.h"
+
+#include <catch2/catch.hpp>
+#include <nlohmann/json.hpp>
+
+#include <mutex>
+#include <vector>
+
+using amct::server::LanguageServer;
+using nlohmann::json;
+
+namespace {
+
+class TestClient {
+ public:
+  TestClient() : server_([this](const std::string& body) { capture(body); }) {}
+
+  void send(const json& message) { server_.on_message(message.dump()); }
+  void request(int id, const std::string& method, json params) {
+    send({{"jsonrpc", "2.0"}, {"id", id}, {"method", method}, {"params", std::move(params)}});
+  }
+  void notify(const std::string& method, json params) {
+    send({{"jsonrpc", "2.0"}, {"method", method}, {"params", std::move(params)}});
+  }
+  std::vector<json> received() {
+    server_.wait_idle();
+    std::lock_guard lock(mutex_);
+    return messages_;
+  }
+  LanguageServer& server() { return server_; }
+
+ private:
+  void capture(const std::string& body) {
+    std::lock_guard lock(mutex_);
+    messages_.push_back(json::parse(body));
+  }
+  std::mutex mutex_;
+  std::vector<json> messages_;
+  LanguageServer server_;
+};
+
+std::vector<json> published(const std::vector<json>& messages, const std::string& uri) {
+  std::vector<json> out;
+  for (const json& m : messages)
+    if (m.value("method", "") == "textDocument/publishDiagnostics" && m["params"]["uri"] == uri) out.push_back(m);
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("in-process: edits faster than checks publish only the latest version", "[lsp][server]") {
+  TestClient client;
+  client.request(1, "initialize", {{"capabilities", json::object()}});
+  const std::string uri = "file:///w/a.txtpb";
+  client.notify("textDocument/didOpen", {{"textDocument", {{"uri", uri}, {"version", 1}, {"text", "a: 1"}}}});
+  for (int version = 2; version <= 50; ++version)
+    client.notify("textDocument/didChange", {{"textDocument", {{"uri", uri}, {"version", version}}},
+                                             {"contentChanges", {{{"text", version == 50 ? "a: 1bad" : "a: 1"}}}}});
+  const auto diagnostics = published(client.received(), uri);
+  REQUIRE(!diagnostics.empty());
+  // Debounced: the 50 edits in a row do not give 50 checks, and the last is version 50.
+  CHECK(diagnostics.size() < 50);
+  CHECK(diagnostics.back()["params"]["version"] == 50);
+  CHECK(diagnostics.back()["params"]["diagnostics"].size() == 1);
+}
+
+TEST_CASE("in-process: out-of-order and unknown-document changes are ignored", "[lsp][server]") {
+  TestClient client;
+  client.request(1, "initialize", {{"capabilities", json::object()}});
+  const std::string uri = "file:///w/b.txtpb";
+  client.notify("textDocument/didOpen", {{"textDocument", {{"uri", uri}, {"version", 5}, {"text", "a: 1"}}}});
+  client.notify("textDocument/didChange", {{"textDocument", {{"uri", uri}, {"version", 3}}},
+                                           {"contentChanges", {{{"text", "a: 1bad"}}}}});
+  client.notify("textDocument/didChange", {{"textDocument", {{"uri", "file:///w/never-opened.txtpb"}, {"version", 9}}},
+                                           {"contentChanges", {{{"text", "x"}}}}});
+  const auto diagnostics = published(client.received(), uri);
+  REQUIRE(!diagnostics.empty());
+  CHECK(diagnostics.back()["params"]["version"] == 5);
+  CHECK(diagnostics.back()["params"]["diagnostics"].empty());
+  CHECK(published(client.received(), "file:///w/never-opened.txtpb").empty());
+}
+
+TEST_CASE("in-process: shutdown then exit gives exit code 0; requests after shutdown are refused", "[lsp][server]") {
+  TestClient client;
+  client.request(1, "initialize", {{"capabilities", json::object()}});
+  client.request(2, "shutdown", nullptr);
+  client.request(3, "textDocument/hover", {{"textDocument", {{"uri", "file:///x"}}}, {"position", {{"line", 0}, {"character", 0}}}});
+  client.notify("exit", nullptr);
+  const auto messages = client.received();
+  REQUIRE(messages.size() == 3);
+  CHECK(messages[2]["id"] == 3);
+  CHECK(messages[2]["error"]["code"] == -32600);
+  CHECK(client.server().exit_requested());
+  CHECK(client.server().exit_code() == 0);
+}
