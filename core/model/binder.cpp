@@ -25,11 +25,65 @@ using pb::FieldDescriptor;
 
 constexpr char kAnyFullName[] = "google.protobuf.Any";
 
-bool is_type(TSNode node, const char* type) {
-  return !ts_node_is_null(node) && std::strcmp(ts_node_type(node), type) == 0;
+// Grammar symbols, looked up once: comparing symbols instead of type names
+// keeps binding of a 100,000-block file cheap.
+struct Symbols {
+  TSSymbol field, field_name, identifier, extension_name, any_name, message, message_list, scalar_list, string,
+      concatenated_string, integer, float_, signed_identifier, escape_sequence, colon, comma, semicolon;
+  TSFieldId name_field, value_field;
+  Symbols() {
+    const TSLanguage* language = tree_sitter_textproto();
+    auto named = [language](const char* name) {
+      return ts_language_symbol_for_name(language, name, static_cast<uint32_t>(std::strlen(name)), true);
+    };
+    auto anonymous = [language](const char* name) {
+      return ts_language_symbol_for_name(language, name, static_cast<uint32_t>(std::strlen(name)), false);
+    };
+    field = named("field");
+    field_name = named("field_name");
+    identifier = named("identifier");
+    extension_name = named("extension_name");
+    any_name = named("any_name");
+    message = named("message");
+    message_list = named("message_list");
+    scalar_list = named("scalar_list");
+    string = named("string");
+    concatenated_string = named("concatenated_string");
+    integer = named("integer");
+    float_ = named("float");
+    signed_identifier = named("signed_identifier");
+    escape_sequence = named("escape_sequence");
+    colon = anonymous(":");
+    comma = anonymous(",");
+    semicolon = anonymous(";");
+    name_field = ts_language_field_id_for_name(language, "name", 4);
+    value_field = ts_language_field_id_for_name(language, "value", 5);
+  }
+};
+
+const Symbols& symbols() {
+  static const Symbols instance;
+  return instance;
 }
 
-bool is_error_node(TSNode node) { return is_type(node, "ERROR"); }
+bool is_type(TSNode node, TSSymbol symbol) { return !ts_node_is_null(node) && ts_node_symbol(node) == symbol; }
+
+// Children through a cursor: ts_node_child(i) walks from the first child,
+// which is quadratic over a block with 100,000 fields.
+std::vector<TSNode> children_of(TSNode node, bool named_only) {
+  std::vector<TSNode> children;
+  TSTreeCursor cursor = ts_tree_cursor_new(node);
+  if (ts_tree_cursor_goto_first_child(&cursor)) {
+    do {
+      TSNode child = ts_tree_cursor_current_node(&cursor);
+      if (!named_only || ts_node_is_named(child)) children.push_back(child);
+    } while (ts_tree_cursor_goto_next_sibling(&cursor));
+  }
+  ts_tree_cursor_delete(&cursor);
+  return children;
+}
+
+bool is_error_node(TSNode node) { return !ts_node_is_null(node) && ts_node_symbol(node) == static_cast<TSSymbol>(-1); }
 
 ByteRange range_of(TSNode node) { return {ts_node_start_byte(node), ts_node_end_byte(node)}; }
 
@@ -169,11 +223,9 @@ class Binder {
     while (!containers.empty()) {
       TSNode container = containers.back();
       containers.pop_back();
-      const uint32_t count = ts_node_child_count(container);
       std::vector<TSNode> nested_errors;
-      for (uint32_t i = 0; i < count; ++i) {
-        TSNode child = ts_node_child(container, i);
-        if (is_type(child, "field")) {
+      for (TSNode child : children_of(container, false)) {
+        if (is_type(child, S.field)) {
           bind_field(child, message, frame.mode, pending);
         } else if (is_error_node(child)) {
           nested_errors.push_back(child);
@@ -207,35 +259,37 @@ class Binder {
   FieldSyntax read_syntax(TSNode node) const {
     FieldSyntax syntax;
     syntax.node = node;
-    syntax.name = ts_node_child_by_field_name(node, "name", 4);
-    if (!ts_node_is_null(syntax.name)) syntax.name_kind = ts_node_named_child(syntax.name, 0);
-    syntax.value = ts_node_child_by_field_name(node, "value", 5);
-    if (!ts_node_is_null(syntax.value) && ts_node_is_missing(syntax.value)) syntax.value = TSNode{};
-    const uint32_t count = ts_node_child_count(node);
-    for (uint32_t i = 0; i < count; ++i) {
-      TSNode child = ts_node_child(node, i);
-      if (ts_node_is_named(child)) continue;
-      const char* type = ts_node_type(child);
-      if (std::strcmp(type, ":") == 0) {
-        if (ts_node_is_missing(child)) {
-          syntax.colon_missing = true;
-        } else {
-          syntax.has_colon = true;
+    TSTreeCursor cursor = ts_tree_cursor_new(node);
+    if (ts_tree_cursor_goto_first_child(&cursor)) {
+      do {
+        TSNode child = ts_tree_cursor_current_node(&cursor);
+        const TSFieldId role = ts_tree_cursor_current_field_id(&cursor);
+        const TSSymbol symbol = ts_node_symbol(child);
+        if (role == S.name_field) {
+          syntax.name = child;
+          syntax.name_kind = ts_node_named_child(child, 0);
+        } else if (role == S.value_field) {
+          if (!ts_node_is_missing(child)) syntax.value = child;
+        } else if (symbol == S.colon) {
+          if (ts_node_is_missing(child)) {
+            syntax.colon_missing = true;
+          } else {
+            syntax.has_colon = true;
+          }
+        } else if (symbol == S.comma || symbol == S.semicolon) {
+          syntax.separator = child;
         }
-      } else if (std::strcmp(type, ",") == 0 || std::strcmp(type, ";") == 0) {
-        syntax.separator = child;
-      }
+      } while (ts_tree_cursor_goto_next_sibling(&cursor));
     }
+    ts_tree_cursor_delete(&cursor);
     return syntax;
   }
 
   // "pkg . Ext" (with any spaces or comments between) -> "pkg.Ext".
   std::string dotted_name(TSNode node) const {
     std::string name;
-    const uint32_t count = ts_node_named_child_count(node);
-    for (uint32_t i = 0; i < count; ++i) {
-      TSNode part = ts_node_named_child(node, i);
-      if (!is_type(part, "identifier")) continue;
+    for (TSNode part : children_of(node, true)) {
+      if (!is_type(part, S.identifier)) continue;
       if (!name.empty()) name += '.';
       name += text_of(part);
     }
@@ -253,9 +307,9 @@ class Binder {
     field.has_colon = syntax.has_colon;
 
     TSNode any_name_type{};
-    if (is_type(syntax.name_kind, "identifier")) {
+    if (is_type(syntax.name_kind, S.identifier)) {
       field.name = text_of(syntax.name_kind);
-    } else if (is_type(syntax.name_kind, "extension_name")) {
+    } else if (is_type(syntax.name_kind, S.extension_name)) {
       field.name = "[" + dotted_name(ts_node_named_child(syntax.name_kind, 0)) + "]";
     } else {  // any_name
       TSNode domain = ts_node_named_child(syntax.name_kind, 0);
@@ -273,8 +327,8 @@ class Binder {
     }
 
     const pb::Descriptor* descriptor = message.descriptor;
-    const std::string type_name = descriptor->name();
-    if (is_type(syntax.name_kind, "identifier")) {
+    const std::string& type_name = descriptor->name();
+    if (is_type(syntax.name_kind, S.identifier)) {
       const FieldDescriptor* found = find_field(descriptor, field.name);
       if (found == nullptr && descriptor->IsReservedName(field.name)) {
         field.reserved = true;
@@ -290,13 +344,14 @@ class Binder {
           names.push_back(candidate->type() == FieldDescriptor::TYPE_GROUP ? candidate->message_type()->name()
                                                                            : candidate->name());
         }
-        error(field.name_range, "unknown-field",
-              "unknown field " + quoted(field.name) + " in " + type_name + did_you_mean(field.name, names));
+        std::string hint = did_you_mean(field.name, names);
+        if (hint.empty()) hint = belongs_elsewhere(descriptor, field.name);
+        error(field.name_range, "unknown-field", "unknown field " + quoted(field.name) + " in " + type_name + hint);
         bind_untyped_value(field, field_index, syntax, Mode::Untyped, pending);
         return;
       }
       field.descriptor = found;
-    } else if (is_type(syntax.name_kind, "extension_name")) {
+    } else if (is_type(syntax.name_kind, S.extension_name)) {
       const std::string full_name = field.name.substr(1, field.name.size() - 2);
       if (is_any(descriptor)) {
         error(field.name_range, "unknown-field",
@@ -327,6 +382,40 @@ class Binder {
       report(Severity::Warning, field.name_range, "deprecated-field",
              "field " + quoted(field.name) + " is deprecated");
     }
+  }
+
+  // "; it is a field of ActULQquantize: write it as
+  //  retrain_data_quant_config { ulq_quantize { dst_type: ... } }"
+  // when a message reachable from `descriptor` has a field of that name: the
+  // usual slip of writing a nested setting one level too high.
+  static std::string belongs_elsewhere(const pb::Descriptor* descriptor, const std::string& name) {
+    struct Step {
+      const pb::Descriptor* type;
+      std::string path;  // field names from `descriptor`, "a { b"
+    };
+    std::vector<Step> queue{{descriptor, ""}};
+    std::vector<const pb::Descriptor*> seen{descriptor};
+    for (size_t next = 0; next < queue.size() && next < 64; ++next) {
+      const Step step = queue[next];
+      for (int i = 0; i < step.type->field_count(); ++i) {
+        const FieldDescriptor* field = step.type->field(i);
+        if (field->message_type() == nullptr || field->is_map()) continue;
+        const pb::Descriptor* child = field->message_type();
+        const std::string path = step.path.empty() ? field->name() : step.path + " { " + field->name();
+        if (child->FindFieldByName(name) != nullptr) {
+          const size_t depth = static_cast<size_t>(std::count(path.begin(), path.end(), '{')) + 1;
+          std::string where = path + " { " + name + ": ... ";
+          for (size_t level = 0; level < depth; ++level) where += "} ";
+          where.pop_back();
+          return "; it is a field of " + child->name() + ": write it as " + where;
+        }
+        if (std::find(seen.begin(), seen.end(), child) == seen.end()) {
+          seen.push_back(child);
+          queue.push_back({child, path});
+        }
+      }
+    }
+    return "";
   }
 
   // TextFormat's name lookup: the exact field name; a group by its type name.
@@ -373,7 +462,7 @@ class Binder {
             "protobuf does not accept " + quoted(text_of(syntax.separator)) + " after an Any value; remove it");
     }
     if (ts_node_is_null(syntax.value)) return;
-    if (is_type(syntax.value, "message")) {
+    if (is_type(syntax.value, S.message)) {
       add_message(field, field_index, syntax.value, packed, Mode::Typed, pending);
       return;
     }
@@ -394,23 +483,22 @@ class Binder {
     if (ts_node_is_null(syntax.value)) return;
     TSNode value = syntax.value;
     const std::string why = "protobuf cannot skip this value of reserved field " + quoted(field.name);
-    if (is_type(value, "message_list")) {
+    if (is_type(value, S.message_list)) {
       if (!syntax.has_colon) {
         if (!syntax.colon_missing) error(range_of(value), "invalid-reserved-value", why + ": a list needs ':' before it");
       } else if (ts_node_named_child_count(value) == 0) {
         error(range_of(value), "invalid-reserved-value", why + ": an empty list");
       }
-    } else if (is_type(value, "scalar_list")) {
-      const uint32_t count = ts_node_named_child_count(value);
-      for (uint32_t i = 0; i < count; ++i) check_skippable_scalar(ts_node_named_child(value, i), why);
-    } else if (!is_type(value, "message")) {
+    } else if (is_type(value, S.scalar_list)) {
+      for (TSNode element : children_of(value, true)) check_skippable_scalar(element, why);
+    } else if (!is_type(value, S.message)) {
       check_skippable_scalar(value, why);
     }
     bind_untyped_value(field, field_index, syntax, Mode::Skipped, pending);
   }
 
   void check_skippable_scalar(TSNode value, const std::string& why) {
-    if (!is_type(value, "signed_identifier")) return;
+    if (!is_type(value, S.signed_identifier)) return;
     const std::string word = lowercase(text_of(ts_node_named_child(value, 0)));
     if (word != "inf" && word != "infinity" && word != "nan") {
       error(range_of(value), "invalid-reserved-value", why + ": '-' must be followed by a number, inf or nan");
@@ -422,17 +510,14 @@ class Binder {
                           std::vector<PendingMessage>& pending) {
     if (ts_node_is_null(syntax.value)) return;
     TSNode value = syntax.value;
-    if (is_type(value, "message")) {
+    if (is_type(value, S.message)) {
       add_message(field, field_index, value, nullptr, mode, pending);
-    } else if (is_type(value, "message_list")) {
-      const uint32_t count = ts_node_named_child_count(value);
-      for (uint32_t i = 0; i < count; ++i) {
-        TSNode element = ts_node_named_child(value, i);
-        if (is_type(element, "message")) add_message(field, field_index, element, nullptr, mode, pending);
+    } else if (is_type(value, S.message_list)) {
+      for (TSNode element : children_of(value, true)) {
+        if (is_type(element, S.message)) add_message(field, field_index, element, nullptr, mode, pending);
       }
-    } else if (is_type(value, "scalar_list")) {
-      const uint32_t count = ts_node_named_child_count(value);
-      for (uint32_t i = 0; i < count; ++i) field.scalars.push_back(untyped_scalar(ts_node_named_child(value, i)));
+    } else if (is_type(value, S.scalar_list)) {
+      for (TSNode element : children_of(value, true)) field.scalars.push_back(untyped_scalar(element));
     } else if (!is_error_node(value)) {
       field.scalars.push_back(untyped_scalar(value));
     }
@@ -445,64 +530,61 @@ class Binder {
     TSNode value = syntax.value;
     const ByteRange value_range = range_of(value);
     const bool repeated = descriptor->is_repeated();
-    const std::string name = quoted(field.name);
+    auto name = [&] { return quoted(field.name); };
 
     if (descriptor->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
       const pb::Descriptor* type = descriptor->message_type();
-      if (is_type(value, "message")) {
+      if (is_type(value, S.message)) {
         add_message(field, field_index, value, type, Mode::Typed, pending);
-      } else if (is_type(value, "message_list")) {
+      } else if (is_type(value, S.message_list)) {
         if (!repeated) {
           error(value_range, "not-repeated",
-                "field " + name + " is not repeated: write one block " + field.name + " { ... }, not a list");
+                "field " + name() + " is not repeated: write one block " + field.name + " { ... }, not a list");
         }
-        const uint32_t count = ts_node_named_child_count(value);
-        for (uint32_t i = 0; i < count; ++i) {
-          TSNode element = ts_node_named_child(value, i);
-          if (is_type(element, "message")) add_message(field, field_index, element, type, Mode::Typed, pending);
+        for (TSNode element : children_of(value, true)) {
+          if (is_type(element, S.message)) add_message(field, field_index, element, type, Mode::Typed, pending);
         }
       } else if (!is_error_node(value)) {
         error(value_range, "type-mismatch",
-              "field " + name + " is " + type_label(descriptor) + ": write " + field.name + " { ... }");
+              "field " + name() + " is " + type_label(descriptor) + ": write " + field.name + " { ... }");
         bind_untyped_value(field, field_index, syntax, Mode::Untyped, pending);
       }
       return;
     }
 
     // A scalar field.
-    if (is_type(value, "message")) {
-      error(value_range, "type-mismatch", "field " + name + " is " + type_label(descriptor) + ", not a message");
+    if (is_type(value, S.message)) {
+      error(value_range, "type-mismatch", "field " + name() + " is " + type_label(descriptor) + ", not a message");
       bind_untyped_value(field, field_index, syntax, Mode::Untyped, pending);
       return;
     }
-    if (is_type(value, "message_list")) {
+    if (is_type(value, S.message_list)) {
       const uint32_t count = ts_node_named_child_count(value);
       if (count > 0) {
         error(value_range, "type-mismatch",
-              "field " + name + " is " + type_label(descriptor) + ", not a list of messages");
+              "field " + name() + " is " + type_label(descriptor) + ", not a list of messages");
         bind_untyped_value(field, field_index, syntax, Mode::Untyped, pending);
       } else if (!syntax.has_colon) {
         if (!syntax.colon_missing) {
           error(field.name_range, "missing-colon",
-                "expected ':' after " + name + " (" + type_label(descriptor) + "): write " + field.name + ": []");
+                "expected ':' after " + name() + " (" + type_label(descriptor) + "): write " + field.name + ": []");
         }
       } else if (!repeated) {
-        error(value_range, "not-repeated", "field " + name + " is not repeated: a list is not allowed");
+        error(value_range, "not-repeated", "field " + name() + " is not repeated: a list is not allowed");
       }
       return;
     }
     const bool report = syntax.has_colon;  // without ':' the syntax error is the only error
     if (!syntax.has_colon && !syntax.colon_missing) {
-      error(field.name_range, "missing-colon", "expected ':' after " + name);
+      error(field.name_range, "missing-colon", "expected ':' after " + name());
     }
-    if (is_type(value, "scalar_list")) {
+    if (is_type(value, S.scalar_list)) {
       if (!repeated && report) {
         error(value_range, "not-repeated",
-              "field " + name + " is not repeated: give one value, not a list");
+              "field " + name() + " is not repeated: give one value, not a list");
       }
-      const uint32_t count = ts_node_named_child_count(value);
-      for (uint32_t i = 0; i < count; ++i) {
-        field.scalars.push_back(typed_scalar(descriptor, ts_node_named_child(value, i), report && repeated));
+      for (TSNode element : children_of(value, true)) {
+        field.scalars.push_back(typed_scalar(descriptor, element, report && repeated));
       }
       return;
     }
@@ -543,18 +625,21 @@ class Binder {
   // reports the \U escapes the tokenizer rejects (beyond U+10FFFF).
   bool decode_string(TSNode node, std::string& out, bool report_errors) {
     std::vector<TSNode> parts;
-    if (is_type(node, "concatenated_string")) {
-      const uint32_t count = ts_node_named_child_count(node);
-      for (uint32_t i = 0; i < count; ++i) parts.push_back(ts_node_named_child(node, i));
+    if (is_type(node, S.concatenated_string)) {
+      parts = children_of(node, true);
     } else {
       parts.push_back(node);
     }
     bool valid = true;
     for (TSNode part : parts) {
-      const uint32_t count = ts_node_named_child_count(part);
-      for (uint32_t i = 0; i < count; ++i) {
-        TSNode piece = ts_node_named_child(part, i);
-        if (!is_type(piece, "escape_sequence")) continue;
+      const std::string_view part_text = text_of(part);
+      if (part_text.find('\\') == std::string_view::npos) {
+        const bool closed = part_text.size() >= 2 && part_text.back() == part_text.front();
+        if (!part_text.empty()) out.append(part_text.substr(1, part_text.size() - (closed ? 2 : 1)));
+        continue;
+      }
+      for (TSNode piece : children_of(part, true)) {
+        if (!is_type(piece, S.escape_sequence)) continue;
         const std::string_view escape = text_of(piece);
         if (escape.size() == 10 && escape[1] == 'U' &&
             (escape[2] != '0' || escape[3] != '0' || (escape[4] != '0' && escape[4] != '1'))) {
@@ -574,10 +659,10 @@ class Binder {
     ScalarValue scalar;
     scalar.range = range_of(node);
     scalar.text = text_of(node);
-    if (is_type(node, "string") || is_type(node, "concatenated_string")) {
+    if (is_type(node, S.string) || is_type(node, S.concatenated_string)) {
       scalar.kind = ScalarValue::Kind::String;
       decode_string(node, scalar.string_value, false);
-    } else if (is_type(node, "integer")) {
+    } else if (is_type(node, S.integer)) {
       const NumberText number = number_text(node);
       uint64_t magnitude = 0;
       if (pb::io::Tokenizer::ParseInteger(number.literal, std::numeric_limits<uint64_t>::max(), &magnitude)) {
@@ -590,11 +675,11 @@ class Binder {
           scalar.uint_value = magnitude;
         }
       }
-    } else if (is_type(node, "float")) {
+    } else if (is_type(node, S.float_)) {
       const NumberText number = number_text(node);
       scalar.kind = ScalarValue::Kind::Float;
       scalar.float_value = pb::io::Tokenizer::ParseFloat(number.literal) * (number.negative ? -1 : 1);
-    } else if (is_type(node, "identifier")) {
+    } else if (is_type(node, S.identifier)) {
       if (scalar.text == "true" || scalar.text == "false") {
         scalar.kind = ScalarValue::Kind::Bool;
         scalar.bool_value = scalar.text == "true";
@@ -607,16 +692,17 @@ class Binder {
     ScalarValue scalar;
     scalar.range = range_of(node);
     scalar.text = text_of(node);
-    const std::string name = quoted(field->name());
+    // Messages are built only on failure: most values are fine.
+    auto name = [&] { return quoted(field->name()); };
     auto fail = [&](const char* code, std::string message) {
       if (report_errors) error(scalar.range, code, std::move(message));
       return scalar;
     };
-    const bool is_string = is_type(node, "string") || is_type(node, "concatenated_string");
-    const bool is_integer = is_type(node, "integer");
-    const bool is_float = is_type(node, "float");
-    const bool is_identifier = is_type(node, "identifier");
-    const bool is_signed_identifier = is_type(node, "signed_identifier");
+    const bool is_string = is_type(node, S.string) || is_type(node, S.concatenated_string);
+    const bool is_integer = is_type(node, S.integer);
+    const bool is_float = is_type(node, S.float_);
+    const bool is_identifier = is_type(node, S.identifier);
+    const bool is_signed_identifier = is_type(node, S.signed_identifier);
     if (!is_string && !is_integer && !is_float && !is_identifier && !is_signed_identifier) return scalar;
 
     switch (field->cpp_type()) {
@@ -629,21 +715,23 @@ class Binder {
         const bool is_32 = field->cpp_type() == FieldDescriptor::CPPTYPE_INT32 ||
                            field->cpp_type() == FieldDescriptor::CPPTYPE_UINT32;
         if (!is_integer) {
-          return fail("type-mismatch", "field " + name + " is " + type_label(field) + ": expected an integer, got " +
+          return fail("type-mismatch", "field " + name() + " is " + type_label(field) + ": expected an integer, got " +
                                            quoted(scalar.text));
         }
         const NumberText number = number_text(node);
-        const std::string range_text = is_signed ? (is_32 ? "-2147483648 to 2147483647"
+        auto out_of_range = [&] {
+          const std::string range_text = is_signed ? (is_32 ? "-2147483648 to 2147483647"
                                                           : "-9223372036854775808 to 9223372036854775807")
                                                  : (is_32 ? "0 to 4294967295" : "0 to 18446744073709551615");
-        const std::string out_of_range = scalar.text + " is out of range for " + name + " (" +
-                                         std::string(field->type_name()) + ": " + range_text + ")";
-        if (!is_signed && number.negative) return fail("out-of-range", out_of_range);
+          return scalar.text + " is out of range for " + name() + " (" + std::string(field->type_name()) + ": " +
+                 range_text + ")";
+        };
+        if (!is_signed && number.negative) return fail("out-of-range", out_of_range());
         uint64_t max = is_signed ? (is_32 ? uint64_t{INT32_MAX} : uint64_t{INT64_MAX})
                                  : (is_32 ? uint64_t{UINT32_MAX} : UINT64_MAX);
         if (number.negative) ++max;  // two's complement: one more negative value
         uint64_t magnitude = 0;
-        if (!pb::io::Tokenizer::ParseInteger(number.literal, max, &magnitude)) return fail("out-of-range", out_of_range);
+        if (!pb::io::Tokenizer::ParseInteger(number.literal, max, &magnitude)) return fail("out-of-range", out_of_range());
         if (is_signed) {
           scalar.kind = ScalarValue::Kind::Int;
           scalar.int_value = number.negative ? static_cast<int64_t>(0 - magnitude) : static_cast<int64_t>(magnitude);
@@ -665,7 +753,7 @@ class Binder {
             // ConsumeUnsignedDecimalAsDouble: hex and octal are not decimal.
             if (literal.size() >= 2 && literal[0] == '0' &&
                 (literal[1] == 'x' || literal[1] == 'X' || (literal[1] >= '0' && literal[1] < '8'))) {
-              return fail("type-mismatch", "field " + name + " is " + type_label(field) +
+              return fail("type-mismatch", "field " + name() + " is " + type_label(field) +
                                                ": hex and octal numbers are not allowed, write a decimal number");
             }
             uint64_t integer = 0;
@@ -684,11 +772,11 @@ class Binder {
           } else if (word == "nan") {
             value = std::numeric_limits<double>::quiet_NaN();
           } else {
-            return fail("type-mismatch", "field " + name + " is " + type_label(field) + ": expected a number, got " +
+            return fail("type-mismatch", "field " + name() + " is " + type_label(field) + ": expected a number, got " +
                                              quoted(scalar.text));
           }
         } else {
-          return fail("type-mismatch", "field " + name + " is " + type_label(field) + ": expected a number, got a string");
+          return fail("type-mismatch", "field " + name() + " is " + type_label(field) + ": expected a number, got a string");
         }
         if (negative) value = -value;
         scalar.kind = ScalarValue::Kind::Float;
@@ -696,7 +784,7 @@ class Binder {
         if (field->cpp_type() == FieldDescriptor::CPPTYPE_FLOAT && std::isfinite(value) &&
             std::fabs(value) > FLT_MAX && report_errors) {
           report(Severity::Warning, scalar.range, "out-of-range",
-                 scalar.text + " is beyond the range of float (about 3.4e38): " + name + " becomes " +
+                 scalar.text + " is beyond the range of float (about 3.4e38): " + name() + " becomes " +
                      (value > 0 ? "inf" : "-inf"));
         }
         if (field->cpp_type() == FieldDescriptor::CPPTYPE_FLOAT) {
@@ -707,13 +795,15 @@ class Binder {
         return scalar;
       }
       case FieldDescriptor::CPPTYPE_BOOL: {
-        const std::string invalid = "invalid value " + quoted(scalar.text) + " for boolean field " + name +
-                                    ": use true, false, True, False, t, f, 1 or 0";
+        auto invalid = [&] {
+          return "invalid value " + quoted(scalar.text) + " for boolean field " + name() +
+                 ": use true, false, True, False, t, f, 1 or 0";
+        };
         if (is_integer) {
           const NumberText number = number_text(node);
           uint64_t value = 0;
           if (number.negative || !pb::io::Tokenizer::ParseInteger(number.literal, 1, &value)) {
-            return fail("invalid-bool", invalid);
+            return fail("invalid-bool", invalid());
           }
           scalar.kind = ScalarValue::Kind::Bool;
           scalar.bool_value = value != 0;
@@ -731,12 +821,12 @@ class Binder {
             return scalar;
           }
         }
-        if (is_string) return fail("type-mismatch", "field " + name + " is bool, not a string: " + invalid);
-        return fail("invalid-bool", invalid);
+        if (is_string) return fail("type-mismatch", "field " + name() + " is bool, not a string: " + invalid());
+        return fail("invalid-bool", invalid());
       }
       case FieldDescriptor::CPPTYPE_STRING: {
         if (!is_string) {
-          return fail("type-mismatch", "field " + name + " is " + type_label(field) + ": expected a quoted string, got " +
+          return fail("type-mismatch", "field " + name() + " is " + type_label(field) + ": expected a quoted string, got " +
                                            quoted(scalar.text));
         }
         if (!decode_string(node, scalar.string_value, report_errors)) return scalar;
@@ -745,13 +835,16 @@ class Binder {
       }
       case FieldDescriptor::CPPTYPE_ENUM: {
         const pb::EnumDescriptor* type = field->enum_type();
-        std::vector<std::string> names;
-        for (int i = 0; i < type->value_count(); ++i) names.push_back(type->value(i)->name());
+        auto names = [type] {
+          std::vector<std::string> all;
+          for (int i = 0; i < type->value_count(); ++i) all.push_back(type->value(i)->name());
+          return all;
+        };
         if (is_identifier) {
           scalar.enum_value = type->FindValueByName(scalar.text);
           if (scalar.enum_value == nullptr) {
             return fail("invalid-enum-value", quoted(scalar.text) + " is not a value of enum " + type->name() +
-                                                  " (field " + name + ")" + did_you_mean(scalar.text, names));
+                                                  " (field " + name() + ")" + did_you_mean(scalar.text, names()));
           }
           scalar.kind = ScalarValue::Kind::Enum;
           scalar.int_value = scalar.enum_value->number();
@@ -762,7 +855,7 @@ class Binder {
           uint64_t magnitude = 0;
           if (!pb::io::Tokenizer::ParseInteger(number.literal, uint64_t{INT32_MAX} + (number.negative ? 1 : 0),
                                                 &magnitude)) {
-            return fail("out-of-range", scalar.text + " is out of range for enum field " + name + " (int32)");
+            return fail("out-of-range", scalar.text + " is out of range for enum field " + name() + " (int32)");
           }
           const int64_t number_value =
               number.negative ? -static_cast<int64_t>(magnitude) : static_cast<int64_t>(magnitude);
@@ -772,7 +865,7 @@ class Binder {
                             field->containing_type()->file()->syntax() == pb::FileDescriptor::SYNTAX_PROTO3;
           if (scalar.enum_value == nullptr && !open) {
             return fail("invalid-enum-value", std::to_string(number_value) + " is not a value of enum " + type->name() +
-                                                  " (field " + name + ")");
+                                                  " (field " + name() + ")");
           }
           scalar.kind = ScalarValue::Kind::Enum;
           scalar.int_value = number_value;
@@ -782,7 +875,7 @@ class Binder {
           return fail("invalid-enum-value", quoted(scalar.text) + " is not a value of enum " + type->name() +
                                                 ": names take no '-'");
         }
-        return fail("type-mismatch", "field " + name + " is " + type_label(field) + ": expected a value name, got " +
+        return fail("type-mismatch", "field " + name() + " is " + type_label(field) + ": expected a value name, got " +
                                          quoted(scalar.text));
       }
       case FieldDescriptor::CPPTYPE_MESSAGE: break;
@@ -905,7 +998,8 @@ class Binder {
           const Message* block = group.back();
           const bool is_root = block == &root;
           error(block->open_range, "missing-required",
-                (is_root ? "the document" : descriptor->name() + " block") + " is missing required field" +
+                (is_root ? "the document (" + descriptor->name() + ")" : descriptor->name() + " block") +
+                    " is missing required field" +
                     (missing.size() > 1 ? "s " : " ") + list);
         }
       }
@@ -913,6 +1007,7 @@ class Binder {
     }
   }
 
+  const Symbols& S = symbols();
   std::string_view text_;
   const pb::Descriptor* root_type_;
   std::vector<Diagnostic> diagnostics_;

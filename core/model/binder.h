@@ -15,8 +15,33 @@ namespace amct::model {
 struct BoundDocument {
   Message root;
   std::vector<Diagnostic> diagnostics;  // schema diagnostics only (not syntax)
+
+  BoundDocument() = default;
+  BoundDocument(const BoundDocument&) = default;
+  BoundDocument(BoundDocument&&) noexcept = default;
+  BoundDocument& operator=(const BoundDocument&) = default;
+  BoundDocument& operator=(BoundDocument&&) noexcept = default;
+  // Takes the tree apart iteratively: the implicit destructor recurses once
+  // per nesting level, and 100,000 nested blocks would overflow the stack.
+  ~BoundDocument();
 };
 
+// Diagnostic codes (all errors unless noted):
+//   unknown-field       name not in the message / unknown extension / bad Any URL
+//   type-mismatch       scalar for a message, message for a scalar, float for
+//                       an int, hex/octal for a float, string for a number...
+//   out-of-range        integer beyond its type; float overflow (warning only:
+//                       protobuf stores inf)
+//   invalid-enum-value  unknown name, or unknown number of a closed enum
+//   invalid-bool        not true/false/True/False/t/f/1/0
+//   missing-colon       scalar field without ':' (only reachable for `x []`)
+//   not-repeated        list syntax on a singular field
+//   invalid-escape      \U escape beyond U+10FFFF
+//   missing-required    on the block's opening bracket (root: empty range at 0)
+//   unexpected-separator  ',' or ';' after a reserved field or an Any value
+//   invalid-reserved-value  a reserved field's value protobuf cannot skip
+//   duplicate-field, oneof-conflict  warnings, related info -> other occurrence
+//   reserved-field, deprecated-field  warnings
 // `root_type` may be null (no schema): the structure is still bound, with no
 // descriptors and no schema diagnostics.
 BoundDocument bind(const syntax::Document& document,

@@ -1,5 +1,7 @@
 #include "core/model/bound.h"
 
+#include "core/model/binder.h"
+
 namespace amct::model {
 
 const Field* Message::find(std::string_view name) const {
@@ -15,6 +17,22 @@ std::vector<const Field*> Message::find_all(std::string_view name) const {
     if (field.name == name) found.push_back(&field);
   }
   return found;
+}
+
+BoundDocument::~BoundDocument() {
+  std::vector<Message> pending;
+  auto detach_children = [&pending](Message& message) {
+    for (Field& field : message.fields) {
+      for (Message& child : field.messages) pending.push_back(std::move(child));
+    }
+    message.fields.clear();
+  };
+  detach_children(root);
+  while (!pending.empty()) {
+    Message message = std::move(pending.back());
+    pending.pop_back();
+    detach_children(message);
+  }
 }
 
 }  // namespace amct::model

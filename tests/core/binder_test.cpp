@@ -200,6 +200,9 @@ TEST_CASE("unknown-field names the message and suggests the closest field", "[bi
   const Diagnostic d = only_diagnostic("quant { batch_num: 1 [[dst_typ]]: INT8 }", "unknown-field");
   CHECK(d.message == "unknown field 'dst_typ' in ActULQquantize; did you mean 'dst_type'?");
   CHECK(only_diagnostic("[[zzz]]: 1", "unknown-field").message == "unknown field 'zzz' in Cfg");
+  // A nested setting written one level too high: say where it belongs.
+  CHECK(only_diagnostic("[[batch_num]]: 1", "unknown-field").message ==
+        "unknown field 'batch_num' in Cfg; it is a field of ActULQquantize: write it as quant { batch_num: ... }");
   CHECK_THAT(only_diagnostic_on("[t.nope]: 1", "[t.nope]", "unknown-field").message, Catch::Contains("t.nope"));
   CHECK_THAT(only_diagnostic_on("any { [example.com/t.Cfg] {} }", "[example.com/t.Cfg]", "unknown-field").message,
              Catch::Contains("type.googleapis.com/"));
@@ -320,7 +323,7 @@ TEST_CASE("without a schema the structure is bound and nothing is reported", "[b
   CHECK(bound.root.find("zzz") == nullptr);
 }
 
-TEST_CASE("binder survives 10,000 nested blocks and broken input", "[binder]") {
+TEST_CASE("binder survives 100000 nested blocks and broken input", "[binder]") {
   std::string deep;
   for (int i = 0; i < 10000; ++i) deep += "child { ";
   for (int i = 0; i < 10000; ++i) deep += "} ";
@@ -333,6 +336,11 @@ TEST_CASE("binder survives 10,000 nested blocks and broken input", "[binder]") {
     ++depth;
   }
   CHECK(depth == 10000);
+  // 100,000 levels: binding and destruction stay off the call stack.
+  std::string deeper;
+  for (int i = 0; i < 100000; ++i) deeper += "child{";
+  for (int i = 0; i < 100000; ++i) deeper += "}";
+  CHECK(bind_text(deeper).diagnostics.empty());
   // Error recovery input that once hung the scanner, and partial fields.
   for (const char* text : {"1}", "7 >", "i32: ;", "quant { batch_num: ", "[", "any { [type.googleapis.com/", "\xff\xfe"}) {
     const BoundDocument broken = bind_text(text);
