@@ -9,6 +9,7 @@
 #include "server/check_output.h"
 #include "server/check_runner.h"
 #include "server/lsp_server.h"
+#include "server/resolve_command.h"
 
 namespace amct::server {
 namespace {
@@ -22,7 +23,8 @@ const char* const kShortUsage =
     "       amct-lsp --check [--soc SOC] [--api quant|prune|compressed] [--format text|json|sarif]\n"
     "                [--proto FILE --message NAME] [-I DIR]... [--weights FILE] [--manifest JSON]\n"
     "                [--jobs N] PATH...\n"
-    "       amct-lsp --resolve CFG [--layer NAME] [--type TYPE] [--format text|json]\n"
+    "       amct-lsp --resolve CFG --layer NAME [--type TYPE] [--format text|json] [--soc SOC]\n"
+    "                [--api quant|prune|compressed]\n"
     "       amct-lsp --estimate CFG --weights FILE [--manifest JSON] [--soc SOC] [--format text|json]\n"
     "       amct-lsp --version | --help\n";
 
@@ -147,6 +149,12 @@ int run_language_server(const std::vector<std::string>& arguments) {
   return run_stdio_server();
 }
 
+// ---- --resolve (server/resolve_command.h) ----------------------------------------
+
+int run_resolve_mode(const std::vector<std::string>& arguments) {
+  return run_resolve_command(arguments);
+}
+
 // ---- the dispatcher -----------------------------------------------------------
 
 using ModeRunner = int (*)(const std::vector<std::string>& arguments);
@@ -162,7 +170,7 @@ struct Mode {
 // without the mode flag) and put it in place of the nullptr.
 const Mode kModes[] = {
     {"--check", run_check, "check files"},
-    {"--resolve", nullptr, "the precedence resolver (issue 3)"},  // TODO(resolve): plug in
+    {"--resolve", run_resolve_mode, "the precedence resolver"},
     {"--estimate", nullptr, "error estimates on weights"},        // TODO(estimate): plug in
     {"--stdio", run_language_server, "the language server"},
 };
@@ -293,7 +301,9 @@ std::string usage_text() {
          "  --manifest JSON      Layer names/types for weights files that have none.\n"
          "  --jobs N, -j N       Check N files at a time (default: all cores).\n"
          "\n"
-         "Options of --resolve: --layer NAME, --type TYPE, --format text|json.\n"
+         "Options of --resolve: --layer NAME (the layer), --type TYPE (its layer type, for\n"
+         "  override_layer_types and type skip lists), --format text|json, --soc, --api.\n"
+         "  Exit status 1 means the layer was resolved but the config has errors.\n"
          "Options of --estimate: --weights FILE, --manifest JSON, --soc SOC, --format text|json.\n"
          "\n"
          "Exit status: 0 no errors (warnings allowed), 1 errors found,\n"
