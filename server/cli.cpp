@@ -77,8 +77,32 @@ int run_check(const std::vector<std::string>& arguments) {
   if (proto.has_value() != analysis.message_name.has_value()) {
     return usage_error("--proto FILE and --message NAME go together");
   }
-  if (proto) analysis.proto_file = absolute_path(*proto);
   for (const std::string& root : parsed->all("-I")) analysis.import_roots.push_back(absolute_path(root));
+  bool io_failure = false;
+  if (proto) {
+    // Like protoc: the current directory first, then the -I roots. A schema
+    // named on the command line that does not exist is one I/O failure, not
+    // a diagnostic repeated in every file.
+    std::vector<std::string> candidates = {absolute_path(*proto)};
+    if (fs::path(*proto).is_relative()) {
+      for (const std::string& root : analysis.import_roots) {
+        candidates.push_back((fs::path(root) / *proto).lexically_normal().string());
+      }
+    }
+    for (const std::string& candidate : candidates) {
+      if (fs::is_regular_file(candidate, ec)) {
+        analysis.proto_file = candidate;
+        break;
+      }
+    }
+    if (!analysis.proto_file) {
+      std::string searched;
+      for (const std::string& candidate : candidates) searched += (searched.empty() ? "" : ", ") + candidate;
+      std::fprintf(stderr, "amct-lsp: cannot open --proto file '%s' (searched %s)\n",
+                   printable(*proto).c_str(), printable(searched).c_str());
+      return kExitUsageOrIo;
+    }
+  }
 
   unsigned jobs = 0;
   std::optional<std::string> jobs_text = parsed->last("--jobs");
@@ -93,7 +117,6 @@ int run_check(const std::vector<std::string>& arguments) {
   }
   if (parsed->positionals.empty()) return usage_error("--check needs at least one PATH");
 
-  bool io_failure = false;
   // Sample weights and the layer manifest feed weight-aware checks; they must
   // at least exist so a CI typo does not pass silently.
   for (const char* option : {"--weights", "--manifest"}) {

@@ -547,3 +547,42 @@ TEST_CASE("report formats carry related information, severities and unknown code
     CHECK(run["originalUriBaseIds"]["%SRCROOT%"]["uri"] == "file:///work/repo/");
   }
 }
+
+TEST_CASE("amct-lsp --check --proto/--message/-I bind any schema", "[cli]") {
+  TempDir dir;
+  dir.write("protos/demo.proto",
+            "syntax = \"proto2\";\npackage demo;\n"
+            "message Item { optional string name = 1; optional int32 count = 2; }\n");
+  dir.write("item.txtpb", "name: \"x\"\ncount: 3\n");
+  SECTION("the schema is named in the JSON report") {
+    ProcessResult result = run_cli({"--check", "--format", "json", "--proto", "protos/demo.proto",
+                                    "--message", "demo.Item", "item.txtpb"},
+                                   dir.path(""));
+    CHECK(result.exit_code == 0);
+    json report = json::parse(result.standard_output);
+    CHECK_THAT(report["files"][0]["schema"].get<std::string>(), Catch::Contains("demo.Item"));
+  }
+  SECTION("a relative --proto is also looked up in the -I roots") {
+    ProcessResult result = run_cli(
+        {"--check", "--proto", "demo.proto", "-I", "protos", "--message", "demo.Item", "item.txtpb"},
+        dir.path(""));
+    CHECK(result.exit_code == 0);
+    CHECK(result.standard_output.empty());
+  }
+  SECTION("a --proto that does not exist: one message, exit 2") {
+    ProcessResult result = run_cli(
+        {"--check", "--proto", "missing.proto", "--message", "demo.Item", "item.txtpb", "item.txtpb"},
+        dir.path(""));
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.standard_error, Catch::Contains("cannot open --proto file 'missing.proto'"));
+    CHECK(result.standard_output.empty());
+  }
+  SECTION("a --message that the schema lacks: a diagnostic per file") {
+    ProcessResult result = run_cli({"--check", "--proto", "protos/demo.proto", "--message",
+                                    "demo.Nope", "item.txtpb"},
+                                   dir.path(""));
+    CHECK(result.exit_code == 1);
+    CHECK_THAT(result.standard_output, Catch::StartsWith("item.txtpb:1:1: error: "));
+    CHECK_THAT(result.standard_output, Catch::Contains("[schema-message-not-found]"));
+  }
+}
