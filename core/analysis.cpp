@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/amct/amct_checks.h"
+#include "core/model/binder.h"
 #include "core/schema/binding.h"
 
 namespace amct {
@@ -20,6 +22,21 @@ Analysis analyze(const syntax::Document& document, const AnalysisOptions& option
   analysis.diagnostics.insert(analysis.diagnostics.end(), binding.diagnostics.begin(), binding.diagnostics.end());
   if (binding.schema) {
     analysis.schema_description = binding.schema->description;
+    model::BoundDocument bound = model::bind(document, binding.schema->root);
+    std::vector<Diagnostic> amct_diagnostics;
+    if (binding.schema->is_amct) amct_diagnostics = check_amct(document, bound, AmctCheckOptions{options.soc, options.api});
+    // An AMCT rule that names the same mistake as the schema (a missing
+    // clip_min is both `missing-required` and `clip-range`) says it better:
+    // keep one diagnostic per place.
+    for (Diagnostic& diagnostic : bound.diagnostics) {
+      const bool covered = diagnostic.code == "missing-required" &&
+                           std::any_of(amct_diagnostics.begin(), amct_diagnostics.end(), [&](const Diagnostic& d) {
+                             return d.severity == Severity::Error && d.range.start <= diagnostic.range.start &&
+                                    diagnostic.range.end <= d.range.end + 1 && d.range.start + 1 >= diagnostic.range.start;
+                           });
+      if (!covered) analysis.diagnostics.push_back(std::move(diagnostic));
+    }
+    analysis.diagnostics.insert(analysis.diagnostics.end(), amct_diagnostics.begin(), amct_diagnostics.end());
     analysis.schema = std::move(binding.schema);
   }
 

@@ -32,7 +32,7 @@ std::string example(const char* name) { return std::string(AMCT_SOURCE_DIR) + "/
 
 }  // namespace
 
-TEST_CASE("--resolve json: the exact contract for a name-overridden layer", "[resolve]") {
+TEST_CASE("amct-lsp --resolve json: the exact contract for a name-overridden layer", "[resolve]") {
   const Run run = resolve({"--resolve", example("quant.cfg"), "--layer", "layer1.0.conv1",
                            "--type", "Conv2d", "--format", "json"});
   INFO(run.err);
@@ -60,7 +60,7 @@ TEST_CASE("--resolve json: the exact contract for a name-overridden layer", "[re
   CHECK(run.out.find("\"prune\"") < run.out.find("\"skipped_by\""));
 }
 
-TEST_CASE("--resolve json: global blocks, type override and skip entries", "[resolve]") {
+TEST_CASE("amct-lsp --resolve json: global blocks, type override and skip entries", "[resolve]") {
   const Run typed = resolve({"--resolve", example("quant.cfg"), "--layer", "layer2.0.conv1",
                              "--type", "Conv2d", "--format", "json"});
   REQUIRE(typed.status == 0);
@@ -78,7 +78,7 @@ TEST_CASE("--resolve json: global blocks, type override and skip entries", "[res
         "disables": ["quant"]}])"));
 }
 
-TEST_CASE("--resolve json: pruning settings and their source", "[resolve]") {
+TEST_CASE("amct-lsp --resolve json: pruning settings and their source", "[resolve]") {
   const Run run = resolve({"--resolve", example("prune.cfg"), "--layer", "layer4.0.conv1",
                            "--type", "Conv2d", "--format", "json"});
   REQUIRE(run.status == 0);
@@ -101,7 +101,7 @@ TEST_CASE("--resolve json: pruning settings and their source", "[resolve]") {
         "source": {"block": "global", "line": 6}})"));
 }
 
-TEST_CASE("--resolve text: human-readable with sources", "[resolve]") {
+TEST_CASE("amct-lsp --resolve text: human-readable with sources", "[resolve]") {
   const Run run =
       resolve({"--resolve", example("quant.cfg"), "--layer", "layer1.0.conv1", "--type", "Conv2d"});
   REQUIRE(run.status == 0);
@@ -114,7 +114,7 @@ TEST_CASE("--resolve text: human-readable with sources", "[resolve]") {
   CHECK(run.out.find("pruning: off") != std::string::npos);
 }
 
-TEST_CASE("--resolve: a config with errors still resolves, exit 1", "[resolve]") {
+TEST_CASE("amct-lsp --resolve: a config with errors still resolves, exit 1", "[resolve]") {
   amct::test::TempDir dir;
   const std::string path =
       dir.write("bad.cfg",
@@ -126,7 +126,7 @@ TEST_CASE("--resolve: a config with errors still resolves, exit 1", "[resolve]")
   CHECK(run.err.find("[batch-num-zero]") != std::string::npos);
 }
 
-TEST_CASE("--resolve: the --api option changes the resolution", "[resolve]") {
+TEST_CASE("amct-lsp --resolve: the --api option changes the resolution", "[resolve]") {
   const Run run = resolve({"--resolve", example("prune.cfg"), "--layer", "conv", "--type",
                            "Conv2d", "--api", "quant", "--format", "json"});
   CHECK(run.status == 1);  // create_quant_retrain_config rejects prune_config
@@ -136,7 +136,7 @@ TEST_CASE("--resolve: the --api option changes the resolution", "[resolve]") {
   CHECK(run.err.find("[api-prune-content]") != std::string::npos);
 }
 
-TEST_CASE("--resolve: usage and I/O errors exit 2", "[resolve]") {
+TEST_CASE("amct-lsp --resolve: usage and I/O errors exit 2", "[resolve]") {
   CHECK(resolve({"--resolve", "/nonexistent/x.cfg", "--layer", "a"}).status == 2);
   const Run missing_layer = resolve({"--resolve", example("quant.cfg")});
   CHECK(missing_layer.status == 2);

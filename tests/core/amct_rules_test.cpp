@@ -472,7 +472,7 @@ const char* kInt4 = "retrain_weight_quant_config { arq_retrain { dst_type: INT4 
 const char* kSparsity = "prune_config { n_out_of_m_pruner { l1_selective_prune {} } }\n";
 }  // namespace
 
-TEST_CASE("--soc Ascend310P3 accepts INT4 and rejects n_out_of_m_pruner", "[amct]") {
+TEST_CASE("with --soc Ascend310P3 accepts INT4 and rejects n_out_of_m_pruner", "[amct]") {
   expect_none(kInt4, with_soc("Ascend310P3"));
   const Diagnostic d =
       expect_one("prune_config { [[n_out_of_m_pruner]] { l1_selective_prune {} } }",
@@ -482,7 +482,7 @@ TEST_CASE("--soc Ascend310P3 accepts INT4 and rejects n_out_of_m_pruner", "[amct
   CHECK(mentions(d, "Ascend910B*"));
 }
 
-TEST_CASE("--soc Ascend910B2 accepts n_out_of_m_pruner and rejects INT4", "[amct]") {
+TEST_CASE("with --soc Ascend910B2 accepts n_out_of_m_pruner and rejects INT4", "[amct]") {
   expect_none(kSparsity, with_soc("Ascend910B2"));
   const Diagnostic d =
       expect_one("retrain_weight_quant_config { arq_retrain { dst_type: [[INT4]] } }",
