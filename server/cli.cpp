@@ -6,6 +6,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "core/amct/capabilities.h"
 #include "server/check_output.h"
 #include "server/check_runner.h"
 #include "server/lsp_server.h"
@@ -68,6 +69,12 @@ int run_check(const std::vector<std::string>& arguments) {
   std::string working_directory = fs::current_path(ec).string();
   analysis.workspace_root = working_directory;
   analysis.soc = parsed->last("--soc");
+  if (analysis.soc && soc_catalog().find_series(*analysis.soc) == nullptr) {
+    // Same verdict as --resolve: a wrong --soc is the command line's mistake,
+    // not one diagnostic per file.
+    return usage_error("unknown SoC '" + *analysis.soc +
+                       "'; known SoCs: " + join_names(soc_catalog().known_names));
+  }
   analysis.api = parsed->last("--api");
   if (analysis.api && !one_of(*analysis.api, {"quant", "prune", "compressed"})) {
     return usage_error("--api must be quant, prune or compressed, not '" + *analysis.api + "'");

@@ -586,3 +586,77 @@ TEST_CASE("amct-lsp --check --proto/--message/-I bind any schema", "[cli]") {
     CHECK_THAT(result.standard_output, Catch::Contains("[schema-message-not-found]"));
   }
 }
+
+TEST_CASE("amct-lsp --check with --soc and --api: warnings pass, SoC and API errors fail", "[cli]") {
+  TempDir dir;
+  // 4:2 sparsity (Ascend910B*/910_93* only) and a repeated skip entry (a warning).
+  dir.write("sparse.cfg",
+            "prune_config {\n"
+            "  n_out_of_m_pruner {\n"
+            "    l1_selective_prune { n_out_of_m_type: M4N2 }\n"
+            "  }\n"
+            "}\n"
+            "regular_prune_skip_layers: \"fc\"\n"
+            "regular_prune_skip_layers: \"fc\"\n");
+  auto codes = [](const ProcessResult& result) {
+    std::vector<std::string> found;
+    json report = json::parse(result.standard_output);
+    for (const json& d : report["files"][0]["diagnostics"]) {
+      found.push_back(d["severity"].get<std::string>() + " " + d["code"].get<std::string>());
+    }
+    return found;
+  };
+  SECTION("no SoC: warnings only, exit 0; the duplicate points at the first entry") {
+    ProcessResult result = run_cli({"--check", "--format", "json", "sparse.cfg"}, dir.path(""));
+    CHECK(result.exit_code == 0);
+    CHECK(codes(result) ==
+          std::vector<std::string>{"warning soc-unsupported-sparsity", "warning duplicate-skip"});
+    json report = json::parse(result.standard_output);
+    CHECK(report["files"][0]["schema"] == "AMCTRetrainConfig (built-in)");
+    const json& duplicate = report["files"][0]["diagnostics"][1];
+    CHECK(duplicate["line"] == 7);
+    REQUIRE(duplicate["related"].size() == 1);
+    CHECK(duplicate["related"][0]["line"] == 6);
+    CHECK(duplicate["related"][0]["column"] == 28);
+
+    ProcessResult text = run_cli({"--check", "sparse.cfg"}, dir.path(""));
+    CHECK_THAT(text.standard_output, Catch::Contains("sparse.cfg:6:28: note: "));
+  }
+  SECTION("--soc Ascend310P3 cannot run 4:2 sparsity") {
+    ProcessResult result = run_cli({"--check", "--format", "json", "--soc", "Ascend310P3", "sparse.cfg"},
+                                   dir.path(""));
+    CHECK(result.exit_code == 1);
+    CHECK(codes(result) ==
+          std::vector<std::string>{"error soc-unsupported-sparsity", "warning duplicate-skip"});
+  }
+  SECTION("--soc Ascend910B2 can") {
+    ProcessResult result = run_cli({"--check", "--format", "json", "--soc", "Ascend910B2", "sparse.cfg"},
+                                   dir.path(""));
+    CHECK(result.exit_code == 0);
+    CHECK(codes(result) == std::vector<std::string>{"warning duplicate-skip"});
+  }
+  SECTION("an unknown --soc is a usage error listing the known SoCs") {
+    ProcessResult result = run_cli({"--check", "--soc", "Ascend999", "sparse.cfg"}, dir.path(""));
+    CHECK(result.exit_code == 2);
+    CHECK_THAT(result.standard_error, Catch::Contains("unknown SoC 'Ascend999'"));
+    CHECK_THAT(result.standard_error, Catch::Contains("Ascend310P3"));
+    CHECK(result.standard_output.empty());
+  }
+  SECTION("--api quant rejects prune content") {
+    ProcessResult result = run_cli({"--check", "--format", "json", "--api", "quant", "sparse.cfg"},
+                                   dir.path(""));
+    CHECK(result.exit_code == 1);
+    CHECK(codes(result).front() == "error api-prune-content");
+  }
+  SECTION("SARIF carries the related location") {
+    ProcessResult result = run_cli({"--check", "--format", "sarif", "sparse.cfg"}, dir.path(""));
+    CHECK(result.exit_code == 0);
+    json run = json::parse(result.standard_output)["runs"][0];
+    REQUIRE(run["results"].size() == 2);
+    const json& duplicate = run["results"][1];
+    CHECK(duplicate["ruleId"] == "duplicate-skip");
+    CHECK(duplicate["level"] == "warning");
+    CHECK(duplicate["relatedLocations"][0]["physicalLocation"]["region"]["startLine"] == 6);
+    CHECK(duplicate["relatedLocations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "sparse.cfg");
+  }
+}
