@@ -347,7 +347,11 @@ TEST_CASE("amct-lsp --check reads a 100 MB config without trouble", "[cli][slow]
   std::string text = "retrain_weight_quant_config { arq_retrain { channel_wise: true } }\n";
   text.reserve(size_t{101} << 20);
   for (int i = 0; text.size() < size_t{100} << 20; ++i) {
-    text += "override_layer_configs {\n  layer_name: \"model.layers." + std::to_string(i) +
+    // A long comment per block keeps the run time of this test moderate
+    // (parse time follows the number of tokens, not of bytes).
+    text += "# layer " + std::to_string(i) + ": sensitivity sweep 2024-05 says INT8 is safe here; "
+            "accuracy drop 0.01 % on the validation split, keep channel_wise off (Linear)\n"
+            "override_layer_configs {\n  layer_name: \"model.layers." + std::to_string(i) +
             ".mlp.down_proj\"\n  retrain_weight_quant_config { arq_retrain { dst_type: INT8 "
             "channel_wise: false } }\n}\n";
   }
