@@ -50,7 +50,38 @@ std::string absolute_path(const std::string& path) {
 
 // ---- --check ---------------------------------------------------------------
 
-int run_check(const std::vector<std::string>& arguments) {
+// What `--check` was asked to do, after validation.
+struct CheckCommand {
+  std::string format = "text";
+  AnalysisOptions analysis;  // everything but the per-file path
+  unsigned jobs = 0;
+  std::vector<std::string> paths;
+  std::vector<std::string> side_files;  // --weights, --manifest: must exist
+  std::string working_directory;
+};
+
+// Like protoc: the current directory first, then the -I roots.
+std::optional<std::string> find_proto_file(const std::string& proto,
+                                           const std::vector<std::string>& import_roots,
+                                           std::string& searched) {
+  std::vector<std::string> candidates = {absolute_path(proto)};
+  if (fs::path(proto).is_relative()) {
+    for (const std::string& root : import_roots) {
+      candidates.push_back((fs::path(root) / proto).lexically_normal().string());
+    }
+  }
+  for (const std::string& candidate : candidates) {
+    std::error_code ec;
+    if (fs::is_regular_file(candidate, ec)) return candidate;
+    searched += (searched.empty() ? "" : ", ") + candidate;
+  }
+  return std::nullopt;
+}
+
+// Fills `command` from the arguments; returns an exit status when they are
+// not usable (usage error or a --proto that does not exist).
+std::optional<int> parse_check_command(const std::vector<std::string>& arguments,
+                                       CheckCommand& command) {
   const std::vector<OptionSpec> specs = {
       {"--format", true}, {"--soc", true},     {"--api", true},      {"--proto", true},
       {"--message", true}, {"-I", true},       {"--weights", true},  {"--manifest", true},
@@ -60,14 +91,14 @@ int run_check(const std::vector<std::string>& arguments) {
   std::optional<ParsedArguments> parsed = parse_arguments(arguments, specs, error);
   if (!parsed) return usage_error(error);
 
-  const std::string format = parsed->last("--format").value_or("text");
-  if (!one_of(format, {"text", "json", "sarif"})) {
-    return usage_error("--format must be text, json or sarif, not '" + format + "'");
+  command.format = parsed->last("--format").value_or("text");
+  if (!one_of(command.format, {"text", "json", "sarif"})) {
+    return usage_error("--format must be text, json or sarif, not '" + command.format + "'");
   }
-  AnalysisOptions analysis;
+  AnalysisOptions& analysis = command.analysis;
   std::error_code ec;
-  std::string working_directory = fs::current_path(ec).string();
-  analysis.workspace_root = working_directory;
+  command.working_directory = fs::current_path(ec).string();
+  analysis.workspace_root = command.working_directory;
   analysis.soc = parsed->last("--soc");
   if (analysis.soc && soc_catalog().find_series(*analysis.soc) == nullptr) {
     // Same verdict as --resolve: a wrong --soc is the command line's mistake,
@@ -85,33 +116,7 @@ int run_check(const std::vector<std::string>& arguments) {
     return usage_error("--proto FILE and --message NAME go together");
   }
   for (const std::string& root : parsed->all("-I")) analysis.import_roots.push_back(absolute_path(root));
-  bool io_failure = false;
-  if (proto) {
-    // Like protoc: the current directory first, then the -I roots. A schema
-    // named on the command line that does not exist is one I/O failure, not
-    // a diagnostic repeated in every file.
-    std::vector<std::string> candidates = {absolute_path(*proto)};
-    if (fs::path(*proto).is_relative()) {
-      for (const std::string& root : analysis.import_roots) {
-        candidates.push_back((fs::path(root) / *proto).lexically_normal().string());
-      }
-    }
-    for (const std::string& candidate : candidates) {
-      if (fs::is_regular_file(candidate, ec)) {
-        analysis.proto_file = candidate;
-        break;
-      }
-    }
-    if (!analysis.proto_file) {
-      std::string searched;
-      for (const std::string& candidate : candidates) searched += (searched.empty() ? "" : ", ") + candidate;
-      std::fprintf(stderr, "amct-lsp: cannot open --proto file '%s' (searched %s)\n",
-                   printable(*proto).c_str(), printable(searched).c_str());
-      return kExitUsageOrIo;
-    }
-  }
 
-  unsigned jobs = 0;
   std::optional<std::string> jobs_text = parsed->last("--jobs");
   if (!jobs_text) jobs_text = parsed->last("-j");
   if (jobs_text) {
@@ -120,22 +125,43 @@ int run_check(const std::vector<std::string>& arguments) {
     if (jobs_text->empty() || *end != '\0' || value < 1 || value > 1024) {
       return usage_error("--jobs must be a number from 1 to 1024, not '" + *jobs_text + "'");
     }
-    jobs = static_cast<unsigned>(value);
+    command.jobs = static_cast<unsigned>(value);
   }
-  if (parsed->positionals.empty()) return usage_error("--check needs at least one PATH");
+  command.paths = parsed->positionals;
+  if (command.paths.empty()) return usage_error("--check needs at least one PATH");
 
-  // Sample weights and the layer manifest feed weight-aware checks; they must
-  // at least exist so a CI typo does not pass silently.
-  for (const char* option : {"--weights", "--manifest"}) {
-    if (std::optional<std::string> file = parsed->last(option)) {
-      if (!fs::is_regular_file(*file, ec)) {
-        std::fprintf(stderr, "amct-lsp: cannot open %s file '%s'\n", option + 2, printable(*file).c_str());
-        io_failure = true;
-      }
+  if (proto) {
+    // A schema named on the command line that does not exist is one I/O
+    // failure, not a diagnostic repeated in every file.
+    std::string searched;
+    analysis.proto_file = find_proto_file(*proto, analysis.import_roots, searched);
+    if (!analysis.proto_file) {
+      std::fprintf(stderr, "amct-lsp: cannot open --proto file '%s' (searched %s)\n",
+                   printable(*proto).c_str(), printable(searched).c_str());
+      return kExitUsageOrIo;
     }
   }
+  // Sample weights and the layer manifest are for weight-aware checks; they
+  // must at least exist so a CI typo does not pass silently.
+  for (const char* option : {"--weights", "--manifest"}) {
+    if (std::optional<std::string> file = parsed->last(option)) command.side_files.push_back(*file);
+  }
+  return std::nullopt;
+}
 
-  CheckInputs inputs = collect_check_inputs(parsed->positionals);
+int run_check(const std::vector<std::string>& arguments) {
+  CheckCommand command;
+  if (std::optional<int> failed = parse_check_command(arguments, command)) return *failed;
+
+  bool io_failure = false;
+  for (const std::string& file : command.side_files) {
+    std::error_code ec;
+    if (!fs::is_regular_file(file, ec)) {
+      std::fprintf(stderr, "amct-lsp: cannot open '%s'\n", printable(file).c_str());
+      io_failure = true;
+    }
+  }
+  CheckInputs inputs = collect_check_inputs(command.paths);
   for (const std::string& message : inputs.errors) {
     std::fprintf(stderr, "amct-lsp: %s\n", printable(message).c_str());
     io_failure = true;
@@ -143,8 +169,8 @@ int run_check(const std::vector<std::string>& arguments) {
 
   CheckRequest request;
   request.files = std::move(inputs.files);
-  request.analysis = analysis;
-  request.jobs = jobs;
+  request.analysis = command.analysis;
+  request.jobs = command.jobs;
   std::vector<FileReport> reports = check_files(request);
   for (const FileReport& report : reports) {
     if (report.read_error) {
@@ -155,18 +181,17 @@ int run_check(const std::vector<std::string>& arguments) {
 
   CheckSummary summary = summarize(reports);
   std::ostringstream out;
-  if (format == "json") {
+  if (command.format == "json") {
     out << json_report(reports);
-  } else if (format == "sarif") {
-    out << sarif_report(reports, {AMCT_LSP_VERSION, working_directory});
+  } else if (command.format == "sarif") {
+    out << sarif_report(reports, {AMCT_LSP_VERSION, command.working_directory});
   } else {
     write_text_report(out, reports);
   }
   const std::string text = out.str();
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fflush(stdout);
-  if (format == "text") std::fprintf(stderr, "%s\n", summary_line(summary).c_str());
-
+  if (command.format == "text") std::fprintf(stderr, "%s\n", summary_line(summary).c_str());
   return check_exit_status(summary, io_failure);
 }
 
