@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "core/amct/rules.h"
 #include "server/check_codes.h"
 #include "server/check_output.h"
 #include "server/check_runner.h"
@@ -455,6 +456,15 @@ TEST_CASE("diagnostic code table parses and knows every code", "[cli]") {
     CHECK((info->level == "error" || info->level == "warning" || info->level == "note"));
   }
   CHECK(amct::server::find_diagnostic_code("no-such-code") == nullptr);
+}
+
+TEST_CASE("diagnostic code table covers every AMCT rule code with its severity", "[cli]") {
+  for (const auto& rule : amct::amct_rule_codes()) {
+    INFO("code " << rule.code);
+    const auto* info = amct::server::find_diagnostic_code(rule.code);
+    REQUIRE(info != nullptr);
+    CHECK(info->level == (rule.severity == amct::Severity::Warning ? "warning" : "error"));
+  }
 }
 
 TEST_CASE("SARIF artifact URIs are relative to the working directory", "[cli]") {
