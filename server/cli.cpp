@@ -6,6 +6,7 @@
 #include <iostream>
 #include <sstream>
 
+#include "core/amct/capabilities.h"
 #include "server/check_output.h"
 #include "server/check_runner.h"
 #include "server/lsp_server.h"
@@ -23,7 +24,8 @@ const char* const kShortUsage =
     "       amct-lsp --check [--soc SOC] [--api quant|prune|compressed] [--format text|json|sarif]\n"
     "                [--proto FILE --message NAME] [-I DIR]... [--weights FILE] [--manifest JSON]\n"
     "                [--jobs N] PATH...\n"
-    "       amct-lsp --resolve CFG [--layer NAME] [--type TYPE] [--format text|json]\n"
+    "       amct-lsp --resolve CFG --layer NAME [--type TYPE] [--format text|json] [--soc SOC]\n"
+    "                [--api quant|prune|compressed]\n"
     "       amct-lsp --estimate CFG --weights FILE [--manifest JSON] [--soc SOC] [--format text|json]\n"
     "       amct-lsp --version | --help\n";
 
@@ -48,7 +50,38 @@ std::string absolute_path(const std::string& path) {
 
 // ---- --check ---------------------------------------------------------------
 
-int run_check(const std::vector<std::string>& arguments) {
+// What `--check` was asked to do, after validation.
+struct CheckCommand {
+  std::string format = "text";
+  AnalysisOptions analysis;  // everything but the per-file path
+  unsigned jobs = 0;
+  std::vector<std::string> paths;
+  std::vector<std::string> side_files;  // --weights, --manifest: must exist
+  std::string working_directory;
+};
+
+// Like protoc: the current directory first, then the -I roots.
+std::optional<std::string> find_proto_file(const std::string& proto,
+                                           const std::vector<std::string>& import_roots,
+                                           std::string& searched) {
+  std::vector<std::string> candidates = {absolute_path(proto)};
+  if (fs::path(proto).is_relative()) {
+    for (const std::string& root : import_roots) {
+      candidates.push_back((fs::path(root) / proto).lexically_normal().string());
+    }
+  }
+  for (const std::string& candidate : candidates) {
+    std::error_code ec;
+    if (fs::is_regular_file(candidate, ec)) return candidate;
+    searched += (searched.empty() ? "" : ", ") + candidate;
+  }
+  return std::nullopt;
+}
+
+// Fills `command` from the arguments; returns an exit status when they are
+// not usable (usage error or a --proto that does not exist).
+std::optional<int> parse_check_command(const std::vector<std::string>& arguments,
+                                       CheckCommand& command) {
   const std::vector<OptionSpec> specs = {
       {"--format", true}, {"--soc", true},     {"--api", true},      {"--proto", true},
       {"--message", true}, {"-I", true},       {"--weights", true},  {"--manifest", true},
@@ -58,15 +91,21 @@ int run_check(const std::vector<std::string>& arguments) {
   std::optional<ParsedArguments> parsed = parse_arguments(arguments, specs, error);
   if (!parsed) return usage_error(error);
 
-  const std::string format = parsed->last("--format").value_or("text");
-  if (!one_of(format, {"text", "json", "sarif"})) {
-    return usage_error("--format must be text, json or sarif, not '" + format + "'");
+  command.format = parsed->last("--format").value_or("text");
+  if (!one_of(command.format, {"text", "json", "sarif"})) {
+    return usage_error("--format must be text, json or sarif, not '" + command.format + "'");
   }
-  AnalysisOptions analysis;
+  AnalysisOptions& analysis = command.analysis;
   std::error_code ec;
-  std::string working_directory = fs::current_path(ec).string();
-  analysis.workspace_root = working_directory;
+  command.working_directory = fs::current_path(ec).string();
+  analysis.workspace_root = command.working_directory;
   analysis.soc = parsed->last("--soc");
+  if (analysis.soc && soc_catalog().find_series(*analysis.soc) == nullptr) {
+    // Same verdict as --resolve: a wrong --soc is the command line's mistake,
+    // not one diagnostic per file.
+    return usage_error("unknown SoC '" + *analysis.soc +
+                       "'; known SoCs: " + join_names(soc_catalog().known_names));
+  }
   analysis.api = parsed->last("--api");
   if (analysis.api && !one_of(*analysis.api, {"quant", "prune", "compressed"})) {
     return usage_error("--api must be quant, prune or compressed, not '" + *analysis.api + "'");
@@ -76,10 +115,8 @@ int run_check(const std::vector<std::string>& arguments) {
   if (proto.has_value() != analysis.message_name.has_value()) {
     return usage_error("--proto FILE and --message NAME go together");
   }
-  if (proto) analysis.proto_file = absolute_path(*proto);
   for (const std::string& root : parsed->all("-I")) analysis.import_roots.push_back(absolute_path(root));
 
-  unsigned jobs = 0;
   std::optional<std::string> jobs_text = parsed->last("--jobs");
   if (!jobs_text) jobs_text = parsed->last("-j");
   if (jobs_text) {
@@ -88,23 +125,43 @@ int run_check(const std::vector<std::string>& arguments) {
     if (jobs_text->empty() || *end != '\0' || value < 1 || value > 1024) {
       return usage_error("--jobs must be a number from 1 to 1024, not '" + *jobs_text + "'");
     }
-    jobs = static_cast<unsigned>(value);
+    command.jobs = static_cast<unsigned>(value);
   }
-  if (parsed->positionals.empty()) return usage_error("--check needs at least one PATH");
+  command.paths = parsed->positionals;
+  if (command.paths.empty()) return usage_error("--check needs at least one PATH");
 
-  bool io_failure = false;
-  // Sample weights and the layer manifest feed weight-aware checks; they must
-  // at least exist so a CI typo does not pass silently.
-  for (const char* option : {"--weights", "--manifest"}) {
-    if (std::optional<std::string> file = parsed->last(option)) {
-      if (!fs::is_regular_file(*file, ec)) {
-        std::fprintf(stderr, "amct-lsp: cannot open %s file '%s'\n", option + 2, printable(*file).c_str());
-        io_failure = true;
-      }
+  if (proto) {
+    // A schema named on the command line that does not exist is one I/O
+    // failure, not a diagnostic repeated in every file.
+    std::string searched;
+    analysis.proto_file = find_proto_file(*proto, analysis.import_roots, searched);
+    if (!analysis.proto_file) {
+      std::fprintf(stderr, "amct-lsp: cannot open --proto file '%s' (searched %s)\n",
+                   printable(*proto).c_str(), printable(searched).c_str());
+      return kExitUsageOrIo;
     }
   }
+  // Sample weights and the layer manifest are for weight-aware checks; they
+  // must at least exist so a CI typo does not pass silently.
+  for (const char* option : {"--weights", "--manifest"}) {
+    if (std::optional<std::string> file = parsed->last(option)) command.side_files.push_back(*file);
+  }
+  return std::nullopt;
+}
 
-  CheckInputs inputs = collect_check_inputs(parsed->positionals);
+int run_check(const std::vector<std::string>& arguments) {
+  CheckCommand command;
+  if (std::optional<int> failed = parse_check_command(arguments, command)) return *failed;
+
+  bool io_failure = false;
+  for (const std::string& file : command.side_files) {
+    std::error_code ec;
+    if (!fs::is_regular_file(file, ec)) {
+      std::fprintf(stderr, "amct-lsp: cannot open '%s'\n", printable(file).c_str());
+      io_failure = true;
+    }
+  }
+  CheckInputs inputs = collect_check_inputs(command.paths);
   for (const std::string& message : inputs.errors) {
     std::fprintf(stderr, "amct-lsp: %s\n", printable(message).c_str());
     io_failure = true;
@@ -112,8 +169,8 @@ int run_check(const std::vector<std::string>& arguments) {
 
   CheckRequest request;
   request.files = std::move(inputs.files);
-  request.analysis = analysis;
-  request.jobs = jobs;
+  request.analysis = command.analysis;
+  request.jobs = command.jobs;
   std::vector<FileReport> reports = check_files(request);
   for (const FileReport& report : reports) {
     if (report.read_error) {
@@ -124,18 +181,17 @@ int run_check(const std::vector<std::string>& arguments) {
 
   CheckSummary summary = summarize(reports);
   std::ostringstream out;
-  if (format == "json") {
+  if (command.format == "json") {
     out << json_report(reports);
-  } else if (format == "sarif") {
-    out << sarif_report(reports, {AMCT_LSP_VERSION, working_directory});
+  } else if (command.format == "sarif") {
+    out << sarif_report(reports, {AMCT_LSP_VERSION, command.working_directory});
   } else {
     write_text_report(out, reports);
   }
   const std::string text = out.str();
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fflush(stdout);
-  if (format == "text") std::fprintf(stderr, "%s\n", summary_line(summary).c_str());
-
+  if (command.format == "text") std::fprintf(stderr, "%s\n", summary_line(summary).c_str());
   return check_exit_status(summary, io_failure);
 }
 
@@ -148,12 +204,10 @@ int run_language_server(const std::vector<std::string>& arguments) {
   return run_stdio_server();
 }
 
-// ---- the precedence resolver --------------------------------------------------
+// ---- --resolve (server/resolve_command.h) ----------------------------------------
 
-int run_resolve(const std::vector<std::string>& arguments) {
-  std::vector<std::string> with_flag{"--resolve"};
-  with_flag.insert(with_flag.end(), arguments.begin(), arguments.end());
-  return run_resolve_command(with_flag);
+int run_resolve_mode(const std::vector<std::string>& arguments) {
+  return run_resolve_command(arguments);
 }
 
 // ---- the dispatcher -----------------------------------------------------------
@@ -171,7 +225,7 @@ struct Mode {
 // without the mode flag) and put it in place of the nullptr.
 const Mode kModes[] = {
     {"--check", run_check, "check files"},
-    {"--resolve", run_resolve, "the precedence resolver"},
+    {"--resolve", run_resolve_mode, "the precedence resolver"},
     {"--estimate", nullptr, "error estimates on weights"},        // TODO(estimate): plug in
     {"--stdio", run_language_server, "the language server"},
 };
@@ -296,13 +350,17 @@ std::string usage_text() {
          "  --proto FILE --message NAME\n"
          "                       Schema for files without '# proto-file:' / '# proto-message:'\n"
          "                       headers (default: AMCTRetrainConfig for *.cfg and files using\n"
-         "                       AMCT's top-level fields; otherwise syntax only).\n"
+         "                       AMCT's top-level fields; otherwise syntax only). FILE is looked\n"
+         "                       up in the current directory, then in the -I roots.\n"
          "  -I DIR               Import root for .proto files (repeatable).\n"
-         "  --weights FILE       Sample weights (safetensors, ONNX) for weight-aware checks.\n"
-         "  --manifest JSON      Layer names/types for weights files that have none.\n"
+         "  --weights FILE       Sample weights (safetensors, ONNX); must exist. Reserved for\n"
+         "                       weight-aware checks (layer names); --check reads no tensors.\n"
+         "  --manifest JSON      Layer names/types for weights files that have none; must exist.\n"
          "  --jobs N, -j N       Check N files at a time (default: all cores).\n"
          "\n"
-         "Options of --resolve: --layer NAME, --type TYPE, --format text|json.\n"
+         "Options of --resolve: --layer NAME (the layer), --type TYPE (its layer type, for\n"
+         "  override_layer_types and type skip lists), --format text|json, --soc, --api.\n"
+         "  Exit status 1 means the layer was resolved but the config has errors.\n"
          "Options of --estimate: --weights FILE, --manifest JSON, --soc SOC, --format text|json.\n"
          "\n"
          "Exit status: 0 no errors (warnings allowed), 1 errors found,\n"
