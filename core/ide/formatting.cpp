@@ -110,6 +110,7 @@ class Printer {
     bool started = false;
     bool allow_blank = false;
     bool keep_colon = true;
+    bool value_seen = false;
     // List
     bool one_line = false;
     uint32_t count = 0;
@@ -346,10 +347,14 @@ class Printer {
   bool enter_field_child(Context& field, TSNode node, uint32_t cursor_depth) {
     const uint32_t continuation = field.depth + 1;
     if (is_comment(node)) {
-      if (field.started)
-        emit_comment(node, continuation, false);
-      else
+      if (!field.started)
         emit_comment(node, field.depth, field.allow_blank);
+      else if (field.value_seen)
+        // Between the value and a separator: once the separator is dropped
+        // the comment follows the field in its block, so print it as such.
+        emit_comment(node, field.depth, true);
+      else
+        emit_comment(node, continuation, false);
       return false;
     }
     if (is(node, "field_name")) {
@@ -375,6 +380,7 @@ class Printer {
       drop(node);
       return false;
     }
+    field.value_seen = true;
     if (is(node, "message")) {
       Context block;
       block.brace_depth = field.depth;
@@ -494,7 +500,7 @@ class Printer {
   std::string_view source_;
   PrintOptions options_;
   uint32_t tab_size_ = 4;
-  std::string newline_ = "\n";
+  std::string_view newline_ = "\n";  // or "\r\n", a literal
   std::vector<Context> stack_;
   std::string out_;
   std::vector<TokenSpan> tokens_;
@@ -587,6 +593,10 @@ std::vector<TextEdit> format_range(const syntax::Document& document, ByteRange r
   for (size_t i = written.size(); i-- > 0;)
     min_start_from[i] = std::min(min_start_from[i + 1], tokens[written[i]].out_start);
 
+  std::vector<uint32_t> max_source_end_before(written.size() + 1, 0);  // over written[0, i)
+  for (size_t i = 0; i < written.size(); ++i)
+    max_source_end_before[i + 1] = std::max(max_source_end_before[i], tokens[written[i]].source_end);
+
   uint32_t first_line = line_of(document, range.start);
   uint32_t last_line = line_of(document, range.end);
   if (range.end > range.start && last_line > first_line && document.line_start(last_line) == range.end) --last_line;
@@ -622,10 +632,25 @@ std::vector<TextEdit> format_range(const syntax::Document& document, ByteRange r
       out_begin = std::min(out_begin, tokens[written[i]].out_start);
       out_end = std::max(out_end, tokens[written[i]].out_end);
     }
+    if (max_source_end_before[lo_index] > begin) {  // a token from before runs into the first line
+      first_line = line_of(document, max_source_end_before[lo_index]) + 1;
+      continue;
+    }
     const uint32_t region_begin = out_line_begin(out_begin);
     const uint32_t region_end = out_line_end(out_end);
     const uint32_t source_first_line = line_of(document, tokens[*lo].source_start);
+    // A token may span lines (a header whose value follows a comment, a
+    // number with a comment after its '-'): the region ends after the last.
+    uint32_t source_end_offset = 0;
+    for (size_t i = lo_index; i < hi_index; ++i)
+      source_end_offset = std::max(source_end_offset, tokens[written[i]].source_end);
     const uint32_t source_last_line = line_of(document, tokens[*(hi - 1)].source_start);
+    if (source_end_offset > end) {  // runs past the requested lines
+      if (source_last_line == 0 || source_last_line <= first_line) return {};
+      last_line = source_last_line - 1;
+      continue;
+    }
+    const uint32_t source_region_last_line = line_of(document, source_end_offset);
     if (!blank(region_begin, out_begin) || max_end_before[lo_index] > region_begin) {
       first_line = source_first_line + 1;
       continue;
@@ -636,7 +661,7 @@ std::vector<TextEdit> format_range(const syntax::Document& document, ByteRange r
       continue;
     }
     const uint32_t source_begin = document.line_start(source_first_line);
-    const uint32_t source_end = document.line_end(source_last_line);
+    const uint32_t source_end = document.line_end(source_region_last_line);
     return line_diff_edit(std::string_view(text).substr(source_begin, source_end - source_begin), source_begin,
                           std::string_view(out).substr(region_begin, region_end - region_begin));
   }

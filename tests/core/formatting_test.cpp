@@ -319,6 +319,10 @@ TEST_CASE("formatting: comments stay where they were", "[formatting]") {
   expect_formats_to("a # why\n: 1", "a # why\n    : 1\n");
   // A separator dropped from under a comment: the comment follows the value.
   expect_formats_to("a: 1\n, # c\nb: 2", "a: 1 # c\nb: 2\n");
+  // Fuzz finding: a comment between a value and its separator is inside the
+  // field; without the separator it follows the field at the block's level.
+  expect_formats_to("p{}\n#\n;", "p {}\n#\n");
+  expect_formats_to("a { p: 1\n\n  # c\n  ; }", "a {\n    p: 1\n\n    # c\n}\n");
 }
 
 TEST_CASE("formatting: header comments untouched at the top", "[formatting]") {
