@@ -2,12 +2,44 @@
 
 #include <algorithm>
 
+#include "core/amct/amct_checks.h"
+#include "core/model/binder.h"
+#include "core/schema/binding.h"
+
 namespace amct {
 
 Analysis analyze(const syntax::Document& document, const AnalysisOptions& options) {
-  (void)options;
   Analysis analysis;
   analysis.diagnostics = document.syntax_diagnostics();
+
+  schema::BindingOptions binding_options;
+  binding_options.path = options.path;
+  binding_options.workspace_root = options.workspace_root;
+  binding_options.import_roots = options.import_roots;
+  binding_options.proto_file = options.proto_file;
+  binding_options.message_name = options.message_name;
+  schema::SchemaBinding binding = schema::bind_schema(document, binding_options);
+  analysis.diagnostics.insert(analysis.diagnostics.end(), binding.diagnostics.begin(), binding.diagnostics.end());
+  if (binding.schema) {
+    analysis.schema_description = binding.schema->description;
+    model::BoundDocument bound = model::bind(document, binding.schema->root);
+    std::vector<Diagnostic> amct_diagnostics;
+    if (binding.schema->is_amct) amct_diagnostics = check_amct(document, bound, AmctCheckOptions{options.soc, options.api});
+    // An AMCT rule that names the same mistake as the schema (a missing
+    // clip_min is both `missing-required` and `clip-range`) says it better:
+    // keep one diagnostic per place.
+    for (Diagnostic& diagnostic : bound.diagnostics) {
+      const bool covered = diagnostic.code == "missing-required" &&
+                           std::any_of(amct_diagnostics.begin(), amct_diagnostics.end(), [&](const Diagnostic& d) {
+                             return d.severity == Severity::Error && d.range.start <= diagnostic.range.start &&
+                                    diagnostic.range.end <= d.range.end + 1 && d.range.start + 1 >= diagnostic.range.start;
+                           });
+      if (!covered) analysis.diagnostics.push_back(std::move(diagnostic));
+    }
+    analysis.diagnostics.insert(analysis.diagnostics.end(), amct_diagnostics.begin(), amct_diagnostics.end());
+    analysis.schema = std::move(binding.schema);
+  }
+
   std::stable_sort(analysis.diagnostics.begin(), analysis.diagnostics.end(),
                    [](const Diagnostic& a, const Diagnostic& b) { return a.range.start < b.range.start; });
   return analysis;

@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/schema/schema.h"
 #include "core/syntax/diagnostic.h"
 #include "core/syntax/document.h"
 
@@ -24,6 +25,7 @@ struct AnalysisOptions {
 struct Analysis {
   std::vector<Diagnostic> diagnostics;  // sorted by position
   std::string schema_description;       // e.g. "AMCTRetrainConfig (built-in)", "" if none
+  std::optional<schema::Schema> schema; // the schema the document was checked against
 };
 
 Analysis analyze(const syntax::Document& document, const AnalysisOptions& options);

@@ -94,7 +94,9 @@ module.exports = grammar({
             /[0-7]{1,3}/,
             /x[0-9a-fA-F]{1,2}/,
             /u[0-9a-fA-F]{4}/,
-            /U[0-9a-fA-F]{8}/,
+            // The spec allows code points up to 0x10FFFF only.
+            /U000[0-9a-fA-F]{5}/,
+            /U0010[0-9a-fA-F]{4}/,
           ),
         ),
       ),

@@ -4,6 +4,7 @@
 // and oneof-conflict, which are warnings (AMCT/Python keep the last value).
 #include <google/protobuf/descriptor.h>
 
+#include <string_view>
 #include <vector>
 
 #include "core/model/bound.h"
@@ -20,5 +21,10 @@ struct BoundDocument {
 // descriptors and no schema diagnostics.
 BoundDocument bind(const syntax::Document& document,
                    const google::protobuf::Descriptor* root_type);
+
+// The same over a tree-sitter tree of `text` (a textproto source_file), for
+// callers that hold no Document. `root` must stay valid during the call.
+BoundDocument bind_tree(std::string_view text, TSNode root,
+                        const google::protobuf::Descriptor* root_type);
 
 }  // namespace amct::model

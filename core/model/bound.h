@@ -50,6 +50,10 @@ struct Field {
   bool has_colon = false;
   std::vector<ScalarValue> scalars;  // scalar values; lists flattened
   std::vector<Message> messages;     // message values; lists flattened
+  // `[type.googleapis.com/pkg.Msg] { ... }` inside a google.protobuf.Any: the
+  // expanded type (descriptor stays null; messages[0] has this descriptor).
+  const google::protobuf::Descriptor* any_type = nullptr;
+  bool reserved = false;  // a reserved name: libprotobuf skips its value
 };
 
 }  // namespace amct::model

@@ -27,6 +27,14 @@ std::string quoted(std::string_view text) {
 
 // The leaves (tokens, and ERROR nodes without children: characters no token
 // matched) of a subtree, in order. Iterative: the tree may be 10,000 deep.
+bool error_in_visible_child(TSNode node) {
+  const uint32_t count = ts_node_child_count(node);
+  for (uint32_t i = 0; i < count; ++i) {
+    if (ts_node_has_error(ts_node_child(node, i))) return true;
+  }
+  return false;
+}
+
 std::vector<TSNode> leaves_of(TSNode node) {
   std::vector<TSNode> leaves;
   TSTreeCursor cursor = ts_tree_cursor_new(node);
@@ -457,6 +465,13 @@ std::vector<Diagnostic> Document::syntax_diagnostics() const {
       describe_missing(node, parent);
     } else {
       descend = ts_node_has_error(node);
+      if (descend && !error_in_visible_child(node)) {
+        // The error is a hidden token, e.g. the MISSING number literal of
+        // `x: ;` (an integer node with no visible children): the cursor
+        // cannot reach it, so report it on the node that holds it.
+        describe_missing(node, parent);
+        descend = false;
+      }
     }
     if (descend && ts_tree_cursor_goto_first_child(&cursor)) {
       ancestors.push_back(node);

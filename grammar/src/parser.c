@@ -563,104 +563,97 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
   eof = lexer->eof(lexer);
   switch (state) {
     case 0:
-      if (eof) ADVANCE(16);
+      if (eof) ADVANCE(17);
       ADVANCE_MAP(
-        '"', 30,
-        '#', 17,
-        '\'', 32,
-        ',', 19,
-        '-', 41,
-        '.', 24,
-        '/', 23,
-        ':', 18,
-        ';', 20,
-        '<', 27,
-        '>', 28,
-        '[', 21,
-        '\\', 4,
-        ']', 22,
-        '{', 25,
-        '}', 26,
+        '"', 31,
+        '#', 18,
+        '\'', 33,
+        ',', 20,
+        '-', 42,
+        '.', 25,
+        '/', 24,
+        ':', 19,
+        ';', 21,
+        '<', 28,
+        '>', 29,
+        '[', 22,
+        '\\', 8,
+        ']', 23,
+        '{', 26,
+        '}', 27,
       );
       if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') SKIP(14);
+          lookahead == ' ') SKIP(15);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(42);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(43);
       END_STATE();
     case 1:
       if (lookahead == '\n') SKIP(3);
-      if (lookahead == '"') ADVANCE(30);
-      if (lookahead == '#') ADVANCE(34);
-      if (lookahead == '\\') ADVANCE(4);
+      if (lookahead == '"') ADVANCE(31);
+      if (lookahead == '#') ADVANCE(35);
+      if (lookahead == '\\') ADVANCE(8);
       if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(33);
+          lookahead == ' ') ADVANCE(34);
       if (lookahead != 0 &&
           lookahead != 0x17f &&
-          lookahead != 0x212a) ADVANCE(34);
+          lookahead != 0x212a) ADVANCE(35);
       END_STATE();
     case 2:
       if (lookahead == '\n') SKIP(3);
-      if (lookahead == '#') ADVANCE(36);
-      if (lookahead == '\'') ADVANCE(32);
-      if (lookahead == '\\') ADVANCE(4);
+      if (lookahead == '#') ADVANCE(37);
+      if (lookahead == '\'') ADVANCE(33);
+      if (lookahead == '\\') ADVANCE(8);
       if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(35);
+          lookahead == ' ') ADVANCE(36);
       if (lookahead != 0 &&
           lookahead != 0x17f &&
-          lookahead != 0x212a) ADVANCE(36);
+          lookahead != 0x212a) ADVANCE(37);
       END_STATE();
     case 3:
-      if (lookahead == '#') ADVANCE(17);
+      if (lookahead == '#') ADVANCE(18);
       if (('\t' <= lookahead && lookahead <= '\r') ||
           lookahead == ' ') SKIP(3);
       END_STATE();
     case 4:
-      if (lookahead == 'U') ADVANCE(13);
-      if (lookahead == 'u') ADVANCE(9);
-      if (lookahead == 'x') ADVANCE(6);
-      if (('0' <= lookahead && lookahead <= '7')) ADVANCE(39);
-      if (set_contains(sym_escape_sequence_character_set_1, 12, lookahead)) ADVANCE(37);
+      if (lookahead == '0') ADVANCE(14);
       END_STATE();
     case 5:
-      if (('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'F') ||
-          ('a' <= lookahead && lookahead <= 'f')) ADVANCE(37);
+      if (lookahead == '0') ADVANCE(7);
       END_STATE();
     case 6:
-      if (('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'F') ||
-          ('a' <= lookahead && lookahead <= 'f')) ADVANCE(40);
+      if (lookahead == '0') ADVANCE(5);
       END_STATE();
     case 7:
-      if (('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'F') ||
-          ('a' <= lookahead && lookahead <= 'f')) ADVANCE(5);
+      if (lookahead == '0') ADVANCE(9);
+      if (lookahead == '1') ADVANCE(4);
       END_STATE();
     case 8:
-      if (('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'F') ||
-          ('a' <= lookahead && lookahead <= 'f')) ADVANCE(7);
+      if (lookahead == 'U') ADVANCE(6);
+      if (lookahead == 'u') ADVANCE(14);
+      if (lookahead == 'x') ADVANCE(11);
+      if (('0' <= lookahead && lookahead <= '7')) ADVANCE(40);
+      if (set_contains(sym_escape_sequence_character_set_1, 12, lookahead)) ADVANCE(38);
       END_STATE();
     case 9:
       if (('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'F') ||
-          ('a' <= lookahead && lookahead <= 'f')) ADVANCE(8);
+          ('a' <= lookahead && lookahead <= 'f')) ADVANCE(14);
       END_STATE();
     case 10:
       if (('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'F') ||
-          ('a' <= lookahead && lookahead <= 'f')) ADVANCE(9);
+          ('a' <= lookahead && lookahead <= 'f')) ADVANCE(38);
       END_STATE();
     case 11:
       if (('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'F') ||
-          ('a' <= lookahead && lookahead <= 'f')) ADVANCE(10);
+          ('a' <= lookahead && lookahead <= 'f')) ADVANCE(41);
       END_STATE();
     case 12:
       if (('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'F') ||
-          ('a' <= lookahead && lookahead <= 'f')) ADVANCE(11);
+          ('a' <= lookahead && lookahead <= 'f')) ADVANCE(10);
       END_STATE();
     case 13:
       if (('0' <= lookahead && lookahead <= '9') ||
@@ -668,158 +661,159 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
           ('a' <= lookahead && lookahead <= 'f')) ADVANCE(12);
       END_STATE();
     case 14:
-      if (eof) ADVANCE(16);
-      ADVANCE_MAP(
-        '"', 29,
-        '#', 17,
-        '\'', 31,
-        ',', 19,
-        '-', 41,
-        '.', 24,
-        '/', 23,
-        ':', 18,
-        ';', 20,
-        '<', 27,
-        '>', 28,
-        '[', 21,
-        ']', 22,
-        '{', 25,
-        '}', 26,
-      );
-      if (('\t' <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') SKIP(14);
-      if (('A' <= lookahead && lookahead <= 'Z') ||
-          lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(42);
+      if (('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'F') ||
+          ('a' <= lookahead && lookahead <= 'f')) ADVANCE(13);
       END_STATE();
     case 15:
-      if (eof) ADVANCE(16);
+      if (eof) ADVANCE(17);
       ADVANCE_MAP(
-        '"', 29,
-        '#', 17,
-        '\'', 31,
-        ',', 19,
-        '-', 41,
-        ';', 20,
-        '<', 27,
-        '>', 28,
-        '[', 21,
-        ']', 22,
-        '{', 25,
-        '}', 26,
+        '"', 30,
+        '#', 18,
+        '\'', 32,
+        ',', 20,
+        '-', 42,
+        '.', 25,
+        '/', 24,
+        ':', 19,
+        ';', 21,
+        '<', 28,
+        '>', 29,
+        '[', 22,
+        ']', 23,
+        '{', 26,
+        '}', 27,
       );
       if (('\t' <= lookahead && lookahead <= '\r') ||
           lookahead == ' ') SKIP(15);
       if (('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(42);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(43);
       END_STATE();
     case 16:
-      ACCEPT_TOKEN(ts_builtin_sym_end);
+      if (eof) ADVANCE(17);
+      ADVANCE_MAP(
+        '"', 30,
+        '#', 18,
+        '\'', 32,
+        ',', 20,
+        '-', 42,
+        ';', 21,
+        '<', 28,
+        '>', 29,
+        '[', 22,
+        ']', 23,
+        '{', 26,
+        '}', 27,
+      );
+      if (('\t' <= lookahead && lookahead <= '\r') ||
+          lookahead == ' ') SKIP(16);
+      if (('A' <= lookahead && lookahead <= 'Z') ||
+          lookahead == '_' ||
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(43);
       END_STATE();
     case 17:
+      ACCEPT_TOKEN(ts_builtin_sym_end);
+      END_STATE();
+    case 18:
       ACCEPT_TOKEN(sym_comment);
       if (lookahead != 0 &&
           lookahead != '\n' &&
           lookahead != 0x17f &&
-          lookahead != 0x212a) ADVANCE(17);
-      END_STATE();
-    case 18:
-      ACCEPT_TOKEN(anon_sym_COLON);
+          lookahead != 0x212a) ADVANCE(18);
       END_STATE();
     case 19:
-      ACCEPT_TOKEN(anon_sym_COMMA);
+      ACCEPT_TOKEN(anon_sym_COLON);
       END_STATE();
     case 20:
-      ACCEPT_TOKEN(anon_sym_SEMI);
+      ACCEPT_TOKEN(anon_sym_COMMA);
       END_STATE();
     case 21:
-      ACCEPT_TOKEN(anon_sym_LBRACK);
+      ACCEPT_TOKEN(anon_sym_SEMI);
       END_STATE();
     case 22:
-      ACCEPT_TOKEN(anon_sym_RBRACK);
+      ACCEPT_TOKEN(anon_sym_LBRACK);
       END_STATE();
     case 23:
-      ACCEPT_TOKEN(anon_sym_SLASH);
+      ACCEPT_TOKEN(anon_sym_RBRACK);
       END_STATE();
     case 24:
-      ACCEPT_TOKEN(anon_sym_DOT);
+      ACCEPT_TOKEN(anon_sym_SLASH);
       END_STATE();
     case 25:
-      ACCEPT_TOKEN(anon_sym_LBRACE);
+      ACCEPT_TOKEN(anon_sym_DOT);
       END_STATE();
     case 26:
-      ACCEPT_TOKEN(anon_sym_RBRACE);
+      ACCEPT_TOKEN(anon_sym_LBRACE);
       END_STATE();
     case 27:
-      ACCEPT_TOKEN(anon_sym_LT);
+      ACCEPT_TOKEN(anon_sym_RBRACE);
       END_STATE();
     case 28:
-      ACCEPT_TOKEN(anon_sym_GT);
+      ACCEPT_TOKEN(anon_sym_LT);
       END_STATE();
     case 29:
-      ACCEPT_TOKEN(anon_sym_DQUOTE);
+      ACCEPT_TOKEN(anon_sym_GT);
       END_STATE();
     case 30:
-      ACCEPT_TOKEN(anon_sym_DQUOTE2);
+      ACCEPT_TOKEN(anon_sym_DQUOTE);
       END_STATE();
     case 31:
-      ACCEPT_TOKEN(anon_sym_SQUOTE);
+      ACCEPT_TOKEN(anon_sym_DQUOTE2);
       END_STATE();
     case 32:
-      ACCEPT_TOKEN(anon_sym_SQUOTE2);
+      ACCEPT_TOKEN(anon_sym_SQUOTE);
       END_STATE();
     case 33:
+      ACCEPT_TOKEN(anon_sym_SQUOTE2);
+      END_STATE();
+    case 34:
       ACCEPT_TOKEN(sym_string_content);
-      if (lookahead == '#') ADVANCE(34);
+      if (lookahead == '#') ADVANCE(35);
       if (lookahead == '\t' ||
           (0x0b <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(33);
+          lookahead == ' ') ADVANCE(34);
       if (lookahead != 0 &&
           (lookahead < '\t' || '\r' < lookahead) &&
           lookahead != '"' &&
           lookahead != '#' &&
           lookahead != '\\' &&
           lookahead != 0x17f &&
-          lookahead != 0x212a) ADVANCE(34);
+          lookahead != 0x212a) ADVANCE(35);
       END_STATE();
-    case 34:
+    case 35:
       ACCEPT_TOKEN(sym_string_content);
       if (lookahead != 0 &&
           lookahead != '\n' &&
           lookahead != '"' &&
           lookahead != '\\' &&
           lookahead != 0x17f &&
-          lookahead != 0x212a) ADVANCE(34);
+          lookahead != 0x212a) ADVANCE(35);
       END_STATE();
-    case 35:
+    case 36:
       ACCEPT_TOKEN(sym__single_quoted_content);
-      if (lookahead == '#') ADVANCE(36);
+      if (lookahead == '#') ADVANCE(37);
       if (lookahead == '\t' ||
           (0x0b <= lookahead && lookahead <= '\r') ||
-          lookahead == ' ') ADVANCE(35);
+          lookahead == ' ') ADVANCE(36);
       if (lookahead != 0 &&
           (lookahead < '\t' || '\r' < lookahead) &&
           lookahead != '\'' &&
           lookahead != '\\' &&
           lookahead != 0x17f &&
-          lookahead != 0x212a) ADVANCE(36);
+          lookahead != 0x212a) ADVANCE(37);
       END_STATE();
-    case 36:
+    case 37:
       ACCEPT_TOKEN(sym__single_quoted_content);
       if (lookahead != 0 &&
           lookahead != '\n' &&
           lookahead != '\'' &&
           lookahead != '\\' &&
           lookahead != 0x17f &&
-          lookahead != 0x212a) ADVANCE(36);
-      END_STATE();
-    case 37:
-      ACCEPT_TOKEN(sym_escape_sequence);
+          lookahead != 0x212a) ADVANCE(37);
       END_STATE();
     case 38:
       ACCEPT_TOKEN(sym_escape_sequence);
-      if (('0' <= lookahead && lookahead <= '7')) ADVANCE(37);
       END_STATE();
     case 39:
       ACCEPT_TOKEN(sym_escape_sequence);
@@ -827,19 +821,23 @@ static bool ts_lex(TSLexer *lexer, TSStateId state) {
       END_STATE();
     case 40:
       ACCEPT_TOKEN(sym_escape_sequence);
-      if (('0' <= lookahead && lookahead <= '9') ||
-          ('A' <= lookahead && lookahead <= 'F') ||
-          ('a' <= lookahead && lookahead <= 'f')) ADVANCE(37);
+      if (('0' <= lookahead && lookahead <= '7')) ADVANCE(39);
       END_STATE();
     case 41:
-      ACCEPT_TOKEN(anon_sym_DASH);
+      ACCEPT_TOKEN(sym_escape_sequence);
+      if (('0' <= lookahead && lookahead <= '9') ||
+          ('A' <= lookahead && lookahead <= 'F') ||
+          ('a' <= lookahead && lookahead <= 'f')) ADVANCE(38);
       END_STATE();
     case 42:
+      ACCEPT_TOKEN(anon_sym_DASH);
+      END_STATE();
+    case 43:
       ACCEPT_TOKEN(sym_identifier);
       if (('0' <= lookahead && lookahead <= '9') ||
           ('A' <= lookahead && lookahead <= 'Z') ||
           lookahead == '_' ||
-          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(42);
+          ('a' <= lookahead && lookahead <= 'z')) ADVANCE(43);
       END_STATE();
     default:
       return false;
@@ -861,26 +859,26 @@ static bool ts_lex_keywords(TSLexer *lexer, TSStateId state) {
 static const TSLexMode ts_lex_modes[STATE_COUNT] = {
   [0] = {.lex_state = 0, .external_lex_state = 1},
   [1] = {.lex_state = 0, .external_lex_state = 2},
-  [2] = {.lex_state = 15, .external_lex_state = 3},
-  [3] = {.lex_state = 15, .external_lex_state = 3},
-  [4] = {.lex_state = 15, .external_lex_state = 3},
-  [5] = {.lex_state = 15, .external_lex_state = 3},
-  [6] = {.lex_state = 15, .external_lex_state = 3},
-  [7] = {.lex_state = 15},
-  [8] = {.lex_state = 15},
-  [9] = {.lex_state = 15},
+  [2] = {.lex_state = 16, .external_lex_state = 3},
+  [3] = {.lex_state = 16, .external_lex_state = 3},
+  [4] = {.lex_state = 16, .external_lex_state = 3},
+  [5] = {.lex_state = 16, .external_lex_state = 3},
+  [6] = {.lex_state = 16, .external_lex_state = 3},
+  [7] = {.lex_state = 16},
+  [8] = {.lex_state = 16},
+  [9] = {.lex_state = 16},
   [10] = {.lex_state = 0, .external_lex_state = 2},
-  [11] = {.lex_state = 15, .external_lex_state = 2},
-  [12] = {.lex_state = 15, .external_lex_state = 2},
-  [13] = {.lex_state = 15, .external_lex_state = 2},
+  [11] = {.lex_state = 16, .external_lex_state = 2},
+  [12] = {.lex_state = 16, .external_lex_state = 2},
+  [13] = {.lex_state = 16, .external_lex_state = 2},
   [14] = {.lex_state = 0, .external_lex_state = 2},
   [15] = {.lex_state = 0},
-  [16] = {.lex_state = 15},
-  [17] = {.lex_state = 15},
-  [18] = {.lex_state = 15, .external_lex_state = 2},
+  [16] = {.lex_state = 16},
+  [17] = {.lex_state = 16},
+  [18] = {.lex_state = 16, .external_lex_state = 2},
   [19] = {.lex_state = 0},
   [20] = {.lex_state = 0},
-  [21] = {.lex_state = 15, .external_lex_state = 2},
+  [21] = {.lex_state = 16, .external_lex_state = 2},
   [22] = {.lex_state = 0},
   [23] = {.lex_state = 0},
   [24] = {.lex_state = 0},

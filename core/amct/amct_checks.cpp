@@ -1,0 +1,127 @@
+#include "core/amct/amct_checks.h"
+
+#include <algorithm>
+#include <string_view>
+
+namespace amct {
+namespace {
+
+// "# soc:" / "#soc :" -> "soc"
+std::string header_name(std::string_view key) {
+  std::string name;
+  for (char c : key) {
+    if (c != '#' && c != ':' && c != ' ' && c != '\t') name += c;
+  }
+  return name;
+}
+
+std::string_view trim(std::string_view text) {
+  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
+  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r')) {
+    text.remove_suffix(1);
+  }
+  return text;
+}
+
+std::string unknown_soc_message(std::string_view soc, const SocCatalog& catalog) {
+  std::vector<std::string> patterns;
+  for (const SocPattern& pattern : catalog.patterns) patterns.push_back(pattern.pattern);
+  std::string message = "unknown SoC ";
+  if (soc.empty()) {
+    message += "(empty)";
+  } else {
+    message += '\'';
+    message += soc;
+    message += '\'';
+  }
+  return message + ": it matches no entry of the capability table, so SoC checks are skipped. Known SoCs: " +
+         join_names(catalog.known_names) + " (patterns: " + join_names(patterns) +
+         "). Use the SoC version as CANN names it, e.g. Ascend310P3 or Ascend910B2.";
+}
+
+}  // namespace
+
+AmctHeaders read_amct_headers(const syntax::Document& document) {
+  AmctHeaders headers;
+  // A cursor walk: ts_node_named_child(i) is linear in i, which would make a
+  // file with many top-level fields quadratic.
+  TSTreeCursor cursor = ts_tree_cursor_new(document.root());
+  for (bool more = ts_tree_cursor_goto_first_child(&cursor); more;
+       more = ts_tree_cursor_goto_next_sibling(&cursor)) {
+    const TSNode node = ts_tree_cursor_current_node(&cursor);
+    if (std::string_view(ts_node_type(node)) != "header") continue;
+    const TSNode key = ts_node_child_by_field_name(node, "key", 3);
+    if (ts_node_is_null(key)) continue;
+    const std::string name = header_name(document.text_of(key));
+    const TSNode value = ts_node_child_by_field_name(node, "value", 5);
+    Located<std::string> located;
+    if (ts_node_is_null(value)) {
+      located.range = syntax::byte_range_of(key);
+    } else {
+      located.value = std::string(trim(document.text_of(value)));
+      located.range = syntax::byte_range_of(value);
+    }
+    if (name == "soc") headers.soc = located;
+    if (name == "amct-api") headers.api = located;
+  }
+  ts_tree_cursor_delete(&cursor);
+  return headers;
+}
+
+ResolvedAmctOptions resolve_amct_options(const syntax::Document& document,
+                                         const AmctCheckOptions& options) {
+  ResolvedAmctOptions resolved;
+  const AmctHeaders headers = read_amct_headers(document);
+
+  // A header describes the file itself, so it beats the command line / setting.
+  std::optional<Located<std::string>> soc = headers.soc;
+  if (!soc && options.soc) soc = Located<std::string>{*options.soc, ByteRange{0, 0}};
+  if (soc) {
+    const SocCatalog& catalog = *resolved.context.socs;
+    resolved.context.soc = soc->value;
+    resolved.context.series = catalog.find_series(soc->value);
+    if (!resolved.context.series) {
+      resolved.diagnostics.push_back({soc->range, Severity::Error, "soc-unknown",
+                                      unknown_soc_message(soc->value, catalog), {}});
+    }
+  }
+
+  std::optional<Located<std::string>> api = headers.api;
+  if (!api && options.api) api = Located<std::string>{*options.api, ByteRange{0, 0}};
+  if (api) {
+    if (const auto parsed = parse_amct_api(api->value)) {
+      resolved.context.api = *parsed;
+    } else {
+      resolved.diagnostics.push_back(
+          {api->range, Severity::Error, "api-unknown",
+           "unknown AMCT API mode '" + api->value +
+               "': use quant (create_quant_retrain_config), prune or compressed. Checking as "
+               "compressed.",
+           {}});
+    }
+  }
+  return resolved;
+}
+
+bool is_amct_config(const model::BoundDocument& bound) {
+  return bound.root.descriptor && bound.root.descriptor->name() == "AMCTRetrainConfig";
+}
+
+std::vector<Diagnostic> check_amct(const syntax::Document& document,
+                                   const model::BoundDocument& bound,
+                                   const AmctCheckOptions& options) {
+  if (!is_amct_config(bound)) return {};
+  ResolvedAmctOptions resolved = resolve_amct_options(document, options);
+  std::vector<Diagnostic> diagnostics = std::move(resolved.diagnostics);
+  const AmctConfig config = extract_config(bound.root);
+  std::vector<Diagnostic> rules = check_rules(config, resolved.context);
+  diagnostics.insert(diagnostics.end(), std::make_move_iterator(rules.begin()),
+                     std::make_move_iterator(rules.end()));
+  std::stable_sort(diagnostics.begin(), diagnostics.end(),
+                   [](const Diagnostic& a, const Diagnostic& b) {
+                     return a.range.start < b.range.start;
+                   });
+  return diagnostics;
+}
+
+}  // namespace amct

@@ -1,0 +1,513 @@
+#include "core/amct/rules.h"
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <string_view>
+#include <unordered_map>
+
+namespace amct {
+namespace {
+
+std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
+
+std::string format_number(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%g", value);
+  return buffer;
+}
+
+class RuleChecker {
+ public:
+  RuleChecker(const AmctConfig& config, const RuleContext& context)
+      : config_(config), context_(context) {}
+
+  std::vector<Diagnostic> run() {
+    check_batch_num();
+    for_each_block([this](const BlockSource& source) {
+      if (source.data) check_data_block(*source.data);
+      if (source.prune) check_prune_block(*source.prune);
+    });
+    check_empty_config();
+    check_api();
+    check_layer_types();
+    check_channel_wise_linear();
+    check_dtypes();
+    check_soc_features();
+    check_duplicate_overrides(config_.name_overrides, "override_layer_configs", "layer");
+    check_duplicate_overrides(config_.type_overrides, "override_layer_types", "layer type");
+    check_duplicate_skips();
+    std::stable_sort(diagnostics_.begin(), diagnostics_.end(),
+                     [](const Diagnostic& a, const Diagnostic& b) {
+                       return a.range.start < b.range.start;
+                     });
+    return std::move(diagnostics_);
+  }
+
+ private:
+  // One place quantization/pruning settings come from: the global blocks or
+  // one override entry.
+  struct BlockSource {
+    const OverrideEntry* entry = nullptr;  // null: global
+    const DataQuantBlock* data = nullptr;
+    const WeightQuantBlock* weight = nullptr;
+    const PruneBlock* prune = nullptr;
+  };
+
+  template <typename Visit>
+  void for_each_block(Visit visit) const {
+    BlockSource global;
+    global.data = config_.data ? &*config_.data : nullptr;
+    global.weight = config_.weight ? &*config_.weight : nullptr;
+    global.prune = config_.prune ? &*config_.prune : nullptr;
+    visit(global);
+    for (const auto* overrides : {&config_.name_overrides, &config_.type_overrides}) {
+      for (const OverrideEntry& entry : *overrides) {
+        BlockSource source;
+        source.entry = &entry;
+        source.data = entry.data ? &*entry.data : nullptr;
+        source.weight = entry.weight ? &*entry.weight : nullptr;
+        source.prune = entry.prune ? &*entry.prune : nullptr;
+        visit(source);
+      }
+    }
+  }
+
+  void add(ByteRange range, Severity severity, const char* code, std::string message,
+           std::vector<RelatedInformation> related = {}) {
+    diagnostics_.push_back({range, severity, code, std::move(message), std::move(related)});
+  }
+
+  // ------------------------------------------------------------ values
+
+  void check_batch_num() {
+    if (config_.batch_num && config_.batch_num->value == 0) {
+      add(config_.batch_num->range, Severity::Error, "batch-num-zero",
+          "batch_num is 0: AMCT requires at least one batch and stops before training. "
+          "Set batch_num: 1 or more (the default is 1).");
+    }
+  }
+
+  void check_data_block(const DataQuantBlock& block) {
+    if (!block.clip) return;
+    const ClipMaxMin& clip = *block.clip;
+    if (!clip.clip_max || !clip.clip_min) {
+      const char* missing = clip.clip_max ? "clip_min" : "clip_max";
+      const char* example = clip.clip_max ? "clip_min: -6.0" : "clip_max: 6.0";
+      add(clip.field_range, Severity::Error, "clip-range",
+          std::string("clip_max_min has no ") + missing +
+              ": AMCT needs both initial bounds and stops with an error. Add " + example +
+              ", or remove clip_max_min to let AMCT initialise the range itself (IFMR).");
+    }
+    if (clip.clip_max && !(clip.clip_max->value > 0)) {
+      add(clip.clip_max->range, Severity::Error, "clip-range",
+          "clip_max is " + format_number(clip.clip_max->value) +
+              ": AMCT requires clip_max > 0 and rejects the config. Set the initial upper bound "
+              "of the activations, e.g. clip_max: 6.0.");
+    }
+    if (clip.clip_min && !(clip.clip_min->value < 0)) {
+      add(clip.clip_min->range, Severity::Error, "clip-range",
+          "clip_min is " + format_number(clip.clip_min->value) +
+              ": AMCT requires clip_min < 0 and rejects the config. Set a negative initial lower "
+              "bound, e.g. clip_min: -6.0; for activations that are never negative (after ReLU) "
+              "add fixed_min: true, which fixes the lower bound at 0.");
+    }
+  }
+
+  void check_prune_block(const PruneBlock& block) {
+    if (block.pruner == PrunerKind::FilterPruner &&
+        block.algorithm == PruneAlgorithm::None) {
+      add(block.pruner_range, Severity::Error, "missing-prune-algorithm",
+          "filter_pruner has no balanced_l2_norm_filter_prune: AMCT finds no pruning algorithm "
+          "and stops. Add balanced_l2_norm_filter_prune { prune_ratio: 0.3 } inside it.");
+    }
+    if (block.pruner == PrunerKind::NOutOfMPruner && block.algorithm == PruneAlgorithm::None) {
+      add(block.pruner_range, Severity::Error, "missing-prune-algorithm",
+          "n_out_of_m_pruner has no l1_selective_prune: AMCT finds no pruning algorithm and "
+          "stops. Add l1_selective_prune { n_out_of_m_type: M4N2 } inside it.");
+    }
+    if (block.algorithm == PruneAlgorithm::BalancedL2NormFilterPrune) {
+      if (!block.prune_ratio) {
+        add(block.algorithm_range, Severity::Error, "missing-prune-algorithm",
+            "balanced_l2_norm_filter_prune has no prune_ratio: AMCT cannot tell how many output "
+            "channels to remove and stops. Add prune_ratio: 0.3 (the fraction of channels "
+            "pruned, between 0 and 1).");
+      } else if (!(block.prune_ratio->value > 0 && block.prune_ratio->value < 1)) {
+        add(block.prune_ratio->range, Severity::Error, "prune-ratio-range",
+            "prune_ratio " + format_number(block.prune_ratio->value) +
+                " is outside (0, 1): AMCT rejects it. Use the fraction of output channels to "
+                "remove, e.g. prune_ratio: 0.3.");
+      }
+    }
+  }
+
+  // ------------------------------------------------------------ whole config
+
+  void check_empty_config() {
+    // create_quant_retrain_config quantizes with the defaults when the file
+    // names no block; the prune and compressed APIs work out what to do from
+    // the content and reject a config that asks for nothing.
+    if (context_.api == AmctApi::Quant) return;
+    if (config_.has_quant_content() || config_.has_prune_content()) return;
+    add(ByteRange{0, 0}, Severity::Error, "empty-config",
+        "The config has neither quantization settings (retrain_data_quant_config, "
+        "retrain_weight_quant_config) nor pruning settings (a prune_config with a pruner): "
+        "AMCT rejects it. Add retrain_weight_quant_config { arq_retrain {} } for "
+        "quantization-aware training or a prune_config for pruning.");
+  }
+
+  void check_api() {
+    if (context_.api != AmctApi::Quant) return;
+    for_each_block([this](const BlockSource& source) {
+      if (!source.prune) return;
+      add(source.prune->field_range, Severity::Error, "api-prune-content",
+          "prune_config in a config for create_quant_retrain_config (API mode quant): that API "
+          "accepts quantization settings only and rejects the config. Remove prune_config, or "
+          "use the compressed API (--api compressed or `# amct-api: compressed`) to quantize and "
+          "prune together.");
+    });
+  }
+
+  // ------------------------------------------------------------ layer types
+
+  std::vector<Feature> features_in_use() const {
+    std::vector<Feature> features;
+    if (context_.api == AmctApi::Quant || config_.has_quant_content()) {
+      features.push_back(Feature::Quantization);
+    }
+    bool filter = false, selective = false;
+    for_each_block([&](const BlockSource& source) {
+      if (!source.prune) return;
+      filter |= source.prune->pruner == PrunerKind::FilterPruner;
+      selective |= source.prune->pruner == PrunerKind::NOutOfMPruner;
+    });
+    if (filter) features.push_back(Feature::FilterPruning);
+    if (selective) features.push_back(Feature::SelectivePruning);
+    return features;
+  }
+
+  static Feature feature_of(PrunerKind pruner) {
+    return pruner == PrunerKind::NOutOfMPruner ? Feature::SelectivePruning
+                                               : Feature::FilterPruning;
+  }
+
+  std::string did_you_mean(std::string_view type) const {
+    const auto lower = [](std::string_view text) {
+      std::string out(text);
+      for (char& c : out) c = char(std::tolower(static_cast<unsigned char>(c)));
+      return out;
+    };
+    for (const LayerTypeInfo& info : context_.layer_types->types) {
+      if (lower(info.type) == lower(type)) return " Did you mean " + quoted(info.type) + "?";
+    }
+    return "";
+  }
+
+  enum class Requirement { AnyOf, AllOf };
+
+  // Skip lists need a type that at least one feature in use handles
+  // (AnyOf); an override entry needs one that handles every feature its
+  // blocks configure (AllOf). Reports the type once, naming what fails.
+  void require_type(const Located<std::string>& type, const std::vector<Feature>& features,
+                    Requirement requirement, const std::string& where, const char* amct_says) {
+    const LayerTypeInfo* info = context_.layer_types->find(type.value);
+    std::vector<Feature> failing;
+    for (Feature feature : features) {
+      if (!info || !info->supports(feature)) failing.push_back(feature);
+    }
+    if (failing.empty()) return;
+    if (requirement == Requirement::AnyOf && failing.size() < features.size()) return;
+    std::string failing_names;
+    for (Feature feature : failing) {
+      if (!failing_names.empty()) {
+        failing_names += requirement == Requirement::AnyOf ? " or " : " and ";
+      }
+      failing_names += feature_name(feature);
+    }
+    // The types that would do: any failing feature (AnyOf) or all of them (AllOf).
+    std::vector<std::string> supported_types;
+    for (const LayerTypeInfo& candidate : context_.layer_types->types) {
+      const auto supported = [&](Feature feature) { return candidate.supports(feature); };
+      if (requirement == Requirement::AnyOf
+              ? std::any_of(failing.begin(), failing.end(), supported)
+              : std::all_of(failing.begin(), failing.end(), supported)) {
+        supported_types.push_back(candidate.type);
+      }
+    }
+    const std::string suggestion = did_you_mean(type.value);
+    std::string message = "layer type " + quoted(type.value) + " in " + where +
+                          (info ? " does not support " : " is not a layer type AMCT supports for ") +
+                          failing_names + ": AMCT " + amct_says + ". Supported types: " +
+                          join_names(supported_types) + "." + suggestion;
+    if (!info && suggestion.empty()) {
+      message += " Use the PyTorch module class name, e.g. \"Conv2d\".";
+    }
+    add(type.range, Severity::Error, "unsupported-layer-type", std::move(message));
+  }
+
+  void check_layer_types() {
+    const std::vector<Feature> in_use = features_in_use();
+    const std::vector<Feature> all_features = {Feature::Quantization, Feature::FilterPruning,
+                                               Feature::SelectivePruning};
+    std::vector<Feature> prune_in_use;
+    for (Feature feature : in_use) {
+      if (feature != Feature::Quantization) prune_in_use.push_back(feature);
+    }
+    const std::vector<Feature> any_prune = {Feature::FilterPruning, Feature::SelectivePruning};
+
+    for (const OverrideEntry& entry : config_.type_overrides) {
+      if (!entry.key) continue;
+      const char* says = "stops with \"override layers types not supported\"";
+      std::vector<Feature> configured;
+      if (entry.has_quant_block()) configured.push_back(Feature::Quantization);
+      if (entry.has_pruner()) configured.push_back(feature_of(entry.prune->pruner));
+      if (configured.empty()) {
+        // An entry with no blocks still selects the layers' quantization
+        // source; it must name a type some feature in use handles.
+        require_type(*entry.key, in_use.empty() ? all_features : in_use, Requirement::AnyOf,
+                     "override_layer_types", says);
+      } else {
+        require_type(*entry.key, configured, Requirement::AllOf, "override_layer_types", says);
+      }
+    }
+    for (const SkipEntry& skip : config_.skips) {
+      if (!skip_list_by_type(skip.list)) continue;
+      const Located<std::string> type{skip.value, skip.range};
+      const char* says = "rejects skip layer types it does not support for that feature";
+      std::vector<Feature> accepted;
+      switch (skip.list) {
+        case SkipList::QuantSkipTypes: accepted = {Feature::Quantization}; break;
+        case SkipList::RegularPruneSkipTypes:
+          accepted = prune_in_use.empty() ? any_prune : prune_in_use;
+          break;
+        default: accepted = in_use.empty() ? all_features : in_use; break;
+      }
+      require_type(type, accepted, Requirement::AnyOf, skip_list_name(skip.list), says);
+    }
+  }
+
+  void check_channel_wise_linear() {
+    for (const OverrideEntry& entry : config_.type_overrides) {
+      if (!entry.key || !entry.weight || !entry.weight->channel_wise) continue;
+      const LayerTypeInfo* info = context_.layer_types->find(entry.key->value);
+      if (!info || info->channel_wise_allowed || !entry.weight->channel_wise->value) continue;
+      add(entry.weight->channel_wise->range, Severity::Error, "channel-wise-linear",
+          "channel_wise: true for " + info->type +
+              " layers: AMCT raises \"layer can not be channelwised\" (a " + info->type +
+              " weight gets one scale per tensor). Set channel_wise: false, the default for " +
+              info->type + ".");
+    }
+  }
+
+  // ------------------------------------------------------------ data types
+
+  std::string socs_without(bool (*has)(const ProductSeries&)) const {
+    return join_names(context_.socs->patterns_where(has, false));
+  }
+  std::string socs_with(bool (*has)(const ProductSeries&)) const {
+    return join_names(context_.socs->patterns_where(has, true));
+  }
+  bool soc_unknown() const { return context_.soc.has_value() && !context_.series; }
+
+  static std::string pair_name(DataType data, DataType weight) {
+    return "A" + std::to_string(data_type_bits(data)) + "W" +
+           std::to_string(data_type_bits(weight));
+  }
+
+  void check_dtypes() {
+    for_each_block([this](const BlockSource& source) {
+      const Located<DataType>* data_type =
+          source.data && source.data->dst_type ? &*source.data->dst_type : nullptr;
+      const Located<DataType>* weight_type =
+          source.weight && source.weight->dst_type ? &*source.weight->dst_type : nullptr;
+      for (const Located<DataType>* type : {data_type, weight_type}) {
+        if (type && type->value == DataType::Int16) {
+          add(type->range, Severity::Error, "int16-unsupported",
+              "INT16 is in the DataType enum, but the current AMCT version quantizes only to "
+              "INT8 and INT4 and rejects it. Use dst_type: INT8.");
+        }
+      }
+      check_pair(source, data_type, weight_type);
+    });
+  }
+
+  void check_pair(const BlockSource& source, const Located<DataType>* data_type,
+                  const Located<DataType>* weight_type) {
+    const DataType data = data_type ? data_type->value : DataType::Int8;
+    const DataType weight = weight_type ? weight_type->value : DataType::Int8;
+    const std::string pair = pair_name(data, weight);
+    if (pair == "A8W8" || pair == "A16W8" || pair == "A8W4") return;
+    // Explain where an implicit INT8 comes from: in an override entry a
+    // missing block gets AMCT's default, not the global block.
+    std::string implicit;
+    if (!weight_type) {
+      implicit = source.entry ? "; this entry sets no weight dst_type, so AMCT uses the default "
+                                "INT8, not the global block"
+                              : "; no weight dst_type: the default INT8";
+    } else if (!data_type) {
+      implicit = source.entry ? "; this entry sets no activation dst_type, so AMCT uses the "
+                                "default INT8, not the global block"
+                              : "; no activation dst_type: the default INT8";
+    }
+    std::string message;
+    ByteRange range;
+    if (data == DataType::Int4) {
+      range = data_type->range;
+      message = "INT4 activations with " + std::string(data_type_name(weight)) + " weights (" +
+                pair + implicit + "): " +
+                (pair == "A4W4" ? "A4W4 is listed in the parameter table, but AMCT's "
+                                  "quantization-aware training rejects INT4 activations"
+                                : pair + " is not a supported pair and AMCT's "
+                                         "quantization-aware training rejects INT4 activations") +
+                ". Supported pairs: A8W8, A16W8, A8W4. Set this dst_type to INT8 (for 4-bit "
+                "weights, set dst_type: INT4 in retrain_weight_quant_config instead).";
+    } else {
+      range = weight_type ? weight_type->range : data_type->range;
+      message = std::string(data_type_name(data)) + " activations with " +
+                data_type_name(weight) + " weights (" + pair + implicit +
+                "): not a pair AMCT supports; it rejects the config. Supported pairs: A8W8, A16W8, "
+                "A8W4.";
+    }
+    add(range, Severity::Error, "dtype-pair", std::move(message));
+  }
+
+  // SoC-dependent features. With a SoC: an error on every use it cannot
+  // run. Without one: a single warning per feature on its first use (related
+  // information points at the others), naming the SoCs that cannot run it.
+  void check_soc_feature(const std::vector<ByteRange>& uses, bool (*has)(const ProductSeries&),
+                         const char* code, const std::string& what, const std::string& fix) {
+    if (uses.empty() || soc_unknown()) return;
+    if (context_.series) {
+      if (has(*context_.series)) return;
+      for (const ByteRange& range : uses) {
+        add(range, Severity::Error, code,
+            what + " on " + *context_.soc + " (" + context_.series->display_name +
+                "): this SoC cannot run it; only " + socs_with(has) + " can. " + fix);
+      }
+      return;
+    }
+    std::vector<RelatedInformation> related;
+    for (size_t i = 1; i < uses.size(); ++i) related.push_back({uses[i], "also used here"});
+    add(uses.front(), Severity::Warning, code,
+        what + " runs only on " + socs_with(has) + "; not on " + socs_without(has) +
+            ". Name the target SoC with --soc or a `# soc:` header to check it.",
+        std::move(related));
+  }
+
+  void check_soc_features() {
+    std::vector<ByteRange> int4_weights, sparsity;
+    for_each_block([&](const BlockSource& source) {
+      if (source.weight && source.weight->dst_type &&
+          source.weight->dst_type->value == DataType::Int4) {
+        int4_weights.push_back(source.weight->dst_type->range);
+      }
+      if (source.prune && source.prune->pruner == PrunerKind::NOutOfMPruner) {
+        sparsity.push_back(source.prune->pruner_range);
+      }
+    });
+    // INT4 activations are not checked here: dtype-pair rejects them on every SoC.
+    check_soc_feature(
+        int4_weights, [](const ProductSeries& series) { return series.int4; },
+        "soc-unsupported-dtype", "INT4 weight quantization",
+        "Use dst_type: INT8, or target a SoC that runs INT4.");
+    check_soc_feature(
+        sparsity, [](const ProductSeries& series) { return series.sparsity_4_2; },
+        "soc-unsupported-sparsity", "4:2 structured sparsity (n_out_of_m_pruner)",
+        "Use filter_pruner (channel pruning) instead, or target a SoC that runs 4:2 sparsity.");
+  }
+
+  // ------------------------------------------------------------ duplicates
+
+  void check_duplicate_overrides(const std::vector<OverrideEntry>& entries, const char* field,
+                                 const char* what) {
+    std::unordered_map<std::string_view, const OverrideEntry*> first_by_key;
+    first_by_key.reserve(entries.size());
+    for (const OverrideEntry& entry : entries) {
+      if (!entry.key) continue;
+      const auto [it, inserted] = first_by_key.emplace(entry.key->value, &entry);
+      if (inserted) continue;
+      add(entry.key->range, Severity::Error, "duplicate-override",
+          std::string("a second ") + field + " entry for " + what + " " +
+              quoted(entry.key->value) + ": AMCT stops with an error (each " + what +
+              " may be overridden once). Merge the two entries into one.",
+          {{it->second->key->range, std::string("first ") + field + " entry for " +
+                                        quoted(entry.key->value)}});
+    }
+  }
+
+  void check_duplicate_skips() {
+    // One table per list: the same name in two lists is a union, not a repeat.
+    std::unordered_map<std::string_view, const SkipEntry*> first[6];
+    for (const SkipEntry& skip : config_.skips) {
+      const auto [it, inserted] = first[static_cast<int>(skip.list)].emplace(skip.value, &skip);
+      if (inserted) continue;
+      add(skip.range, Severity::Warning, "duplicate-skip",
+          quoted(skip.value) + " is already in " + skip_list_name(skip.list) +
+              ": AMCT ignores the repeat (it de-duplicates the list). Remove this entry.",
+          {{it->second->range, std::string("first ") + skip_list_name(skip.list) + " entry " +
+                                   quoted(skip.value)}});
+    }
+  }
+
+  const AmctConfig& config_;
+  const RuleContext& context_;
+  std::vector<Diagnostic> diagnostics_;
+};
+
+}  // namespace
+
+std::optional<AmctApi> parse_amct_api(std::string_view text) {
+  if (text == "quant") return AmctApi::Quant;
+  if (text == "prune") return AmctApi::Prune;
+  if (text == "compressed") return AmctApi::Compressed;
+  return std::nullopt;
+}
+
+const char* amct_api_name(AmctApi api) {
+  switch (api) {
+    case AmctApi::Quant: return "quant";
+    case AmctApi::Prune: return "prune";
+    case AmctApi::Compressed: return "compressed";
+  }
+  return "";
+}
+
+const std::vector<RuleCode>& amct_rule_codes() {
+  static const std::vector<RuleCode> codes = {
+      {"clip-range", Severity::Error,
+       "clip_max_min needs both clip_max > 0 and clip_min < 0."},
+      {"batch-num-zero", Severity::Error, "batch_num must be at least 1."},
+      {"prune-ratio-range", Severity::Error, "prune_ratio must be between 0 and 1 (exclusive)."},
+      {"missing-prune-algorithm", Severity::Error,
+       "A pruner needs its algorithm block, and balanced_l2_norm_filter_prune needs prune_ratio."},
+      {"empty-config", Severity::Error,
+       "The config has neither quantization nor pruning settings; AMCT rejects it."},
+      {"unsupported-layer-type", Severity::Error,
+       "An override or skip layer type is not supported by AMCT for the feature used."},
+      {"channel-wise-linear", Severity::Error,
+       "channel_wise: true is invalid for Linear layers (\"layer can not be channelwised\")."},
+      {"dtype-pair", Severity::Error,
+       "The activation/weight data type pair is not supported (A8W8, A16W8, A8W4)."},
+      {"int16-unsupported", Severity::Error,
+       "INT16 is not supported by the current AMCT version (INT8 and INT4 only)."},
+      {"duplicate-override", Severity::Error,
+       "A layer name or layer type is overridden twice; AMCT stops with an error."},
+      {"duplicate-skip", Severity::Warning,
+       "A skip list repeats an entry; AMCT de-duplicates it."},
+      {"soc-unknown", Severity::Error, "The SoC name is not in the capability table."},
+      {"soc-unsupported-dtype", Severity::Error,
+       "The target SoC cannot run this data type (INT4 runs only on Ascend310P*)."},
+      {"soc-unsupported-sparsity", Severity::Error,
+       "The target SoC cannot run 4:2 structured sparsity (n_out_of_m_pruner)."},
+      {"api-prune-content", Severity::Error,
+       "create_quant_retrain_config (API mode quant) rejects prune settings."},
+      {"api-unknown", Severity::Error, "The AMCT API mode must be quant, prune or compressed."},
+  };
+  return codes;
+}
+
+std::vector<Diagnostic> check_rules(const AmctConfig& config, const RuleContext& context) {
+  return RuleChecker(config, context).run();
+}
+
+}  // namespace amct

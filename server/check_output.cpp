@@ -1,0 +1,266 @@
+#include "server/check_output.h"
+
+#include <cctype>
+#include <filesystem>
+#include <map>
+#include <nlohmann/json.hpp>
+
+#include "core/syntax/utf.h"
+#include "server/check_codes.h"
+
+namespace amct::server {
+namespace {
+namespace fs = std::filesystem;
+using Json = nlohmann::ordered_json;
+
+// Messages and paths may hold bytes that are not UTF-8 (the file's own
+// text quoted in a message); replace them rather than fail to print.
+std::string dump(const Json& json) {
+  return json.dump(2, ' ', false, Json::error_handler_t::replace) + "\n";
+}
+
+std::string hex_escape(unsigned char byte) {
+  static const char* hex = "0123456789ABCDEF";
+  return std::string("\\x") + hex[byte >> 4] + hex[byte & 15];
+}
+
+}  // namespace
+
+std::string printable(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  size_t offset = 0;
+  while (offset < text.size()) {
+    const syntax::DecodedChar decoded = syntax::decode_utf8(text, offset);
+    const bool control = decoded.valid && (decoded.code_point < 0x20 || decoded.code_point == 0x7F ||
+                                           (decoded.code_point >= 0x80 && decoded.code_point < 0xA0));
+    if (!decoded.valid || (control && decoded.code_point != '\t')) {
+      for (uint32_t i = 0; i < decoded.length; ++i) {
+        out += hex_escape(static_cast<unsigned char>(text[offset + i]));
+      }
+    } else {
+      out.append(text.substr(offset, decoded.length));
+    }
+    offset += decoded.length;
+  }
+  return out;
+}
+
+namespace {
+
+std::string location(const std::string& path, const syntax::LineColumn& position) {
+  return printable(path) + ":" + std::to_string(position.line) + ":" + std::to_string(position.column);
+}
+
+const char* sarif_level(Severity severity) {
+  switch (severity) {
+    case Severity::Error: return "error";
+    case Severity::Warning: return "warning";
+    case Severity::Information:
+    case Severity::Hint: return "note";
+  }
+  return "error";
+}
+
+std::string plural(int count, const char* singular, const char* plural_form) {
+  return std::to_string(count) + " " + (count == 1 ? singular : plural_form);
+}
+
+Json sarif_region(const syntax::LineColumn& start, const syntax::LineColumn& end) {
+  return Json{{"startLine", start.line},
+              {"startColumn", start.column},
+              {"endLine", end.line},
+              {"endColumn", end.column}};
+}
+
+Json sarif_physical_location(const std::string& uri, const syntax::LineColumn& start,
+                             const syntax::LineColumn& end) {
+  Json artifact = {{"uri", uri}};
+  if (uri.rfind("file:", 0) != 0) artifact["uriBaseId"] = "%SRCROOT%";
+  return Json{{"artifactLocation", artifact}, {"region", sarif_region(start, end)}};
+}
+
+std::string rule_name(const std::string& code) {
+  // "unknown-field" -> "UnknownField" (SARIF's reportingDescriptor.name style)
+  std::string name;
+  bool upper = true;
+  for (char c : code) {
+    if (c == '-') {
+      upper = true;
+      continue;
+    }
+    name += upper ? static_cast<char>(std::toupper(static_cast<unsigned char>(c))) : c;
+    upper = false;
+  }
+  return name;
+}
+
+Json sarif_rule(const std::string& code, const std::string& level, const std::string& short_text,
+                const std::string& help) {
+  return Json{{"id", code},
+              {"name", rule_name(code)},
+              {"shortDescription", {{"text", short_text}}},
+              {"fullDescription", {{"text", help}}},
+              {"help", {{"text", help}}},
+              {"defaultConfiguration", {{"level", level}}}};
+}
+
+bool is_unreserved(unsigned char c) {
+  return std::isalnum(c) || c == '-' || c == '.' || c == '_' || c == '~' || c == '/';
+}
+
+std::string percent_encode(const std::string& text) {
+  static const char* hex = "0123456789ABCDEF";
+  std::string encoded;
+  for (unsigned char c : text) {
+    if (is_unreserved(c)) {
+      encoded += static_cast<char>(c);
+    } else {
+      encoded += '%';
+      encoded += hex[c >> 4];
+      encoded += hex[c & 15];
+    }
+  }
+  return encoded;
+}
+
+std::string directory_uri(const std::string& directory) {
+  std::string path = fs::path(directory).generic_string();
+  if (path.empty() || path.back() != '/') path += '/';
+  return "file://" + percent_encode(path);
+}
+
+}  // namespace
+
+void write_text_report(std::ostream& out, const std::vector<FileReport>& reports) {
+  for (const FileReport& report : reports) {
+    if (report.read_error) continue;
+    for (const LocatedDiagnostic& diagnostic : report.diagnostics) {
+      out << location(report.path, diagnostic.start) << ": " << severity_name(diagnostic.severity)
+          << ": " << printable(diagnostic.message) << " [" << diagnostic.code << "]\n";
+      for (const LocatedRelated& related : diagnostic.related) {
+        out << location(report.path, related.start) << ": note: " << printable(related.message) << "\n";
+      }
+    }
+  }
+}
+
+std::string json_report(const std::vector<FileReport>& reports) {
+  Json files = Json::array();
+  for (const FileReport& report : reports) {
+    if (report.read_error) continue;
+    Json diagnostics = Json::array();
+    for (const LocatedDiagnostic& diagnostic : report.diagnostics) {
+      Json related = Json::array();
+      for (const LocatedRelated& info : diagnostic.related) {
+        related.push_back({{"line", info.start.line},
+                           {"column", info.start.column},
+                           {"endLine", info.end.line},
+                           {"endColumn", info.end.column},
+                           {"message", info.message}});
+      }
+      diagnostics.push_back({{"line", diagnostic.start.line},
+                             {"column", diagnostic.start.column},
+                             {"endLine", diagnostic.end.line},
+                             {"endColumn", diagnostic.end.column},
+                             {"severity", severity_name(diagnostic.severity)},
+                             {"code", diagnostic.code},
+                             {"message", diagnostic.message},
+                             {"related", related}});
+    }
+    files.push_back({{"path", report.path},
+                     {"schema", report.schema.empty() ? Json(nullptr) : Json(report.schema)},
+                     {"diagnostics", diagnostics}});
+  }
+  CheckSummary summary = summarize(reports);
+  Json root = {{"files", files},
+               {"summary",
+                {{"files", summary.files_checked},
+                 {"errors", summary.errors},
+                 {"warnings", summary.warnings}}}};
+  return dump(root);
+}
+
+std::string artifact_uri(const std::string& path, const std::string& working_directory) {
+  // A relative path is relative to the working directory the paths were given in.
+  fs::path absolute = (fs::path(working_directory) / path).lexically_normal();
+  fs::path relative = absolute.lexically_relative(fs::path(working_directory).lexically_normal());
+  std::string relative_text = relative.generic_string();
+  if (!relative_text.empty() && relative_text != "." && relative_text.rfind("..", 0) != 0) {
+    return percent_encode(relative_text);
+  }
+  return "file://" + percent_encode(absolute.generic_string());
+}
+
+std::string sarif_report(const std::vector<FileReport>& reports, const SarifOptions& options) {
+  Json rules = Json::array();
+  std::map<std::string, size_t> rule_index;
+  for (const DiagnosticCodeInfo& info : diagnostic_codes()) {
+    rule_index.emplace(info.code, rules.size());
+    rules.push_back(sarif_rule(info.code, info.level, info.short_description, info.help));
+  }
+  Json results = Json::array();
+  Json notifications = Json::array();
+  for (const FileReport& report : reports) {
+    if (report.read_error) {
+      notifications.push_back({{"level", "error"}, {"message", {{"text", *report.read_error}}}});
+      continue;
+    }
+    std::string uri = artifact_uri(report.path, options.working_directory);
+    for (const LocatedDiagnostic& diagnostic : report.diagnostics) {
+      auto [entry, inserted] = rule_index.emplace(diagnostic.code, rules.size());
+      if (inserted) {
+        rules.push_back(sarif_rule(diagnostic.code, sarif_level(diagnostic.severity),
+                                   diagnostic.code, "No help text is recorded for this code yet."));
+      }
+      Json result = {{"ruleId", diagnostic.code},
+                     {"ruleIndex", entry->second},
+                     {"level", sarif_level(diagnostic.severity)},
+                     {"message", {{"text", diagnostic.message}}},
+                     {"locations",
+                      Json::array({{{"physicalLocation",
+                                     sarif_physical_location(uri, diagnostic.start,
+                                                             diagnostic.end)}}})}};
+      if (!diagnostic.related.empty()) {
+        Json related = Json::array();
+        int id = 1;
+        for (const LocatedRelated& info : diagnostic.related) {
+          related.push_back({{"id", id++},
+                             {"physicalLocation", sarif_physical_location(uri, info.start, info.end)},
+                             {"message", {{"text", info.message}}}});
+        }
+        result["relatedLocations"] = related;
+      }
+      results.push_back(result);
+    }
+  }
+  Json invocation = {{"executionSuccessful", notifications.empty()}};
+  if (!notifications.empty()) invocation["toolExecutionNotifications"] = notifications;
+  Json run = {
+      {"tool",
+       {{"driver",
+         {{"name", "amct-lsp"},
+          {"version", options.tool_version},
+          {"semanticVersion", options.tool_version},
+          {"rules", rules}}}}},
+      {"originalUriBaseIds", {{"%SRCROOT%", {{"uri", directory_uri(options.working_directory)}}}}},
+      {"invocations", Json::array({invocation})},
+      {"columnKind", "unicodeCodePoints"},
+      {"results", results}};
+  Json root = {{"$schema", "https://json.schemastore.org/sarif-2.1.0.json"},
+               {"version", "2.1.0"},
+               {"runs", Json::array({run})}};
+  return dump(root);
+}
+
+std::string summary_line(const CheckSummary& summary) {
+  std::string line = "amct-lsp: checked " + plural(summary.files_checked, "file", "files") + ": " +
+                     plural(summary.errors, "error", "errors") + ", " +
+                     plural(summary.warnings, "warning", "warnings");
+  if (summary.files_failed > 0) {
+    line += "; " + plural(summary.files_failed, "file", "files") + " could not be read";
+  }
+  return line;
+}
+
+}  // namespace amct::server

@@ -1,0 +1,284 @@
+#include "server/check_runner.h"
+
+#include <pthread.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <exception>
+#include <filesystem>
+#include <functional>
+#include <thread>
+
+namespace amct::server {
+namespace fs = std::filesystem;
+
+const std::vector<std::string>& checked_extensions() {
+  static const std::vector<std::string> extensions = {".cfg", ".txtpb", ".textproto", ".pbtxt",
+                                                      ".prototxt"};
+  return extensions;
+}
+
+namespace {
+
+bool has_checked_extension(const fs::path& path) {
+  const std::string extension = path.extension().string();
+  const auto& known = checked_extensions();
+  return std::find(known.begin(), known.end(), extension) != known.end();
+}
+
+std::string extension_list() {
+  std::string list;
+  const auto& known = checked_extensions();
+  for (size_t i = 0; i < known.size(); ++i) {
+    if (i > 0) list += i + 1 == known.size() ? " or " : ", ";
+    list += "*" + known[i];
+  }
+  return list;
+}
+
+// Regular files under `directory` with a checked extension, sorted by path.
+// Symbolic links to directories are not followed (no cycles); unreadable
+// subdirectories are skipped.
+std::vector<std::string> files_under(const fs::path& directory, std::string& error) {
+  std::vector<std::string> files;
+  std::error_code ec;
+  fs::recursive_directory_iterator it(directory, fs::directory_options::skip_permission_denied, ec);
+  if (ec) {
+    error = "cannot read directory '" + directory.string() + "': " + ec.message();
+    return files;
+  }
+  for (; it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    std::error_code type_ec;
+    if (it->is_regular_file(type_ec) && has_checked_extension(it->path())) {
+      files.push_back(it->path().string());
+    }
+  }
+  if (ec) error = "cannot read directory '" + directory.string() + "': " + ec.message();
+  std::sort(files.begin(), files.end());
+  return files;
+}
+
+// Reads the whole file; returns false with a message naming the reason.
+bool read_file(const std::string& path, std::string& contents, std::string& error) {
+  FILE* file = std::fopen(path.c_str(), "rb");
+  if (file == nullptr) {
+    error = std::strerror(errno);
+    return false;
+  }
+  contents.clear();
+  char buffer[1 << 16];
+  while (true) {
+    size_t read = std::fread(buffer, 1, sizeof buffer, file);
+    contents.append(buffer, read);
+    if (read < sizeof buffer) break;
+  }
+  bool failed = std::ferror(file) != 0;
+  int saved_errno = errno;
+  std::fclose(file);
+  if (failed) {
+    error = std::strerror(saved_errno);
+    return false;
+  }
+  return true;
+}
+
+std::string describe_invalid_utf8(std::string_view text, ByteRange range) {
+  char hex[8];
+  std::snprintf(hex, sizeof hex, "0x%02X", static_cast<unsigned char>(text[range.start]));
+  return std::string("invalid UTF-8: byte ") + hex +
+         " is not part of a valid UTF-8 character; text format files must be UTF-8 "
+         "(is this a binary file or another encoding?)";
+}
+
+LocatedDiagnostic locate(const syntax::Document& document, const Diagnostic& diagnostic) {
+  LocatedDiagnostic located;
+  located.start = document.line_column_at(diagnostic.range.start);
+  located.end = document.line_column_at(diagnostic.range.end);
+  located.severity = diagnostic.severity;
+  located.code = diagnostic.code;
+  located.message = diagnostic.message;
+  for (const RelatedInformation& related : diagnostic.related) {
+    located.related.push_back({document.line_column_at(related.range.start),
+                               document.line_column_at(related.range.end), related.message});
+  }
+  return located;
+}
+
+FileReport check_one_file(const std::string& path, const AnalysisOptions& base_options) {
+  FileReport report;
+  report.path = path;
+  std::string contents;
+  std::string error;
+  if (!read_file(path, contents, error)) {
+    report.read_error = "cannot read '" + path + "': " + error;
+    return report;
+  }
+  try {
+    AnalysisOptions options = base_options;
+    options.path = path;
+    syntax::Document document(std::move(contents));
+    Analysis analysis = check_document(document, options);
+    report.schema = analysis.schema_description;
+    report.diagnostics.reserve(analysis.diagnostics.size());
+    for (const Diagnostic& diagnostic : analysis.diagnostics) {
+      report.diagnostics.push_back(locate(document, diagnostic));
+    }
+  } catch (const std::exception& exception) {
+    // Parsing never fails by contract; if a layer still throws (out of
+    // memory, a bug), report it for this file and go on with the others.
+    report.read_error = "internal error while checking '" + path + "': " + exception.what();
+    report.diagnostics.clear();
+  }
+  return report;
+}
+
+// Runs task(0..count-1) on `jobs` threads. The threads get a large stack
+// (address space only, committed on use): analysis walks trees recursively
+// and deeply nested input (10,000 levels and more) must not overflow it.
+void run_parallel(size_t count, unsigned jobs, const std::function<void(size_t)>& task) {
+  std::atomic<size_t> next{0};
+  std::function<void()> work = [&] {
+    for (size_t i = next++; i < count; i = next++) task(i);
+  };
+  auto entry = [](void* argument) -> void* {
+    (*static_cast<std::function<void()>*>(argument))();
+    return nullptr;
+  };
+  constexpr size_t kStackBytes = size_t{512} << 20;
+  unsigned threads = std::max(1u, std::min<unsigned>(jobs, static_cast<unsigned>(count)));
+  std::vector<pthread_t> started;
+  pthread_attr_t attributes;
+  pthread_attr_init(&attributes);
+  pthread_attr_setstacksize(&attributes, kStackBytes);
+  for (unsigned i = 0; i < threads; ++i) {
+    pthread_t thread;
+    if (pthread_create(&thread, &attributes, entry, &work) == 0) started.push_back(thread);
+  }
+  pthread_attr_destroy(&attributes);
+  if (started.empty()) work();  // no thread could be created: do it here
+  for (pthread_t thread : started) pthread_join(thread, nullptr);
+}
+
+}  // namespace
+
+CheckInputs collect_check_inputs(const std::vector<std::string>& paths) {
+  CheckInputs inputs;
+  for (const std::string& path : paths) {
+    std::error_code ec;
+    fs::file_status status = fs::status(path, ec);
+    if (ec || !fs::exists(status)) {
+      std::string reason = ec ? ec.message() : "No such file or directory";
+      inputs.errors.push_back("cannot open '" + path + "': " + reason);
+      continue;
+    }
+    if (fs::is_directory(status)) {
+      std::string error;
+      std::vector<std::string> found = files_under(path, error);
+      if (!error.empty()) inputs.errors.push_back(error);
+      if (found.empty() && error.empty()) {
+        inputs.errors.push_back("no " + extension_list() + " files in directory '" + path + "'");
+      }
+      inputs.files.insert(inputs.files.end(), found.begin(), found.end());
+      continue;
+    }
+    inputs.files.push_back(path);  // a file named explicitly is checked whatever its name
+  }
+  return inputs;
+}
+
+int check_exit_status(const CheckSummary& summary, bool io_failure) {
+  if (io_failure || summary.files_failed > 0) return 2;
+  return summary.errors > 0 ? 1 : 0;
+}
+
+std::optional<ByteRange> first_invalid_utf8(std::string_view text) {
+  const auto* bytes = reinterpret_cast<const unsigned char*>(text.data());
+  const size_t size = text.size();
+  size_t i = 0;
+  while (i < size) {
+    unsigned char lead = bytes[i];
+    if (lead < 0x80) {
+      ++i;
+      continue;
+    }
+    size_t length = 0;
+    unsigned char low = 0x80, high = 0xBF;  // allowed range of the second byte
+    if (lead >= 0xC2 && lead <= 0xDF) {
+      length = 2;
+    } else if (lead >= 0xE0 && lead <= 0xEF) {
+      length = 3;
+      if (lead == 0xE0) low = 0xA0;   // overlong
+      if (lead == 0xED) high = 0x9F;  // surrogates
+    } else if (lead >= 0xF0 && lead <= 0xF4) {
+      length = 4;
+      if (lead == 0xF0) low = 0x90;   // overlong
+      if (lead == 0xF4) high = 0x8F;  // above U+10FFFF
+    } else {
+      return ByteRange{static_cast<uint32_t>(i), static_cast<uint32_t>(i + 1)};
+    }
+    size_t j = 1;
+    for (; j < length; ++j) {
+      if (i + j >= size) break;
+      unsigned char byte = bytes[i + j];
+      unsigned char min = j == 1 ? low : 0x80, max = j == 1 ? high : 0xBF;
+      if (byte < min || byte > max) break;
+    }
+    if (j < length) return ByteRange{static_cast<uint32_t>(i), static_cast<uint32_t>(i + j)};
+    i += length;
+  }
+  return std::nullopt;
+}
+
+Analysis check_document(const syntax::Document& document, const AnalysisOptions& options) {
+  Analysis analysis = analyze(document, options);
+  bool reported = std::any_of(analysis.diagnostics.begin(), analysis.diagnostics.end(),
+                              [](const Diagnostic& d) { return d.code == "invalid-utf8"; });
+  if (!reported) {
+    if (std::optional<ByteRange> bad = first_invalid_utf8(document.text())) {
+      Diagnostic diagnostic;
+      diagnostic.range = *bad;
+      diagnostic.severity = Severity::Error;
+      diagnostic.code = "invalid-utf8";
+      diagnostic.message = describe_invalid_utf8(document.text(), *bad);
+      auto position = std::upper_bound(
+          analysis.diagnostics.begin(), analysis.diagnostics.end(), diagnostic,
+          [](const Diagnostic& a, const Diagnostic& b) {
+            return a.range.start != b.range.start ? a.range.start < b.range.start
+                                                  : a.range.end < b.range.end;
+          });
+      analysis.diagnostics.insert(position, std::move(diagnostic));
+    }
+  }
+  return analysis;
+}
+
+std::vector<FileReport> check_files(const CheckRequest& request) {
+  std::vector<FileReport> reports(request.files.size());
+  unsigned jobs = request.jobs != 0 ? request.jobs : std::max(1u, std::thread::hardware_concurrency());
+  run_parallel(request.files.size(), jobs, [&](size_t i) {
+    reports[i] = check_one_file(request.files[i], request.analysis);
+  });
+  return reports;
+}
+
+CheckSummary summarize(const std::vector<FileReport>& reports) {
+  CheckSummary summary;
+  for (const FileReport& report : reports) {
+    if (report.read_error) {
+      ++summary.files_failed;
+      continue;
+    }
+    ++summary.files_checked;
+    for (const LocatedDiagnostic& diagnostic : report.diagnostics) {
+      if (diagnostic.severity == Severity::Error) ++summary.errors;
+      if (diagnostic.severity == Severity::Warning) ++summary.warnings;
+    }
+  }
+  return summary;
+}
+
+}  // namespace amct::server
