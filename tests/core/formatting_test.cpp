@@ -1,7 +1,9 @@
 #include "core/ide/formatting.h"
 
+#include <google/protobuf/dynamic_message.h>
 #include <google/protobuf/io/tokenizer.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+#include <google/protobuf/text_format.h>
 
 #include <catch2/catch.hpp>
 
@@ -15,6 +17,8 @@
 #include <string>
 #include <vector>
 
+#include "core/model/binder.h"
+#include "core/schema/schema.h"
 #include "support/annotated.h"
 #include "support/printers.h"
 
@@ -127,11 +131,75 @@ std::vector<std::string> field_values(const std::string& text) {
   return values;
 }
 
+// What the binder makes of a document under the built-in AMCT schema: every
+// field occurrence (path, descriptor, typed values) and every schema
+// diagnostic (code and message), in order.
+std::vector<std::string> bound_values(const std::string& text) {
+  const Document document(text);
+  const auto bound = amct::model::bind(document, amct::schema::amct_schema().root);
+  std::vector<std::string> values;
+  for (const auto& diagnostic : bound.diagnostics) values.push_back(diagnostic.code + ": " + diagnostic.message);
+  struct Item {
+    const amct::model::Message* message;
+    std::string path;
+  };
+  std::vector<Item> stack{{&bound.root, ""}};
+  while (!stack.empty()) {
+    const Item item = stack.back();
+    stack.pop_back();
+    std::vector<Item> children;
+    for (const auto& field : item.message->fields) {
+      const std::string path = item.path + "/" + field.name;
+      values.push_back(path + " " + (field.descriptor ? field.descriptor->full_name() : "(unknown)"));
+      for (const auto& scalar : field.scalars) {
+        using Kind = amct::model::ScalarValue::Kind;
+        // The binder binds a comment inside an unknown field's list as an
+        // invalid value (its text with the trailing blanks the formatter trims).
+        if (scalar.kind == Kind::Invalid && !scalar.text.empty() && scalar.text[0] == '#') continue;
+        std::ostringstream value;
+        value << path << " = ";
+        switch (scalar.kind) {
+          case Kind::Bool: value << "bool " << scalar.bool_value; break;
+          case Kind::Int: value << "int " << scalar.int_value; break;
+          case Kind::UInt: value << "uint " << scalar.uint_value; break;
+          case Kind::Float: value << "float " << std::hexfloat << scalar.float_value; break;
+          case Kind::String: value << "string " << scalar.string_value; break;
+          case Kind::Enum: value << "enum " << (scalar.enum_value ? scalar.enum_value->full_name() : scalar.text); break;
+          case Kind::Invalid: value << "invalid " << scalar.text; break;
+        }
+        values.push_back(value.str());
+      }
+      for (const auto& message : field.messages) children.push_back({&message, path});
+    }
+    for (auto it = children.rbegin(); it != children.rend(); ++it) stack.push_back(*it);
+  }
+  return values;
+}
+
+// libprotobuf's own verdict: the AMCTRetrainConfig message TextFormat::Parser
+// builds (printed), or its errors.
+std::string protobuf_parse(const std::string& text) {
+  const auto& schema = amct::schema::amct_schema();
+  google::protobuf::DynamicMessageFactory factory(schema.pool.get());
+  std::unique_ptr<google::protobuf::Message> message(factory.GetPrototype(schema.root)->New());
+  struct Collector : google::protobuf::io::ErrorCollector {
+    void AddError(int, google::protobuf::io::ColumnNumber, const std::string& message) override {
+      errors += message + "\n";
+    }
+    std::string errors;
+  } collector;
+  google::protobuf::TextFormat::Parser parser;
+  parser.RecordErrorsTo(&collector);
+  if (!parser.ParseFromString(text, message.get())) return "error: " + collector.errors;
+  return message->DebugString();
+}
+
 // Same meaning: the same tokens for protobuf's tokenizer (up to optional
 // spellings) and the same (field path, value) sequence in the tree.
 void expect_same_meaning(const std::string& before, const std::string& after) {
   CHECK(meaning_tokens(before) == meaning_tokens(after));
   CHECK(field_values(before) == field_values(after));
+  CHECK(bound_values(before) == bound_values(after));
 }
 
 void expect_formats_to(const std::string& before, const std::string& after, const FormattingOptions& options = {}) {
@@ -398,6 +466,9 @@ TEST_CASE("formatting: idempotent and meaning-preserving on every example", "[fo
     CHECK_FALSE(ts_node_has_error(formatted.root()));
     CHECK(format_document(formatted, {}).empty());
     expect_same_meaning(original, once);
+    const std::string parsed = protobuf_parse(original);
+    CHECK(parsed.rfind("error", 0) != 0);  // the examples are valid AMCT configs
+    CHECK(protobuf_parse(once) == parsed);
     // The AMCT examples use `name: {` and `name {`: the canonical form has no colon before '{'.
     CHECK(once.find(": {") == std::string::npos);
   }
