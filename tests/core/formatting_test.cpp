@@ -561,6 +561,17 @@ TEST_CASE("formatting: range formatting touches only the requested lines", "[for
     const Annotated b("a <\n[[b:1\n>]]\n");
     CHECK(apply_edits(b.text, format_range(Document(b.text), b.range(), {})) == "a <\n    b: 1\n>\n");
   }
+  SECTION("a token spanning lines is formatted whole or not at all") {
+    // The number `- # c\n5` runs from line 0 into line 1: a range on lines 1-2 formats line 2 only.
+    const Annotated a("a: - # c\n[[5\nb:1]]\n");
+    CHECK(apply_edits(a.text, format_range(Document(a.text), a.range(), {})) == "a: - # c\n5\nb: 1\n");
+    // Fuzz finding: a header whose value follows a comment spans two lines; it was copied twice.
+    const std::string header("#soc:\n#\0", 8);
+    const Document document(header);
+    const std::string result = apply_edits(header, format_range(document, {0, document.line_end(0)}, {}));
+    CHECK_FALSE(ts_node_has_error(Document(result).root()));
+    CHECK(result.size() <= header.size() + 1);
+  }
   SECTION("an already formatted range gives no edits") {
     const Annotated a("a {\n[[    b: 1]]\n}\n");
     CHECK(format_range(Document(a.text), a.range(), {}).empty());
