@@ -615,7 +615,7 @@ TEST_CASE("formatting: a document with syntax errors is left alone", "[formattin
   }
 }
 
-TEST_CASE("formatting: 10,000-deep nesting", "[formatting]") {
+TEST_CASE("formatting: 10000-deep nesting", "[formatting]") {
   constexpr int kDepth = 10000;
   std::string text;
   for (int i = 0; i < kDepth; ++i) text += "a{";
@@ -633,7 +633,7 @@ TEST_CASE("formatting: 10,000-deep nesting", "[formatting]") {
   CHECK_FALSE(format_range(document, {0, static_cast<uint32_t>(text.size())}, {}).empty());
 }
 
-TEST_CASE("formatting: a 100,000-line document", "[formatting]") {
+TEST_CASE("formatting: a 100000-line document", "[formatting]") {
   std::string text;
   int lines = 0;
   for (int i = 0; lines < 100000; ++i) {
