@@ -60,11 +60,9 @@ class Printer {
   Printed run(TSNode root) {
     TSTreeCursor cursor = ts_tree_cursor_new(root);
     uint32_t cursor_depth = 0;
-    Context top;
-    top.kind = Context::Block;
-    top.cursor_depth = 0;
-    top.depth = 0;
-    stack_.push_back(top);
+    Context source_file;  // the top level: a block without braces
+    source_file.kind = Context::Block;
+    stack_.push_back(source_file);
     if (ts_tree_cursor_goto_first_child(&cursor)) {
       cursor_depth = 1;
       for (;;) {
