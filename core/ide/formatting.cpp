@@ -659,9 +659,16 @@ std::vector<TextEdit> format_range(const syntax::Document& document, ByteRange r
       continue;
     }
     const uint32_t source_begin = document.line_start(source_first_line);
-    const uint32_t source_end = document.line_end(source_region_last_line);
+    uint32_t source_end = document.line_end(source_region_last_line);
+    // Line endings stay as they are at the region's end: the output's last
+    // line ends before its "\r\n", so the source's does too.
+    uint32_t output_end = region_end;
+    if (output_end > out_end && out[output_end - 1] == '\r' && output_end < out.size()) {
+      --output_end;
+      if (source_end < text.size() && source_end > source_begin && text[source_end - 1] == '\r') --source_end;
+    }
     return line_diff_edit(std::string_view(text).substr(source_begin, source_end - source_begin), source_begin,
-                          std::string_view(out).substr(region_begin, region_end - region_begin));
+                          std::string_view(out).substr(region_begin, output_end - region_begin));
   }
   return {};
 }

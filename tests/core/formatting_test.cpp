@@ -209,6 +209,13 @@ void expect_formats_to(const std::string& before, const std::string& after, cons
   expect_same_meaning(before, after);
 }
 
+std::string lf_only(const std::string& text) {
+  std::string lf;
+  for (size_t i = 0; i < text.size(); ++i)
+    if (!(text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n')) lf += text[i];
+  return lf;
+}
+
 std::string read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   std::ostringstream content;
@@ -572,6 +579,13 @@ TEST_CASE("formatting: range formatting touches only the requested lines", "[for
     CHECK_FALSE(ts_node_has_error(Document(result).root()));
     CHECK(result.size() <= header.size() + 1);
   }
+  SECTION("CRLF line endings are kept at the range's ends") {
+    const Annotated a("a {\r\n[[b:1]]\r\n}\r\n");
+    CHECK(apply_edits(a.text, format_range(Document(a.text), a.range(), {})) == "a {\r\n    b: 1\r\n}\r\n");
+    // Fuzz finding: a '\r' of the output's last line ending was left at the end of the document.
+    const Annotated b("[[ssoc:\r\r\n meste]]");
+    CHECK(apply_edits(b.text, format_range(Document(b.text), b.range(), {})) == "ssoc: meste");
+  }
   SECTION("an already formatted range gives no edits") {
     const Annotated a("a {\n[[    b: 1]]\n}\n");
     CHECK(format_range(Document(a.text), a.range(), {}).empty());
@@ -597,7 +611,8 @@ TEST_CASE("formatting: range formatting touches only the requested lines", "[for
         const Document after(result);
         REQUIRE_FALSE(ts_node_has_error(after.root()));
         expect_same_meaning(original, result);
-        CHECK(format(result) == format(original));
+        // Modulo CRLF: joining lines may remove the only "\r\n", which chose the line ending.
+        CHECK(lf_only(format(result)) == lf_only(format(original)));
       }
     }
   }
