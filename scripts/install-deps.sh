@@ -7,6 +7,7 @@ packages=(
   libprotobuf-dev libprotoc-dev protobuf-compiler
   libtree-sitter-dev nlohmann-json3-dev libasio-dev catch2
   python3-protobuf python3-numpy   # peers for the benchmarks (AMCT's own path)
+  neovim                           # the real-editor end-to-end test
 )
 packages+=("$@")
 missing=()

@@ -9,6 +9,7 @@
 #include "server/check_output.h"
 #include "server/check_runner.h"
 #include "server/lsp_server.h"
+#include "server/resolve_command.h"
 
 namespace amct::server {
 namespace {
@@ -147,6 +148,14 @@ int run_language_server(const std::vector<std::string>& arguments) {
   return run_stdio_server();
 }
 
+// ---- the precedence resolver --------------------------------------------------
+
+int run_resolve(const std::vector<std::string>& arguments) {
+  std::vector<std::string> with_flag{"--resolve"};
+  with_flag.insert(with_flag.end(), arguments.begin(), arguments.end());
+  return run_resolve_command(with_flag);
+}
+
 // ---- the dispatcher -----------------------------------------------------------
 
 using ModeRunner = int (*)(const std::vector<std::string>& arguments);
@@ -162,7 +171,7 @@ struct Mode {
 // without the mode flag) and put it in place of the nullptr.
 const Mode kModes[] = {
     {"--check", run_check, "check files"},
-    {"--resolve", nullptr, "the precedence resolver (issue 3)"},  // TODO(resolve): plug in
+    {"--resolve", run_resolve, "the precedence resolver"},
     {"--estimate", nullptr, "error estimates on weights"},        // TODO(estimate): plug in
     {"--stdio", run_language_server, "the language server"},
 };

@@ -131,11 +131,38 @@ json diagnostics_to_json(const syntax::Document& document, const std::string& ur
   return out;
 }
 
+json completion_items_to_json(const syntax::Document& document, const std::vector<ide::CompletionItem>& items,
+                              syntax::PositionEncoding encoding) {
+  json out = json::array();
+  for (const ide::CompletionItem& item : items) {
+    json entry = {{"label", item.label},
+                  {"kind", static_cast<int>(item.kind)},
+                  {"textEdit", {{"range", range_to_json(document.range_of(item.replace, encoding))},
+                                {"newText", item.insert_text}}},
+                  {"insertTextFormat", item.is_snippet ? 2 : 1}};
+    if (!item.detail.empty()) entry["detail"] = item.detail;
+    if (!item.documentation.empty()) entry["documentation"] = {{"kind", "markdown"}, {"value", item.documentation}};
+    if (!item.sort_text.empty()) entry["sortText"] = item.sort_text;
+    // Filter on what is typed: the replaced text may start with a quote.
+    entry["filterText"] = item.insert_text.substr(0, item.insert_text.find_first_of(" :{\n"));
+    if (item.trigger_suggest)
+      entry["command"] = {{"title", "Suggest"}, {"command", "editor.action.triggerSuggest"}};
+    out.push_back(std::move(entry));
+  }
+  return out;
+}
+
 json server_capabilities(syntax::PositionEncoding encoding) {
   return {
       {"positionEncoding", encoding == syntax::PositionEncoding::Utf8 ? "utf-8" : "utf-16"},
       {"textDocumentSync", {{"openClose", true}, {"change", 2 /* incremental */}, {"save", {{"includeText", false}}}}},
       {"diagnosticProvider", {{"interFileDependencies", false}, {"workspaceDiagnostics", false}}},
+      {"completionProvider", {{"triggerCharacters", {":", "\"", "#", " "}}, {"resolveProvider", false}}},
+      {"hoverProvider", true},
+      {"definitionProvider", true},
+      {"inlayHintProvider", true},
+      {"codeLensProvider", {{"resolveProvider", false}}},
+      {"codeActionProvider", {{"codeActionKinds", {"quickfix", "source"}}}},
       {"documentSymbolProvider", true},
       {"foldingRangeProvider", true},
       {"selectionRangeProvider", true},

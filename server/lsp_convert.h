@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "core/ide/completion.h"
 #include "core/ide/document_symbols.h"
 #include "core/ide/folding.h"
 #include "core/ide/semantic_tokens.h"
@@ -33,6 +34,9 @@ nlohmann::json selection_range_to_json(const syntax::Document& document, const s
 // LSP's relative encoding: 5 integers per token.
 nlohmann::json semantic_tokens_to_json(const syntax::Document& document, const std::vector<ide::SemanticToken>& tokens,
                                        syntax::PositionEncoding encoding);
+
+nlohmann::json completion_items_to_json(const syntax::Document& document, const std::vector<ide::CompletionItem>& items,
+                                        syntax::PositionEncoding encoding);
 
 // The `capabilities` of the initialize result: every feature the server binds.
 nlohmann::json server_capabilities(syntax::PositionEncoding encoding);

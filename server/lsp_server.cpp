@@ -12,10 +12,23 @@
 #include <optional>
 #include <set>
 #include <thread>
+#include <fnmatch.h>
 #include <unistd.h>
 
 #include "core/analysis.h"
+#include "core/amct/rules.h"
+#include "core/ide/code_actions.h"
+#include "core/ide/code_lens.h"
+#include "core/ide/completion.h"
+#include "core/ide/definition.h"
+#include "core/ide/inlay_hints.h"
+#include "core/model/binder.h"
+#include "server/builtin_proto.h"
+#include <filesystem>
+#include "core/ide/docs_language.h"
 #include "core/ide/document_symbols.h"
+#include "core/ide/hover.h"
+#include "core/schema/binding.h"
 #include "core/ide/folding.h"
 #include "core/ide/selection_range.h"
 #include "core/ide/semantic_tokens.h"
@@ -43,7 +56,38 @@ struct OpenDocument {
   syntax::Document document;
   int64_t version = 0;
   std::string language_id;
+  // The schema of the last check, reused by completion and hover so that a
+  // keystroke does not re-bind (binding a 100k-block file walks all of it).
+  std::optional<schema::Schema> schema;
+  bool schema_known = false;
 };
+
+// What a feature needs besides the text: the schema and the settings.
+struct FeatureContext {
+  std::optional<schema::Schema> schema;
+  std::optional<std::string> soc;
+  ide::DocsLanguage language = ide::DocsLanguage::English;
+};
+
+// The value of a top-level `# soc:` header, which overrides the setting.
+std::optional<std::string> soc_header(const syntax::Document& document) {
+  std::optional<std::string> soc;
+  TSTreeCursor cursor = ts_tree_cursor_new(document.root());
+  if (ts_tree_cursor_goto_first_child(&cursor)) {
+    do {
+      TSNode node = ts_tree_cursor_current_node(&cursor);
+      if (std::string_view(ts_node_type(node)) != "header") continue;
+      TSNode key = ts_node_child_by_field_name(node, "key", 3);
+      TSNode value = ts_node_child_by_field_name(node, "value", 5);
+      if (ts_node_is_null(key) || ts_node_is_null(value)) continue;
+      const std::string_view key_text = document.text_of(key);
+      if (key_text.find("soc") != std::string_view::npos && key_text.find("proto") == std::string_view::npos)
+        soc = std::string(document.text_of(value));
+    } while (ts_tree_cursor_goto_next_sibling(&cursor));
+  }
+  ts_tree_cursor_delete(&cursor);
+  return soc;
+}
 
 }  // namespace
 
@@ -66,6 +110,8 @@ struct LanguageServer::State {
   std::atomic<int> exit_code{1};
   PositionEncoding encoding = PositionEncoding::Utf16;
   std::string trace = "off";
+  std::string client_locale;
+  std::string docs_language_setting = "auto";
   std::string workspace_root;
   AnalysisOptions base_options;
   std::chrono::steady_clock::time_point last_edit{};
@@ -88,17 +134,57 @@ struct LanguageServer::State {
     notify("window/logMessage", {{"type", type}, {"message", message}});
   }
 
+  // amct.schemaMappings: files matching a glob use that .proto and message.
+  struct SchemaMapping {
+    std::string glob;
+    std::string proto_file;
+    std::string message;
+  };
+  std::vector<SchemaMapping> schema_mappings;
+  bool client_pulls_configuration = false;
+  int next_server_request = 1;
+
   AnalysisOptions options_for(const std::string& uri) {
     AnalysisOptions options = base_options;
     options.path = uri_to_path(uri);
     options.workspace_root = workspace_root;
+    std::string relative = options.path;
+    if (!workspace_root.empty() && relative.starts_with(workspace_root + "/"))
+      relative = relative.substr(workspace_root.size() + 1);
+    const std::string base_name = relative.substr(relative.find_last_of('/') + 1);
+    for (const SchemaMapping& mapping : schema_mappings) {
+      // `*` crosses folders, so `**/*.pbtxt` and `*.pbtxt` both match nested files.
+      if (fnmatch(mapping.glob.c_str(), relative.c_str(), 0) == 0 ||
+          fnmatch(mapping.glob.c_str(), options.path.c_str(), 0) == 0 ||
+          fnmatch(mapping.glob.c_str(), base_name.c_str(), 0) == 0) {
+        std::string proto = mapping.proto_file;
+        if (!proto.empty() && proto[0] != '/' && !workspace_root.empty()) proto = workspace_root + "/" + proto;
+        options.proto_file = proto;
+        options.message_name = mapping.message;
+        break;
+      }
+    }
     return options;
+  }
+
+  void request_configuration() {
+    send(json{{"jsonrpc", "2.0"},
+              {"id", "amct-configuration-" + std::to_string(next_server_request++)},
+              {"method", "workspace/configuration"},
+              {"params", {{"items", {{{"section", "amct"}}}}}}}
+             .dump());
   }
 
   // Queues `feature` to run on the worker against a snapshot of the
   // document; its result is the reply (null for a document not open).
   using Feature = std::function<json(const syntax::Document&, const std::string& uri)>;
   void queue_document_request(const json& id, const json& params, Feature feature);
+  using SchemaFeature = std::function<json(const syntax::Document&, const FeatureContext&)>;
+  void queue_schema_request(const json& id, const json& params, SchemaFeature feature);
+
+  // Where a .proto file of a schema is on disk (the built-in one is written
+  // to the cache directory on first use).
+  std::optional<std::string> proto_path_on_disk(const schema::Schema& schema, const std::string& file_name);
 
   void worker_loop();
   void publish(const std::string& uri);
@@ -179,6 +265,68 @@ void LanguageServer::State::queue_document_request(const json& id, const json& p
   wake.notify_all();
 }
 
+void LanguageServer::State::queue_schema_request(const json& id, const json& params, SchemaFeature feature) {
+  const std::string uri = params.at("textDocument").at("uri");
+  std::lock_guard lock(mutex);
+  tasks.emplace_back(id, [this, id, uri, feature = std::move(feature)] {
+    std::optional<syntax::Document> snapshot;
+    FeatureContext context;
+    bool schema_known = false;
+    AnalysisOptions analysis_options;
+    {
+      std::lock_guard inner(mutex);
+      auto it = documents.find(uri);
+      if (it == documents.end()) {
+        reply(id, nullptr);
+        return;
+      }
+      snapshot.emplace(it->second.document.snapshot());
+      context.schema = it->second.schema;
+      schema_known = it->second.schema_known;
+      context.soc = base_options.soc;
+      context.language = ide::docs_language(docs_language_setting, client_locale);
+      analysis_options = options_for(uri);
+    }
+    if (!schema_known) {
+      schema::BindingOptions binding_options;
+      binding_options.path = analysis_options.path;
+      binding_options.workspace_root = analysis_options.workspace_root;
+      binding_options.import_roots = analysis_options.import_roots;
+      binding_options.proto_file = analysis_options.proto_file;
+      binding_options.message_name = analysis_options.message_name;
+      context.schema = schema::bind_schema(*snapshot, binding_options).schema;
+    }
+    if (auto soc = soc_header(*snapshot)) context.soc = soc;
+    reply(id, feature(*snapshot, context));
+  });
+  wake.notify_all();
+}
+
+std::optional<std::string> LanguageServer::State::proto_path_on_disk(const schema::Schema& schema,
+                                                                     const std::string& file_name) {
+  namespace fs = std::filesystem;
+  if (schema.is_amct) return materialize_builtin_proto();
+  if (fs::path(file_name).is_absolute()) return file_name;
+  std::vector<fs::path> roots;
+  if (!schema.proto_path.empty()) {
+    if (fs::path(schema.proto_path).filename() == fs::path(file_name).filename() &&
+        schema.proto_path.ends_with(file_name))
+      return schema.proto_path;
+    roots.push_back(fs::path(schema.proto_path).parent_path());
+  }
+  {
+    std::lock_guard lock(mutex);
+    for (const auto& root : base_options.import_roots) roots.emplace_back(root);
+    if (!workspace_root.empty()) roots.emplace_back(workspace_root);
+  }
+  for (const auto& root : roots) {
+    std::error_code error;
+    const fs::path candidate = root / file_name;
+    if (fs::exists(candidate, error)) return candidate.string();
+  }
+  return std::nullopt;
+}
+
 void LanguageServer::State::publish(const std::string& uri) {
   std::optional<syntax::Document> snapshot;
   int64_t version = 0;
@@ -197,6 +345,8 @@ void LanguageServer::State::publish(const std::string& uri) {
     auto it = documents.find(uri);
     // Dropped when the document changed or closed meanwhile: a newer check follows.
     if (it == documents.end() || it->second.version != version || dirty.count(uri)) return;
+    it->second.schema = analysis.schema;
+    it->second.schema_known = true;
   }
   notify("textDocument/publishDiagnostics",
          {{"uri", uri}, {"version", version}, {"diagnostics", diagnostics_to_json(*snapshot, uri, analysis.diagnostics, encoding)}});
@@ -241,7 +391,15 @@ void LanguageServer::State::handle(const json& message) {
     return;
   }
   const bool has_id = message.contains("id");
-  if (!message.contains("method")) return;  // a response to a request we did not send
+  if (!message.contains("method")) {
+    // A response to one of our requests: only workspace/configuration is sent.
+    if (has_id && message["id"].is_string() && message["id"].get<std::string>().starts_with("amct-configuration-") &&
+        message.contains("result") && message["result"].is_array() && !message["result"].empty()) {
+      apply_settings(message["result"][0]);
+      wake.notify_all();
+    }
+    return;
+  }
   if (!message["method"].is_string()) {
     if (has_id) reply_error(message["id"], kInvalidRequest, "'method' must be a string");
     return;
@@ -271,10 +429,28 @@ void LanguageServer::State::apply_settings(const json& settings) {
   };
   base_options.soc = optional_string("socVersion");
   base_options.api = optional_string("api");
+  if (auto language = optional_string("docsLanguage")) docs_language_setting = *language;
   base_options.import_roots.clear();
   if (amct.contains("importRoots") && amct["importRoots"].is_array())
     for (const auto& root : amct["importRoots"])
       if (root.is_string()) base_options.import_roots.push_back(root);
+  schema_mappings.clear();
+  if (amct.contains("schemaMappings")) {
+    const json& mappings = amct["schemaMappings"];
+    // Either [{"glob","proto","message"}] or {"glob": {"proto","message"}}.
+    auto add = [&](const std::string& glob, const json& target) {
+      if (!target.is_object()) return;
+      const std::string proto = target.value("proto", target.value("protoFile", ""));
+      const std::string message = target.value("message", "");
+      if (!glob.empty() && !proto.empty() && !message.empty()) schema_mappings.push_back({glob, proto, message});
+    };
+    if (mappings.is_array()) {
+      for (const json& item : mappings)
+        if (item.is_object() && item.contains("glob") && item["glob"].is_string()) add(item["glob"], item);
+    } else if (mappings.is_object()) {
+      for (const auto& [glob, target] : mappings.items()) add(glob, target);
+    }
+  }
   for (const auto& [uri, doc] : documents) dirty.insert(uri);
 }
 
@@ -296,6 +472,9 @@ void LanguageServer::State::handle_request(const json& id, const std::string& me
     if (params.contains("initializationOptions") && params["initializationOptions"].is_object())
       apply_settings(params["initializationOptions"]);
     if (params.contains("trace") && params["trace"].is_string()) trace = params["trace"];
+    client_pulls_configuration =
+        params.value("/capabilities/workspace/configuration"_json_pointer, json(false)) == json(true);
+    if (params.contains("locale") && params["locale"].is_string()) client_locale = params["locale"];
     phase = Phase::Running;
     reply(id, {{"capabilities", server_capabilities(encoding)},
                {"serverInfo", {{"name", "amct-lsp"}, {"version", AMCT_LSP_VERSION}}}});
@@ -320,6 +499,114 @@ void LanguageServer::State::handle_request(const json& id, const std::string& me
     queue_document_request(id, params, [this](const syntax::Document& document, const std::string& uri) {
       const Analysis analysis = analyze(document, options_for(uri));
       return json{{"kind", "full"}, {"items", diagnostics_to_json(document, uri, analysis.diagnostics, encoding)}};
+    });
+    return;
+  }
+  if (method == "textDocument/completion") {
+    const syntax::Position position = position_from_json(params.at("position"));
+    queue_schema_request(id, params, [enc, position](const syntax::Document& d, const FeatureContext& context) {
+      ide::CompletionOptions options;
+      if (context.schema) {
+        options.root_type = context.schema->root;
+        options.schema_file = context.schema->is_amct ? nullptr : context.schema->root->file();
+        options.is_amct = context.schema->is_amct;
+      }
+      options.soc = context.soc;
+      options.language = context.language;
+      return json{{"isIncomplete", false},
+                  {"items", completion_items_to_json(d, ide::complete(d, d.offset_at(position, enc), options), enc)}};
+    });
+    return;
+  }
+  if (method == "textDocument/hover") {
+    const syntax::Position position = position_from_json(params.at("position"));
+    queue_schema_request(id, params, [enc, position](const syntax::Document& d, const FeatureContext& context) {
+      ide::HoverOptions options;
+      options.root_type = context.schema ? context.schema->root : nullptr;
+      options.language = context.language;
+      const auto result = ide::hover(d, d.offset_at(position, enc), options);
+      if (!result) return json(nullptr);
+      return json{{"contents", {{"kind", "markdown"}, {"value", result->markdown}}},
+                  {"range", range_to_json(d.range_of(result->range, enc))}};
+    });
+    return;
+  }
+  if (method == "textDocument/inlayHint") {
+    const syntax::Range range = range_from_json(params.at("range"));
+    queue_schema_request(id, params, [enc, range](const syntax::Document& d, const FeatureContext& context) {
+      json out = json::array();
+      if (!context.schema) return out;
+      ide::InlayHintOptions options;
+      options.range = ByteRange{d.offset_at(range.start, enc), d.offset_at(range.end, enc)};
+      for (const ide::InlayHint& hint : ide::inlay_hints(model::bind(d, context.schema->root), options)) {
+        const syntax::Position p = d.position_at(hint.offset, enc);
+        out.push_back({{"position", {{"line", p.line}, {"character", p.character}}},
+                       {"label", hint.label},
+                       {"tooltip", hint.tooltip},
+                       {"paddingLeft", true}});
+      }
+      return out;
+    });
+    return;
+  }
+  if (method == "textDocument/definition") {
+    const syntax::Position position = position_from_json(params.at("position"));
+    queue_schema_request(id, params, [this, enc, position](const syntax::Document& d, const FeatureContext& context) {
+      if (!context.schema) return json(nullptr);
+      const auto target = ide::definition(d, d.offset_at(position, enc), context.schema->root);
+      if (!target) return json(nullptr);
+      const auto path = proto_path_on_disk(*context.schema, target->proto_file);
+      if (!path) return json(nullptr);
+      // Protobuf's spans count columns in bytes (ASCII .proto files).
+      return json{{"uri", path_to_uri(*path)},
+                  {"range", range_to_json({{target->line, target->column}, {target->end_line, target->end_column}})}};
+    });
+    return;
+  }
+  if (method == "textDocument/codeAction") {
+    const syntax::Range range = range_from_json(params.at("range"));
+    queue_document_request(id, params, [this, enc, range](const syntax::Document& d, const std::string& uri) {
+      const Analysis analysis = analyze(d, options_for(uri));
+      std::optional<model::BoundDocument> bound;
+      if (analysis.schema) bound = model::bind(d, analysis.schema->root);
+      ide::CodeActionInput input;
+      input.diagnostics = &analysis.diagnostics;
+      input.bound = bound ? &*bound : nullptr;
+      input.has_schema = analysis.schema.has_value();
+      input.range = ByteRange{d.offset_at(range.start, enc), d.offset_at(range.end, enc)};
+      const json diagnostics = diagnostics_to_json(d, uri, analysis.diagnostics, enc);
+      json out = json::array();
+      for (const ide::CodeAction& action : ide::code_actions(d, input)) {
+        json edits = json::array();
+        for (const ide::TextEdit& edit : action.edits)
+          edits.push_back({{"range", range_to_json(d.range_of(edit.range, enc))}, {"newText", edit.new_text}});
+        json item = {{"title", action.title}, {"kind", action.kind}, {"edit", {{"changes", {{uri, edits}}}}}};
+        if (action.preferred) item["isPreferred"] = true;
+        if (!action.diagnostics.empty()) {
+          item["diagnostics"] = json::array();
+          for (size_t index : action.diagnostics) item["diagnostics"].push_back(diagnostics[index]);
+        }
+        out.push_back(std::move(item));
+      }
+      return out;
+    });
+    return;
+  }
+  if (method == "textDocument/codeLens") {
+    std::optional<std::string> api_setting;
+    {
+      std::lock_guard lock(mutex);
+      api_setting = base_options.api;
+    }
+    queue_schema_request(id, params, [enc, api_setting](const syntax::Document& d, const FeatureContext& context) {
+      json out = json::array();
+      if (!context.schema || !context.schema->is_amct) return out;
+      ide::CodeLensOptions options;
+      if (api_setting) options.api = parse_amct_api(*api_setting).value_or(AmctApi::Compressed);
+      for (const ide::CodeLens& lens : ide::code_lenses(model::bind(d, context.schema->root), options))
+        out.push_back({{"range", range_to_json(d.range_of(lens.range, enc))},
+                       {"command", {{"title", lens.title}, {"command", ""}}}});
+      return out;
     });
     return;
   }
@@ -372,6 +659,7 @@ void LanguageServer::State::handle_notification(const std::string& method, const
   }
   if (phase != Phase::Running) return;  // notifications before initialize are dropped
   if (method == "initialized") {
+    if (client_pulls_configuration) request_configuration();
     log(3, std::string("amct-lsp ") + AMCT_LSP_VERSION + " ready (position encoding " +
                (encoding == PositionEncoding::Utf8 ? "utf-8" : "utf-16") + ")");
     return;
@@ -388,7 +676,11 @@ void LanguageServer::State::handle_notification(const std::string& method, const
     return;
   }
   if (method == "workspace/didChangeConfiguration") {
-    if (params.contains("settings")) apply_settings(params["settings"]);
+    // Push (settings in the notification) or pull (ask the client for them).
+    if (params.contains("settings") && params["settings"].is_object() && params["settings"].contains("amct"))
+      apply_settings(params["settings"]);
+    else if (client_pulls_configuration)
+      request_configuration();
     wake.notify_all();
     return;
   }
@@ -397,7 +689,8 @@ void LanguageServer::State::handle_notification(const std::string& method, const
     const std::string uri = item.at("uri");
     std::lock_guard lock(mutex);
     documents.insert_or_assign(uri, OpenDocument{syntax::Document(item.at("text").get<std::string>()),
-                                                 item.value("version", 0), item.value("languageId", "")});
+                                                 item.value("version", 0), item.value("languageId", ""),
+                                                 std::nullopt, false});
     dirty.insert(uri);
     last_edit = std::chrono::steady_clock::now();
     wake.notify_all();

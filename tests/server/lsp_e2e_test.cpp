@@ -1,6 +1,9 @@
 // End-to-end: the real binary over pipes, as an editor runs it.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
+
 #include "support/lsp_client.h"
 
 using amct::test::LspProcess;
@@ -35,22 +38,23 @@ TEST_CASE("lifecycle: initialize, diagnostics after open and change, shutdown, e
   CHECK((*init)["result"]["serverInfo"]["name"] == "amct-lsp");
   server.notify("initialized", json::object());
 
-  const std::string uri = "file:///tmp/quant.cfg";
-  open(server, uri, "batch_num: 1\nretrain_data_quant_config { dst_type INT8 }\n");
+  // A .txtpb without a schema header: syntax checking only.
+  const std::string uri = "file:///tmp/lifecycle.txtpb";
+  open(server, uri, "batch_num: 1\nfoo_config_block { dst_type INT8 }\n");
   auto published = server.wait_for([&](const json& m) { return is_diagnostics_for(m, uri, 1); });
   REQUIRE(published);
   const json& diagnostics = (*published)["params"]["diagnostics"];
   REQUIRE(diagnostics.size() == 1);
   CHECK(diagnostics[0]["code"] == "syntax-error");
-  CHECK(diagnostics[0]["range"]["start"] == json{{"line", 1}, {"character", 28}});
+  CHECK(diagnostics[0]["range"]["start"] == json{{"line", 1}, {"character", 19}});
   CHECK(diagnostics[0]["message"].get<std::string>().find("expected ':' after field name 'dst_type'") !=
         std::string::npos);
 
   // Incremental change: insert the missing ':' -> no diagnostics for version 2.
   server.notify("textDocument/didChange",
                 {{"textDocument", {{"uri", uri}, {"version", 2}}},
-                 {"contentChanges", {{{"range", {{"start", {{"line", 1}, {"character", 36}}},
-                                                {"end", {{"line", 1}, {"character", 36}}}}},
+                 {"contentChanges", {{{"range", {{"start", {{"line", 1}, {"character", 27}}},
+                                                {"end", {{"line", 1}, {"character", 27}}}}},
                                       {"text", ":"}}}}});
   published = server.wait_for([&](const json& m) { return is_diagnostics_for(m, uri, 2); });
   REQUIRE(published);
@@ -75,8 +79,8 @@ TEST_CASE("utf-8 position encoding is negotiated when offered", "[lsp][e2e]") {
   const auto init = server.wait_for_response(server.request("initialize", initialize_params(/*offer_utf8=*/true)));
   REQUIRE(init);
   CHECK((*init)["result"]["capabilities"]["positionEncoding"] == "utf-8");
-  open(server, "file:///tmp/a.cfg", "a: \"é\" b: 1bad");
-  const auto published = server.wait_for([&](const json& m) { return is_diagnostics_for(m, "file:///tmp/a.cfg", 1); });
+  open(server, "file:///tmp/a.txtpb", "a: \"é\" b: 1bad");
+  const auto published = server.wait_for([&](const json& m) { return is_diagnostics_for(m, "file:///tmp/a.txtpb", 1); });
   REQUIRE(published);
   REQUIRE((*published)["params"]["diagnostics"].size() == 1);
   // "é" is 2 bytes: the bad number starts at byte 11 (UTF-16 would say 10).
@@ -140,7 +144,7 @@ TEST_CASE("exit without shutdown exits 1; end of input exits", "[lsp][e2e]") {
 TEST_CASE("stale versions are never published", "[lsp][e2e]") {
   LspProcess server;
   REQUIRE(server.wait_for_response(server.request("initialize", initialize_params())));
-  const std::string uri = "file:///tmp/fast.cfg";
+  const std::string uri = "file:///tmp/fast.txtpb";
   open(server, uri, "a: 1\n");
   // Many edits faster than the server checks; only the last version may be final.
   for (int version = 2; version <= 200; ++version) {
@@ -229,4 +233,135 @@ TEST_CASE("every cancelled request is answered exactly once", "[lsp][e2e]") {
     CHECK(ok);
   }
   for (const json& m : server.seen) CHECK(!(m.contains("id") && !m.contains("method")));
+}
+
+TEST_CASE("completion and hover over the protocol, in broken text", "[lsp][e2e]") {
+  LspProcess server;
+  json params = initialize_params();
+  params["locale"] = "en";
+  REQUIRE(server.wait_for_response(server.request("initialize", params)));
+  const std::string uri = "file:///tmp/quant.cfg";
+  open(server, uri, "retrain_weight_quant_config {\n  \n");  // unclosed: an editor buffer mid-typing
+  const auto completion = server.wait_for_response(server.request(
+      "textDocument/completion", {{"textDocument", {{"uri", uri}}}, {"position", {{"line", 1}, {"character", 2}}}}));
+  REQUIRE(completion);
+  const json& items = (*completion)["result"]["items"];
+  std::vector<std::string> labels;
+  for (const json& item : items) labels.push_back(item["label"]);
+  CHECK(labels == std::vector<std::string>{"arq_retrain", "ulq_retrain"});
+  CHECK(items[0]["insertTextFormat"] == 2);
+  CHECK(items[0]["textEdit"]["newText"] == "arq_retrain {\n  $0\n}");
+  CHECK(items[0]["documentation"]["kind"] == "markdown");
+
+  open(server, "file:///tmp/b.cfg", "batch_num: 1\n", 1);
+  const auto hover = server.wait_for_response(server.request(
+      "textDocument/hover", {{"textDocument", {{"uri", "file:///tmp/b.cfg"}}}, {"position", {{"line", 0}, {"character", 3}}}}));
+  REQUIRE(hover);
+  CHECK((*hover)["result"]["contents"]["kind"] == "markdown");
+  CHECK((*hover)["result"]["contents"]["value"].get<std::string>().find("batch_num = 1") != std::string::npos);
+  CHECK((*hover)["result"]["range"]["end"] == json{{"line", 0}, {"character", 9}});
+
+  // docsLanguage setting switches the hover to Chinese.
+  server.notify("workspace/didChangeConfiguration", {{"settings", {{"amct", {{"docsLanguage", "zh"}}}}}});
+  const auto zh = server.wait_for_response(server.request(
+      "textDocument/hover", {{"textDocument", {{"uri", "file:///tmp/b.cfg"}}}, {"position", {{"line", 0}, {"character", 3}}}}));
+  REQUIRE(zh);
+  CHECK((*zh)["result"]["contents"]["value"] != (*hover)["result"]["contents"]["value"]);
+}
+
+TEST_CASE("inlay hints and go to definition into the built-in proto", "[lsp][e2e]") {
+  char cache_template[] = "/tmp/amct-lsp-cache-XXXXXX";
+  const std::string cache = mkdtemp(cache_template);
+  LspProcess server({}, {{"XDG_CACHE_HOME", cache}});
+  const auto init = server.wait_for_response(server.request("initialize", initialize_params()));
+  REQUIRE(init);
+  CHECK((*init)["result"]["capabilities"]["definitionProvider"] == true);
+  const std::string uri = "file:///tmp/d.cfg";
+  open(server, uri, "retrain_weight_quant_config {\n  arq_retrain {\n    channel_wise: true\n  }\n}\n");
+
+  const auto hints = server.wait_for_response(server.request(
+      "textDocument/inlayHint", {{"textDocument", {{"uri", uri}}},
+                                 {"range", {{"start", {{"line", 0}, {"character", 0}}}, {"end", {{"line", 5}, {"character", 0}}}}}}));
+  REQUIRE(hints);
+  REQUIRE((*hints)["result"].size() == 1);
+  CHECK((*hints)["result"][0]["label"] == "dst_type: INT8 (default)");
+  CHECK((*hints)["result"][0]["position"] == json{{"line", 1}, {"character", 15}});
+
+  const auto definition = server.wait_for_response(server.request(
+      "textDocument/definition", {{"textDocument", {{"uri", uri}}}, {"position", {{"line", 2}, {"character", 8}}}}));
+  REQUIRE(definition);
+  const std::string target = (*definition)["result"]["uri"];
+  CHECK(target == "file://" + cache + "/amct-lsp/" + AMCT_LSP_VERSION + "/retrain_config.proto");
+  std::ifstream proto(target.substr(7));
+  std::string line;
+  for (int i = 0; i <= (*definition)["result"]["range"]["start"]["line"].get<int>(); ++i) std::getline(proto, line);
+  CHECK(line.find("channel_wise = 2") != std::string::npos);
+  std::filesystem::remove_all(cache);
+}
+
+TEST_CASE("code lens shows the resolved precedence over the protocol", "[lsp][e2e]") {
+  LspProcess server;
+  REQUIRE(server.wait_for_response(server.request("initialize", initialize_params())));
+  const std::string uri = "file:///tmp/lens.cfg";
+  open(server, uri,
+       "retrain_weight_quant_config { arq_retrain { dst_type: INT8 } }\n"
+       "override_layer_configs {\n  layer_name: \"fc\"\n  retrain_weight_quant_config { ulq_retrain { dst_type: INT4 } }\n}\n");
+  const auto lenses = server.wait_for_response(server.request("textDocument/codeLens", {{"textDocument", {{"uri", uri}}}}));
+  REQUIRE(lenses);
+  REQUIRE((*lenses)["result"].size() == 2);
+  CHECK((*lenses)["result"][1]["range"]["start"] == json{{"line", 1}, {"character", 0}});
+  const std::string title = (*lenses)["result"][1]["command"]["title"];
+  CHECK(title.find("weight: ULQ INT4") != std::string::npos);
+  CHECK(title.find("(this block)") != std::string::npos);
+  CHECK((*lenses)["result"][0]["command"]["title"] == "shadowed by 1 name override");
+}
+
+TEST_CASE("code actions over the protocol: a did-you-mean quick fix as a workspace edit", "[lsp][e2e]") {
+  LspProcess server;
+  REQUIRE(server.wait_for_response(server.request("initialize", initialize_params())));
+  const std::string uri = "file:///tmp/fix.cfg";
+  open(server, uri, "retrain_weight_quant_config { arq_retrain { dst_typ: INT8 } }\n");
+  const auto actions = server.wait_for_response(server.request(
+      "textDocument/codeAction",
+      {{"textDocument", {{"uri", uri}}},
+       {"range", {{"start", {{"line", 0}, {"character", 45}}}, {"end", {{"line", 0}, {"character", 45}}}}},
+       {"context", {{"diagnostics", json::array()}}}}));
+  REQUIRE(actions);
+  REQUIRE((*actions)["result"].size() == 1);
+  const json& action = (*actions)["result"][0];
+  CHECK(action["title"] == "Change to 'dst_type'");
+  CHECK(action["kind"] == "quickfix");
+  CHECK(action["diagnostics"][0]["code"] == "unknown-field");
+  const json& edit = action["edit"]["changes"][uri][0];
+  CHECK(edit["newText"] == "dst_type");
+  CHECK(edit["range"]["start"] == json{{"line", 0}, {"character", 44}});
+}
+
+TEST_CASE("workspace/configuration is pulled; schemaMappings bind a .proto by glob", "[lsp][e2e]") {
+  char root_template[] = "/tmp/amct-lsp-ws-XXXXXX";
+  const std::string root = mkdtemp(root_template);
+  {
+    std::ofstream proto(root + "/point.proto");
+    proto << "syntax = \"proto2\";\npackage geo;\nmessage Point { optional int32 x = 1; optional int32 y = 2; }\n";
+  }
+  LspProcess server;
+  json params = initialize_params();
+  params["rootUri"] = "file://" + root;
+  params["capabilities"]["workspace"]["configuration"] = true;
+  REQUIRE(server.wait_for_response(server.request("initialize", params)));
+  server.notify("initialized", json::object());
+  const auto pull = server.wait_for([](const json& m) { return m.value("method", "") == "workspace/configuration"; });
+  REQUIRE(pull);
+  CHECK((*pull)["params"]["items"][0]["section"] == "amct");
+  server.send({{"jsonrpc", "2.0"},
+               {"id", (*pull)["id"]},
+               {"result", {{{"schemaMappings", {{{"glob", "*.pbtxt"}, {"proto", "point.proto"}, {"message", "geo.Point"}}}}}}}});
+  const std::string uri = "file://" + root + "/data/p.pbtxt";
+  open(server, uri, "x: 1\nz: 2\n");
+  const auto published = server.wait_for([&](const json& m) { return is_diagnostics_for(m, uri, 1); });
+  REQUIRE(published);
+  REQUIRE((*published)["params"]["diagnostics"].size() == 1);
+  CHECK((*published)["params"]["diagnostics"][0]["code"] == "unknown-field");
+  CHECK((*published)["params"]["diagnostics"][0]["range"]["start"] == json{{"line", 1}, {"character", 0}});
+  std::filesystem::remove_all(root);
 }

@@ -11,7 +11,7 @@ namespace amct::test {
 
 using nlohmann::json;
 
-LspProcess::LspProcess(std::vector<std::string> arguments) {
+LspProcess::LspProcess(std::vector<std::string> arguments, Environment environment) {
   int in_pipe[2], out_pipe[2];
   if (pipe(in_pipe) != 0 || pipe(out_pipe) != 0) throw std::runtime_error("pipe failed");
   signal(SIGPIPE, SIG_IGN);
@@ -21,6 +21,7 @@ LspProcess::LspProcess(std::vector<std::string> arguments) {
     dup2(out_pipe[1], STDOUT_FILENO);
     close(in_pipe[1]);
     close(out_pipe[0]);
+    for (const auto& [name, value] : environment) setenv(name.c_str(), value.c_str(), 1);
     std::vector<char*> argv;
     std::string binary = AMCT_LSP_BINARY;
     argv.push_back(binary.data());

@@ -8,6 +8,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 #include <sys/types.h>
 #include <vector>
 
@@ -15,7 +16,8 @@ namespace amct::test {
 
 class LspProcess {
  public:
-  explicit LspProcess(std::vector<std::string> arguments = {});
+  using Environment = std::vector<std::pair<std::string, std::string>>;
+  explicit LspProcess(std::vector<std::string> arguments = {}, Environment environment = {});
   ~LspProcess();
 
   void send_raw(const std::string& bytes);

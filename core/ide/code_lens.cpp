@@ -1,0 +1,165 @@
+#include "core/ide/code_lens.h"
+
+#include <cstdio>
+#include <map>
+
+#include "core/amct/config.h"
+#include "core/amct/resolver.h"
+
+namespace amct::ide {
+
+namespace {
+
+// A name no layer has, so a type entry is resolved for "any layer of the type".
+constexpr const char* kAnyLayerOfType = "\x01any layer of the type";
+
+std::string number(double value) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%g", value);
+  return buffer;
+}
+
+bool inside(ByteRange inner, ByteRange outer) { return outer.start <= inner.start && inner.end <= outer.end; }
+
+struct Describer {
+  const AmctConfig& config;
+  ByteRange this_block;
+
+  std::string source(const SettingSource& setting, bool global_exists) const {
+    switch (setting.block) {
+      case SourceBlock::OverrideLayerConfigs:
+      case SourceBlock::OverrideLayerTypes:
+        if (setting.range && inside(*setting.range, this_block)) return "this block";
+        return setting.block == SourceBlock::OverrideLayerConfigs ? "name override" : "type override";
+      case SourceBlock::Global: return "global";
+      case SourceBlock::Default: return global_exists ? "default — not inherited from global" : "default";
+    }
+    return "";
+  }
+
+  std::string quant(const LayerResolution& resolution) const {
+    if (!resolution.quant.enabled) {
+      for (const SkipMatch& skip : resolution.skipped_by)
+        for (ResolvedFeature feature : skip.disables)
+          if (feature == ResolvedFeature::Quantization) return std::string("quant: skipped (") + skip_list_name(skip.list) + ")";
+      return "quant: off";
+    }
+    std::string out;
+    if (const auto& data = resolution.quant.data) {
+      out = std::string("data: ULQ ") + data_type_name(data->dst_type);
+      if (data->clip_max && data->clip_min) out += " clip [" + number(*data->clip_min) + ", " + number(*data->clip_max) + "]";
+      if (data->fixed_min && *data->fixed_min) out += " fixed_min";
+      out += " (" + source(data->source, config.data.has_value()) + ")";
+    }
+    if (const auto& weight = resolution.quant.weight) {
+      out += std::string(" · weight: ") + (weight->algorithm == WeightAlgorithm::UlqRetrain ? "ULQ " : "ARQ ") +
+             data_type_name(weight->dst_type);
+      if (weight->channel_wise) out += *weight->channel_wise ? " per-channel" : " per-tensor";
+      out += " (" + source(weight->source, config.weight.has_value()) + ")";
+    }
+    return out;
+  }
+
+  std::string prune(const LayerResolution& resolution) const {
+    const ResolvedPrune& prune = resolution.prune;
+    if (!prune.enabled) {
+      for (const SkipMatch& skip : resolution.skipped_by)
+        for (ResolvedFeature feature : skip.disables)
+          if (feature == ResolvedFeature::Pruning) return std::string("prune: skipped (") + skip_list_name(skip.list) + ")";
+      return config.has_prune_content() ? "prune: not applied" : "prune: off";
+    }
+    std::string out = "prune: ";
+    const bool global_exists = config.prune && !config.prune->empty();
+    const std::string from = prune.source ? source(*prune.source, global_exists) : "";
+    if (prune.algorithm == PruneAlgorithm::BalancedL2NormFilterPrune) {
+      out += "filter " + (prune.prune_ratio ? number(*prune.prune_ratio) : std::string("?"));
+    } else {
+      out += "4:2";
+      if (prune.update_freq && *prune.update_freq) out += " every " + std::to_string(*prune.update_freq) + " batches";
+    }
+    return out + " (" + from + ")";
+  }
+};
+
+std::string join(const std::vector<std::string>& parts, const char* separator) {
+  std::string out;
+  for (const auto& part : parts) {
+    if (part.empty()) continue;
+    if (!out.empty()) out += separator;
+    out += part;
+  }
+  return out;
+}
+
+// "skip_layers: fc, conv1; quant_skip_types: LSTM" for the lists that affect a feature.
+std::string skipped_summary(const AmctConfig& config, bool (*affects)(SkipList)) {
+  std::map<SkipList, std::vector<std::string>> by_list;
+  for (const SkipEntry& skip : config.skips)
+    if (affects(skip.list)) by_list[skip.list].push_back(skip.value);
+  std::vector<std::string> parts;
+  for (const auto& [list, values] : by_list) {
+    std::string joined;
+    for (const auto& value : values) joined += (joined.empty() ? "" : ", ") + value;
+    parts.push_back(std::string(skip_list_name(list)) + ": " + joined);
+  }
+  return join(parts, "; ");
+}
+
+}  // namespace
+
+std::vector<CodeLens> code_lenses(const model::BoundDocument& bound, const CodeLensOptions& options) {
+  std::vector<CodeLens> lenses;
+  if (!bound.root.descriptor || bound.root.descriptor->name() != "AMCTRetrainConfig") return lenses;
+  const AmctConfig config = extract_config(bound.root);
+  ResolveOptions resolve_options;
+  resolve_options.api = options.api;
+
+  size_t quant_shadowing_names = 0, quant_shadowing_types = 0, prune_shadowing = 0;
+  auto describe_entry = [&](const OverrideEntry& entry) {
+    if (!entry.key) return;
+    LayerQuery query;
+    if (entry.kind == OverrideKind::ByName) {
+      query.name = entry.key->value;
+    } else {
+      query.name = kAnyLayerOfType;
+      query.type = entry.key->value;
+    }
+    const LayerResolution resolution = resolve_layer(config, query, resolve_options);
+    const Describer describer{config, entry.block_range};
+    const auto from_this = [&](const SettingSource& s) { return s.range && inside(*s.range, entry.block_range); };
+    if (resolution.quant.enabled && resolution.quant.data && resolution.quant.data->source.block != SourceBlock::Global)
+      ++(entry.kind == OverrideKind::ByName ? quant_shadowing_names : quant_shadowing_types);
+    if (resolution.prune.enabled && resolution.prune.source && from_this(*resolution.prune.source)) ++prune_shadowing;
+    lenses.push_back({entry.field_range, join({describer.quant(resolution), describer.prune(resolution)}, " · ")});
+  };
+  for (const OverrideEntry& entry : config.name_overrides) describe_entry(entry);
+  for (const OverrideEntry& entry : config.type_overrides) describe_entry(entry);
+
+  auto shadow_text = [](size_t names, size_t types) {
+    std::vector<std::string> parts;
+    if (names) parts.push_back(std::to_string(names) + " name override" + (names > 1 ? "s" : ""));
+    if (types) parts.push_back(std::to_string(types) + " type override" + (types > 1 ? "s" : ""));
+    return parts.empty() ? std::string("applies to every layer") : "shadowed by " + join(parts, " and ");
+  };
+  const std::string quant_skips = skipped_summary(config, skip_list_affects_quant);
+  const std::string prune_skips = skipped_summary(config, skip_list_affects_prune);
+  if (config.data)
+    lenses.push_back({config.data->field_range, join({shadow_text(quant_shadowing_names, quant_shadowing_types),
+                                                      quant_skips.empty() ? "" : "skips " + quant_skips},
+                                                     " · ")});
+  if (config.weight)
+    lenses.push_back({config.weight->field_range, join({shadow_text(quant_shadowing_names, quant_shadowing_types),
+                                                        quant_skips.empty() ? "" : "skips " + quant_skips},
+                                                       " · ")});
+  if (config.prune)
+    lenses.push_back({config.prune->field_range,
+                      join({prune_shadowing ? "shadowed by " + std::to_string(prune_shadowing) + " override" +
+                                                  (prune_shadowing > 1 ? "s" : "")
+                                            : std::string("applies to every prunable layer"),
+                            prune_skips.empty() ? "" : "skips " + prune_skips},
+                           " · ")});
+  std::stable_sort(lenses.begin(), lenses.end(), [](const CodeLens& a, const CodeLens& b) { return a.range.start < b.range.start; });
+  return lenses;
+}
+
+}  // namespace amct::ide
