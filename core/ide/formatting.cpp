@@ -550,10 +550,32 @@ uint32_t line_of(const syntax::Document& document, uint32_t offset) {
   return low;
 }
 
+// Whether formatting is safe: no syntax errors, and no header comment whose
+// line goes on after a lone '\r'. The header scanner ends a header there,
+// but protobuf's tokenizer ends comments only at '\n', so what follows is a
+// comment to AMCT and a field to the tree; a line break would change that.
+bool formattable(const syntax::Document& document) {
+  const TSNode root = document.root();
+  if (ts_node_has_error(root)) return false;
+  const std::string& text = document.text();
+  TSTreeCursor cursor = ts_tree_cursor_new(root);
+  bool safe = true;
+  if (ts_tree_cursor_goto_first_child(&cursor)) {
+    do {
+      const TSNode node = ts_tree_cursor_current_node(&cursor);
+      if (!is(node, "header")) continue;
+      for (size_t i = ts_node_end_byte(node); i < text.size() && text[i] != '\n'; ++i)
+        if (text[i] != ' ' && text[i] != '\t' && text[i] != '\r' && text[i] != '\f' && text[i] != '\v') safe = false;
+    } while (safe && ts_tree_cursor_goto_next_sibling(&cursor));
+  }
+  ts_tree_cursor_delete(&cursor);
+  return safe;
+}
+
 }  // namespace
 
 std::optional<std::string> formatted_text(const syntax::Document& document, const FormattingOptions& options) {
-  if (ts_node_has_error(document.root())) return std::nullopt;
+  if (!formattable(document)) return std::nullopt;
   PrintOptions print_options;
   print_options.formatting = options;
   return print(document, print_options).text;
@@ -567,7 +589,7 @@ std::vector<TextEdit> format_document(const syntax::Document& document, const Fo
 
 std::vector<TextEdit> format_range(const syntax::Document& document, ByteRange range,
                                    const FormattingOptions& options) {
-  if (ts_node_has_error(document.root())) return {};
+  if (!formattable(document)) return {};
   const std::string& text = document.text();
   range.start = std::min<uint32_t>(range.start, static_cast<uint32_t>(text.size()));
   range.end = std::clamp<uint32_t>(range.end, range.start, static_cast<uint32_t>(text.size()));

@@ -630,6 +630,19 @@ TEST_CASE("formatting: a document with syntax errors is left alone", "[formattin
   }
 }
 
+TEST_CASE("formatting: a header comment whose line goes on after a lone CR is left alone", "[formatting]") {
+  // Fuzz finding: the header ends at '\r' for the tree, but protobuf's comment
+  // runs to '\n', so `a { ... }` is commented out for AMCT; a line break would
+  // bring it to life.
+  const Document document("# soc: Ascend310P3\ra { b: 1 }\n");
+  REQUIRE_FALSE(ts_node_has_error(document.root()));
+  CHECK_FALSE(formatted_text(document, {}).has_value());
+  CHECK(format_document(document, {}).empty());
+  CHECK(format_range(document, {0, static_cast<uint32_t>(document.text().size())}, {}).empty());
+  // A CR at the end of a header's line is only a line ending.
+  CHECK(format("# soc: Ascend310P3\r\na:1\r\n") == "# soc: Ascend310P3\r\na: 1\r\n");
+}
+
 TEST_CASE("formatting: 10000-deep nesting", "[formatting]") {
   constexpr int kDepth = 10000;
   std::string text;
