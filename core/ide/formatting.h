@@ -25,7 +25,9 @@
 // A document with syntax errors is not formatted at all (no edits): error
 // recovery may have attached text to the wrong block, and re-indenting or
 // rewriting delimiters around it could change what the user meant. Editor
-// buffers are often broken; formatting resumes as soon as they parse.
+// buffers are often broken; formatting resumes as soon as they parse. The
+// same holds for a header comment whose line goes on after a lone '\r' (the
+// tree ends the header there, protobuf's tokenizer does not).
 #include <cstdint>
 #include <optional>
 #include <string>
