@@ -190,7 +190,9 @@ class Printer {
   void drop(TSNode node) {
     const uint32_t at = static_cast<uint32_t>(out_.size());
     tokens_.push_back({ts_node_start_byte(node), ts_node_end_byte(node), at, at, true});
-    prev_end_ = ts_node_end_byte(node);
+    // prev_end_ stays at the last written token: line breaks and blank lines
+    // are judged between written tokens, so they do not depend on whether a
+    // separator (dropped here, perhaps kept by a range format) is present.
   }
 
   // A comment on the same source line as the previous token stays there

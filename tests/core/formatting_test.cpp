@@ -392,8 +392,11 @@ TEST_CASE("formatting: comments stay where they were", "[formatting]") {
                     "a {\n    # first\n    b: 1\n    # last\n}\n# end\n");
   // A comment inside a field (between name and value) keeps its line too.
   expect_formats_to("a # why\n: 1", "a # why\n    : 1\n");
-  // A separator dropped from under a comment: the comment follows the value.
-  expect_formats_to("a: 1\n, # c\nb: 2", "a: 1 # c\nb: 2\n");
+  // A separator dropped from under a comment: the comment keeps its own line.
+  expect_formats_to("a: 1\n, # c\nb: 2", "a: 1\n# c\nb: 2\n");
+  // Fuzz finding: blank lines are judged between written tokens, so a range
+  // format that drops a separator agrees with a whole-document format.
+  expect_formats_to("a: 1 # c\n\n\n, b: 2", "a: 1 # c\n\nb: 2\n");
   // Fuzz finding: a comment between a value and its separator is inside the
   // field; without the separator it follows the field at the block's level.
   expect_formats_to("p{}\n#\n;", "p {}\n#\n");
