@@ -36,7 +36,12 @@ Analysis analyze(const syntax::Document& document, const AnalysisOptions& option
                            });
       if (!covered) analysis.diagnostics.push_back(std::move(diagnostic));
     }
-    analysis.diagnostics.insert(analysis.diagnostics.end(), amct_diagnostics.begin(), amct_diagnostics.end());
+    // With syntax errors the content is partial: "the config is empty" would
+    // only repeat them.
+    const bool broken = std::any_of(analysis.diagnostics.begin(), analysis.diagnostics.end(),
+                                    [](const Diagnostic& d) { return d.code == "syntax-error"; });
+    for (Diagnostic& diagnostic : amct_diagnostics)
+      if (!(broken && diagnostic.code == "empty-config")) analysis.diagnostics.push_back(std::move(diagnostic));
     analysis.schema = std::move(binding.schema);
     analysis.bound = std::make_shared<const model::BoundDocument>(std::move(bound));
   }

@@ -346,7 +346,9 @@ class Binder {
         }
         std::string hint = did_you_mean(field.name, names);
         if (hint.empty()) hint = belongs_elsewhere(descriptor, field.name);
-        error(field.name_range, "unknown-field", "unknown field " + quoted(field.name) + " in " + type_name + hint);
+        // An empty name is a MISSING token: the syntax error already says so.
+        if (!field.name.empty())
+          error(field.name_range, "unknown-field", "unknown field " + quoted(field.name) + " in " + type_name + hint);
         bind_untyped_value(field, field_index, syntax, Mode::Untyped, pending);
         return;
       }

@@ -101,7 +101,8 @@ Document::Document(Document&& other) noexcept
     : text_(std::move(other.text_)),
       parser_(std::exchange(other.parser_, nullptr)),
       tree_(std::exchange(other.tree_, nullptr)),
-      line_starts_(std::move(other.line_starts_)) {}
+      line_starts_(std::move(other.line_starts_)),
+      parse_gave_up_(other.parse_gave_up_) {}
 
 Document& Document::operator=(Document&& other) noexcept {
   if (this != &other) {
@@ -111,6 +112,7 @@ Document& Document::operator=(Document&& other) noexcept {
     parser_ = std::exchange(other.parser_, nullptr);
     tree_ = std::exchange(other.tree_, nullptr);
     line_starts_ = std::move(other.line_starts_);
+    parse_gave_up_ = other.parse_gave_up_;
   }
   return *this;
 }
@@ -122,13 +124,25 @@ Document Document::snapshot() const {
   ts_parser_set_language(copy.parser_, tree_sitter_textproto());
   copy.tree_ = ts_tree_copy(tree_);
   copy.line_starts_ = line_starts_;
+  copy.parse_gave_up_ = parse_gave_up_;
   return copy;
 }
 
 TSNode Document::root() const { return ts_tree_root_node(tree_); }
 
 void Document::reparse(const TSTree* old_tree) {
+  // tree-sitter's error recovery can take minutes on pathological input
+  // (100,000 unclosed `[` in a row): past a budget generous for any real
+  // file, give up with a diagnostic rather than hang the editor or CI.
+  const uint64_t budget_micros = kParseBudgetMicros + 2 * static_cast<uint64_t>(text_.size());
+  ts_parser_set_timeout_micros(parser_, budget_micros);
   TSTree* tree = ts_parser_parse_string(parser_, old_tree, text_.data(), static_cast<uint32_t>(text_.size()));
+  parse_gave_up_ = tree == nullptr;
+  if (parse_gave_up_) {
+    ts_parser_reset(parser_);
+    ts_parser_set_timeout_micros(parser_, 0);
+    tree = ts_parser_parse_string(parser_, nullptr, "", 0);
+  }
   if (tree_) ts_tree_delete(tree_);
   tree_ = tree;
 }
@@ -226,6 +240,10 @@ void Document::apply_change(const TextChange& change, PositionEncoding encoding)
   text_.replace(start, old_end - start, change.text);
   index_lines();
   edit.new_end_point = point_at(edit.new_end_byte);
+  if (parse_gave_up_) {
+    reparse(nullptr);  // the tree is a placeholder for empty text: nothing to reuse
+    return;
+  }
   ts_tree_edit(tree_, &edit);
   reparse(tree_);
 }
@@ -239,6 +257,15 @@ std::vector<Diagnostic> Document::syntax_diagnostics() const {
                            "the file is not valid UTF-8 (first bad byte at offset " + std::to_string(bad) +
                                "); text format files must be UTF-8",
                            {}});
+  }
+  if (parse_gave_up_) {
+    diagnostics.push_back({{0, static_cast<uint32_t>(std::min<size_t>(text_.size(), line_end(0)))},
+                           Severity::Error,
+                           "syntax-error",
+                           "the parser gave up on this text: it took too long to recover from its syntax errors "
+                           "(deeply nested unclosed brackets?); fix the nesting to get the file checked",
+                           {}});
+    return diagnostics;
   }
   TSNode root_node = root();
   if (!ts_node_has_error(root_node)) return diagnostics;
@@ -374,7 +401,8 @@ std::vector<Diagnostic> Document::syntax_diagnostics() const {
           } else if (end < text_.size() && (text_[end] == ' ' || text_[end] == '\t')) {
             reason = "a number cannot be broken by spaces";
           } else {
-            reason = "not a valid number";
+            add({range.start, end}, "unexpected number " + quoted(word) + " where a field name or '}' was expected");
+            return;
           }
           add({range.start, end}, "invalid number " + quoted(word) + ": " + reason);
           return;

@@ -97,7 +97,11 @@ class Document {
   TSParser* parser_ = nullptr;
   TSTree* tree_ = nullptr;
   std::vector<uint32_t> line_starts_;
+  bool parse_gave_up_ = false;  // the parse ran out of budget; the tree is empty
 };
+
+// Parse budget: this plus 2 µs per byte of text.
+inline constexpr uint64_t kParseBudgetMicros = 10'000'000;
 
 ByteRange byte_range_of(TSNode node);
 

@@ -163,9 +163,10 @@ bool tree_sitter_textproto_external_scanner_scan(void *payload, TSLexer *lexer,
     if (scan_header_value(lexer)) return true;
   }
   // A header is a comment that starts its line; `a: 1 # soc: x` is a comment.
-  // get_column() only when a header can start: in error recovery the 0.20.7
-  // runtime's get_column() never returns on input such as `1}` at top level.
-  bool at_line_start = !error_recovery && valid_symbols[HEADER_KEY] && lexer->get_column(lexer) == 0;
+  // No token includes a newline, so a header's line start is either a newline
+  // skipped here or the start of the document. get_column() is not used: the
+  // 0.20.7 runtime's hangs (`1}`) or crashes (`:'\n#`) in some parse states.
+  bool at_line_start = lexer->is_at_included_range_start(lexer);
   while (lexer->lookahead == ' ' || lexer->lookahead == '\t' || lexer->lookahead == '\n' ||
          lexer->lookahead == '\r' || lexer->lookahead == '\f' || lexer->lookahead == '\v') {
     if (lexer->lookahead == '\n') at_line_start = true;

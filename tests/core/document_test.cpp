@@ -2,6 +2,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <string>
 
 #include "support/annotated.h"
@@ -113,6 +114,12 @@ TEST_CASE("any bytes parse: invalid UTF-8, NUL, deep nesting", "[document][synta
   CHECK(diagnostics[0].code == "invalid-utf8");
   CHECK(diagnostics[0].range == ByteRange{4, 5});
 
+  // Inputs that hung or crashed tree-sitter 0.20.7's get_column() in the scanner.
+  for (const char* text : {":'\n#", "1}", "7 >", "4#", "a: 1 }\n# soc: x"}) {
+    INFO(text);
+    CHECK(!Document(text).syntax_diagnostics().empty());
+  }
+
   const Document nul(std::string("a: 1\0b: 2", 9));
   CHECK(!nul.syntax_diagnostics().empty());
 
@@ -123,4 +130,19 @@ TEST_CASE("any bytes parse: invalid UTF-8, NUL, deep nesting", "[document][synta
   CHECK(nested.syntax_diagnostics().empty());
   const Document unbalanced(deep.substr(0, deep.size() - 1));
   CHECK(unbalanced.syntax_diagnostics().size() == 1);
+}
+
+TEST_CASE("pathological nesting: the parse gives up within its budget instead of hanging", "[document][syntax][slow]") {
+  std::string text;
+  for (int i = 0; i < 100000; ++i) text += "a: [";
+  const auto start = std::chrono::steady_clock::now();
+  Document document(text);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  const auto diagnostics = document.syntax_diagnostics();
+  REQUIRE(!diagnostics.empty());
+  // Either a real parse (fast machine) or the give-up diagnostic, never minutes.
+  CHECK(seconds < 60);
+  // The document stays usable after the give-up: edits re-parse from scratch.
+  document.apply_change({std::nullopt, "a: 1"}, PositionEncoding::Utf16);
+  CHECK(document.syntax_diagnostics().empty());
 }
