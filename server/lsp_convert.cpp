@@ -163,6 +163,8 @@ json server_capabilities(syntax::PositionEncoding encoding) {
       {"inlayHintProvider", true},
       {"codeLensProvider", {{"resolveProvider", false}}},
       {"codeActionProvider", {{"codeActionKinds", {"quickfix", "source"}}}},
+      {"documentFormattingProvider", true},
+      {"documentRangeFormattingProvider", true},
       {"documentSymbolProvider", true},
       {"foldingRangeProvider", true},
       {"selectionRangeProvider", true},

@@ -27,6 +27,7 @@
 #include <filesystem>
 #include "core/ide/docs_language.h"
 #include "core/ide/document_symbols.h"
+#include "core/ide/formatting.h"
 #include "core/ide/hover.h"
 #include "core/schema/binding.h"
 #include "core/ide/folding.h"
@@ -643,6 +644,24 @@ void LanguageServer::State::handle_request(const json& id, const std::string& me
       for (const ide::CodeLens& lens : ide::code_lenses(bound_model(d, context), options))
         out.push_back({{"range", range_to_json(d.range_of(lens.range, enc))},
                        {"command", {{"title", lens.title}, {"command", ""}}}});
+      return out;
+    });
+    return;
+  }
+  if (method == "textDocument/formatting" || method == "textDocument/rangeFormatting") {
+    ide::FormattingOptions options;
+    const json& requested = params.at("options");
+    options.tab_size = static_cast<uint32_t>(std::clamp<int64_t>(requested.value("tabSize", 4), 1, 16));
+    options.insert_spaces = requested.value("insertSpaces", true);
+    std::optional<syntax::Range> range;
+    if (method == "textDocument/rangeFormatting") range = range_from_json(params.at("range"));
+    queue_document_request(id, params, [enc, options, range](const syntax::Document& d, const std::string&) {
+      const std::vector<ide::TextEdit> edits =
+          range ? ide::format_range(d, ByteRange{d.offset_at(range->start, enc), d.offset_at(range->end, enc)}, options)
+                : ide::format_document(d, options);
+      json out = json::array();
+      for (const ide::TextEdit& edit : edits)
+        out.push_back({{"range", range_to_json(d.range_of(edit.range, enc))}, {"newText", edit.new_text}});
       return out;
     });
     return;

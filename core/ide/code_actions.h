@@ -7,14 +7,11 @@
 
 #include "core/model/binder.h"
 #include "core/syntax/diagnostic.h"
+#include "core/ide/text_edit.h"
 #include "core/syntax/document.h"
 
 namespace amct::ide {
 
-struct TextEdit {
-  ByteRange range;
-  std::string new_text;
-};
 
 struct CodeAction {
   std::string title;

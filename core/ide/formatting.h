@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "core/syntax/diagnostic.h"
+#include "core/ide/text_edit.h"
 #include "core/syntax/document.h"
 
 namespace amct::ide {
@@ -44,11 +45,6 @@ struct FormattingOptions {
   bool insert_spaces = true;
 };
 
-struct TextEdit {
-  ByteRange range;  // into the document's text
-  std::string new_text;
-  friend bool operator==(const TextEdit&, const TextEdit&) = default;
-};
 
 // The whole document in canonical layout, or nullopt when it has syntax errors.
 std::optional<std::string> formatted_text(const syntax::Document& document,

@@ -365,3 +365,28 @@ TEST_CASE("workspace/configuration is pulled; schemaMappings bind a .proto by gl
   CHECK((*published)["params"]["diagnostics"][0]["range"]["start"] == json{{"line", 1}, {"character", 0}});
   std::filesystem::remove_all(root);
 }
+
+TEST_CASE("formatting and range formatting over the protocol", "[lsp][e2e]") {
+  LspProcess server;
+  const auto init = server.wait_for_response(server.request("initialize", initialize_params()));
+  REQUIRE(init);
+  CHECK((*init)["result"]["capabilities"]["documentFormattingProvider"] == true);
+  const std::string uri = "file:///tmp/fmt.cfg";
+  open(server, uri, "prune_config: {filter_pruner <balanced_l2_norm_filter_prune {prune_ratio:0.3}>}\n");
+  const auto formatted = server.wait_for_response(server.request(
+      "textDocument/formatting", {{"textDocument", {{"uri", uri}}}, {"options", {{"tabSize", 2}, {"insertSpaces", true}}}}));
+  REQUIRE(formatted);
+  REQUIRE((*formatted)["result"].size() == 1);
+  CHECK((*formatted)["result"][0]["newText"] ==
+        "prune_config {\n  filter_pruner {\n    balanced_l2_norm_filter_prune {\n      prune_ratio: 0.3\n    }\n  }\n}\n");
+  open(server, "file:///tmp/fmt2.cfg", "batch_num:1\nretrain_weight_quant_config {arq_retrain {}}\n");
+  const auto ranged = server.wait_for_response(server.request(
+      "textDocument/rangeFormatting",
+      {{"textDocument", {{"uri", "file:///tmp/fmt2.cfg"}}},
+       {"range", {{"start", {{"line", 0}, {"character", 0}}}, {"end", {{"line", 0}, {"character", 5}}}}},
+       {"options", {{"tabSize", 4}, {"insertSpaces", true}}}}));
+  REQUIRE(ranged);
+  REQUIRE((*ranged)["result"].size() == 1);
+  CHECK((*ranged)["result"][0]["newText"] == "batch_num: 1");
+  CHECK((*ranged)["result"][0]["range"]["end"] == json{{"line", 0}, {"character", 11}});
+}
