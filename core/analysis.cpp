@@ -8,17 +8,21 @@
 
 namespace amct {
 
+schema::BindingOptions binding_options_of(const AnalysisOptions& options) {
+  schema::BindingOptions binding;
+  binding.path = options.path;
+  binding.workspace_root = options.workspace_root;
+  binding.import_roots = options.import_roots;
+  binding.proto_file = options.proto_file;
+  binding.message_name = options.message_name;
+  return binding;
+}
+
 Analysis analyze(const syntax::Document& document, const AnalysisOptions& options) {
   Analysis analysis;
   analysis.diagnostics = document.syntax_diagnostics();
 
-  schema::BindingOptions binding_options;
-  binding_options.path = options.path;
-  binding_options.workspace_root = options.workspace_root;
-  binding_options.import_roots = options.import_roots;
-  binding_options.proto_file = options.proto_file;
-  binding_options.message_name = options.message_name;
-  schema::SchemaBinding binding = schema::bind_schema(document, binding_options);
+  schema::SchemaBinding binding = schema::bind_schema(document, binding_options_of(options));
   analysis.diagnostics.insert(analysis.diagnostics.end(), binding.diagnostics.begin(), binding.diagnostics.end());
   if (binding.schema) {
     analysis.schema_description = binding.schema->description;

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/model/binder.h"
+#include "core/schema/binding.h"
 #include "core/schema/schema.h"
 #include "core/syntax/diagnostic.h"
 #include "core/syntax/document.h"
@@ -33,5 +34,8 @@ struct Analysis {
 };
 
 Analysis analyze(const syntax::Document& document, const AnalysisOptions& options);
+
+// The schema-binding part of the options.
+schema::BindingOptions binding_options_of(const AnalysisOptions& options);
 
 }  // namespace amct

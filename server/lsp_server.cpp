@@ -324,13 +324,7 @@ void LanguageServer::State::queue_schema_request(const json& id, const json& par
       analysis_options = options_for(uri);
     }
     if (!schema_known) {
-      schema::BindingOptions binding_options;
-      binding_options.path = analysis_options.path;
-      binding_options.workspace_root = analysis_options.workspace_root;
-      binding_options.import_roots = analysis_options.import_roots;
-      binding_options.proto_file = analysis_options.proto_file;
-      binding_options.message_name = analysis_options.message_name;
-      context.schema = schema::bind_schema(*snapshot, binding_options).schema;
+      context.schema = schema::bind_schema(*snapshot, binding_options_of(analysis_options)).schema;
     }
     if (auto soc = soc_header(*snapshot)) context.soc = soc;
     reply(id, feature(*snapshot, context));

@@ -1,4 +1,5 @@
 #include "core/amct/amct_checks.h"
+#include "core/text_util.h"
 
 #include <algorithm>
 #include <string_view>
@@ -13,14 +14,6 @@ std::string header_name(std::string_view key) {
     if (c != '#' && c != ':' && c != ' ' && c != '\t') name += c;
   }
   return name;
-}
-
-std::string_view trim(std::string_view text) {
-  while (!text.empty() && (text.front() == ' ' || text.front() == '\t')) text.remove_prefix(1);
-  while (!text.empty() && (text.back() == ' ' || text.back() == '\t' || text.back() == '\r')) {
-    text.remove_suffix(1);
-  }
-  return text;
 }
 
 std::string unknown_soc_message(std::string_view soc, const SocCatalog& catalog) {

@@ -1,4 +1,5 @@
 #include "core/model/binder.h"
+#include "core/text_util.h"
 
 #include <google/protobuf/descriptor.pb.h>
 #include <google/protobuf/io/tokenizer.h>
@@ -89,35 +90,13 @@ ByteRange range_of(TSNode node) { return {ts_node_start_byte(node), ts_node_end_
 
 std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
 
-std::string lowercase(std::string_view text) {
-  std::string lower(text);
-  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return lower;
-}
-
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
 // The candidate a typo most likely meant, or "" when none is close enough.
 std::string closest_name(std::string_view name, const std::vector<std::string>& candidates) {
-  const std::string lower_name = lowercase(name);
   const size_t limit = std::max<size_t>(1, std::min<size_t>(3, name.size() / 3));
   std::string best;
   size_t best_distance = limit + 1;
   for (const std::string& candidate : candidates) {
-    const size_t distance = edit_distance(lower_name, lowercase(candidate));
+    const size_t distance = edit_distance_ignoring_case(name, candidate);
     if (distance < best_distance) {
       best_distance = distance;
       best = candidate;

@@ -4,17 +4,11 @@
 
 #include "core/schema/binding.h"
 #include "core/syntax/document.h"
+#include "core/text_util.h"
 
 namespace amct::schema {
 
 namespace {
-
-std::string_view trim(std::string_view text) {
-  const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
-  while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
-  while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
-  return text;
-}
 
 // "# proto-file:" -> "proto-file"
 std::string header_key_name(std::string_view key_text) {

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "core/embedded_files.h"
+#include "core/text_util.h"
 
 namespace amct::schema {
 
@@ -19,13 +20,6 @@ const std::set<std::string_view>& known_labels() {
 }
 
 bool is_type_label(std::string_view label) { return label == "message" || label == "enum"; }
-
-std::string_view trim(std::string_view text) {
-  const auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r'; };
-  while (!text.empty() && is_space(text.front())) text.remove_prefix(1);
-  while (!text.empty() && is_space(text.back())) text.remove_suffix(1);
-  return text;
-}
 
 std::string lower(std::string_view text) {
   std::string result(text);

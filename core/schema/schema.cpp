@@ -11,6 +11,7 @@
 #include <system_error>
 
 #include "core/embedded_files.h"
+#include "core/text_util.h"
 
 namespace amct::schema {
 
@@ -122,23 +123,6 @@ std::string absolute_normal(const std::string& path) {
   return text;
 }
 
-size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      const size_t above = row[j];
-      const bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) ==
-                        std::tolower(static_cast<unsigned char>(b[j - 1]));
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (same ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
 std::string_view short_name(std::string_view full_name) {
   const size_t dot = full_name.rfind('.');
   return dot == std::string_view::npos ? full_name : full_name.substr(dot + 1);
@@ -153,7 +137,7 @@ std::string message_not_found_text(const std::string& wanted, const std::string&
   std::vector<std::pair<size_t, std::string>> ranked;
   for (const std::string& name : available) {
     const size_t distance =
-        std::min(edit_distance(wanted, name), edit_distance(short_name(wanted), short_name(name)));
+        std::min(edit_distance_ignoring_case(wanted, name), edit_distance_ignoring_case(short_name(wanted), short_name(name)));
     ranked.emplace_back(distance, name);
   }
   std::stable_sort(ranked.begin(), ranked.end(),
