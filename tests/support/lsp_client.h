@@ -30,6 +30,7 @@ class LspProcess {
                                          std::chrono::milliseconds timeout = std::chrono::seconds(20));
   std::optional<nlohmann::json> wait_for_response(int id);
   void close_input();
+  pid_t pid() const { return pid_; }
   int wait_exit();  // exit status of the process
 
   std::vector<nlohmann::json> seen;

@@ -1,0 +1,118 @@
+// LSP latency through the real binary over pipes, on a generated config with
+// 10,000 override blocks (issue 4): one-character didChange -> the
+// publishDiagnostics of that version (p50/p99), completion, hover and code
+// lens latency (p50/p99), and the server's resident memory.
+//   lsp_bench [--layers N] [--edits N] [--requests N]
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "support/config_generator.h"
+#include "support/lsp_client.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using nlohmann::json;
+
+double percentile(std::vector<double> values, double p) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  const size_t index = std::min(values.size() - 1, static_cast<size_t>(p * static_cast<double>(values.size() - 1) + 0.5));
+  return values[index];
+}
+
+double ms_since(Clock::time_point start) {
+  return std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+}
+
+long resident_kib(pid_t pid) {
+  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+  std::string line;
+  while (std::getline(status, line))
+    if (line.rfind("VmRSS:", 0) == 0) return std::strtol(line.c_str() + 6, nullptr, 10);
+  return -1;
+}
+
+void print(const char* what, const std::vector<double>& samples) {
+  std::printf("  %-34s p50 %8.1f ms   p99 %8.1f ms   (n=%zu)\n", what, percentile(samples, 0.5),
+              percentile(samples, 0.99), samples.size());
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int layers = 10000, edits = 20, requests = 50;
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--layers")) layers = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--edits")) edits = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--requests")) requests = std::atoi(argv[i + 1]);
+  }
+  const std::string text = amct::bench::generate_config(layers, 42);
+  const std::string uri = "file:///tmp/lsp_bench_" + std::to_string(layers) + ".cfg";
+  std::printf("lsp_bench: %d override blocks, %zu bytes, binary %s\n", layers, text.size(), AMCT_LSP_BINARY);
+
+  amct::test::LspProcess server;
+  const int init = server.request("initialize", {{"processId", nullptr}, {"rootUri", nullptr}, {"capabilities", json::object()}});
+  if (!server.wait_for_response(init)) return std::fprintf(stderr, "no initialize response\n"), 1;
+  server.notify("initialized", json::object());
+
+  auto published = [&](int version) {
+    return server.wait_for(
+        [&](const json& m) {
+          return m.value("method", "") == "textDocument/publishDiagnostics" && m["params"].value("version", -1) == version;
+        },
+        std::chrono::minutes(5));
+  };
+  const auto open_start = Clock::now();
+  server.notify("textDocument/didOpen",
+                {{"textDocument", {{"uri", uri}, {"languageId", "amct-cfg"}, {"version", 1}, {"text", text}}}});
+  if (!published(1)) return std::fprintf(stderr, "no diagnostics after open\n"), 1;
+  std::printf("  %-34s %8.1f ms\n", "didOpen -> first diagnostics", ms_since(open_start));
+
+  // One-character edits at the end of line 3, alternately inserting and deleting.
+  std::vector<double> edit_latency;
+  for (int i = 0; i < edits; ++i) {
+    const int version = 2 + i;
+    const bool insert = i % 2 == 0;
+    json change = {{"range", {{"start", {{"line", 3}, {"character", 0}}}, {"end", {{"line", 3}, {"character", insert ? 0 : 1}}}}},
+                   {"text", insert ? " " : ""}};
+    const auto start = Clock::now();
+    server.notify("textDocument/didChange", {{"textDocument", {{"uri", uri}, {"version", version}}}, {"contentChanges", {change}}});
+    if (!published(version)) return std::fprintf(stderr, "no diagnostics for version %d\n", version), 1;
+    edit_latency.push_back(ms_since(start));
+  }
+  print("didChange -> publishDiagnostics", edit_latency);
+
+  // A position inside the first override block's weight block.
+  int line = 0, target = -1;
+  for (size_t at = 0, next; (next = text.find('\n', at)) != std::string::npos; at = next + 1, ++line) {
+    if (text.compare(at, next - at, "override_layer_configs {") == 0 || text.find("override_layer_configs", at) == at) {
+      target = line + 1;
+      break;
+    }
+  }
+  const json position = {{"textDocument", {{"uri", uri}}}, {"position", {{"line", target}, {"character", 4}}}};
+  auto time_requests = [&](const char* method, const json& params) {
+    std::vector<double> samples;
+    for (int i = 0; i < requests; ++i) {
+      const auto start = Clock::now();
+      if (!server.wait_for_response(server.request(method, params))) break;
+      samples.push_back(ms_since(start));
+    }
+    return samples;
+  };
+  print("completion", time_requests("textDocument/completion", position));
+  print("hover", time_requests("textDocument/hover", position));
+  print("codeLens (whole document)", time_requests("textDocument/codeLens", {{"textDocument", {{"uri", uri}}}}));
+  std::printf("  %-34s %8.1f MiB\n", "server resident memory", resident_kib(server.pid()) / 1024.0);
+
+  server.wait_for_response(server.request("shutdown", nullptr));
+  server.notify("exit", nullptr);
+  return server.wait_exit();
+}
