@@ -515,6 +515,8 @@ class Binder {
     }
     bool valid = true;
     for (TSNode part : parts) {
+      // Comments between adjacent strings are named children too.
+      if (!is_type(part, S.string)) continue;
       const std::string_view part_text = text_of(part);
       if (part_text.find('\\') == std::string_view::npos) {
         const bool closed = part_text.size() >= 2 && part_text.back() == part_text.front();

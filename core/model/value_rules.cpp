@@ -3,6 +3,7 @@
 #include <google/protobuf/io/tokenizer.h>
 
 #include <algorithm>
+#include <array>
 #include <cfloat>
 #include <cmath>
 #include <cstdint>
@@ -56,6 +57,33 @@ struct NumberText {
   std::string literal;
 };
 NumberText number_text(const ScalarSyntax& syntax) { return {syntax.negative, std::string(syntax.literal)}; }
+
+// A map for the few keys of one message, and for the many of a root with
+// 100,000 fields: a linear scan while small (no allocation), then a hash map.
+template <typename Key, typename Value>
+class SmallMap {
+ public:
+  // The value of `key` (inserted as `value` if absent) and whether it was inserted.
+  std::pair<Value*, bool> emplace(Key key, Value value) {
+    if (map_.empty()) {
+      for (size_t i = 0; i < size_; ++i) {
+        if (items_[i].first == key) return {&items_[i].second, false};
+      }
+      if (size_ < items_.size()) {
+        items_[size_] = {key, value};
+        return {&items_[size_++].second, true};
+      }
+      for (const auto& [item_key, item_value] : items_) map_.emplace(item_key, item_value);
+    }
+    auto [it, inserted] = map_.emplace(key, value);
+    return {&it->second, inserted};
+  }
+
+ private:
+  std::array<std::pair<Key, Value>, 16> items_{};
+  size_t size_ = 0;
+  std::unordered_map<Key, Value> map_;
+};
 
 }  // namespace
 
@@ -371,19 +399,19 @@ void check_overwrites(const Message& message, std::vector<Diagnostic>& diagnosti
   const bool any = is_any(descriptor);
   const FieldDescriptor* any_url = any ? descriptor->FindFieldByNumber(1) : nullptr;
   const FieldDescriptor* any_value = any ? descriptor->FindFieldByNumber(2) : nullptr;
-  std::unordered_map<const FieldDescriptor*, const Field*> first_set;
-  std::unordered_map<const pb::OneofDescriptor*, const Field*> oneof_member;
+  SmallMap<const FieldDescriptor*, const Field*> first_set;
+  SmallMap<const pb::OneofDescriptor*, const Field*> oneof_member;
   for (const Field& field : message.fields) {
-    std::vector<const FieldDescriptor*> sets;
+    std::array<const FieldDescriptor*, 2> sets{nullptr, nullptr};
     if (field.any_type != nullptr) {
       sets = {any_url, any_value};
     } else if (field.descriptor != nullptr && !field.descriptor->is_repeated()) {
-      sets = {field.descriptor};
+      sets[0] = field.descriptor;
     }
     bool warned = false;
     for (const FieldDescriptor* set : sets) {
       if (set == nullptr) continue;
-      auto [it, inserted] = first_set.emplace(set, &field);
+      auto [first, inserted] = first_set.emplace(set, &field);
       if (!inserted && !warned) {
         warned = true;
         const bool is_message = set->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && field.any_type == nullptr;
@@ -391,19 +419,19 @@ void check_overwrites(const Message& message, std::vector<Diagnostic>& diagnosti
                "field " + quoted(field.any_type ? "Any value" : field.name) +
                    " is set more than once: protobuf's C++ parser rejects this, AMCT (Python) " +
                    (is_message ? "merges the blocks" : "keeps the last value"),
-               {{it->second->name_range, "first set here"}});
+               {{(*first)->name_range, "first set here"}});
       }
       const pb::OneofDescriptor* oneof = set->containing_oneof();
       if (oneof == nullptr) continue;
       auto [member, first_member] = oneof_member.emplace(oneof, &field);
-      if (!first_member && member->second->descriptor != set) {
+      if (!first_member && (*member)->descriptor != set) {
         report(diagnostics, Severity::Warning, field.name_range, "oneof-conflict",
-               "fields " + quoted(field.name) + " and " + quoted(member->second->name) + " are both in oneof " +
+               "fields " + quoted(field.name) + " and " + quoted((*member)->name) + " are both in oneof " +
                    quoted(oneof->name()) + ": protobuf's C++ parser rejects this, AMCT (Python) keeps only " +
                    quoted(field.name),
-               {{member->second->name_range, quoted(member->second->name) + " set here"}});
+               {{(*member)->name_range, quoted((*member)->name) + " set here"}});
       }
-      member->second = &field;
+      *member = &field;
     }
   }
 }
@@ -412,13 +440,38 @@ void check_overwrites(const Message& message, std::vector<Diagnostic>& diagnosti
 // singular message field merge, a later oneof member clears the earlier.
 void check_required(const Message& root, const std::function<bool(const Message*)>& is_broken,
                     std::vector<Diagnostic>& diagnostics) {
+  // Types whose blocks can never miss a required field are not walked: on a
+  // 100,000-block config most blocks are such.
+  std::unordered_map<const pb::Descriptor*, bool> may_miss_cache;
+  auto may_miss = [&may_miss_cache](const pb::Descriptor* type) {
+    auto [cached, inserted] = may_miss_cache.emplace(type, true);
+    if (!inserted) return cached->second;
+    std::vector<const pb::Descriptor*> reachable{type};
+    bool found = false;
+    for (size_t next = 0; next < reachable.size() && !found; ++next) {
+      const pb::Descriptor* current = reachable[next];
+      // Extensions and Any bring types not listed here: assume the worst.
+      found = current->extension_range_count() > 0 || is_any(current);
+      for (int i = 0; i < current->field_count() && !found; ++i) {
+        const FieldDescriptor* field = current->field(i);
+        found = field->is_required();
+        const pb::Descriptor* child = field->message_type();
+        if (child != nullptr && std::find(reachable.begin(), reachable.end(), child) == reachable.end()) {
+          reachable.push_back(child);
+        }
+      }
+    }
+    may_miss_cache[type] = found;
+    return found;
+  };
   std::vector<std::vector<const Message*>> groups{{&root}};
+  std::vector<const Field*> occurrences;
   while (!groups.empty()) {
     const std::vector<const Message*> group = std::move(groups.back());
     groups.pop_back();
     const pb::Descriptor* descriptor = group.back()->descriptor;
-    if (descriptor == nullptr) continue;
-    std::vector<const Field*> occurrences;
+    if (descriptor == nullptr || !may_miss(descriptor)) continue;
+    occurrences.clear();
     for (const Message* message : group) {
       for (const Field& field : message->fields) occurrences.push_back(&field);
     }
@@ -452,6 +505,7 @@ void check_required(const Message& root, const std::function<bool(const Message*
       if (!survives(i) || field->descriptor == nullptr) continue;
       present.push_back(field->descriptor);
       if (field->descriptor->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
+      if (!may_miss(field->descriptor->message_type())) continue;
       if (field->descriptor->is_repeated()) {
         for (const Message& element : field->messages) child_groups.push_back({&element});
       } else {
