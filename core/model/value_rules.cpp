@@ -8,7 +8,6 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
-#include <map>
 #include <unordered_map>
 #include <utility>
 
@@ -464,21 +463,38 @@ void check_required(const Message& root, const std::function<bool(const Message*
     may_miss_cache[type] = found;
     return found;
   };
-  std::vector<std::vector<const Message*>> groups{{&root}};
+  // A group is a run of `members` (one allocation for all of them, not
+  // one per block).
+  struct Group {
+    size_t begin;
+    size_t size;
+  };
+  std::vector<const Message*> members{&root};
+  std::vector<Group> groups{{0, 1}};
+  auto push_single = [&](const Message* message) {
+    members.push_back(message);
+    groups.push_back({members.size() - 1, 1});
+  };
   std::vector<const Field*> occurrences;
+  std::vector<const FieldDescriptor*> present;
+  // Reused between groups: [0, singular_count) are this group's.
+  std::vector<std::pair<const FieldDescriptor*, std::vector<const Message*>>> singular_groups;
+  size_t singular_count = 0;
   while (!groups.empty()) {
-    const std::vector<const Message*> group = std::move(groups.back());
+    const Group group = groups.back();
     groups.pop_back();
-    const pb::Descriptor* descriptor = group.back()->descriptor;
+    const Message* block = members[group.begin + group.size - 1];  // the last block reports
+    const pb::Descriptor* descriptor = block->descriptor;
     if (descriptor == nullptr || !may_miss(descriptor)) continue;
     occurrences.clear();
-    for (const Message* message : group) {
-      for (const Field& field : message->fields) occurrences.push_back(&field);
+    for (size_t m = group.begin; m < group.begin + group.size; ++m) {
+      for (const Field& field : members[m]->fields) occurrences.push_back(&field);
     }
     // Which occurrences survive oneof clearing.
+    const bool has_oneofs = descriptor->oneof_decl_count() > 0;
     std::unordered_map<const pb::OneofDescriptor*, const FieldDescriptor*> survivor;
     std::unordered_map<const pb::OneofDescriptor*, size_t> cutoff;  // last index of another member
-    for (size_t i = occurrences.size(); i-- > 0;) {
+    for (size_t i = has_oneofs ? occurrences.size() : 0; i-- > 0;) {
       const FieldDescriptor* set = occurrences[i]->descriptor;
       if (set == nullptr || set->containing_oneof() == nullptr) continue;
       const pb::OneofDescriptor* oneof = set->containing_oneof();
@@ -487,37 +503,50 @@ void check_required(const Message& root, const std::function<bool(const Message*
     }
     auto survives = [&](size_t i) {
       const FieldDescriptor* set = occurrences[i]->descriptor;
-      if (set == nullptr || set->containing_oneof() == nullptr) return true;
+      if (!has_oneofs || set == nullptr || set->containing_oneof() == nullptr) return true;
       const pb::OneofDescriptor* oneof = set->containing_oneof();
       if (survivor[oneof] != set) return false;
       auto cut = cutoff.find(oneof);
       return cut == cutoff.end() || i > cut->second;
     };
-    std::vector<const FieldDescriptor*> present;
-    std::map<int, std::vector<const Message*>> singular_groups;  // by field index/number, in order
-    std::vector<std::vector<const Message*>> child_groups;
+    // Blocks of one singular field merge into one group; every other block
+    // is a group of its own. Groups are independent: their order does not
+    // matter (each reports on its own block).
+    present.clear();  // required fields only: the rest is not looked up
+    singular_count = 0;
     for (size_t i = 0; i < occurrences.size(); ++i) {
       const Field* field = occurrences[i];
       if (field->any_type != nullptr) {
-        for (const Message& packed : field->messages) child_groups.push_back({&packed});
+        for (const Message& packed : field->messages) push_single(&packed);
         continue;
       }
       if (!survives(i) || field->descriptor == nullptr) continue;
-      present.push_back(field->descriptor);
+      if (field->descriptor->is_required()) present.push_back(field->descriptor);
       if (field->descriptor->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
       if (!may_miss(field->descriptor->message_type())) continue;
       if (field->descriptor->is_repeated()) {
-        for (const Message& element : field->messages) child_groups.push_back({&element});
+        for (const Message& element : field->messages) push_single(&element);
       } else {
-        auto& merged = singular_groups[field->descriptor->number()];
-        for (const Message& element : field->messages) merged.push_back(&element);
+        const auto end = singular_groups.begin() + static_cast<std::ptrdiff_t>(singular_count);
+        auto merged = std::find_if(singular_groups.begin(), end,
+                                   [&](const auto& entry) { return entry.first == field->descriptor; });
+        if (merged == end) {
+          if (singular_count == singular_groups.size()) singular_groups.emplace_back();
+          merged = singular_groups.begin() + static_cast<std::ptrdiff_t>(singular_count++);
+          merged->first = field->descriptor;
+          merged->second.clear();
+        }
+        for (const Message& element : field->messages) merged->second.push_back(&element);
       }
     }
-    for (auto& [number, merged] : singular_groups) {
-      if (!merged.empty()) child_groups.push_back(std::move(merged));
+    for (size_t g = 0; g < singular_count; ++g) {
+      const std::vector<const Message*>& merged = singular_groups[g].second;
+      if (merged.empty()) continue;
+      groups.push_back({members.size(), merged.size()});
+      members.insert(members.end(), merged.begin(), merged.end());
     }
     bool broken = false;
-    for (const Message* message : group) broken = broken || is_broken(message);
+    for (size_t m = group.begin; m < group.begin + group.size; ++m) broken = broken || is_broken(members[m]);
     if (!broken) {
       std::vector<std::string> missing;
       for (int i = 0; i < descriptor->field_count(); ++i) {
@@ -529,7 +558,6 @@ void check_required(const Message& root, const std::function<bool(const Message*
       if (!missing.empty()) {
         std::string list;
         for (size_t i = 0; i < missing.size(); ++i) list += (i == 0 ? "" : ", ") + missing[i];
-        const Message* block = group.back();
         const bool is_root = block == &root;
         report(diagnostics, Severity::Error, block->open_range, "missing-required",
               (is_root ? "the document (" + descriptor->name() + ")" : descriptor->name() + " block") +
@@ -537,7 +565,6 @@ void check_required(const Message& root, const std::function<bool(const Message*
                   (missing.size() > 1 ? "s " : " ") + list);
       }
     }
-    for (auto it = child_groups.rbegin(); it != child_groups.rend(); ++it) groups.push_back(std::move(*it));
   }
 }
 
