@@ -4,6 +4,9 @@
 #include <google/protobuf/io/tokenizer.h>
 
 #include <algorithm>
+#include <exception>
+#include <iterator>
+#include <thread>
 #include <unordered_set>
 #include <utility>
 
@@ -46,12 +49,20 @@ bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_octal_digit(char c) { return c >= '0' && c <= '7'; }
 bool is_hex_digit(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
 
+// A run of top-level items: the whole document, or one of two halves
+// parsed on two threads.
+struct Part {
+  std::vector<Node> nodes;
+  uint32_t first_top_level = kNone;
+  std::vector<FastHeader> headers;
+  std::vector<std::string_view> top_level_fields;  // distinct in this part
+};
+
 }  // namespace
 
 struct FastSyntax::Tree {
   std::string_view text;
-  std::vector<Node> nodes;
-  uint32_t first_top_level = kNone;
+  std::vector<Part> parts;  // in text order
   std::vector<FastHeader> headers;
   std::vector<std::string_view> top_level_fields;
 };
@@ -62,29 +73,51 @@ FastSyntax::FastSyntax(FastSyntax&&) noexcept = default;
 FastSyntax& FastSyntax::operator=(FastSyntax&&) noexcept = default;
 const std::vector<FastHeader>& FastSyntax::headers() const { return tree_->headers; }
 const std::vector<std::string_view>& FastSyntax::top_level_fields() const { return tree_->top_level_fields; }
+bool FastSyntax::split_in_two() const { return tree_->parts.size() > 1; }
 
 namespace {
 
-// Recursive descent over the grammar; any deviation returns false (decline).
+// Valid UTF-8, no control characters but tab, newline and carriage return
+// (tree-sitter and protobuf treat \f, \v and NUL in their own ways).
+bool bytes_acceptable(std::string_view text) {
+  bool non_ascii = false;
+  for (char c : text) {
+    const auto byte = static_cast<unsigned char>(c);
+    if (byte >= 0x80) {
+      non_ascii = true;
+    } else if ((byte < 0x20 && c != '\t' && c != '\n' && c != '\r') || byte == 0x7f) {
+      return false;
+    }
+  }
+  return !non_ascii || syntax::find_invalid_utf8(text) == std::string_view::npos;
+}
+
+enum class ParseEnd { Declined, End, Stop };
+
+// Recursive descent over the grammar; any deviation declines.
 class Parser {
  public:
-  Parser(std::string_view text, FastSyntax::Tree& tree) : text_(text), tree_(tree) {}
+  // Parses top-level items from `start` (the start of the document, or of a
+  // line at the top level) to the end of the text, or until the top level
+  // reaches `stop` (ParseEnd::Stop: exactly there, between two items).
+  Parser(std::string_view text, Part& part, size_t start, size_t stop)
+      : text_(text), tree_(part), pos_(start), stop_(stop) {}
 
-  bool parse() {
-    if (text_.size() >= UINT32_MAX / 2 || !bytes_acceptable()) return false;
-    tree_.text = text_;
-    tree_.nodes.reserve(text_.size() / 12 + 16);
+  ParseEnd parse() {
+    tree_.nodes.reserve((std::min(stop_, text_.size()) - pos_) / 12 + 16);
     std::unordered_set<std::string_view> seen;
     uint32_t last = kNone;
     while (true) {
       skip_extras(/*headers_valid=*/true);
-      if (pos_ >= text_.size()) return true;
+      if (pos_ >= text_.size()) return ParseEnd::End;
+      if (pos_ == stop_) return ParseEnd::Stop;
+      if (pos_ > stop_) stop_ = std::string_view::npos;  // the guess was inside an item: go on alone
       if (text_[pos_] == '#') {  // skip_extras stopped at a header
-        if (!parse_header()) return false;
+        if (!parse_header()) return ParseEnd::Declined;
         continue;
       }
       const uint32_t field = parse_field(/*top_level=*/true, 0);
-      if (field == kNone) return false;
+      if (field == kNone) return ParseEnd::Declined;
       if (last == kNone) {
         tree_.first_top_level = field;
       } else {
@@ -98,21 +131,6 @@ class Parser {
   }
 
  private:
-  // Valid UTF-8, no control characters but tab, newline and carriage return
-  // (tree-sitter and protobuf treat \f, \v and NUL in their own ways).
-  bool bytes_acceptable() const {
-    bool non_ascii = false;
-    for (char c : text_) {
-      const auto byte = static_cast<unsigned char>(c);
-      if (byte >= 0x80) {
-        non_ascii = true;
-      } else if ((byte < 0x20 && c != '\t' && c != '\n' && c != '\r') || byte == 0x7f) {
-        return false;
-      }
-    }
-    return !non_ascii || syntax::find_invalid_utf8(text_) == std::string_view::npos;
-  }
-
   char peek() const { return pos_ < text_.size() ? text_[pos_] : '\0'; }
   char at(size_t offset) const { return offset < text_.size() ? text_[offset] : '\0'; }
 
@@ -478,9 +496,11 @@ class Parser {
   }
 
   std::string_view text_;
-  FastSyntax::Tree& tree_;
+  Part& tree_;
   size_t pos_ = 0;
-  bool line_start_ = true;  // scanner.c: the first token starts a line
+  size_t stop_ = std::string_view::npos;
+  // scanner.c: the first token starts a line (a part starts after a newline).
+  bool line_start_ = true;
 };
 
 // --- binding ------------------------------------------------------------------
@@ -490,27 +510,18 @@ using rules::type_label;
 
 class FastBinder {
  public:
-  FastBinder(const FastSyntax::Tree& tree, const pb::Descriptor* root_type)
-      : tree_(tree), text_(tree.text), root_type_(root_type) {}
+  FastBinder(std::string_view text, const Part& part) : nodes_(part.nodes), text_(text), part_(part) {}
 
-  std::optional<BoundDocument> run() {
-    BoundDocument bound;
-    bound.root.descriptor = root_type_;
-    bound.root.range = {0, static_cast<uint32_t>(text_.size())};
-    bound.root.open_range = {0, 0};
-    if (!bind_fields(bound.root, tree_.first_top_level, root_type_ != nullptr, 0)) return std::nullopt;
-    if (root_type_ != nullptr) {
-      rules::check_required(
-          bound.root, [](const Message*) { return false; }, diagnostics_);
-    }
-    std::stable_sort(diagnostics_.begin(), diagnostics_.end(),
-                     [](const Diagnostic& a, const Diagnostic& b) { return a.range.start < b.range.start; });
-    bound.diagnostics = std::move(diagnostics_);
-    return bound;
+  // Binds the part's top-level fields into `root` (appended); no
+  // whole-message rules yet: the caller runs them once all parts are in.
+  bool bind_top_level(Message& root) {
+    return bind_field_list(root, part_.first_top_level, root.descriptor != nullptr, 0);
   }
 
+  std::vector<Diagnostic>& diagnostics() { return diagnostics_; }
+
  private:
-  const Node& node(uint32_t index) const { return tree_.nodes[index]; }
+  const Node& node(uint32_t index) const { return nodes_[index]; }
   std::string_view text_of(ByteRange range) const { return text_.substr(range.start, range.end - range.start); }
 
   void error(ByteRange range, const char* code, std::string message) {
@@ -519,14 +530,19 @@ class FastBinder {
 
   // The fields of one message (siblings from `first`), typed or not.
   bool bind_fields(Message& message, uint32_t first, bool typed, size_t depth) {
+    if (!bind_field_list(message, first, typed, depth)) return false;
+    if (typed) rules::check_overwrites(message, diagnostics_);
+    return true;
+  }
+
+  bool bind_field_list(Message& message, uint32_t first, bool typed, size_t depth) {
     if (depth > kMaxFastNesting) return false;
     size_t count = 0;
     for (uint32_t i = first; i != kNone; i = node(i).next_sibling) ++count;
-    message.fields.reserve(count);
+    message.fields.reserve(message.fields.size() + count);
     for (uint32_t i = first; i != kNone; i = node(i).next_sibling) {
       if (!bind_field(message, node(i), typed, depth)) return false;
     }
-    if (typed) rules::check_overwrites(message, diagnostics_);
     return true;
   }
 
@@ -718,23 +734,115 @@ class FastBinder {
         diagnostics_);
   }
 
-  const FastSyntax::Tree& tree_;
+  const std::vector<Node>& nodes_;
   std::string_view text_;
-  const pb::Descriptor* root_type_;
+  const Part& part_;
   std::vector<Diagnostic> diagnostics_;
 };
 
+// Runs `second` on another thread while `first` runs here; an exception
+// of either is rethrown here.
+template <typename First, typename Second>
+void run_both(bool parallel, First first, Second second) {
+  if (!parallel) {
+    first();
+    second();
+    return;
+  }
+  std::exception_ptr failure;
+  std::thread thread([&] {
+    try {
+      second();
+    } catch (...) {
+      failure = std::current_exception();
+    }
+  });
+  try {
+    first();
+  } catch (...) {
+    thread.join();
+    throw;
+  }
+  thread.join();
+  if (failure) std::rethrow_exception(failure);
+}
+
+// Where a second thread may start parsing: the start of a line near the
+// middle that begins with a letter (most likely a top-level field name).
+// Only a guess: the first thread confirms it by reaching exactly this
+// place between two top-level items.
+size_t split_point(std::string_view text) {
+  for (size_t at = text.find('\n', text.size() / 2); at != std::string_view::npos; at = text.find('\n', at + 1)) {
+    if (at + 1 < text.size() && is_letter(text[at + 1])) return at + 1;
+  }
+  return std::string_view::npos;
+}
+
 }  // namespace
 
-std::optional<FastSyntax> parse_fast(std::string_view text) {
+std::optional<FastSyntax> parse_fast(std::string_view text, const FastOptions& options) {
+  if (text.size() >= UINT32_MAX / 2) return std::nullopt;
   FastSyntax syntax;
-  Parser parser(text, *syntax.tree_);
-  if (!parser.parse()) return std::nullopt;
+  FastSyntax::Tree& tree = *syntax.tree_;
+  tree.text = text;
+  const size_t split = text.size() >= options.parallel_min_bytes ? split_point(text) : std::string_view::npos;
+  const bool parallel = split != std::string_view::npos;
+  tree.parts.resize(parallel ? 2 : 1);
+  bool acceptable = true;
+  ParseEnd first_end = ParseEnd::Declined;
+  ParseEnd second_end = ParseEnd::Declined;
+  run_both(
+      parallel, [&] { first_end = Parser(text, tree.parts[0], 0, split).parse(); },
+      [&] {
+        acceptable = bytes_acceptable(text);
+        if (parallel) second_end = Parser(text, tree.parts[1], split, std::string_view::npos).parse();
+      });
+  if (!acceptable || first_end == ParseEnd::Declined) return std::nullopt;
+  if (first_end == ParseEnd::Stop && second_end != ParseEnd::End) return std::nullopt;
+  if (parallel && first_end == ParseEnd::End) tree.parts.pop_back();  // the guess was inside an item: unused
+  std::unordered_set<std::string_view> seen;
+  for (const Part& part : tree.parts) {
+    tree.headers.insert(tree.headers.end(), part.headers.begin(), part.headers.end());
+    for (std::string_view name : part.top_level_fields) {
+      if (seen.insert(name).second) tree.top_level_fields.push_back(name);
+    }
+  }
   return syntax;
 }
 
 std::optional<BoundDocument> bind_fast(const FastSyntax& syntax, const google::protobuf::Descriptor* root_type) {
-  return FastBinder(*syntax.tree_, root_type).run();
+  const FastSyntax::Tree& tree = *syntax.tree_;
+  BoundDocument bound;
+  bound.root.descriptor = root_type;
+  bound.root.range = {0, static_cast<uint32_t>(tree.text.size())};
+  bound.root.open_range = {0, 0};
+  std::vector<FastBinder> binders;
+  for (const Part& part : tree.parts) binders.emplace_back(tree.text, part);
+  Message second_half;  // the second part's top-level fields, appended after the first's
+  second_half.descriptor = root_type;
+  bool first_ok = true;
+  bool second_ok = true;
+  run_both(
+      binders.size() > 1, [&] { first_ok = binders[0].bind_top_level(bound.root); },
+      [&] { second_ok = binders.size() < 2 || binders[1].bind_top_level(second_half); });
+  if (!first_ok || !second_ok) return std::nullopt;
+  std::vector<Diagnostic> diagnostics = std::move(binders[0].diagnostics());
+  if (binders.size() > 1) {
+    bound.root.fields.reserve(bound.root.fields.size() + second_half.fields.size());
+    std::move(second_half.fields.begin(), second_half.fields.end(), std::back_inserter(bound.root.fields));
+    second_half.fields.clear();
+    std::vector<Diagnostic>& more = binders[1].diagnostics();
+    diagnostics.insert(diagnostics.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
+  }
+  if (root_type != nullptr) {
+    rules::check_overwrites(bound.root, diagnostics);
+    rules::check_required(
+        bound.root, [](const Message*) { return false; }, diagnostics);
+  }
+  std::stable_sort(diagnostics.begin(), diagnostics.end(),
+                   [](const Diagnostic& a, const Diagnostic& b) { return a.range.start < b.range.start; });
+  bound.diagnostics = std::move(diagnostics);
+  return bound;
 }
 
 }  // namespace amct::model

@@ -34,6 +34,13 @@ struct FastHeader {
   ByteRange range;              // the whole header node
 };
 
+struct FastOptions {
+  // From this size on, the second half of the top level is parsed and bound
+  // on a second thread (when a split point between two top-level items is
+  // found); the result is the same.
+  size_t parallel_min_bytes = size_t{4} << 20;
+};
+
 // The parsed document, ready to be bound against any schema.
 class FastSyntax {
  public:
@@ -44,11 +51,13 @@ class FastSyntax {
   const std::vector<FastHeader>& headers() const;
   // Distinct top-level field names in first-seen order (views into the text).
   const std::vector<std::string_view>& top_level_fields() const;
+  // True when the two halves were parsed (and will be bound) on two threads.
+  bool split_in_two() const;
 
   struct Tree;
 
  private:
-  friend std::optional<FastSyntax> parse_fast(std::string_view text);
+  friend std::optional<FastSyntax> parse_fast(std::string_view text, const FastOptions& options);
   friend std::optional<BoundDocument> bind_fast(const FastSyntax& syntax, const google::protobuf::Descriptor* root_type);
   FastSyntax();
   std::unique_ptr<Tree> tree_;
@@ -56,7 +65,7 @@ class FastSyntax {
 
 // nullopt when the text is not in the subset this parser reproduces exactly.
 // `text` must outlive the result.
-std::optional<FastSyntax> parse_fast(std::string_view text);
+std::optional<FastSyntax> parse_fast(std::string_view text, const FastOptions& options = {});
 
 // The bound model and schema diagnostics, equal to bind() of a Document of the
 // same text; nullopt when binding needs what the fast path does not cover

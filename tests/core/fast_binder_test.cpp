@@ -141,6 +141,7 @@ struct Tally {
   size_t declined = 0;
   size_t declined_clean = 0;         // declined without a syntax error
   size_t declined_common_shape = 0;  // ... and in the subset the fast path claims to cover
+  size_t split_in_two = 0;           // accepted through the two-thread split
   size_t failures = 0;
 };
 
@@ -157,7 +158,11 @@ void check_binding(const std::string& text, const google::protobuf::Descriptor* 
   ++tally.documents;
   const amct::syntax::Document document(text);
   const bool syntax_clean = document.syntax_diagnostics().empty();
-  std::optional<amct::model::FastSyntax> fast_syntax = amct::model::parse_fast(text);
+  // Every other document goes through the two-thread split (forced on
+  // however small the text), so both ways are compared.
+  amct::model::FastOptions fast_options;
+  if (tally.documents % 2 == 0) fast_options.parallel_min_bytes = 0;
+  std::optional<amct::model::FastSyntax> fast_syntax = amct::model::parse_fast(text, fast_options);
   std::optional<amct::model::BoundDocument> fast;
   if (fast_syntax) fast = amct::model::bind_fast(*fast_syntax, root_type);
   if (!fast) {
@@ -171,6 +176,7 @@ void check_binding(const std::string& text, const google::protobuf::Descriptor* 
     return;
   }
   ++tally.accepted;
+  if (fast_syntax->split_in_two()) ++tally.split_in_two;
   if (!syntax_clean) return fail(tally, "the single pass accepted a document with syntax errors", text);
   const std::string outline = outline_difference(amct::schema::outline_of(document), *fast_syntax, text);
   if (!outline.empty()) return fail(tally, "outline: " + outline, text);
@@ -317,13 +323,15 @@ TEST_CASE("single pass equals the tree-sitter binder on the differential generat
   WARN("single pass on generated documents: " << tally.documents << " bindings, " << tally.accepted << " accepted, "
                                               << tally.declined << " declined (" << tally.declined_clean
                                               << " of them without syntax errors, " << tally.declined_common_shape
-                                              << " of a covered shape)");
+                                              << " of a covered shape); " << tally.split_in_two
+                                              << " accepted through the two-thread split");
   CHECK(tally.failures == 0);
   CHECK(tally.declined_common_shape == 0);
   // Both outcomes in quantity, or the comparison proves little.
   // (Most declines are the generator's extension, Any and reserved names.)
   CHECK(tally.accepted > tally.documents / 5);
   CHECK(tally.declined > tally.documents / 10);
+  CHECK(tally.split_in_two > tally.accepted / 20);
 }
 
 TEST_CASE("single pass equals the tree-sitter path on examples, fixtures and the grammar corpus", "[fast_binder]") {
@@ -378,6 +386,19 @@ TEST_CASE("single pass equals the tree-sitter path on generated AMCT configs and
     options.api.reset();
     for (int m = 0; m < 150; ++m) check_analysis(mutate_config(config, rng), options, tally);
   }
+  // Binding alone, each config twice (one and two threads), and mutations.
+  Tally binding;
+  for (uint64_t seed : {4, 5}) {
+    const std::string config = amct::bench::generate_config(200, seed);
+    for (int run = 0; run < 2; ++run) check_binding(config, amct::schema::amct_schema().root, true, binding);
+    for (int m = 0; m < 60; ++m) {
+      const std::string mutated = mutate_config(config, rng);
+      for (int run = 0; run < 2; ++run) check_binding(mutated, amct::schema::amct_schema().root, false, binding);
+    }
+  }
+  CHECK(binding.failures == 0);
+  CHECK(binding.accepted > binding.documents / 4);
+  CHECK(binding.split_in_two > binding.accepted / 4);
   const size_t accepted_before_large = tally.accepted;
   amct::AnalysisOptions options;
   options.path = "large.cfg";
