@@ -158,6 +158,7 @@ FileReport check_one_file(const std::string& path, const AnalysisOptions& base_o
       report.schema = analysis->schema_description;
       report.diagnostics.reserve(analysis->diagnostics.size());
       for (const Diagnostic& diagnostic : analysis->diagnostics) report.diagnostics.push_back(locate(lines, diagnostic));
+      report.analysis = std::make_shared<const Analysis>(std::move(*analysis));
       return report;
     }
     syntax::Document document(std::move(contents));
@@ -303,6 +304,13 @@ std::vector<FileReport> check_files(const CheckRequest& request) {
     reports[i] = check_one_file(request.files[i], request.analysis);
   });
   return reports;
+}
+
+void keep_until_exit(std::vector<FileReport>& reports) {
+  static auto* kept = new std::vector<std::shared_ptr<const Analysis>>();  // never freed, on purpose
+  for (FileReport& report : reports) {
+    if (report.analysis) kept->push_back(std::move(report.analysis));
+  }
 }
 
 CheckSummary summarize(const std::vector<FileReport>& reports) {

@@ -203,6 +203,7 @@ int run_check(const std::vector<std::string>& arguments) {
   const std::string text = out.str();
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fflush(stdout);
+  keep_until_exit(reports);  // the process ends here: no need to free the models
   if (command.format == "text") std::fprintf(stderr, "%s\n", summary_line(summary).c_str());
   return check_exit_status(summary, io_failure);
 }
