@@ -6,7 +6,10 @@
 // blocks) and times, in one run on the same bytes:
 //   tree-sitter   ts_parser_parse_string with our textproto grammar
 //   libprotobuf   TextFormat::Parser into a DynamicMessage of AMCTRetrainConfig
-//   analyze       amct::syntax::Document + amct::analyze (what --check does per file)
+//   analyze       amct::syntax::Document + amct::analyze (the tree-sitter path: what
+//                 the language server does per file, and --check's fallback)
+//   single pass   model::parse_fast alone, and amct::analyze_without_tree (--check's
+//                 path: hand-written parser + binder, no syntax tree)
 //   amct-lsp      the whole `amct-lsp --check FILE` process (start, read, check,
 //                 print, exit), when the binary is found next to this program
 //                 or given with --binary
@@ -15,7 +18,7 @@
 // and prints min / median / max and MB/s (of the median).
 //
 //   parse_bench [--sizes 100,10000,100000] [--iterations N] [--python PATH | --no-python]
-//               [--proto FILE] [--binary PATH | --no-binary] [--keep DIR]
+//               [--proto FILE] [--binary PATH | --no-binary] [--no-tree-sitter] [--keep DIR]
 #include <google/protobuf/compiler/parser.h>
 #include <google/protobuf/descriptor.h>
 #include <google/protobuf/descriptor.pb.h>
@@ -49,6 +52,7 @@
 
 #include "core/analysis.h"
 #include "core/embedded_files.h"
+#include "core/model/fast_binder.h"
 #include "core/syntax/document.h"
 #include "support/config_generator.h"
 
@@ -250,6 +254,7 @@ int main(int argc, char** argv) {
   std::string python = "/usr/bin/python3";
   std::string proto_path;
   std::string keep_directory;
+  bool tree_sitter = true;  // the tree-sitter engines are slow on 100,000 blocks
   std::string binary = (fs::path(argv[0]).parent_path() / "amct-lsp").string();
   for (int i = 1; i < argc; ++i) {
     std::string argument = argv[i];
@@ -276,13 +281,15 @@ int main(int argc, char** argv) {
       binary = value();
     } else if (argument == "--no-binary") {
       binary.clear();
+    } else if (argument == "--no-tree-sitter") {
+      tree_sitter = false;
     } else if (argument == "--keep") {
       keep_directory = value();
     } else {
       std::fprintf(stderr,
                    "usage: parse_bench [--sizes 100,10000,100000] [--iterations N] "
                    "[--python PATH | --no-python] [--proto FILE] [--binary PATH | --no-binary] "
-                   "[--keep DIR]\n");
+                   "[--no-tree-sitter] [--keep DIR]\n");
       return 2;
     }
   }
@@ -351,7 +358,8 @@ int main(int argc, char** argv) {
 
     bool protobuf_ok = true;
     std::unique_ptr<pb::Message> message(prototype->New());
-    size_t errors = 0, diagnostics = 0;
+    size_t errors = 0, diagnostics = 0, fast_diagnostics = 0;
+    bool fast_accepted = false;
     amct::AnalysisOptions options;
     options.path = paths[i];
     int exit_status = 0;
@@ -376,6 +384,16 @@ int main(int argc, char** argv) {
                analysis.diagnostics.begin(), analysis.diagnostics.end(),
                [](const amct::Diagnostic& d) { return d.severity == amct::Severity::Error; }));
          }, {}},
+        {"single-pass parse",
+         [&] {
+           std::optional<amct::model::FastSyntax> syntax = amct::model::parse_fast(text);
+           fast_accepted = syntax.has_value();
+         }, {}},
+        {"analyze_without_tree",
+         [&] {
+           std::optional<amct::Analysis> analysis = amct::analyze_without_tree(text, options);
+           fast_diagnostics = analysis ? analysis->diagnostics.size() : 0;
+         }, {}},
         {"libprotobuf TextFormat",
          [&] {
            message->Clear();
@@ -387,6 +405,14 @@ int main(int argc, char** argv) {
       engines.push_back({"amct-lsp --check (process)",
                          [&] { exit_status = run_check_process(binary, paths[i]); }, {}});
     }
+    if (!tree_sitter) {
+      engines.erase(std::remove_if(engines.begin(), engines.end(),
+                                   [](const Engine& engine) {
+                                     return engine.name == "tree-sitter parse" ||
+                                            engine.name == "Document + amct::analyze";
+                                   }),
+                    engines.end());
+    }
     // Round robin: on a shared, noisy machine every engine sees the same load.
     for (int run = 0; run < runs; ++run) {
       for (Engine& engine : engines) {
@@ -394,15 +420,19 @@ int main(int argc, char** argv) {
         engine.timing.seconds.push_back(once.seconds.front());
       }
     }
-    const double baseline = engines[2].timing.median();
+    const auto protobuf_engine = std::find_if(engines.begin(), engines.end(), [](const Engine& engine) {
+      return engine.name == "libprotobuf TextFormat";
+    });
+    const double baseline = protobuf_engine->timing.median();
     for (const Engine& engine : engines) print_row(engine.name, text.size(), engine.timing, baseline);
     if (exit_status != 0) std::printf("  (amct-lsp --check exited with %d)\n", exit_status);
     auto python_it = python_seconds.find(paths[i]);
     if (python_it != python_seconds.end() && !python_it->second.empty()) {
       print_row("python text_format.Merge", text.size(), Timing{python_it->second}, baseline);
     }
-    std::printf("  (libprotobuf %s; analyze: %zu diagnostics, %zu errors)\n",
-                protobuf_ok ? "parsed OK" : "REJECTED the file", diagnostics, errors);
+    std::printf("  (libprotobuf %s; analyze: %zu diagnostics, %zu errors; single pass: %s, %zu diagnostics)\n",
+                protobuf_ok ? "parsed OK" : "REJECTED the file", diagnostics, errors,
+                fast_accepted ? "accepted" : "DECLINED", fast_diagnostics);
   }
   if (!backend.empty()) std::printf("\npython protobuf backend: %s (%s)\n", backend.c_str(), python.c_str());
   ts_parser_delete(parser);

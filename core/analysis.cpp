@@ -4,7 +4,9 @@
 
 #include "core/amct/amct_checks.h"
 #include "core/model/binder.h"
+#include "core/model/fast_binder.h"
 #include "core/schema/binding.h"
+#include "core/text_util.h"
 
 namespace amct {
 
@@ -50,6 +52,51 @@ Analysis analyze(const syntax::Document& document, const AnalysisOptions& option
     analysis.bound = std::make_shared<const model::BoundDocument>(std::move(bound));
   }
 
+  std::stable_sort(analysis.diagnostics.begin(), analysis.diagnostics.end(),
+                   [](const Diagnostic& a, const Diagnostic& b) { return a.range.start < b.range.start; });
+  return analysis;
+}
+
+// analyze() for a text the single-pass parser accepts: no syntax errors, so
+// the steps of analyze() that look at syntax errors have nothing to do. Keep
+// the two in step; the fast_binder test compares them.
+std::optional<Analysis> analyze_without_tree(std::string_view text, const AnalysisOptions& options) {
+  std::optional<model::FastSyntax> syntax = model::parse_fast(text);
+  if (!syntax) return std::nullopt;
+  schema::DocumentOutline outline;
+  AmctHeaders amct_headers;
+  for (const model::FastHeader& header : syntax->headers()) {
+    std::string_view key = header.key_text;  // "# proto-file:" -> "proto-file"
+    if (!key.empty() && key.front() == '#') key.remove_prefix(1);
+    if (!key.empty() && key.back() == ':') key.remove_suffix(1);
+    std::optional<std::string_view> value;
+    if (header.value_range) value = text.substr(header.value_range->start, header.value_range->end - header.value_range->start);
+    outline.headers.push_back({std::string(trim(key)), value ? std::string(trim(*value)) : std::string(), header.range});
+    add_amct_header(amct_headers, header.key_text, header.key_range, value, header.value_range.value_or(ByteRange{}));
+  }
+  outline.top_level_fields.assign(syntax->top_level_fields().begin(), syntax->top_level_fields().end());
+
+  schema::SchemaBinding binding = schema::bind_schema(outline, binding_options_of(options));
+  Analysis analysis;
+  analysis.diagnostics = std::move(binding.diagnostics);
+  if (binding.schema) {
+    std::optional<model::BoundDocument> bound = model::bind_fast(*syntax, binding.schema->root);
+    if (!bound) return std::nullopt;
+    analysis.schema_description = binding.schema->description;
+    std::vector<Diagnostic> amct_diagnostics;
+    if (binding.schema->is_amct) amct_diagnostics = check_amct(amct_headers, *bound, AmctCheckOptions{options.soc, options.api});
+    for (Diagnostic& diagnostic : bound->diagnostics) {
+      const bool covered = diagnostic.code == "missing-required" &&
+                           std::any_of(amct_diagnostics.begin(), amct_diagnostics.end(), [&](const Diagnostic& d) {
+                             return d.severity == Severity::Error && d.range.start <= diagnostic.range.start &&
+                                    diagnostic.range.end <= d.range.end + 1 && d.range.start + 1 >= diagnostic.range.start;
+                           });
+      if (!covered) analysis.diagnostics.push_back(std::move(diagnostic));
+    }
+    for (Diagnostic& diagnostic : amct_diagnostics) analysis.diagnostics.push_back(std::move(diagnostic));
+    analysis.schema = std::move(binding.schema);
+    analysis.bound = std::make_shared<const model::BoundDocument>(std::move(*bound));
+  }
   std::stable_sort(analysis.diagnostics.begin(), analysis.diagnostics.end(),
                    [](const Diagnostic& a, const Diagnostic& b) { return a.range.start < b.range.start; });
   return analysis;

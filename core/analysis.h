@@ -4,6 +4,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/model/binder.h"
@@ -34,6 +35,13 @@ struct Analysis {
 };
 
 Analysis analyze(const syntax::Document& document, const AnalysisOptions& options);
+
+// The same analysis without a syntax tree, for `--check`: a single-pass
+// parser and binder (core/model/fast_binder.h). nullopt when the text is
+// outside what that path reproduces exactly (syntax errors, invalid UTF-8,
+// extension names, ...): then call analyze() on a Document. When it answers,
+// the answer equals analyze()'s (tests/core/fast_binder_test.cpp).
+std::optional<Analysis> analyze_without_tree(std::string_view text, const AnalysisOptions& options);
 
 // The schema-binding part of the options.
 schema::BindingOptions binding_options_of(const AnalysisOptions& options);

@@ -1,5 +1,6 @@
 #include "server/check_output.h"
 
+#include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <map>
@@ -27,6 +28,11 @@ std::string hex_escape(unsigned char byte) {
 }  // namespace
 
 std::string printable(std::string_view text) {
+  // Messages and paths are almost always plain ASCII: copy them as they are.
+  const bool plain = std::all_of(text.begin(), text.end(), [](char c) {
+    return (c >= 0x20 && c < 0x7F) || c == '\t';
+  });
+  if (plain) return std::string(text);
   std::string out;
   out.reserve(text.size());
   size_t offset = 0;

@@ -12,6 +12,8 @@
 #include <functional>
 #include <thread>
 
+#include "core/syntax/utf.h"
+
 namespace amct::server {
 namespace fs = std::filesystem;
 
@@ -94,16 +96,45 @@ std::string describe_invalid_utf8(std::string_view text, ByteRange range) {
          "(is this a binary file or another encoding?)";
 }
 
-LocatedDiagnostic locate(const syntax::Document& document, const Diagnostic& diagnostic) {
+// Byte offset -> 1-based line and column, as Document::line_column_at, for
+// texts checked without a Document.
+class LineIndex {
+ public:
+  explicit LineIndex(std::string_view text) : text_(text) {
+    line_starts_.reserve(text.size() / 24 + 1);
+    line_starts_.push_back(0);
+    const char* data = text.data();
+    const char* end = data + text.size();
+    for (const char* p = data; (p = static_cast<const char*>(std::memchr(p, '\n', end - p))) != nullptr; ++p)
+      line_starts_.push_back(static_cast<uint32_t>(p - data + 1));
+  }
+  syntax::LineColumn line_column_at(uint32_t offset) const {
+    offset = std::min<uint32_t>(offset, static_cast<uint32_t>(text_.size()));
+    const auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
+    const uint32_t line = static_cast<uint32_t>(it - line_starts_.begin() - 1);
+    uint32_t column = 1;
+    for (uint32_t at = line_starts_[line]; at < offset; ++column) {
+      at += static_cast<unsigned char>(text_[at]) < 0x80 ? 1 : syntax::decode_utf8(text_, at).length;
+    }
+    return {line + 1, column};
+  }
+
+ private:
+  std::string_view text_;
+  std::vector<uint32_t> line_starts_;
+};
+
+template <typename Positions>
+LocatedDiagnostic locate(const Positions& positions, const Diagnostic& diagnostic) {
   LocatedDiagnostic located;
-  located.start = document.line_column_at(diagnostic.range.start);
-  located.end = document.line_column_at(diagnostic.range.end);
+  located.start = positions.line_column_at(diagnostic.range.start);
+  located.end = positions.line_column_at(diagnostic.range.end);
   located.severity = diagnostic.severity;
   located.code = diagnostic.code;
   located.message = diagnostic.message;
   for (const RelatedInformation& related : diagnostic.related) {
-    located.related.push_back({document.line_column_at(related.range.start),
-                               document.line_column_at(related.range.end), related.message});
+    located.related.push_back({positions.line_column_at(related.range.start),
+                               positions.line_column_at(related.range.end), related.message});
   }
   return located;
 }
@@ -120,6 +151,16 @@ FileReport check_one_file(const std::string& path, const AnalysisOptions& base_o
   try {
     AnalysisOptions options = base_options;
     options.path = path;
+    // The single-pass path answers for most files; it declines (syntax
+    // errors, invalid UTF-8, ...) where only the tree-sitter path is exact.
+    if (std::optional<Analysis> analysis = analyze_without_tree(contents, options)) {
+      const LineIndex lines(contents);
+      report.schema = analysis->schema_description;
+      report.diagnostics.reserve(analysis->diagnostics.size());
+      for (const Diagnostic& diagnostic : analysis->diagnostics) report.diagnostics.push_back(locate(lines, diagnostic));
+      report.analysis = std::make_shared<const Analysis>(std::move(*analysis));
+      return report;
+    }
     syntax::Document document(std::move(contents));
     Analysis analysis = check_document(document, options);
     report.schema = analysis.schema_description;
@@ -263,6 +304,13 @@ std::vector<FileReport> check_files(const CheckRequest& request) {
     reports[i] = check_one_file(request.files[i], request.analysis);
   });
   return reports;
+}
+
+void keep_until_exit(std::vector<FileReport>& reports) {
+  static auto* kept = new std::vector<std::shared_ptr<const Analysis>>();  // never freed, on purpose
+  for (FileReport& report : reports) {
+    if (report.analysis) kept->push_back(std::move(report.analysis));
+  }
 }
 
 CheckSummary summarize(const std::vector<FileReport>& reports) {

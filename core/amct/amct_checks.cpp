@@ -45,26 +45,40 @@ AmctHeaders read_amct_headers(const syntax::Document& document) {
     if (std::string_view(ts_node_type(node)) != "header") continue;
     const TSNode key = ts_node_child_by_field_name(node, "key", 3);
     if (ts_node_is_null(key)) continue;
-    const std::string name = header_name(document.text_of(key));
     const TSNode value = ts_node_child_by_field_name(node, "value", 5);
-    Located<std::string> located;
-    if (ts_node_is_null(value)) {
-      located.range = syntax::byte_range_of(key);
-    } else {
-      located.value = std::string(trim(document.text_of(value)));
-      located.range = syntax::byte_range_of(value);
+    std::optional<std::string_view> value_text;
+    ByteRange value_range;
+    if (!ts_node_is_null(value)) {
+      value_text = document.text_of(value);
+      value_range = syntax::byte_range_of(value);
     }
-    if (name == "soc") headers.soc = located;
-    if (name == "amct-api") headers.api = located;
+    add_amct_header(headers, document.text_of(key), syntax::byte_range_of(key), value_text, value_range);
   }
   ts_tree_cursor_delete(&cursor);
   return headers;
 }
 
+void add_amct_header(AmctHeaders& headers, std::string_view key_text, ByteRange key_range,
+                     std::optional<std::string_view> value_text, ByteRange value_range) {
+  const std::string name = header_name(key_text);
+  Located<std::string> located;
+  if (!value_text) {
+    located.range = key_range;
+  } else {
+    located.value = std::string(trim(*value_text));
+    located.range = value_range;
+  }
+  if (name == "soc") headers.soc = located;
+  if (name == "amct-api") headers.api = located;
+}
+
 ResolvedAmctOptions resolve_amct_options(const syntax::Document& document,
                                          const AmctCheckOptions& options) {
+  return resolve_amct_options(read_amct_headers(document), options);
+}
+
+ResolvedAmctOptions resolve_amct_options(const AmctHeaders& headers, const AmctCheckOptions& options) {
   ResolvedAmctOptions resolved;
-  const AmctHeaders headers = read_amct_headers(document);
 
   // A header describes the file itself, so it beats the command line / setting.
   std::optional<Located<std::string>> soc = headers.soc;
@@ -104,7 +118,13 @@ std::vector<Diagnostic> check_amct(const syntax::Document& document,
                                    const model::BoundDocument& bound,
                                    const AmctCheckOptions& options) {
   if (!is_amct_config(bound)) return {};
-  ResolvedAmctOptions resolved = resolve_amct_options(document, options);
+  return check_amct(read_amct_headers(document), bound, options);
+}
+
+std::vector<Diagnostic> check_amct(const AmctHeaders& headers, const model::BoundDocument& bound,
+                                   const AmctCheckOptions& options) {
+  if (!is_amct_config(bound)) return {};
+  ResolvedAmctOptions resolved = resolve_amct_options(headers, options);
   std::vector<Diagnostic> diagnostics = std::move(resolved.diagnostics);
   const AmctConfig config = extract_config(bound.root);
   std::vector<Diagnostic> rules = check_rules(config, resolved.context);

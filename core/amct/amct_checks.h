@@ -4,6 +4,7 @@
 // the AmctConfig from the bound model and runs every rule (core/amct/rules.h).
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/amct/config.h"
@@ -25,6 +26,10 @@ struct AmctHeaders {
   std::optional<Located<std::string>> api;
 };
 AmctHeaders read_amct_headers(const syntax::Document& document);
+// The same from a header comment's key text (`# soc:`) and value text (or
+// nothing); for parsers without a tree. Call in source order: the last wins.
+void add_amct_header(AmctHeaders& headers, std::string_view key_text, ByteRange key_range,
+                     std::optional<std::string_view> value_text, ByteRange value_range);
 
 // The rule context after headers and options: API mode, SoC and its series.
 // Problems with the SoC or API names become diagnostics (soc-unknown,
@@ -35,6 +40,7 @@ struct ResolvedAmctOptions {
 };
 ResolvedAmctOptions resolve_amct_options(const syntax::Document& document,
                                          const AmctCheckOptions& options);
+ResolvedAmctOptions resolve_amct_options(const AmctHeaders& headers, const AmctCheckOptions& options);
 
 // True if the bound root is an AMCTRetrainConfig (the built-in schema).
 bool is_amct_config(const model::BoundDocument& bound);
@@ -43,6 +49,9 @@ bool is_amct_config(const model::BoundDocument& bound);
 // any other schema.
 std::vector<Diagnostic> check_amct(const syntax::Document& document,
                                    const model::BoundDocument& bound,
+                                   const AmctCheckOptions& options);
+// The same with the headers already read (no tree needed).
+std::vector<Diagnostic> check_amct(const AmctHeaders& headers, const model::BoundDocument& bound,
                                    const AmctCheckOptions& options);
 
 }  // namespace amct

@@ -62,6 +62,7 @@ class MergedView {
   }
 
   void add_fields_of(const Message& message) {
+    groups_.reserve(groups_.size() + message.fields.size());  // one allocation per view, not one per growth
     for (const Field& field : message.fields) add(field);
   }
 

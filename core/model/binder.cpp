@@ -1,4 +1,5 @@
 #include "core/model/binder.h"
+#include "core/model/value_rules.h"
 #include "core/text_util.h"
 
 #include <google/protobuf/descriptor.pb.h>
@@ -23,8 +24,6 @@ namespace {
 
 namespace pb = google::protobuf;
 using pb::FieldDescriptor;
-
-constexpr char kAnyFullName[] = "google.protobuf.Any";
 
 // Grammar symbols, looked up once: comparing symbols instead of type names
 // keeps binding of a 100,000-block file cheap.
@@ -88,40 +87,9 @@ bool is_error_node(TSNode node) { return !ts_node_is_null(node) && ts_node_symbo
 
 ByteRange range_of(TSNode node) { return {ts_node_start_byte(node), ts_node_end_byte(node)}; }
 
-std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
-
-// The candidate a typo most likely meant, or "" when none is close enough.
-std::string closest_name(std::string_view name, const std::vector<std::string>& candidates) {
-  const size_t limit = std::max<size_t>(1, std::min<size_t>(3, name.size() / 3));
-  std::string best;
-  size_t best_distance = limit + 1;
-  for (const std::string& candidate : candidates) {
-    const size_t distance = edit_distance_ignoring_case(name, candidate);
-    if (distance < best_distance) {
-      best_distance = distance;
-      best = candidate;
-    }
-  }
-  return best;
-}
-
-std::string did_you_mean(std::string_view name, const std::vector<std::string>& candidates) {
-  const std::string best = closest_name(name, candidates);
-  return best.empty() ? "" : "; did you mean " + quoted(best) + "?";
-}
-
-std::string type_label(const FieldDescriptor* field) {
-  switch (field->type()) {
-    case FieldDescriptor::TYPE_MESSAGE:
-    case FieldDescriptor::TYPE_GROUP: return "a message (" + field->message_type()->name() + ")";
-    case FieldDescriptor::TYPE_ENUM: return "an enum (" + field->enum_type()->name() + ")";
-    default: return std::string(field->type_name());
-  }
-}
-
-bool is_any(const pb::Descriptor* descriptor) {
-  return descriptor != nullptr && descriptor->full_name() == kAnyFullName;
-}
+using rules::is_any;
+using rules::quoted;
+using rules::type_label;
 
 enum class Mode {
   Typed,    // fields are looked up in the message's descriptor
@@ -162,7 +130,10 @@ class Binder {
       stack.pop_back();
       bind_message(frame, stack);
     }
-    if (root_type_ != nullptr) check_required(bound.root);
+    if (root_type_ != nullptr) {
+      rules::check_required(
+          bound.root, [this](const Message* message) { return has_error_[message]; }, diagnostics_);
+    }
     std::stable_sort(diagnostics_.begin(), diagnostics_.end(), [](const Diagnostic& a, const Diagnostic& b) {
       return a.range.start < b.range.start;
     });
@@ -212,7 +183,7 @@ class Binder {
       }
       containers.insert(containers.end(), nested_errors.rbegin(), nested_errors.rend());
     }
-    if (frame.mode == Mode::Typed) check_overwrites(message);
+    if (frame.mode == Mode::Typed) rules::check_overwrites(message, diagnostics_);
     // message.fields is final: pointers into it stay valid from here on.
     for (auto it = pending.rbegin(); it != pending.rend(); ++it) {
       Message* child = &message.fields[it->field_index].messages[it->message_index];
@@ -308,7 +279,7 @@ class Binder {
     const pb::Descriptor* descriptor = message.descriptor;
     const std::string& type_name = descriptor->name();
     if (is_type(syntax.name_kind, S.identifier)) {
-      const FieldDescriptor* found = find_field(descriptor, field.name);
+      const FieldDescriptor* found = rules::find_field(descriptor, field.name);
       if (found == nullptr && descriptor->IsReservedName(field.name)) {
         field.reserved = true;
         report(Severity::Warning, field.name_range, "reserved-field",
@@ -317,17 +288,9 @@ class Binder {
         return;
       }
       if (found == nullptr) {
-        std::vector<std::string> names;
-        for (int i = 0; i < descriptor->field_count(); ++i) {
-          const FieldDescriptor* candidate = descriptor->field(i);
-          names.push_back(candidate->type() == FieldDescriptor::TYPE_GROUP ? candidate->message_type()->name()
-                                                                           : candidate->name());
-        }
-        std::string hint = did_you_mean(field.name, names);
-        if (hint.empty()) hint = belongs_elsewhere(descriptor, field.name);
         // An empty name is a MISSING token: the syntax error already says so.
         if (!field.name.empty())
-          error(field.name_range, "unknown-field", "unknown field " + quoted(field.name) + " in " + type_name + hint);
+          error(field.name_range, "unknown-field", rules::unknown_field_message(descriptor, field.name));
         bind_untyped_value(field, field_index, syntax, Mode::Untyped, pending);
         return;
       }
@@ -365,52 +328,6 @@ class Binder {
     }
   }
 
-  // "; it is a field of ActULQquantize: write it as
-  //  retrain_data_quant_config { ulq_quantize { dst_type: ... } }"
-  // when a message reachable from `descriptor` has a field of that name: the
-  // usual slip of writing a nested setting one level too high.
-  static std::string belongs_elsewhere(const pb::Descriptor* descriptor, const std::string& name) {
-    struct Step {
-      const pb::Descriptor* type;
-      std::string path;  // field names from `descriptor`, "a { b"
-    };
-    std::vector<Step> queue{{descriptor, ""}};
-    std::vector<const pb::Descriptor*> seen{descriptor};
-    for (size_t next = 0; next < queue.size() && next < 64; ++next) {
-      const Step step = queue[next];
-      for (int i = 0; i < step.type->field_count(); ++i) {
-        const FieldDescriptor* field = step.type->field(i);
-        if (field->message_type() == nullptr || field->is_map()) continue;
-        const pb::Descriptor* child = field->message_type();
-        const std::string path = step.path.empty() ? field->name() : step.path + " { " + field->name();
-        if (child->FindFieldByName(name) != nullptr) {
-          const size_t depth = static_cast<size_t>(std::count(path.begin(), path.end(), '{')) + 1;
-          std::string where = path + " { " + name + ": ... ";
-          for (size_t level = 0; level < depth; ++level) where += "} ";
-          where.pop_back();
-          return "; it is a field of " + child->name() + ": write it as " + where;
-        }
-        if (std::find(seen.begin(), seen.end(), child) == seen.end()) {
-          seen.push_back(child);
-          queue.push_back({child, path});
-        }
-      }
-    }
-    return "";
-  }
-
-  // TextFormat's name lookup: the exact field name; a group by its type name.
-  static const FieldDescriptor* find_field(const pb::Descriptor* descriptor, const std::string& name) {
-    const FieldDescriptor* field = descriptor->FindFieldByName(name);
-    if (field == nullptr) {
-      field = descriptor->FindFieldByName(lowercase(name));
-      if (field != nullptr && field->type() != FieldDescriptor::TYPE_GROUP) field = nullptr;
-    }
-    if (field != nullptr && field->type() == FieldDescriptor::TYPE_GROUP && field->message_type()->name() != name) {
-      field = nullptr;
-    }
-    return field;
-  }
 
   void bind_any_expansion(Field& field, size_t field_index, const FieldSyntax& syntax,
                           const pb::Descriptor* descriptor, TSNode type_node, std::vector<PendingMessage>& pending) {
@@ -574,36 +491,21 @@ class Binder {
   }
 
   // --- scalar values ------------------------------------------------------
-
-  // The number token of an `integer`/`float` node: after the optional '-'
-  // and any spaces or comments between the two.
-  struct NumberText {
-    bool negative = false;
-    std::string literal;
-  };
-  NumberText number_text(TSNode node) const {
-    std::string_view text = text_of(node);
-    NumberText number;
-    if (!text.empty() && text.front() == '-') {
-      number.negative = true;
-      text.remove_prefix(1);
-      while (!text.empty()) {
-        if (text.front() == '#') {
-          const size_t end = text.find('\n');
-          text.remove_prefix(end == std::string_view::npos ? text.size() : end);
-        } else if (std::isspace(static_cast<unsigned char>(text.front()))) {
-          text.remove_prefix(1);
-        } else {
-          break;
-        }
+  // Text after a '-': spaces and comments may sit between it and the number.
+  static std::string_view skip_extras(std::string_view text) {
+    while (!text.empty()) {
+      if (text.front() == '#') {
+        const size_t end = text.find('\n');
+        text.remove_prefix(end == std::string_view::npos ? text.size() : end);
+      } else if (std::isspace(static_cast<unsigned char>(text.front()))) {
+        text.remove_prefix(1);
+      } else {
+        break;
       }
     }
-    number.literal = std::string(text);
-    return number;
+    return text;
   }
 
-  // Decodes a string or concatenated_string exactly as the tokenizer does;
-  // reports the \U escapes the tokenizer rejects (beyond U+10FFFF).
   bool decode_string(TSNode node, std::string& out, bool report_errors) {
     std::vector<TSNode> parts;
     if (is_type(node, S.concatenated_string)) {
@@ -613,6 +515,8 @@ class Binder {
     }
     bool valid = true;
     for (TSNode part : parts) {
+      // Comments between adjacent strings are named children too.
+      if (!is_type(part, S.string)) continue;
       const std::string_view part_text = text_of(part);
       if (part_text.find('\\') == std::string_view::npos) {
         const bool closed = part_text.size() >= 2 && part_text.back() == part_text.front();
@@ -636,357 +540,41 @@ class Binder {
     return valid;
   }
 
-  ScalarValue untyped_scalar(TSNode node) {
-    ScalarValue scalar;
-    scalar.range = range_of(node);
-    scalar.text = text_of(node);
+  rules::ScalarSyntax scalar_syntax(TSNode node) const {
+    using Kind = rules::ScalarSyntax::Kind;
+    rules::ScalarSyntax syntax;
+    syntax.range = range_of(node);
+    syntax.text = text_of(node);
     if (is_type(node, S.string) || is_type(node, S.concatenated_string)) {
-      scalar.kind = ScalarValue::Kind::String;
-      decode_string(node, scalar.string_value, false);
-    } else if (is_type(node, S.integer)) {
-      const NumberText number = number_text(node);
-      uint64_t magnitude = 0;
-      if (pb::io::Tokenizer::ParseInteger(number.literal, std::numeric_limits<uint64_t>::max(), &magnitude)) {
-        if (!number.negative && magnitude > static_cast<uint64_t>(std::numeric_limits<int64_t>::max())) {
-          scalar.kind = ScalarValue::Kind::UInt;
-          scalar.uint_value = magnitude;
-        } else if (!number.negative || magnitude <= static_cast<uint64_t>(std::numeric_limits<int64_t>::max()) + 1) {
-          scalar.kind = ScalarValue::Kind::Int;
-          scalar.int_value = number.negative ? static_cast<int64_t>(0 - magnitude) : static_cast<int64_t>(magnitude);
-          scalar.uint_value = magnitude;
-        }
+      syntax.kind = Kind::String;
+    } else if (is_type(node, S.integer) || is_type(node, S.float_)) {
+      syntax.kind = is_type(node, S.integer) ? Kind::Integer : Kind::Float;
+      syntax.literal = syntax.text;
+      if (!syntax.literal.empty() && syntax.literal.front() == '-') {
+        syntax.negative = true;
+        syntax.literal = skip_extras(syntax.literal.substr(1));
       }
-    } else if (is_type(node, S.float_)) {
-      const NumberText number = number_text(node);
-      scalar.kind = ScalarValue::Kind::Float;
-      scalar.float_value = pb::io::Tokenizer::ParseFloat(number.literal) * (number.negative ? -1 : 1);
     } else if (is_type(node, S.identifier)) {
-      if (scalar.text == "true" || scalar.text == "false") {
-        scalar.kind = ScalarValue::Kind::Bool;
-        scalar.bool_value = scalar.text == "true";
-      }
+      syntax.kind = Kind::Identifier;
+    } else if (is_type(node, S.signed_identifier)) {
+      syntax.kind = Kind::SignedIdentifier;
+      syntax.word = text_of(ts_node_named_child(node, 0));
     }
-    return scalar;
+    return syntax;
+  }
+
+  ScalarValue untyped_scalar(TSNode node) {
+    return rules::untyped_scalar(scalar_syntax(node), [&](std::string& out, bool report_errors) {
+      return decode_string(node, out, report_errors);
+    });
   }
 
   ScalarValue typed_scalar(const FieldDescriptor* field, TSNode node, bool report_errors) {
-    ScalarValue scalar;
-    scalar.range = range_of(node);
-    scalar.text = text_of(node);
-    // Messages are built only on failure: most values are fine.
-    auto name = [&] { return quoted(field->name()); };
-    auto fail = [&](const char* code, std::string message) {
-      if (report_errors) error(scalar.range, code, std::move(message));
-      return scalar;
-    };
-    const bool is_string = is_type(node, S.string) || is_type(node, S.concatenated_string);
-    const bool is_integer = is_type(node, S.integer);
-    const bool is_float = is_type(node, S.float_);
-    const bool is_identifier = is_type(node, S.identifier);
-    const bool is_signed_identifier = is_type(node, S.signed_identifier);
-    if (!is_string && !is_integer && !is_float && !is_identifier && !is_signed_identifier) return scalar;
-
-    switch (field->cpp_type()) {
-      case FieldDescriptor::CPPTYPE_INT32:
-      case FieldDescriptor::CPPTYPE_INT64:
-      case FieldDescriptor::CPPTYPE_UINT32:
-      case FieldDescriptor::CPPTYPE_UINT64: {
-        const bool is_signed = field->cpp_type() == FieldDescriptor::CPPTYPE_INT32 ||
-                               field->cpp_type() == FieldDescriptor::CPPTYPE_INT64;
-        const bool is_32 = field->cpp_type() == FieldDescriptor::CPPTYPE_INT32 ||
-                           field->cpp_type() == FieldDescriptor::CPPTYPE_UINT32;
-        if (!is_integer) {
-          return fail("type-mismatch", "field " + name() + " is " + type_label(field) + ": expected an integer, got " +
-                                           quoted(scalar.text));
-        }
-        const NumberText number = number_text(node);
-        auto out_of_range = [&] {
-          const std::string range_text = is_signed ? (is_32 ? "-2147483648 to 2147483647"
-                                                          : "-9223372036854775808 to 9223372036854775807")
-                                                 : (is_32 ? "0 to 4294967295" : "0 to 18446744073709551615");
-          return scalar.text + " is out of range for " + name() + " (" + std::string(field->type_name()) + ": " +
-                 range_text + ")";
-        };
-        if (!is_signed && number.negative) return fail("out-of-range", out_of_range());
-        uint64_t max = is_signed ? (is_32 ? uint64_t{INT32_MAX} : uint64_t{INT64_MAX})
-                                 : (is_32 ? uint64_t{UINT32_MAX} : UINT64_MAX);
-        if (number.negative) ++max;  // two's complement: one more negative value
-        uint64_t magnitude = 0;
-        if (!pb::io::Tokenizer::ParseInteger(number.literal, max, &magnitude)) return fail("out-of-range", out_of_range());
-        if (is_signed) {
-          scalar.kind = ScalarValue::Kind::Int;
-          scalar.int_value = number.negative ? static_cast<int64_t>(0 - magnitude) : static_cast<int64_t>(magnitude);
-        } else {
-          scalar.kind = ScalarValue::Kind::UInt;
-          scalar.uint_value = magnitude;
-        }
-        return scalar;
-      }
-      case FieldDescriptor::CPPTYPE_FLOAT:
-      case FieldDescriptor::CPPTYPE_DOUBLE: {
-        double value = 0;
-        bool negative = false;
-        if (is_integer || is_float) {
-          const NumberText number = number_text(node);
-          negative = number.negative;
-          const std::string& literal = number.literal;
-          if (is_integer) {
-            // ConsumeUnsignedDecimalAsDouble: hex and octal are not decimal.
-            if (literal.size() >= 2 && literal[0] == '0' &&
-                (literal[1] == 'x' || literal[1] == 'X' || (literal[1] >= '0' && literal[1] < '8'))) {
-              return fail("type-mismatch", "field " + name() + " is " + type_label(field) +
-                                               ": hex and octal numbers are not allowed, write a decimal number");
-            }
-            uint64_t integer = 0;
-            value = pb::io::Tokenizer::ParseInteger(literal, UINT64_MAX, &integer)
-                        ? static_cast<double>(integer)
-                        : pb::io::Tokenizer::ParseFloat(literal);
-          } else {
-            value = pb::io::Tokenizer::ParseFloat(literal);
-          }
-        } else if (is_identifier || is_signed_identifier) {
-          negative = is_signed_identifier;
-          const std::string word =
-              lowercase(is_signed_identifier ? text_of(ts_node_named_child(node, 0)) : std::string_view(scalar.text));
-          if (word == "inf" || word == "infinity") {
-            value = std::numeric_limits<double>::infinity();
-          } else if (word == "nan") {
-            value = std::numeric_limits<double>::quiet_NaN();
-          } else {
-            return fail("type-mismatch", "field " + name() + " is " + type_label(field) + ": expected a number, got " +
-                                             quoted(scalar.text));
-          }
-        } else {
-          return fail("type-mismatch", "field " + name() + " is " + type_label(field) + ": expected a number, got a string");
-        }
-        if (negative) value = -value;
-        scalar.kind = ScalarValue::Kind::Float;
-        scalar.float_value = value;
-        if (field->cpp_type() == FieldDescriptor::CPPTYPE_FLOAT && std::isfinite(value) &&
-            std::fabs(value) > FLT_MAX && report_errors) {
-          report(Severity::Warning, scalar.range, "out-of-range",
-                 scalar.text + " is beyond the range of float (about 3.4e38): " + name() + " becomes " +
-                     (value > 0 ? "inf" : "-inf"));
-        }
-        if (field->cpp_type() == FieldDescriptor::CPPTYPE_FLOAT) {
-          scalar.float_value = value > FLT_MAX ? std::numeric_limits<double>::infinity()
-                               : value < -FLT_MAX ? -std::numeric_limits<double>::infinity()
-                                                  : static_cast<double>(static_cast<float>(value));
-        }
-        return scalar;
-      }
-      case FieldDescriptor::CPPTYPE_BOOL: {
-        auto invalid = [&] {
-          return "invalid value " + quoted(scalar.text) + " for boolean field " + name() +
-                 ": use true, false, True, False, t, f, 1 or 0";
-        };
-        if (is_integer) {
-          const NumberText number = number_text(node);
-          uint64_t value = 0;
-          if (number.negative || !pb::io::Tokenizer::ParseInteger(number.literal, 1, &value)) {
-            return fail("invalid-bool", invalid());
-          }
-          scalar.kind = ScalarValue::Kind::Bool;
-          scalar.bool_value = value != 0;
-          return scalar;
-        }
-        if (is_identifier) {
-          if (scalar.text == "true" || scalar.text == "True" || scalar.text == "t") {
-            scalar.kind = ScalarValue::Kind::Bool;
-            scalar.bool_value = true;
-            return scalar;
-          }
-          if (scalar.text == "false" || scalar.text == "False" || scalar.text == "f") {
-            scalar.kind = ScalarValue::Kind::Bool;
-            scalar.bool_value = false;
-            return scalar;
-          }
-        }
-        if (is_string) return fail("type-mismatch", "field " + name() + " is bool, not a string: " + invalid());
-        return fail("invalid-bool", invalid());
-      }
-      case FieldDescriptor::CPPTYPE_STRING: {
-        if (!is_string) {
-          return fail("type-mismatch", "field " + name() + " is " + type_label(field) + ": expected a quoted string, got " +
-                                           quoted(scalar.text));
-        }
-        if (!decode_string(node, scalar.string_value, report_errors)) return scalar;
-        scalar.kind = ScalarValue::Kind::String;
-        return scalar;
-      }
-      case FieldDescriptor::CPPTYPE_ENUM: {
-        const pb::EnumDescriptor* type = field->enum_type();
-        auto names = [type] {
-          std::vector<std::string> all;
-          for (int i = 0; i < type->value_count(); ++i) all.push_back(type->value(i)->name());
-          return all;
-        };
-        if (is_identifier) {
-          scalar.enum_value = type->FindValueByName(scalar.text);
-          if (scalar.enum_value == nullptr) {
-            return fail("invalid-enum-value", quoted(scalar.text) + " is not a value of enum " + type->name() +
-                                                  " (field " + name() + ")" + did_you_mean(scalar.text, names()));
-          }
-          scalar.kind = ScalarValue::Kind::Enum;
-          scalar.int_value = scalar.enum_value->number();
-          return scalar;
-        }
-        if (is_integer) {
-          const NumberText number = number_text(node);
-          uint64_t magnitude = 0;
-          if (!pb::io::Tokenizer::ParseInteger(number.literal, uint64_t{INT32_MAX} + (number.negative ? 1 : 0),
-                                                &magnitude)) {
-            return fail("out-of-range", scalar.text + " is out of range for enum field " + name() + " (int32)");
-          }
-          const int64_t number_value =
-              number.negative ? -static_cast<int64_t>(magnitude) : static_cast<int64_t>(magnitude);
-          scalar.enum_value = type->FindValueByNumber(static_cast<int>(number_value));
-          // Reflection::SupportsUnknownEnumValues: proto3 messages keep unknown numbers.
-          const bool open = field->containing_type() != nullptr &&
-                            field->containing_type()->file()->syntax() == pb::FileDescriptor::SYNTAX_PROTO3;
-          if (scalar.enum_value == nullptr && !open) {
-            return fail("invalid-enum-value", std::to_string(number_value) + " is not a value of enum " + type->name() +
-                                                  " (field " + name() + ")");
-          }
-          scalar.kind = ScalarValue::Kind::Enum;
-          scalar.int_value = number_value;
-          return scalar;
-        }
-        if (is_signed_identifier) {
-          return fail("invalid-enum-value", quoted(scalar.text) + " is not a value of enum " + type->name() +
-                                                ": names take no '-'");
-        }
-        return fail("type-mismatch", "field " + name() + " is " + type_label(field) + ": expected a value name, got " +
-                                         quoted(scalar.text));
-      }
-      case FieldDescriptor::CPPTYPE_MESSAGE: break;
-    }
-    return scalar;
+    return rules::typed_scalar(
+        field, scalar_syntax(node), report_errors,
+        [&](std::string& out, bool report) { return decode_string(node, out, report); }, diagnostics_);
   }
 
-  // --- whole-message rules ------------------------------------------------
-
-  // Singular fields given twice, and two members of one oneof. libprotobuf's
-  // ParseFromString rejects both; AMCT's Python Merge keeps the last value.
-  void check_overwrites(const Message& message) {
-    const pb::Descriptor* descriptor = message.descriptor;
-    const bool any = is_any(descriptor);
-    const FieldDescriptor* any_url = any ? descriptor->FindFieldByNumber(1) : nullptr;
-    const FieldDescriptor* any_value = any ? descriptor->FindFieldByNumber(2) : nullptr;
-    std::unordered_map<const FieldDescriptor*, const Field*> first_set;
-    std::unordered_map<const pb::OneofDescriptor*, const Field*> oneof_member;
-    for (const Field& field : message.fields) {
-      std::vector<const FieldDescriptor*> sets;
-      if (field.any_type != nullptr) {
-        sets = {any_url, any_value};
-      } else if (field.descriptor != nullptr && !field.descriptor->is_repeated()) {
-        sets = {field.descriptor};
-      }
-      bool warned = false;
-      for (const FieldDescriptor* set : sets) {
-        if (set == nullptr) continue;
-        auto [it, inserted] = first_set.emplace(set, &field);
-        if (!inserted && !warned) {
-          warned = true;
-          const bool is_message = set->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE && field.any_type == nullptr;
-          report(Severity::Warning, field.name_range, "duplicate-field",
-                 "field " + quoted(field.any_type ? "Any value" : field.name) +
-                     " is set more than once: protobuf's C++ parser rejects this, AMCT (Python) " +
-                     (is_message ? "merges the blocks" : "keeps the last value"),
-                 {{it->second->name_range, "first set here"}});
-        }
-        const pb::OneofDescriptor* oneof = set->containing_oneof();
-        if (oneof == nullptr) continue;
-        auto [member, first_member] = oneof_member.emplace(oneof, &field);
-        if (!first_member && member->second->descriptor != set) {
-          report(Severity::Warning, field.name_range, "oneof-conflict",
-                 "fields " + quoted(field.name) + " and " + quoted(member->second->name) + " are both in oneof " +
-                     quoted(oneof->name()) + ": protobuf's C++ parser rejects this, AMCT (Python) keeps only " +
-                     quoted(field.name),
-                 {{member->second->name_range, quoted(member->second->name) + " set here"}});
-        }
-        member->second = &field;
-      }
-    }
-  }
-
-  // Required fields, judged as protobuf does after parsing: blocks of one
-  // singular message field merge, a later oneof member clears the earlier.
-  void check_required(const Message& root) {
-    std::vector<std::vector<const Message*>> groups{{&root}};
-    while (!groups.empty()) {
-      const std::vector<const Message*> group = std::move(groups.back());
-      groups.pop_back();
-      const pb::Descriptor* descriptor = group.back()->descriptor;
-      if (descriptor == nullptr) continue;
-      std::vector<const Field*> occurrences;
-      for (const Message* message : group) {
-        for (const Field& field : message->fields) occurrences.push_back(&field);
-      }
-      // Which occurrences survive oneof clearing.
-      std::unordered_map<const pb::OneofDescriptor*, const FieldDescriptor*> survivor;
-      std::unordered_map<const pb::OneofDescriptor*, size_t> cutoff;  // last index of another member
-      for (size_t i = occurrences.size(); i-- > 0;) {
-        const FieldDescriptor* set = occurrences[i]->descriptor;
-        if (set == nullptr || set->containing_oneof() == nullptr) continue;
-        const pb::OneofDescriptor* oneof = set->containing_oneof();
-        auto [it, inserted] = survivor.emplace(oneof, set);
-        if (!inserted && it->second != set && !cutoff.count(oneof)) cutoff[oneof] = i;
-      }
-      auto survives = [&](size_t i) {
-        const FieldDescriptor* set = occurrences[i]->descriptor;
-        if (set == nullptr || set->containing_oneof() == nullptr) return true;
-        const pb::OneofDescriptor* oneof = set->containing_oneof();
-        if (survivor[oneof] != set) return false;
-        auto cut = cutoff.find(oneof);
-        return cut == cutoff.end() || i > cut->second;
-      };
-      std::vector<const FieldDescriptor*> present;
-      std::map<int, std::vector<const Message*>> singular_groups;  // by field index/number, in order
-      std::vector<std::vector<const Message*>> child_groups;
-      for (size_t i = 0; i < occurrences.size(); ++i) {
-        const Field* field = occurrences[i];
-        if (field->any_type != nullptr) {
-          for (const Message& packed : field->messages) child_groups.push_back({&packed});
-          continue;
-        }
-        if (!survives(i) || field->descriptor == nullptr) continue;
-        present.push_back(field->descriptor);
-        if (field->descriptor->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
-        if (field->descriptor->is_repeated()) {
-          for (const Message& element : field->messages) child_groups.push_back({&element});
-        } else {
-          auto& merged = singular_groups[field->descriptor->number()];
-          for (const Message& element : field->messages) merged.push_back(&element);
-        }
-      }
-      for (auto& [number, merged] : singular_groups) {
-        if (!merged.empty()) child_groups.push_back(std::move(merged));
-      }
-      bool broken = false;
-      for (const Message* message : group) broken = broken || has_error_[message];
-      if (!broken) {
-        std::vector<std::string> missing;
-        for (int i = 0; i < descriptor->field_count(); ++i) {
-          const FieldDescriptor* field = descriptor->field(i);
-          if (field->is_required() && std::find(present.begin(), present.end(), field) == present.end()) {
-            missing.push_back(quoted(field->name()));
-          }
-        }
-        if (!missing.empty()) {
-          std::string list;
-          for (size_t i = 0; i < missing.size(); ++i) list += (i == 0 ? "" : ", ") + missing[i];
-          const Message* block = group.back();
-          const bool is_root = block == &root;
-          error(block->open_range, "missing-required",
-                (is_root ? "the document (" + descriptor->name() + ")" : descriptor->name() + " block") +
-                    " is missing required field" +
-                    (missing.size() > 1 ? "s " : " ") + list);
-        }
-      }
-      for (auto it = child_groups.rbegin(); it != child_groups.rend(); ++it) groups.push_back(std::move(*it));
-    }
-  }
 
   const Symbols& S = symbols();
   std::string_view text_;

@@ -20,19 +20,15 @@ std::vector<const Field*> Message::find_all(std::string_view name) const {
 }
 
 BoundDocument::~BoundDocument() {
-  std::vector<Message> pending;
-  auto detach_children = [&pending](Message& message) {
-    for (Field& field : message.fields) {
-      for (Message& child : field.messages) pending.push_back(std::move(child));
+  // Every message, parents before children, then emptied from the last:
+  // each one's children are already empty when it is, so nothing recurses.
+  std::vector<Message*> messages{&root};
+  for (size_t next = 0; next < messages.size(); ++next) {
+    for (Field& field : messages[next]->fields) {
+      for (Message& child : field.messages) messages.push_back(&child);
     }
-    message.fields.clear();
-  };
-  detach_children(root);
-  while (!pending.empty()) {
-    Message message = std::move(pending.back());
-    pending.pop_back();
-    detach_children(message);
   }
+  for (auto it = messages.rbegin(); it != messages.rend(); ++it) (*it)->fields.clear();
 }
 
 }  // namespace amct::model

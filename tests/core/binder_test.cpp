@@ -165,6 +165,13 @@ TEST_CASE("binder binds every scalar type as libprotobuf parses it", "[binder]")
   CHECK(ri->has_colon);
 }
 
+TEST_CASE("a comment between adjacent strings is not part of the value", "[binder]") {
+  // libprotobuf's tokenizer skips the comment: the value is "xy".
+  const BoundDocument bound = bind_text("s: \"x\" # it's a comment\n 'y'");
+  CHECK(bound.diagnostics.empty());
+  CHECK(only_scalar(bound, "s").string_value == "xy");
+}
+
 TEST_CASE("binder binds messages, extensions and Any with their ranges", "[binder]") {
   const Annotated a(
       "quant [[{]] batch_num: 1 dst_type: 1 }\n"
