@@ -9,6 +9,7 @@
 #include "core/amct/capabilities.h"
 #include "server/check_output.h"
 #include "server/check_runner.h"
+#include "server/estimate_command.h"
 #include "server/lsp_server.h"
 #include "server/resolve_command.h"
 
@@ -226,7 +227,7 @@ struct Mode {
 const Mode kModes[] = {
     {"--check", run_check, "check files"},
     {"--resolve", run_resolve_mode, "the precedence resolver"},
-    {"--estimate", nullptr, "error estimates on weights"},        // TODO(estimate): plug in
+    {"--estimate", run_estimate_command, "error estimates on weights"},
     {"--stdio", run_language_server, "the language server"},
 };
 
@@ -361,7 +362,8 @@ std::string usage_text() {
          "Options of --resolve: --layer NAME (the layer), --type TYPE (its layer type, for\n"
          "  override_layer_types and type skip lists), --format text|json, --soc, --api.\n"
          "  Exit status 1 means the layer was resolved but the config has errors.\n"
-         "Options of --estimate: --weights FILE, --manifest JSON, --soc SOC, --format text|json.\n"
+         "Options of --estimate: --weights FILE, --manifest JSON, --soc SOC, --api, --format text|json,\n"
+         "  --activations DIR (<layer>.npy activation samples), --jobs N.\n"
          "\n"
          "Exit status: 0 no errors (warnings allowed), 1 errors found,\n"
          "             2 usage error or I/O failure (a missing or unreadable file, a directory\n"
