@@ -139,7 +139,8 @@ AMCT_KERNEL void row_quantize(const float* ref, const float* src, uint64_t n, fl
   double rr = 0, ee = 0, rq = 0, qq = 0;
   uint64_t i = 0;
   while (i + 8 <= n) {
-    v8f a_rr = splat8(0), a_ee = a_rr, a_rq = a_rr, a_qq = a_rr;
+    // ||ŵ||² is not accumulated: it follows from the other three sums.
+    v8f a_rr = splat8(0), a_ee = a_rr, a_rq = a_rr;
     const uint64_t end = std::min(n, i + kFloatRun) & ~uint64_t{7};
     for (; i < end; i += 8) {
       const v8f w = load8(ref + i);
@@ -153,13 +154,13 @@ AMCT_KERNEL void row_quantize(const float* ref, const float* src, uint64_t n, fl
       a_rr += w * w;
       a_ee += e * e;
       a_rq += w * q;
-      a_qq += q * q;
       peak = vmax(peak, vabs(e));
     }
-    rr += lanes_sum(a_rr);
-    ee += lanes_sum(a_ee);
-    rq += lanes_sum(a_rq);
-    qq += lanes_sum(a_qq);
+    const double run_rr = lanes_sum(a_rr), run_ee = lanes_sum(a_ee), run_rq = lanes_sum(a_rq);
+    rr += run_rr;
+    ee += run_ee;
+    rq += run_rq;
+    qq += run_ee + 2 * run_rq - run_rr;  // ||w - ŵ||² = ||w||² - 2 w·ŵ + ||ŵ||²
   }
   float m = lanes_max(peak);
   for (; i < n; ++i) {
@@ -294,33 +295,139 @@ AMCT_KERNEL void row_4of2_energy(const float* x, uint64_t cin, uint64_t inner, d
   removed_peak_square = std::max(removed_peak_square, peak);
 }
 
+// 4:2 keep masks of 4 vectors holding one weight of a group per lane: a
+// weight is kept when fewer than 2 others beat it (larger |w|, or equal |w|
+// and a lower index).
+#define AMCT_4OF2_MASKS(V, I, x0, x1, x2, x3, k0, k1, k2, k3)                                   \
+  {                                                                                             \
+    const V a0 = vabs_any(V, I, x0), a1 = vabs_any(V, I, x1), a2 = vabs_any(V, I, x2),          \
+            a3 = vabs_any(V, I, x3);                                                            \
+    /* comparisons give -1 for true: counts are negative */                                     \
+    const I b01 = a0 >= a1, b02 = a0 >= a2, b03 = a0 >= a3, b12 = a1 >= a2, b13 = a1 >= a3,    \
+            b23 = a2 >= a3;                                                                     \
+    /* i < j: a_i >= a_j means i beats j, else j beats i */                                     \
+    const I beaten0 = ~b01 + ~b02 + ~b03;                                                       \
+    const I beaten1 = b01 + ~b12 + ~b13;                                                        \
+    const I beaten2 = b02 + b12 + ~b23;                                                         \
+    const I beaten3 = b03 + b13 + b23;                                                          \
+    /* ~b = -1 - b is -1 exactly when b is false: every term is minus a count */               \
+    k0 = beaten0 > -2;                                                                          \
+    k1 = beaten1 > -2;                                                                          \
+    k2 = beaten2 > -2;                                                                          \
+    k3 = beaten3 > -2;                                                                          \
+  }
+#define vabs_any(V, I, v) reinterpret_cast<V>(reinterpret_cast<I>(v) & 0x7FFFFFFF)
+
 // Writes the 4:2-pruned row (cin > 2) to `out`; adds energy figures.
-void row_4of2_prune(const float* x, uint64_t cin, uint64_t inner, float* out, double& total,
-                    double& removed) {
-  const uint64_t groups = (cin + 3) / 4;
-  for (uint64_t g = 0; g < groups; ++g) {
-    const uint64_t real = std::min<uint64_t>(4, cin - 4 * g);
-    for (uint64_t j = 0; j < inner; ++j) {
-      float a[4] = {0, 0, 0, 0};
-      float v[4] = {0, 0, 0, 0};
-      for (uint64_t c = 0; c < real; ++c) {
-        v[c] = x[(4 * g + c) * inner + j];
-        a[c] = std::fabs(v[c]);
+AMCT_KERNEL void row_4of2_prune(const float* x, uint64_t cin, uint64_t inner, float* out, double& total,
+                                double& removed) {
+  const uint64_t full_groups = cin / 4;
+  double t = 0, r = 0;
+  if (inner == 1) {
+    uint64_t g = 0;
+    v4f a_t = v4f{0, 0, 0, 0}, a_r = a_t;
+    for (; g + 4 <= full_groups; g += 4) {
+      const float* p = x + g * 4;
+      const v4f x0 = load4(p), x1 = load4(p + 4), x2 = load4(p + 8), x3 = load4(p + 12);
+      const v4f u0 = __builtin_shuffle(x0, x1, v4i{0, 4, 1, 5}), u1 = __builtin_shuffle(x0, x1, v4i{2, 6, 3, 7});
+      const v4f u2 = __builtin_shuffle(x2, x3, v4i{0, 4, 1, 5}), u3 = __builtin_shuffle(x2, x3, v4i{2, 6, 3, 7});
+      const v4f s0 = __builtin_shuffle(u0, u2, v4i{0, 1, 4, 5}), s1 = __builtin_shuffle(u0, u2, v4i{2, 3, 6, 7});
+      const v4f s2 = __builtin_shuffle(u1, u3, v4i{0, 1, 4, 5}), s3 = __builtin_shuffle(u1, u3, v4i{2, 3, 6, 7});
+      v4i k0, k1, k2, k3;
+      AMCT_4OF2_MASKS(v4f, v4i, s0, s1, s2, s3, k0, k1, k2, k3);
+      const v4f o0 = reinterpret_cast<v4f>(reinterpret_cast<v4i>(s0) & k0);
+      const v4f o1 = reinterpret_cast<v4f>(reinterpret_cast<v4i>(s1) & k1);
+      const v4f o2 = reinterpret_cast<v4f>(reinterpret_cast<v4i>(s2) & k2);
+      const v4f o3 = reinterpret_cast<v4f>(reinterpret_cast<v4i>(s3) & k3);
+      a_t += (s0 * s0 + s1 * s1) + (s2 * s2 + s3 * s3);
+      a_r += ((s0 * s0 - o0 * o0) + (s1 * s1 - o1 * o1)) + ((s2 * s2 - o2 * o2) + (s3 * s3 - o3 * o3));
+      // Transpose back (the 4x4 transpose is its own inverse).
+      const v4f w0 = __builtin_shuffle(o0, o1, v4i{0, 4, 1, 5}), w1 = __builtin_shuffle(o0, o1, v4i{2, 6, 3, 7});
+      const v4f w2 = __builtin_shuffle(o2, o3, v4i{0, 4, 1, 5}), w3 = __builtin_shuffle(o2, o3, v4i{2, 6, 3, 7});
+      const v4f y0 = __builtin_shuffle(w0, w2, v4i{0, 1, 4, 5}), y1 = __builtin_shuffle(w0, w2, v4i{2, 3, 6, 7});
+      const v4f y2 = __builtin_shuffle(w1, w3, v4i{0, 1, 4, 5}), y3 = __builtin_shuffle(w1, w3, v4i{2, 3, 6, 7});
+      float* q = out + g * 4;
+      *reinterpret_cast<v4f_unaligned*>(q) = y0;
+      *reinterpret_cast<v4f_unaligned*>(q + 4) = y1;
+      *reinterpret_cast<v4f_unaligned*>(q + 8) = y2;
+      *reinterpret_cast<v4f_unaligned*>(q + 12) = y3;
+      if ((g & 255) == 252) {  // keep float partial sums short
+        for (int k = 0; k < 4; ++k) t += a_t[k], r += a_r[k];
+        a_t = v4f{0, 0, 0, 0};
+        a_r = a_t;
       }
+    }
+    for (int k = 0; k < 4; ++k) t += a_t[k], r += a_r[k];
+    for (; g < full_groups; ++g) {  // scalar: the same masks one group at a time
+      const float* p = x + g * 4;
       for (uint64_t c = 0; c < 4; ++c) {
         int beaten = 0;
         for (uint64_t k = 0; k < 4; ++k) {
-          if (k < c) beaten += a[k] >= a[c];
-          if (k > c) beaten += a[k] > a[c];
+          if (k < c) beaten += std::fabs(p[k]) >= std::fabs(p[c]);
+          if (k > c) beaten += std::fabs(p[k]) > std::fabs(p[c]);
         }
-        const bool keep = beaten < 2;
-        const float s = v[c] * v[c];
-        total += s;
-        if (!keep) removed += s;
-        if (c < real) out[(4 * g + c) * inner + j] = keep ? v[c] : 0.0f;
+        const float s = p[c] * p[c];
+        t += s;
+        if (beaten >= 2) r += s;
+        out[g * 4 + c] = beaten < 2 ? p[c] : 0.0f;
+      }
+    }
+  } else {
+    for (uint64_t g = 0; g < full_groups; ++g) {
+      const float* p0 = x + (4 * g) * inner;
+      float* q0 = out + (4 * g) * inner;
+      uint64_t j = 0;
+      v8f a_t = splat8(0), a_r = a_t;
+      for (; j + 8 <= inner; j += 8) {
+        const v8f s0 = load8(p0 + j), s1 = load8(p0 + inner + j), s2 = load8(p0 + 2 * inner + j),
+                  s3 = load8(p0 + 3 * inner + j);
+        v8i k0, k1, k2, k3;
+        AMCT_4OF2_MASKS(v8f, v8i, s0, s1, s2, s3, k0, k1, k2, k3);
+        const v8f o0 = reinterpret_cast<v8f>(reinterpret_cast<v8i>(s0) & k0);
+        const v8f o1 = reinterpret_cast<v8f>(reinterpret_cast<v8i>(s1) & k1);
+        const v8f o2 = reinterpret_cast<v8f>(reinterpret_cast<v8i>(s2) & k2);
+        const v8f o3 = reinterpret_cast<v8f>(reinterpret_cast<v8i>(s3) & k3);
+        store8(q0 + j, o0);
+        store8(q0 + inner + j, o1);
+        store8(q0 + 2 * inner + j, o2);
+        store8(q0 + 3 * inner + j, o3);
+        a_t += (s0 * s0 + s1 * s1) + (s2 * s2 + s3 * s3);
+        a_r += ((s0 * s0 - o0 * o0) + (s1 * s1 - o1 * o1)) + ((s2 * s2 - o2 * o2) + (s3 * s3 - o3 * o3));
+      }
+      t += lanes_sum(a_t);
+      r += lanes_sum(a_r);
+      for (; j < inner; ++j) {
+        float v[4], a[4];
+        for (int c = 0; c < 4; ++c) v[c] = p0[c * inner + j], a[c] = std::fabs(v[c]);
+        for (int c = 0; c < 4; ++c) {
+          int beaten = 0;
+          for (int k = 0; k < 4; ++k) beaten += (k < c && a[k] >= a[c]) || (k > c && a[k] > a[c]);
+          const float s = v[c] * v[c];
+          t += s;
+          if (beaten >= 2) r += s;
+          q0[c * inner + j] = beaten < 2 ? v[c] : 0.0f;
+        }
       }
     }
   }
+  // The last, zero-padded group: pads are zeros competing like any zero.
+  if (const uint64_t real = cin % 4; real != 0) {
+    const uint64_t base = full_groups * 4 * inner;
+    for (uint64_t j = 0; j < inner; ++j) {
+      float v[4] = {0, 0, 0, 0}, a[4] = {0, 0, 0, 0};
+      for (uint64_t c = 0; c < real; ++c) v[c] = x[base + c * inner + j], a[c] = std::fabs(v[c]);
+      for (uint64_t c = 0; c < real; ++c) {
+        int beaten = 0;
+        for (uint64_t k = 0; k < 4; ++k) beaten += (k < c && a[k] >= a[c]) || (k > c && a[k] > a[c]);
+        const float s = v[c] * v[c];
+        t += s;
+        if (beaten >= 2) r += s;
+        out[base + c * inner + j] = beaten < 2 ? v[c] : 0.0f;
+      }
+    }
+  }
+  total += t;
+  removed += r;
 }
 
 uint64_t count_non_finite(const TensorView& view) {
@@ -411,6 +518,7 @@ void for_each_chunk(uint64_t chunks, unsigned threads, Fn&& fn) {
 }
 
 struct Scratch {
+  bool ready = false;
   std::vector<float> row, pruned, quantized, zeros;
 };
 
@@ -440,7 +548,8 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
   std::vector<Scratch> scratch(threads);
   auto buffers = [&](unsigned worker) -> Scratch& {
     Scratch& s = scratch[worker];
-    if (s.row.size() != length) {
+    if (!s.ready) {  // once per worker and tensor
+      s.ready = true;
       s.row.assign(source.direct() ? 0 : length, 0.0f);
       s.pruned.assign(length, 0.0f);
       s.quantized.assign(length, 0.0f);
