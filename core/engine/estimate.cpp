@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <mutex>
 #include <thread>
@@ -137,6 +138,32 @@ LayerEstimate estimate_layer(const ModelLayer& layer, const LayerResolution& res
     if (result.prune->skipped) estimate.notes.push_back("4:2 pruning leaves layers with <= 2 input channels untouched");
   }
   return estimate;
+}
+
+std::string estimate_cache_key(const ModelLayer& layer, const LayerResolution& resolution) {
+  char buffer[96];
+  std::snprintf(buffer, sizeof buffer, "%p:%llu:%d|", static_cast<const void*>(layer.weight.data),
+                static_cast<unsigned long long>(layer.weight.elements), static_cast<int>(layer.weight.dtype));
+  std::string key = layer.name + "|" + layer.type + "|" + buffer;
+  const ResolvedQuant& q = resolution.quant;
+  if (q.enabled && q.weight) {
+    key += "w:" + std::to_string(static_cast<int>(q.weight->algorithm)) + "," +
+           std::to_string(static_cast<int>(q.weight->dst_type)) + "," +
+           (q.weight->channel_wise ? (*q.weight->channel_wise ? "1" : "0") : "-") + "|";
+  }
+  if (q.enabled && q.data) {
+    std::snprintf(buffer, sizeof buffer, "d:%d,%.9g,%.9g,%d|", static_cast<int>(q.data->dst_type),
+                  q.data->clip_min.value_or(NAN), q.data->clip_max.value_or(NAN),
+                  q.data->fixed_min.value_or(false) ? 1 : 0);
+    key += buffer;
+  }
+  const ResolvedPrune& p = resolution.prune;
+  if (p.enabled) {
+    std::snprintf(buffer, sizeof buffer, "p:%d,%.9g,%d|", static_cast<int>(p.algorithm), p.prune_ratio.value_or(NAN),
+                  p.ascend_optimized.value_or(true) ? 1 : 0);
+    key += buffer;
+  }
+  return key;
 }
 
 EstimateSummary summarize_estimates(const std::vector<LayerEstimate>& layers) {

@@ -78,6 +78,11 @@ struct EstimateOptions {
 LayerEstimate estimate_layer(const ModelLayer& layer, const LayerResolution& resolution,
                              unsigned threads, const std::optional<std::string>& activations_dir = {});
 
+// A key of everything estimate_layer's result depends on (the weight's
+// identity and the effective settings, not where they came from): the LSP
+// caches estimates by it, so an edit recomputes only layers whose key changed.
+std::string estimate_cache_key(const ModelLayer& layer, const LayerResolution& resolution);
+
 ModelEstimate estimate_model(const AmctConfig& config, const WeightsModel& model,
                              const EstimateOptions& options = {});
 
