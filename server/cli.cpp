@@ -7,6 +7,7 @@
 #include <sstream>
 
 #include "core/amct/capabilities.h"
+#include "core/engine/weights_model.h"
 #include "server/check_output.h"
 #include "server/check_runner.h"
 #include "server/estimate_command.h"
@@ -58,6 +59,7 @@ struct CheckCommand {
   unsigned jobs = 0;
   std::vector<std::string> paths;
   std::vector<std::string> side_files;  // --weights, --manifest: must exist
+  std::optional<std::string> weights, manifest;
   std::string working_directory;
 };
 
@@ -147,6 +149,8 @@ std::optional<int> parse_check_command(const std::vector<std::string>& arguments
   for (const char* option : {"--weights", "--manifest"}) {
     if (std::optional<std::string> file = parsed->last(option)) command.side_files.push_back(*file);
   }
+  command.weights = parsed->last("--weights");
+  command.manifest = parsed->last("--manifest");
   return std::nullopt;
 }
 
@@ -169,6 +173,17 @@ int run_check(const std::vector<std::string>& arguments) {
   }
 
   CheckRequest request;
+  if (command.weights && !io_failure) {  // model-aware checks: layer names and types only
+    engine::LoadResult loaded = engine::load_weights({*command.weights, command.manifest, {}});
+    if (!loaded.model) {
+      std::fprintf(stderr, "amct-lsp: %s\n", printable(loaded.error).c_str());
+      io_failure = true;
+    } else {
+      for (const engine::ModelLayer& layer : loaded.model->layers) {
+        request.model_layers.push_back({layer.name, layer.type, layer.groups});
+      }
+    }
+  }
   request.files = std::move(inputs.files);
   request.analysis = command.analysis;
   request.jobs = command.jobs;
@@ -354,8 +369,9 @@ std::string usage_text() {
          "                       AMCT's top-level fields; otherwise syntax only). FILE is looked\n"
          "                       up in the current directory, then in the -I roots.\n"
          "  -I DIR               Import root for .proto files (repeatable).\n"
-         "  --weights FILE       Sample weights (safetensors, ONNX); must exist. Reserved for\n"
-         "                       weight-aware checks (layer names); --check reads no tensors.\n"
+         "  --weights FILE       Model weights (safetensors, ONNX): model-aware checks of AMCT\n"
+         "                       configs (unknown layer names, types the model lacks, ...);\n"
+         "                       --check reads the header, not the tensors.\n"
          "  --manifest JSON      Layer names/types for weights files that have none; must exist.\n"
          "  --jobs N, -j N       Check N files at a time (default: all cores).\n"
          "\n"

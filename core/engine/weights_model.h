@@ -83,6 +83,21 @@ struct LayerManifest {
 };
 
 // {"layers":[{"name":"conv1","type":"Conv2d","weight_shape":[64,3,7,7],"groups":1}, ...]}
+// "weight_shape" and "groups" are optional. Written from a PyTorch model by:
+//
+//   import json, torch
+//   def write_manifest(model: torch.nn.Module, path: str):
+//       layers = []
+//       for name, module in model.named_modules():
+//           weight = getattr(module, "weight", None)
+//           if isinstance(weight, torch.Tensor) and weight.dim() >= 2:
+//               layers.append({"name": name, "type": type(module).__name__,
+//                              "weight_shape": list(weight.shape),
+//                              "groups": getattr(module, "groups", 1)})
+//       with open(path, "w") as f:
+//           json.dump({"layers": layers}, f, indent=1)
+//
+// (and the weights: `safetensors.torch.save_file(model.state_dict(), "model.safetensors")`).
 LayerManifest parse_layer_manifest(std::string_view text);
 
 // ---- ONNX ----------------------------------------------------------------------

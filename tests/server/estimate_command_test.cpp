@@ -193,3 +193,27 @@ TEST_CASE("--estimate: a config with errors still estimates, exit 1", "[cli][est
   // 8 input channels: even; conv1 keeps INT4.
   CHECK(layer(report, "conv1")["quant"]["dst_type"] == "INT4");
 }
+
+TEST_CASE("--check --weights: model-aware checks of AMCT configs", "[cli][estimate]") {
+  TempDir dir;
+  SmallModel model;
+  const std::string weights = dir.write("model.safetensors", model.safetensors());
+  const std::string cfg = dir.write("q.cfg", "retrain_weight_quant_config { arq_retrain { dst_type: INT8 } }\n"
+                                             "skip_layers: \"layer1.0.conv\"\n");
+  amct::test::ProcessOptions options;
+  options.arguments = {"--check", "--weights", weights, cfg};
+  auto result = amct::test::run_process(AMCT_LSP_BINARY, options);
+  CHECK(result.exit_code == 0);  // a warning
+  CHECK_THAT(result.standard_output,
+             Catch::Contains("q.cfg:2:14: warning: the model has no layer 'layer1.0.conv' (skip_layers); did you mean "
+                             "'layer1.0.conv1'? [model-unknown-layer]"));
+  // Without --weights: no model verdicts.
+  options.arguments = {"--check", cfg};
+  result = amct::test::run_process(AMCT_LSP_BINARY, options);
+  CHECK_THAT(result.standard_output, !Catch::Contains("model-unknown-layer"));
+  // A broken weights file is an I/O failure (exit 2) with the loader's message.
+  options.arguments = {"--check", "--weights", dir.write("bad.safetensors", "12345678{"), cfg};
+  result = amct::test::run_process(AMCT_LSP_BINARY, options);
+  CHECK(result.exit_code == 2);
+  CHECK_THAT(result.standard_error, Catch::Contains("bad.safetensors"));
+}
