@@ -345,6 +345,30 @@ TEST_CASE("fast kernels match the reference implementation on random tensors", "
   }
 }
 
+TEST_CASE("ARQ codes near half-integers are those of the division", "[engine]") {
+  // The kernel multiplies by 1/scale and falls back to division near ties:
+  // weights at (k + 1/2) * scale and one float either side of it.
+  for (int bits : {4, 8}) {
+    const float top = 0.3f;
+    const float qmax = std::ldexp(1.0f, bits - 1) - 1;
+    const float scale = top / qmax;
+    std::vector<float> w;
+    w.push_back(top);
+    for (int k = -int(qmax); w.size() < 256; k = k >= int(qmax) ? -int(qmax) : k + 1) {
+      const float tie = (float(k) + 0.5f) * scale;
+      w.push_back(tie);
+      w.push_back(std::nextafter(tie, 1.0f));
+      w.push_back(std::nextafter(tie, -1.0f));
+    }
+    w.resize(256);
+    std::vector<float> rows = w;
+    rows.insert(rows.end(), w.rbegin(), w.rend());
+    CAPTURE(bits);
+    require_matches_reference(rows, {2, 256}, arq(bits, true));
+    require_matches_reference(rows, {2, 256}, arq(bits, false));
+  }
+}
+
 TEST_CASE("F16 and BF16 weights are widened on the fly", "[engine]") {
   const std::vector<float> w = test::random_weights(48 * 40, 5);
   for (DType dtype : {DType::F16, DType::BF16}) {
