@@ -288,7 +288,7 @@ int main(int argc, char** argv) {
                         100 * removed / energy, s.overall_rel_l2);
         } else {
           std::snprintf(figures, sizeof figures, "overall relL2 %.4f, mean SQNR %.1f dB", s.overall_rel_l2,
-                        s.mean_sqnr_db);
+                        s.mean_sqnr_db.value_or(NAN));
         }
         // CPU share: the CPU time the run got out of threads x wall time (a
         // shared machine shows here why a figure is low).

@@ -140,7 +140,7 @@ Json summary_json(const engine::EstimateSummary& s) {
           {"untouched_layers", s.untouched_layers},
           {"parameters", s.parameters},
           {"parameters_pruned", s.parameters_pruned},
-          {"mean_sqnr_db", s.mean_sqnr_db},
+          {"mean_sqnr_db", s.mean_sqnr_db ? Json(*s.mean_sqnr_db) : Json(nullptr)},
           {"overall_rel_l2", s.overall_rel_l2},
           {"worst_layers", s.worst_layers}};
 }
@@ -225,11 +225,13 @@ void write_text(std::ostream& out, const engine::ModelEstimate& estimate, const 
     out << "\n";
   }
   const engine::EstimateSummary& s = estimate.summary;
-  char line[256];
+  char sqnr[48] = "";
+  if (s.mean_sqnr_db) std::snprintf(sqnr, sizeof sqnr, "mean SQNR %.1f dB; ", *s.mean_sqnr_db);
+  char line[320];
   std::snprintf(line, sizeof line,
-                "\nsummary: %zu layers (%zu quantized, %zu pruned, %zu untouched); mean SQNR %.1f dB; "
+                "\nsummary: %zu layers (%zu quantized, %zu pruned, %zu untouched); %s"
                 "overall rel.err %.3f %%; parameters pruned %s of %s (%.1f %%)\n",
-                s.layers, s.quantized_layers, s.pruned_layers, s.untouched_layers, s.mean_sqnr_db,
+                s.layers, s.quantized_layers, s.pruned_layers, s.untouched_layers, sqnr,
                 100 * s.overall_rel_l2, human_count(s.parameters_pruned).c_str(), human_count(s.parameters).c_str(),
                 s.parameters ? 100.0 * static_cast<double>(s.parameters_pruned) / static_cast<double>(s.parameters) : 0.0);
   out << line;

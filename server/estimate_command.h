@@ -26,7 +26,7 @@
 //                             "measured": {"rel_l2", "sqnr_db", "max_abs"}|null} | null,
 //              "notes": [str], "problem": str|null}],
 //  "summary": {"layers", "quantized_layers", "pruned_layers", "untouched_layers",
-//              "parameters", "parameters_pruned", "mean_sqnr_db", "overall_rel_l2",
+//              "parameters", "parameters_pruned", "mean_sqnr_db"|null, "overall_rel_l2",
 //              "worst_layers": [str]}}
 // With pruning and quantization, "quant" measures the pruned-then-quantized
 // weight against the original (the total cost); "prune" the pruning alone.

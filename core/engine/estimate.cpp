@@ -187,7 +187,7 @@ EstimateSummary summarize_estimates(const std::vector<LayerEstimate>& layers) {
       ++sqnr_count;
     }
   }
-  summary.mean_sqnr_db = sqnr_count ? sqnr_sum / static_cast<double>(sqnr_count) : 0.0;
+  if (sqnr_count) summary.mean_sqnr_db = sqnr_sum / static_cast<double>(sqnr_count);
   summary.overall_rel_l2 = ref > 0 ? std::sqrt(err / ref) : 0.0;
   std::stable_sort(ranked.begin(), ranked.end(), [](const LayerEstimate* a, const LayerEstimate* b) {
     return a->error->rel_l2() > b->error->rel_l2();

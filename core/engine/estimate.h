@@ -53,7 +53,7 @@ struct EstimateSummary {
   size_t untouched_layers = 0;  // neither quantized nor pruned
   uint64_t parameters = 0;
   uint64_t parameters_pruned = 0;
-  double mean_sqnr_db = 0;  // over quantized layers with finite SQNR
+  std::optional<double> mean_sqnr_db;  // over quantized layers with finite SQNR; none without
   double overall_rel_l2 = 0;  // ||W - Ŵ|| / ||W|| over every compressed layer
   std::vector<std::string> worst_layers;  // highest rel. L2 error first, at most 5
 };

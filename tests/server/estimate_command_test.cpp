@@ -217,3 +217,18 @@ TEST_CASE("--check --weights: model-aware checks of AMCT configs", "[cli][estima
   CHECK(result.exit_code == 2);
   CHECK_THAT(result.standard_error, Catch::Contains("bad.safetensors"));
 }
+
+TEST_CASE("--estimate: pruning only has no mean SQNR", "[cli][estimate]") {
+  TempDir dir;
+  SmallModel model;
+  const std::string cfg = dir.write("p.cfg", "prune_config { n_out_of_m_pruner { l1_selective_prune { } } }\n");
+  const std::string weights = dir.write("m.safetensors", model.safetensors());
+  const auto json_run = run_estimate({cfg, "--weights", weights, "--format", "json"});
+  REQUIRE(json_run.exit_code == 0);
+  const json report = json::parse(json_run.standard_output);
+  CHECK(report["summary"]["mean_sqnr_db"].is_null());
+  CHECK(report["summary"]["quantized_layers"] == 0);
+  const auto text_run = run_estimate({cfg, "--weights", weights});
+  CHECK_THAT(text_run.standard_output, !Catch::Contains("mean SQNR"));
+  CHECK_THAT(text_run.standard_output, Catch::Contains("(0 quantized, 3 pruned, 0 untouched)"));
+}
