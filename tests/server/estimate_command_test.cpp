@@ -4,6 +4,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include <cmath>
+
 #include "core/engine/compress.h"
 #include "core/engine_test_support.h"
 #include "support/run_process.h"
@@ -231,4 +233,35 @@ TEST_CASE("--estimate: pruning only has no mean SQNR", "[cli][estimate]") {
   const auto text_run = run_estimate({cfg, "--weights", weights});
   CHECK_THAT(text_run.standard_output, !Catch::Contains("mean SQNR"));
   CHECK_THAT(text_run.standard_output, Catch::Contains("(0 quantized, 3 pruned, 0 untouched)"));
+}
+
+TEST_CASE("--estimate: ULQ activation figures from the clip range and from a .npy sample", "[cli][estimate]") {
+  TempDir dir;
+  SmallModel model;
+  const std::string cfg = dir.write("q.cfg", R"(retrain_data_quant_config { ulq_quantize { clip_max_min { clip_max: 6.0 clip_min: -2.0 } } }
+retrain_weight_quant_config { arq_retrain { dst_type: INT8 } }
+override_layer_configs { layer_name: "conv1" retrain_data_quant_config { ulq_quantize { dst_type: INT8 } } }
+)");
+  const std::string weights = dir.write("m.safetensors", model.safetensors());
+  dir.write("acts/fc.npy", amct::test::npy_file({3}, {6.0f, 7.0f, -2.0f}));
+  dir.write("acts/conv1.npy", amct::test::npy_file({2}, {-1.0f, 3.0f}));
+  const auto result = run_estimate({cfg, "--weights", weights, "--activations", dir.path("acts"), "--format", "json"});
+  REQUIRE(result.exit_code == 0);
+  const json report = json::parse(result.standard_output);
+  const json& fc = layer(report, "fc")["activation"];
+  CHECK(fc["dst_type"] == "INT8");
+  CHECK(fc["step"].get<double>() == Approx(8.0 / 255));
+  CHECK(fc["noise_rms"].get<double>() == Approx(8.0 / 255 / std::sqrt(12.0)));
+  // Asymmetric over [-2, 6]: 6 -> 191 s, 7 clamped to 191 s, -2 exact.
+  const double s = 8.0 / 255, top = 191 * s;
+  CHECK(fc["measured"]["max_abs"].get<double>() == Approx(7.0 - top));
+  const double err = std::sqrt((std::pow(6 - top, 2) + std::pow(7 - top, 2) + std::pow(-2 + 64 * s, 2)) / (36 + 49 + 4));
+  CHECK(fc["measured"]["rel_l2"].get<double>() == Approx(err).margin(1e-9));
+  // conv1's name override has no clip: the sample's range stands in (noted).
+  const json& conv1 = layer(report, "conv1");
+  CHECK(conv1["activation"]["step"].is_null());
+  CHECK(conv1["activation"]["measured"]["max_abs"].get<double>() < 4.0 / 255);
+  CHECK_THAT(conv1["notes"].dump(), Catch::Contains("sample's min/max"));
+  // No sample for layer1.0.conv1: the static figure only.
+  CHECK(layer(report, "layer1.0.conv1")["activation"]["measured"].is_null());
 }
