@@ -239,7 +239,7 @@ int main(int argc, char** argv) {
        "prune_config { n_out_of_m_pruner { l1_selective_prune { n_out_of_m_type: M4N2 } } }"},
   };
   std::printf("%-14s %-26s %7s %9s %8s %9s %7s %10s  %s\n", "model", "algorithm", "threads", "median s", "GB/s",
-              "% of read", "CPU", "NumPy GB/s", "figures");
+              "% of read", "CPU", "NumPy*", "figures");
   for (const std::string& name : {std::string("resnet50"), std::string("llama7b_layer")}) {
     if (which != "all" && which != name) continue;
     const Model model = make_model(name == "resnet50" ? resnet50_shapes() : llama7b_layer_shapes(), 1234);
@@ -299,5 +299,7 @@ int main(int argc, char** argv) {
       }
     }
   }
+  std::printf("\n* NumPy GB/s from ../shared/perf/README.md (quant_ref.py on a quiet machine of this type; 2 threads =\n"
+              "  --workers 2). CPU = CPU time the run got / (threads x wall time): below 100 %% the machine is shared.\n");
   return 0;
 }
