@@ -546,14 +546,16 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
   const uint64_t chunks = (rows + rows_per_chunk - 1) / rows_per_chunk;
   const unsigned threads = std::max(1u, spec.threads);
   std::vector<Scratch> scratch(threads);
+  // Row buffers, only those this computation uses (a row can be long).
+  const bool writes_rows = spec.quant.has_value() || spec.output != nullptr;
   auto buffers = [&](unsigned worker) -> Scratch& {
     Scratch& s = scratch[worker];
     if (!s.ready) {  // once per worker and tensor
       s.ready = true;
-      s.row.assign(source.direct() ? 0 : length, 0.0f);
-      s.pruned.assign(length, 0.0f);
-      s.quantized.assign(length, 0.0f);
-      s.zeros.assign(length, 0.0f);
+      if (!source.direct()) s.row.assign(length, 0.0f);
+      if (writes_rows && spec.prune.kind == PruneKind::Selective4of2) s.pruned.assign(length, 0.0f);
+      if (spec.output) s.quantized.assign(length, 0.0f);
+      if (writes_rows && spec.prune.kind == PruneKind::Filter) s.zeros.assign(length, 0.0f);
     }
     return s;
   };
