@@ -1,5 +1,8 @@
 #include "server/check_runner.h"
 
+#include "core/amct/amct_checks.h"
+#include "core/amct/config.h"
+
 #include <pthread.h>
 
 #include <algorithm>
@@ -139,7 +142,22 @@ LocatedDiagnostic locate(const Positions& positions, const Diagnostic& diagnosti
   return located;
 }
 
-FileReport check_one_file(const std::string& path, const AnalysisOptions& base_options) {
+// Adds the model-aware checks to an AMCT config's diagnostics, in position order.
+void add_model_checks(const syntax::Document& document, const AnalysisOptions& options,
+                      const std::vector<engine::ModelLayerInfo>& model_layers, Analysis& analysis) {
+  if (model_layers.empty() || !analysis.bound || !is_amct_config(*analysis.bound)) return;
+  engine::ModelCheckOptions check;
+  check.resolve.api = resolve_amct_options(document, {options.soc, options.api}).context.api;
+  for (Diagnostic& diagnostic :
+       engine::check_config_against_model(extract_config(analysis.bound->root), model_layers, check)) {
+    analysis.diagnostics.push_back(std::move(diagnostic));
+  }
+  std::stable_sort(analysis.diagnostics.begin(), analysis.diagnostics.end(),
+                   [](const Diagnostic& a, const Diagnostic& b) { return a.range.start < b.range.start; });
+}
+
+FileReport check_one_file(const std::string& path, const AnalysisOptions& base_options,
+                          const std::vector<engine::ModelLayerInfo>& model_layers) {
   FileReport report;
   report.path = path;
   std::string contents;
@@ -163,6 +181,7 @@ FileReport check_one_file(const std::string& path, const AnalysisOptions& base_o
     }
     syntax::Document document(std::move(contents));
     Analysis analysis = check_document(document, options);
+    add_model_checks(document, options, model_layers, analysis);
     report.schema = analysis.schema_description;
     report.diagnostics.reserve(analysis.diagnostics.size());
     for (const Diagnostic& diagnostic : analysis.diagnostics) {
@@ -301,7 +320,7 @@ std::vector<FileReport> check_files(const CheckRequest& request) {
   std::vector<FileReport> reports(request.files.size());
   unsigned jobs = request.jobs != 0 ? request.jobs : std::max(1u, std::thread::hardware_concurrency());
   run_parallel(request.files.size(), jobs, [&](size_t i) {
-    reports[i] = check_one_file(request.files[i], request.analysis);
+    reports[i] = check_one_file(request.files[i], request.analysis, request.model_layers);
   });
   return reports;
 }

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/analysis.h"
+#include "core/engine/model_checks.h"
 #include "core/syntax/diagnostic.h"
 #include "core/syntax/document.h"
 
@@ -59,6 +60,9 @@ struct CheckRequest {
   std::vector<std::string> files;  // from collect_check_inputs
   AnalysisOptions analysis;        // `path` is set per file
   unsigned jobs = 0;               // worker threads; 0 = all cores
+  // Layers of the model given with --weights: AMCT configs also get the
+  // model-aware checks (core/engine/model_checks.h). Empty: none.
+  std::vector<engine::ModelLayerInfo> model_layers;
 };
 
 struct CheckSummary {

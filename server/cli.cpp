@@ -9,8 +9,10 @@
 #include <sstream>
 
 #include "core/amct/capabilities.h"
+#include "core/engine/weights_model.h"
 #include "server/check_output.h"
 #include "server/check_runner.h"
+#include "server/estimate_command.h"
 #include "server/lsp_server.h"
 #include "server/resolve_command.h"
 
@@ -59,6 +61,7 @@ struct CheckCommand {
   unsigned jobs = 0;
   std::vector<std::string> paths;
   std::vector<std::string> side_files;  // --weights, --manifest: must exist
+  std::optional<std::string> weights, manifest;
   std::string working_directory;
 };
 
@@ -148,6 +151,8 @@ std::optional<int> parse_check_command(const std::vector<std::string>& arguments
   for (const char* option : {"--weights", "--manifest"}) {
     if (std::optional<std::string> file = parsed->last(option)) command.side_files.push_back(*file);
   }
+  command.weights = parsed->last("--weights");
+  command.manifest = parsed->last("--manifest");
   return std::nullopt;
 }
 
@@ -180,6 +185,17 @@ int run_check(const std::vector<std::string>& arguments) {
   }
 
   CheckRequest request;
+  if (command.weights && !io_failure) {  // model-aware checks: layer names and types only
+    engine::LoadResult loaded = engine::load_weights({*command.weights, command.manifest, {}});
+    if (!loaded.model) {
+      std::fprintf(stderr, "amct-lsp: %s\n", printable(loaded.error).c_str());
+      io_failure = true;
+    } else {
+      for (const engine::ModelLayer& layer : loaded.model->layers) {
+        request.model_layers.push_back({layer.name, layer.type, layer.groups});
+      }
+    }
+  }
   request.files = std::move(inputs.files);
   request.analysis = command.analysis;
   request.jobs = command.jobs;
@@ -239,7 +255,7 @@ struct Mode {
 const Mode kModes[] = {
     {"--check", run_check, "check files"},
     {"--resolve", run_resolve_mode, "the precedence resolver"},
-    {"--estimate", nullptr, "error estimates on weights"},        // TODO(estimate): plug in
+    {"--estimate", run_estimate_command, "error estimates on weights"},
     {"--stdio", run_language_server, "the language server"},
 };
 
@@ -366,15 +382,17 @@ std::string usage_text() {
          "                       AMCT's top-level fields; otherwise syntax only). FILE is looked\n"
          "                       up in the current directory, then in the -I roots.\n"
          "  -I DIR               Import root for .proto files (repeatable).\n"
-         "  --weights FILE       Sample weights (safetensors, ONNX); must exist. Reserved for\n"
-         "                       weight-aware checks (layer names); --check reads no tensors.\n"
+         "  --weights FILE       Model weights (safetensors, ONNX): model-aware checks of AMCT\n"
+         "                       configs (unknown layer names, types the model lacks, ...);\n"
+         "                       --check reads the header, not the tensors.\n"
          "  --manifest JSON      Layer names/types for weights files that have none; must exist.\n"
          "  --jobs N, -j N       Check N files at a time (default: all cores).\n"
          "\n"
          "Options of --resolve: --layer NAME (the layer), --type TYPE (its layer type, for\n"
          "  override_layer_types and type skip lists), --format text|json, --soc, --api.\n"
          "  Exit status 1 means the layer was resolved but the config has errors.\n"
-         "Options of --estimate: --weights FILE, --manifest JSON, --soc SOC, --format text|json.\n"
+         "Options of --estimate: --weights FILE, --manifest JSON, --soc SOC, --api, --format text|json,\n"
+         "  --activations DIR (<layer>.npy activation samples), --jobs N.\n"
          "\n"
          "Exit status: 0 no errors (warnings allowed), 1 errors found,\n"
          "             2 usage error or I/O failure (a missing or unreadable file, a directory\n"

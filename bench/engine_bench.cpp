@@ -1,0 +1,305 @@
+// engine_bench: GB/s of the reference engine (core/engine) per algorithm on
+// synthetic ResNet-50-shaped (25.5M params) and Llama-7B-decoder-layer-shaped
+// (202M params) F32 weights, through the real estimate path
+// (config -> resolver -> kernels), next to the machine's memory read
+// bandwidth measured in the same run with the same vector code, and the
+// NumPy reference figures of ../shared/perf/README.md.
+//
+//   engine_bench [--repeat N] [--model resnet50|llama7b_layer|all] [--quick]
+//
+// GB/s = bytes of weights processed / wall time (median of N runs after a
+// warm-up). Goal (issue 5): ARQ and 4:2 at >= 50 % of the 2-thread read
+// bandwidth.
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <map>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/amct/config.h"
+#include "core/engine/estimate.h"
+#include "core/model/binder.h"
+#include "core/schema/schema.h"
+#include "core/syntax/document.h"
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+using amct::engine::WeightsModel;
+
+struct Shape {
+  std::string name;
+  std::vector<int64_t> dims;
+};
+
+std::vector<Shape> resnet50_shapes() {
+  std::vector<Shape> shapes = {{"conv1", {64, 3, 7, 7}}};
+  int64_t inplanes = 64;
+  const int64_t widths[4] = {64, 128, 256, 512}, blocks[4] = {3, 4, 6, 3};
+  for (int li = 0; li < 4; ++li) {
+    const int64_t width = widths[li], out = width * 4;
+    for (int64_t b = 0; b < blocks[li]; ++b) {
+      const std::string prefix = "layer" + std::to_string(li + 1) + "." + std::to_string(b) + ".";
+      const int64_t cin = b == 0 ? inplanes : out;
+      shapes.push_back({prefix + "conv1", {width, cin, 1, 1}});
+      shapes.push_back({prefix + "conv2", {width, width, 3, 3}});
+      shapes.push_back({prefix + "conv3", {out, width, 1, 1}});
+      if (b == 0) shapes.push_back({prefix + "downsample.0", {out, inplanes, 1, 1}});
+    }
+    inplanes = out;
+  }
+  shapes.push_back({"fc", {1000, 2048}});
+  return shapes;
+}
+
+std::vector<Shape> llama7b_layer_shapes() {
+  const int64_t h = 4096, f = 11008;
+  return {{"self_attn.q_proj", {h, h}}, {"self_attn.k_proj", {h, h}}, {"self_attn.v_proj", {h, h}},
+          {"self_attn.o_proj", {h, h}}, {"mlp.gate_proj", {f, h}},    {"mlp.up_proj", {f, h}},
+          {"mlp.down_proj", {h, f}}};
+}
+
+// Kaiming-scaled Gaussian, lognormal(0, 0.3) per output channel, 0.01 %
+// outliers at 8x (as quant_ref.py make_weight, with a different random stream).
+void fill_weight(std::vector<float>& w, const std::vector<int64_t>& dims, uint32_t seed) {
+  std::mt19937_64 rng(seed);
+  const uint64_t rows = static_cast<uint64_t>(dims[0]), per_row = w.size() / rows;
+  const float kaiming = std::sqrt(2.0f / static_cast<float>(per_row));
+  std::normal_distribution<float> channel(0.0f, 0.3f);
+  uint64_t state = seed * 0x9E3779B97F4A7C15ull + 1;
+  auto uniform = [&] {
+    state ^= state << 13;
+    state ^= state >> 7;
+    state ^= state << 17;
+    return static_cast<float>(state >> 40) * (1.0f / 16777216.0f);
+  };
+  for (uint64_t r = 0; r < rows; ++r) {
+    const float scale = kaiming * std::exp(channel(rng));
+    float* row = w.data() + r * per_row;
+    for (uint64_t i = 0; i < per_row; i += 2) {  // Box-Muller: two Gaussians per pair
+      const float u1 = 1.0f - uniform(), u2 = uniform();
+      const float radius = std::sqrt(-2.0f * std::log(u1)), angle = 6.2831853f * u2;
+      row[i] = radius * std::cos(angle) * scale;
+      if (i + 1 < per_row) row[i + 1] = radius * std::sin(angle) * scale;
+    }
+  }
+  const uint64_t outliers = std::max<uint64_t>(1, w.size() / 10000);
+  for (uint64_t k = 0; k < outliers; ++k) w[rng() % w.size()] *= 8.0f;
+}
+
+struct Model {
+  std::vector<std::vector<float>> storage;
+  WeightsModel weights;
+};
+
+Model make_model(const std::vector<Shape>& shapes, uint32_t seed) {
+  Model model;
+  model.storage.resize(shapes.size());
+  std::vector<std::thread> pool;
+  const unsigned threads = std::max(1u, std::thread::hardware_concurrency());
+  for (unsigned t = 0; t < threads; ++t) {
+    pool.emplace_back([&, t] {
+      for (size_t i = t; i < shapes.size(); i += threads) {
+        uint64_t count = 1;
+        for (int64_t d : shapes[i].dims) count *= static_cast<uint64_t>(d);
+        model.storage[i].resize(count);
+        fill_weight(model.storage[i], shapes[i].dims, seed + static_cast<uint32_t>(i));
+      }
+    });
+  }
+  for (auto& thread : pool) thread.join();
+  model.weights.format = "synthetic";
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    amct::engine::ModelLayer layer;
+    layer.name = shapes[i].name;
+    layer.type = amct::engine::type_from_rank(shapes[i].dims.size());
+    layer.weight.name = shapes[i].name + ".weight";
+    layer.weight.shape = shapes[i].dims;
+    layer.weight.data = reinterpret_cast<const unsigned char*>(model.storage[i].data());
+    layer.weight.elements = model.storage[i].size();
+    model.weights.layers.push_back(std::move(layer));
+  }
+  return model;
+}
+
+typedef float v8f __attribute__((vector_size(32)));
+typedef float v8f_unaligned __attribute__((vector_size(32), aligned(4)));
+
+__attribute__((target_clones("avx2", "default"))) float sum_floats(const float* x, uint64_t n) {
+  v8f a = {}, b = {}, c = {}, d = {};
+  uint64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    a += *reinterpret_cast<const v8f_unaligned*>(x + i);
+    b += *reinterpret_cast<const v8f_unaligned*>(x + i + 8);
+    c += *reinterpret_cast<const v8f_unaligned*>(x + i + 16);
+    d += *reinterpret_cast<const v8f_unaligned*>(x + i + 24);
+  }
+  const v8f s = (a + b) + (c + d);
+  float total = 0;
+  for (int k = 0; k < 8; ++k) total += s[k];
+  for (; i < n; ++i) total += x[i];
+  return total;
+}
+
+double process_cpu_seconds() {
+  timespec t{};
+  clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &t);
+  return static_cast<double>(t.tv_sec) + 1e-9 * static_cast<double>(t.tv_nsec);
+}
+
+double median(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return v[v.size() / 2];
+}
+
+// GB/s of summing a 1 GiB float array on `threads` threads.
+double read_bandwidth(const std::vector<float>& data, unsigned threads, int repeat) {
+  std::vector<double> times;
+  volatile float sink = 0;
+  for (int r = 0; r < repeat + 1; ++r) {
+    const auto start = Clock::now();
+    std::vector<float> partial(threads);
+    std::vector<std::thread> pool;
+    const uint64_t per = data.size() / threads;
+    for (unsigned t = 0; t < threads; ++t) {
+      pool.emplace_back([&, t] {
+        const uint64_t begin = t * per, end = t + 1 == threads ? data.size() : begin + per;
+        partial[t] = sum_floats(data.data() + begin, end - begin);
+      });
+    }
+    for (auto& thread : pool) thread.join();
+    const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+    for (float p : partial) sink = sink + p;
+    if (r > 0) times.push_back(seconds);
+  }
+  return static_cast<double>(data.size()) * 4 / median(times) / 1e9;
+}
+
+amct::AmctConfig config_of(const std::string& text) {
+  const amct::syntax::Document document(text);
+  const amct::model::BoundDocument bound = amct::model::bind(document, amct::schema::amct_schema().root);
+  return amct::extract_config(bound.root);
+}
+
+struct Algorithm {
+  std::string name;
+  std::string config;
+};
+
+// NumPy figures of ../shared/perf/README.md (same machine type, 2026-11-25):
+// GB/s with 1 thread and with --workers 2.
+const std::map<std::string, std::pair<double, double>> kNumpy = {
+    {"resnet50/arq_int8_channel", {1.05, 1.71}},       {"resnet50/arq_int8_tensor", {1.20, 1.96}},
+    {"resnet50/filter_prune_0.3_ascend", {5.08, 6.55}}, {"resnet50/l1_selective_4_2", {0.38, 0.69}},
+    {"llama7b_layer/arq_int8_channel", {0.57, 1.07}},   {"llama7b_layer/arq_int8_tensor", {0.57, 1.09}},
+    {"llama7b_layer/filter_prune_0.3_ascend", {2.93, 5.30}}, {"llama7b_layer/l1_selective_4_2", {0.25, 0.44}},
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int repeat = 5;
+  std::string which = "all";
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    if (arg == "--repeat" && i + 1 < argc) repeat = std::max(1, std::atoi(argv[++i]));
+    else if (arg == "--model" && i + 1 < argc) which = argv[++i];
+    else if (arg == "--quick") repeat = 1;
+    else {
+      std::fprintf(stderr, "usage: engine_bench [--repeat N] [--model resnet50|llama7b_layer|all] [--quick]\n");
+      return 2;
+    }
+  }
+  const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  std::printf("engine_bench: %u cores, %d runs per figure (median after 1 warm-up)\n", cores, repeat);
+
+  double bandwidth[3] = {0, 0, 0};
+  {
+    std::vector<float> big(size_t{1} << 28, 1.0f);  // 1 GiB
+    bandwidth[1] = read_bandwidth(big, 1, std::max(repeat, 3));
+    bandwidth[2] = read_bandwidth(big, 2, std::max(repeat, 3));
+  }
+  std::printf("memory read bandwidth (sum of a 1 GiB float array): 1 thread %.1f GB/s, 2 threads %.1f GB/s\n\n",
+              bandwidth[1], bandwidth[2]);
+
+  const std::vector<Algorithm> algorithms = {
+      {"arq_int8_channel", "retrain_weight_quant_config { arq_retrain { channel_wise: true dst_type: INT8 } }"},
+      {"arq_int8_tensor", "retrain_weight_quant_config { arq_retrain { channel_wise: false dst_type: INT8 } }"},
+      {"filter_prune_0.3_ascend",
+       "prune_config { filter_pruner { balanced_l2_norm_filter_prune { prune_ratio: 0.3 ascend_optimized: true } } }"},
+      {"l1_selective_4_2", "prune_config { n_out_of_m_pruner { l1_selective_prune { n_out_of_m_type: M4N2 } } }"},
+      {"4_2_then_arq_int8_channel",
+       "retrain_weight_quant_config { arq_retrain { channel_wise: true dst_type: INT8 } }\n"
+       "prune_config { n_out_of_m_pruner { l1_selective_prune { n_out_of_m_type: M4N2 } } }"},
+  };
+  std::printf("%-14s %-26s %7s %9s %8s %9s %7s %10s  %s\n", "model", "algorithm", "threads", "median s", "GB/s",
+              "% of read", "CPU", "NumPy*", "figures");
+  for (const std::string& name : {std::string("resnet50"), std::string("llama7b_layer")}) {
+    if (which != "all" && which != name) continue;
+    const Model model = make_model(name == "resnet50" ? resnet50_shapes() : llama7b_layer_shapes(), 1234);
+    const double bytes = static_cast<double>(model.weights.parameter_count()) * 4;
+    for (const Algorithm& algorithm : algorithms) {
+      const amct::AmctConfig config = config_of(algorithm.config);
+      for (unsigned threads : {1u, 2u}) {
+        if (threads > cores) continue;
+        amct::engine::EstimateOptions options;
+        options.threads = threads;
+        std::vector<double> times;
+        double wall_total = 0, cpu_total = 0;
+        amct::engine::ModelEstimate estimate;
+        for (int r = 0; r < repeat + 1; ++r) {
+          const auto start = Clock::now();
+          const double cpu_start = process_cpu_seconds();
+          estimate = amct::engine::estimate_model(config, model.weights, options);
+          const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+          if (r > 0) {
+            times.push_back(seconds);
+            wall_total += seconds;
+            cpu_total += process_cpu_seconds() - cpu_start;
+          }
+        }
+        const double seconds = median(times);
+        const double gbps = bytes / seconds / 1e9;
+        auto numpy = kNumpy.find(name + "/" + algorithm.name);
+        char numpy_text[32] = "-";
+        if (numpy != kNumpy.end()) {
+          std::snprintf(numpy_text, sizeof numpy_text, "%.2f", threads == 1 ? numpy->second.first : numpy->second.second);
+        }
+        const amct::engine::EstimateSummary& s = estimate.summary;
+        char figures[160];
+        uint64_t kept = 0, total = 0;
+        for (const auto& layer : estimate.layers) {
+          if (layer.prune_figures) kept += layer.prune_figures->kept, total += layer.prune_figures->total;
+        }
+        if (total > 0) {
+          double removed = 0, energy = 0;
+          for (const auto& layer : estimate.layers) {
+            removed += layer.prune_figures->sumsq_removed;
+            energy += layer.prune_figures->sumsq_weight;
+          }
+          std::snprintf(figures, sizeof figures, "kept %llu/%llu, energy removed %.1f %%, overall relL2 %.4f",
+                        static_cast<unsigned long long>(kept), static_cast<unsigned long long>(total),
+                        100 * removed / energy, s.overall_rel_l2);
+        } else {
+          std::snprintf(figures, sizeof figures, "overall relL2 %.4f, mean SQNR %.1f dB", s.overall_rel_l2,
+                        s.mean_sqnr_db.value_or(NAN));
+        }
+        // CPU share: the CPU time the run got out of threads x wall time (a
+        // shared machine shows here why a figure is low).
+        std::printf("%-14s %-26s %7u %9.4f %8.2f %8.0f%% %6.0f%% %10s  %s\n", name.c_str(), algorithm.name.c_str(),
+                    threads, seconds, gbps, 100 * gbps / bandwidth[threads], 100 * cpu_total / (wall_total * threads),
+                    numpy_text, figures);
+        std::fflush(stdout);
+      }
+    }
+  }
+  std::printf("\n* NumPy GB/s from ../shared/perf/README.md (quant_ref.py on a quiet machine of this type; 2 threads =\n"
+              "  --workers 2). CPU = CPU time the run got / (threads x wall time): below 100 %% the machine is shared.\n");
+  return 0;
+}

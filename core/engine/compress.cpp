@@ -1,0 +1,792 @@
+#include "core/engine/compress.h"
+
+
+#include <algorithm>
+#include <atomic>
+#include <cstring>
+#include <limits>
+#include <numeric>
+#include <thread>
+#include <vector>
+
+namespace amct::engine {
+
+void ErrorSums::add(const ErrorSums& other) {
+  sumsq_ref += other.sumsq_ref;
+  sumsq_err += other.sumsq_err;
+  dot += other.dot;
+  sumsq_approx += other.sumsq_approx;
+  max_abs = std::max(max_abs, other.max_abs);
+}
+
+float round_half_even(float value) {
+  // 1.5 * 2^23: adding and subtracting it rounds to an integer in the default
+  // (nearest, ties to even) mode for |value| < 2^22; larger floats are integers.
+  if (!(std::fabs(value) < 4194304.0f)) return value;
+  volatile float shifted = value + 12582912.0f;
+  return shifted - 12582912.0f;
+}
+
+float arq_scale(float max_value, float min_value, int bits) {
+  const float abs_max = std::fabs(max_value), abs_min = std::fabs(min_value);
+  const float d = abs_min > abs_max ? static_cast<float>(1 << (bits - 1))
+                                    : static_cast<float>((1 << (bits - 1)) - 1);
+  const float scale = std::max(abs_max, abs_min) / d;
+  return scale < kFltEpsilon ? 1.0f : scale;
+}
+
+int64_t filter_kept_count(int64_t channels, double ratio, bool ascend_optimized) {
+  const double r = static_cast<double>(static_cast<float>(ratio));  // proto float
+  int64_t kept = channels - static_cast<int64_t>(std::nearbyint(static_cast<double>(channels) * r));
+  if (ascend_optimized) {
+    kept = (kept + 15) / 16 * 16;
+    if (kept <= 0) kept = 16;
+  } else if (kept <= 0) {
+    kept = 1;  // AMCT's cal_prune_num keeps one channel
+  }
+  return std::min(kept, channels);
+}
+
+namespace {
+
+// ---- vector kernels (GCC vector extensions: SSE2 by default, AVX2 clones) ------
+
+typedef float v8f __attribute__((vector_size(32)));
+typedef int32_t v8i __attribute__((vector_size(32)));
+typedef float v4f __attribute__((vector_size(16)));
+typedef int32_t v4i __attribute__((vector_size(16)));
+
+// Unaligned views for loads and stores; helpers take vectors by reference
+// (no vector values cross a function boundary, so no ABI questions).
+typedef float v8f_unaligned __attribute__((vector_size(32), aligned(4)));
+typedef float v4f_unaligned __attribute__((vector_size(16), aligned(4)));
+#define load8(p) v8f(*reinterpret_cast<const v8f_unaligned*>(p))
+#define store8(p, v) (*reinterpret_cast<v8f_unaligned*>(p) = (v))
+#define load4(p) v4f(*reinterpret_cast<const v4f_unaligned*>(p))
+#define splat8(x) (v8f{} + static_cast<float>(x))
+#define vabs(v) reinterpret_cast<v8f>(reinterpret_cast<v8i>(v) & 0x7FFFFFFF)
+#define vmin(a, b) ((a) < (b) ? (a) : (b))
+#define vmax(a, b) ((a) > (b) ? (a) : (b))
+inline double lanes_sum(const v8f& v) {
+  double s = 0;
+  for (int i = 0; i < 8; ++i) s += v[i];
+  return s;
+}
+inline float lanes_max(const v8f& v) {
+  float m = v[0];
+  for (int i = 1; i < 8; ++i) m = std::max(m, v[i]);
+  return m;
+}
+
+// Partial sums are kept in float lanes for at most this many elements, then
+// moved to double.
+constexpr uint64_t kFloatRun = 1024;
+
+#define AMCT_KERNEL __attribute__((target_clones("avx2", "default")))
+
+AMCT_KERNEL void row_min_max(const float* x, uint64_t n, float& out_min, float& out_max) {
+  v8f lo = splat8(std::numeric_limits<float>::infinity());
+  v8f hi = -lo;
+  uint64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const v8f v = load8(x + i);
+    lo = v < lo ? v : lo;
+    hi = v > hi ? v : hi;
+  }
+  float mn = lo[0], mx = hi[0];
+  for (int k = 1; k < 8; ++k) {
+    mn = std::min(mn, lo[k]);
+    mx = std::max(mx, hi[k]);
+  }
+  for (; i < n; ++i) {
+    mn = x[i] < mn ? x[i] : mn;
+    mx = x[i] > mx ? x[i] : mx;
+  }
+  out_min = std::min(out_min, mn);
+  out_max = std::max(out_max, mx);
+}
+
+// Sum of squares and max |x| of a row.
+AMCT_KERNEL void row_energy(const float* x, uint64_t n, double& sumsq, float& max_abs) {
+  v8f peak = splat8(0);
+  double total = 0;
+  uint64_t i = 0;
+  while (i + 8 <= n) {
+    v8f acc = splat8(0);
+    const uint64_t end = std::min(n, i + kFloatRun) & ~uint64_t{7};
+    for (; i < end; i += 8) {
+      const v8f v = load8(x + i);
+      acc += v * v;
+      peak = vmax(peak, vabs(v));
+    }
+    total += lanes_sum(acc);
+  }
+  float m = lanes_max(peak);
+  for (; i < n; ++i) {
+    total += static_cast<double>(x[i]) * x[i];
+    m = std::max(m, std::fabs(x[i]));
+  }
+  sumsq += total;
+  max_abs = std::max(max_abs, m);
+}
+
+// ŵ = clamp(round(src / scale)) * scale, compared with `ref`. Writes ŵ to
+// `out` when given.
+AMCT_KERNEL void row_quantize(const float* ref, const float* src, uint64_t n, float scale, float qmin,
+                              float qmax, float* out, ErrorSums& sums) {
+  const v8f s = splat8(scale), lo = splat8(qmin), hi = splat8(qmax), magic = splat8(12582912.0f);
+  v8f peak = splat8(0);
+  double rr = 0, ee = 0, rq = 0, qq = 0;
+  uint64_t i = 0;
+  while (i + 8 <= n) {
+    // ||ŵ||² is not accumulated: it follows from the other three sums.
+    v8f a_rr = splat8(0), a_ee = a_rr, a_rq = a_rr;
+    const uint64_t end = std::min(n, i + kFloatRun) & ~uint64_t{7};
+    for (; i < end; i += 8) {
+      const v8f w = load8(ref + i);
+      v8f y = load8(src + i) / s;
+      y = y < lo ? lo : y;
+      y = y > hi ? hi : y;
+      y = (y + magic) - magic;  // round half to even (|y| <= 2^15)
+      const v8f q = y * s;
+      const v8f e = w - q;
+      if (out) store8(out + i, q);
+      a_rr += w * w;
+      a_ee += e * e;
+      a_rq += w * q;
+      peak = vmax(peak, vabs(e));
+    }
+    const double run_rr = lanes_sum(a_rr), run_ee = lanes_sum(a_ee), run_rq = lanes_sum(a_rq);
+    rr += run_rr;
+    ee += run_ee;
+    rq += run_rq;
+    qq += run_ee + 2 * run_rq - run_rr;  // ||w - ŵ||² = ||w||² - 2 w·ŵ + ||ŵ||²
+  }
+  float m = lanes_max(peak);
+  for (; i < n; ++i) {
+    const float w = ref[i];
+    float y = src[i] / scale;
+    y = y < qmin ? qmin : y;
+    y = y > qmax ? qmax : y;
+    y = round_half_even(y);
+    const float q = y * scale;
+    const float e = w - q;
+    if (out) out[i] = q;
+    rr += static_cast<double>(w) * w;
+    ee += static_cast<double>(e) * e;
+    rq += static_cast<double>(w) * q;
+    qq += static_cast<double>(q) * q;
+    m = std::max(m, std::fabs(e));
+  }
+  sums.sumsq_ref += rr;
+  sums.sumsq_err += ee;
+  sums.dot += rq;
+  sums.sumsq_approx += qq;
+  sums.max_abs = std::max(sums.max_abs, static_cast<double>(m));
+}
+
+// 4:2 figures of one group from the squares of its 4 weights: the energy
+// removed is the sum of the two smallest squares; the largest removed square
+// is the second smallest.
+inline void group_removed(float s0, float s1, float s2, float s3, float& removed, float& peak) {
+  const float a = std::min(s0, s1), b = std::max(s0, s1), c = std::min(s2, s3), d = std::max(s2, s3);
+  const float second = std::min(std::max(a, c), std::min(b, d));
+  removed = std::min(a, c) + second;
+  peak = second;
+}
+
+// Energy of a row [cin, inner] and what 4:2 removes from it (cin > 2).
+AMCT_KERNEL void row_4of2_energy(const float* x, uint64_t cin, uint64_t inner, double& total,
+                                 double& removed, float& removed_peak_square) {
+  const uint64_t full_groups = cin / 4;
+  double t = 0, r = 0;
+  float peak = 0;
+  if (inner == 1) {
+    uint64_t g = 0;
+    while (g + 4 <= full_groups) {
+      v4f a_t = v4f{0, 0, 0, 0}, a_r = a_t, a_p = a_t;
+      const uint64_t end = std::min(full_groups, g + kFloatRun / 4) & ~uint64_t{3};
+      for (; g < end; g += 4) {
+        const float* p = x + g * 4;
+        v4f x0 = load4(p), x1 = load4(p + 4), x2 = load4(p + 8), x3 = load4(p + 12);
+        x0 *= x0;
+        x1 *= x1;
+        x2 *= x2;
+        x3 *= x3;
+        // Put the 4 weights of each group in the same lane of 4 vectors.
+        const v4f u0 = __builtin_shuffle(x0, x1, v4i{0, 4, 1, 5});
+        const v4f u1 = __builtin_shuffle(x0, x1, v4i{2, 6, 3, 7});
+        const v4f u2 = __builtin_shuffle(x2, x3, v4i{0, 4, 1, 5});
+        const v4f u3 = __builtin_shuffle(x2, x3, v4i{2, 6, 3, 7});
+        const v4f s0 = __builtin_shuffle(u0, u2, v4i{0, 1, 4, 5});
+        const v4f s1 = __builtin_shuffle(u0, u2, v4i{2, 3, 6, 7});
+        const v4f s2 = __builtin_shuffle(u1, u3, v4i{0, 1, 4, 5});
+        const v4f s3 = __builtin_shuffle(u1, u3, v4i{2, 3, 6, 7});
+        const v4f a = s0 < s1 ? s0 : s1, b = s0 < s1 ? s1 : s0;
+        const v4f c = s2 < s3 ? s2 : s3, d = s2 < s3 ? s3 : s2;
+        const v4f ac_max = a > c ? a : c, bd_min = b < d ? b : d;
+        const v4f second = ac_max < bd_min ? ac_max : bd_min;
+        a_r += (a < c ? a : c) + second;
+        a_p = second > a_p ? second : a_p;
+        a_t += (s0 + s1) + (s2 + s3);
+      }
+      for (int k = 0; k < 4; ++k) {
+        t += a_t[k];
+        r += a_r[k];
+        peak = std::max(peak, a_p[k]);
+      }
+    }
+    for (; g < full_groups; ++g) {
+      const float* p = x + g * 4;
+      float rem, pk;
+      group_removed(p[0] * p[0], p[1] * p[1], p[2] * p[2], p[3] * p[3], rem, pk);
+      t += static_cast<double>(p[0] * p[0]) + p[1] * p[1] + p[2] * p[2] + p[3] * p[3];
+      r += rem;
+      peak = std::max(peak, pk);
+    }
+  } else {
+    for (uint64_t g = 0; g < full_groups; ++g) {
+      const float* p0 = x + (4 * g) * inner;
+      const float* p1 = p0 + inner;
+      const float* p2 = p1 + inner;
+      const float* p3 = p2 + inner;
+      uint64_t j = 0;
+      v8f a_t = splat8(0), a_r = a_t, a_p = a_t;
+      for (; j + 8 <= inner; j += 8) {
+        v8f s0 = load8(p0 + j), s1 = load8(p1 + j), s2 = load8(p2 + j), s3 = load8(p3 + j);
+        s0 *= s0;
+        s1 *= s1;
+        s2 *= s2;
+        s3 *= s3;
+        const v8f a = vmin(s0, s1), b = vmax(s0, s1), c = vmin(s2, s3), d = vmax(s2, s3);
+        const v8f second = vmin(vmax(a, c), vmin(b, d));
+        a_r += vmin(a, c) + second;
+        a_p = vmax(a_p, second);
+        a_t += (s0 + s1) + (s2 + s3);
+      }
+      t += lanes_sum(a_t);
+      r += lanes_sum(a_r);
+      peak = std::max(peak, lanes_max(a_p));
+      for (; j < inner; ++j) {
+        const float s0 = p0[j] * p0[j], s1 = p1[j] * p1[j], s2 = p2[j] * p2[j], s3 = p3[j] * p3[j];
+        float rem, pk;
+        group_removed(s0, s1, s2, s3, rem, pk);
+        t += static_cast<double>(s0) + s1 + s2 + s3;
+        r += rem;
+        peak = std::max(peak, pk);
+      }
+    }
+  }
+  // The last, zero-padded group: pads are zeros competing like any zero.
+  if (const uint64_t real = cin % 4; real != 0) {
+    const float* base = x + full_groups * 4 * inner;
+    for (uint64_t j = 0; j < inner; ++j) {
+      float s[4] = {0, 0, 0, 0};
+      for (uint64_t c = 0; c < real; ++c) s[c] = base[c * inner + j] * base[c * inner + j];
+      float rem, pk;
+      group_removed(s[0], s[1], s[2], s[3], rem, pk);
+      t += static_cast<double>(s[0]) + s[1] + s[2] + s[3];
+      r += rem;
+      peak = std::max(peak, pk);
+    }
+  }
+  total += t;
+  removed += r;
+  removed_peak_square = std::max(removed_peak_square, peak);
+}
+
+// 4:2 keep masks of 4 vectors holding one weight of a group per lane: a
+// weight is kept when fewer than 2 others beat it (larger |w|, or equal |w|
+// and a lower index).
+#define AMCT_4OF2_MASKS(V, I, x0, x1, x2, x3, k0, k1, k2, k3)                                   \
+  {                                                                                             \
+    const V a0 = vabs_any(V, I, x0), a1 = vabs_any(V, I, x1), a2 = vabs_any(V, I, x2),          \
+            a3 = vabs_any(V, I, x3);                                                            \
+    /* comparisons give -1 for true: counts are negative */                                     \
+    const I b01 = a0 >= a1, b02 = a0 >= a2, b03 = a0 >= a3, b12 = a1 >= a2, b13 = a1 >= a3,    \
+            b23 = a2 >= a3;                                                                     \
+    /* i < j: a_i >= a_j means i beats j, else j beats i */                                     \
+    const I beaten0 = ~b01 + ~b02 + ~b03;                                                       \
+    const I beaten1 = b01 + ~b12 + ~b13;                                                        \
+    const I beaten2 = b02 + b12 + ~b23;                                                         \
+    const I beaten3 = b03 + b13 + b23;                                                          \
+    /* ~b = -1 - b is -1 exactly when b is false: every term is minus a count */               \
+    k0 = beaten0 > -2;                                                                          \
+    k1 = beaten1 > -2;                                                                          \
+    k2 = beaten2 > -2;                                                                          \
+    k3 = beaten3 > -2;                                                                          \
+  }
+#define vabs_any(V, I, v) reinterpret_cast<V>(reinterpret_cast<I>(v) & 0x7FFFFFFF)
+
+// Writes the 4:2-pruned row (cin > 2) to `out`; adds energy figures.
+AMCT_KERNEL void row_4of2_prune(const float* x, uint64_t cin, uint64_t inner, float* out, double& total,
+                                double& removed) {
+  const uint64_t full_groups = cin / 4;
+  double t = 0, r = 0;
+  if (inner == 1) {
+    uint64_t g = 0;
+    v4f a_t = v4f{0, 0, 0, 0}, a_r = a_t;
+    for (; g + 4 <= full_groups; g += 4) {
+      const float* p = x + g * 4;
+      const v4f x0 = load4(p), x1 = load4(p + 4), x2 = load4(p + 8), x3 = load4(p + 12);
+      const v4f u0 = __builtin_shuffle(x0, x1, v4i{0, 4, 1, 5}), u1 = __builtin_shuffle(x0, x1, v4i{2, 6, 3, 7});
+      const v4f u2 = __builtin_shuffle(x2, x3, v4i{0, 4, 1, 5}), u3 = __builtin_shuffle(x2, x3, v4i{2, 6, 3, 7});
+      const v4f s0 = __builtin_shuffle(u0, u2, v4i{0, 1, 4, 5}), s1 = __builtin_shuffle(u0, u2, v4i{2, 3, 6, 7});
+      const v4f s2 = __builtin_shuffle(u1, u3, v4i{0, 1, 4, 5}), s3 = __builtin_shuffle(u1, u3, v4i{2, 3, 6, 7});
+      v4i k0, k1, k2, k3;
+      AMCT_4OF2_MASKS(v4f, v4i, s0, s1, s2, s3, k0, k1, k2, k3);
+      const v4f o0 = reinterpret_cast<v4f>(reinterpret_cast<v4i>(s0) & k0);
+      const v4f o1 = reinterpret_cast<v4f>(reinterpret_cast<v4i>(s1) & k1);
+      const v4f o2 = reinterpret_cast<v4f>(reinterpret_cast<v4i>(s2) & k2);
+      const v4f o3 = reinterpret_cast<v4f>(reinterpret_cast<v4i>(s3) & k3);
+      a_t += (s0 * s0 + s1 * s1) + (s2 * s2 + s3 * s3);
+      a_r += ((s0 * s0 - o0 * o0) + (s1 * s1 - o1 * o1)) + ((s2 * s2 - o2 * o2) + (s3 * s3 - o3 * o3));
+      // Transpose back (the 4x4 transpose is its own inverse).
+      const v4f w0 = __builtin_shuffle(o0, o1, v4i{0, 4, 1, 5}), w1 = __builtin_shuffle(o0, o1, v4i{2, 6, 3, 7});
+      const v4f w2 = __builtin_shuffle(o2, o3, v4i{0, 4, 1, 5}), w3 = __builtin_shuffle(o2, o3, v4i{2, 6, 3, 7});
+      const v4f y0 = __builtin_shuffle(w0, w2, v4i{0, 1, 4, 5}), y1 = __builtin_shuffle(w0, w2, v4i{2, 3, 6, 7});
+      const v4f y2 = __builtin_shuffle(w1, w3, v4i{0, 1, 4, 5}), y3 = __builtin_shuffle(w1, w3, v4i{2, 3, 6, 7});
+      float* q = out + g * 4;
+      *reinterpret_cast<v4f_unaligned*>(q) = y0;
+      *reinterpret_cast<v4f_unaligned*>(q + 4) = y1;
+      *reinterpret_cast<v4f_unaligned*>(q + 8) = y2;
+      *reinterpret_cast<v4f_unaligned*>(q + 12) = y3;
+      if ((g & 255) == 252) {  // keep float partial sums short
+        for (int k = 0; k < 4; ++k) t += a_t[k], r += a_r[k];
+        a_t = v4f{0, 0, 0, 0};
+        a_r = a_t;
+      }
+    }
+    for (int k = 0; k < 4; ++k) t += a_t[k], r += a_r[k];
+    for (; g < full_groups; ++g) {  // scalar: the same masks one group at a time
+      const float* p = x + g * 4;
+      for (uint64_t c = 0; c < 4; ++c) {
+        int beaten = 0;
+        for (uint64_t k = 0; k < 4; ++k) {
+          if (k < c) beaten += std::fabs(p[k]) >= std::fabs(p[c]);
+          if (k > c) beaten += std::fabs(p[k]) > std::fabs(p[c]);
+        }
+        const float s = p[c] * p[c];
+        t += s;
+        if (beaten >= 2) r += s;
+        out[g * 4 + c] = beaten < 2 ? p[c] : 0.0f;
+      }
+    }
+  } else {
+    for (uint64_t g = 0; g < full_groups; ++g) {
+      const float* p0 = x + (4 * g) * inner;
+      float* q0 = out + (4 * g) * inner;
+      uint64_t j = 0;
+      v8f a_t = splat8(0), a_r = a_t;
+      for (; j + 8 <= inner; j += 8) {
+        const v8f s0 = load8(p0 + j), s1 = load8(p0 + inner + j), s2 = load8(p0 + 2 * inner + j),
+                  s3 = load8(p0 + 3 * inner + j);
+        v8i k0, k1, k2, k3;
+        AMCT_4OF2_MASKS(v8f, v8i, s0, s1, s2, s3, k0, k1, k2, k3);
+        const v8f o0 = reinterpret_cast<v8f>(reinterpret_cast<v8i>(s0) & k0);
+        const v8f o1 = reinterpret_cast<v8f>(reinterpret_cast<v8i>(s1) & k1);
+        const v8f o2 = reinterpret_cast<v8f>(reinterpret_cast<v8i>(s2) & k2);
+        const v8f o3 = reinterpret_cast<v8f>(reinterpret_cast<v8i>(s3) & k3);
+        store8(q0 + j, o0);
+        store8(q0 + inner + j, o1);
+        store8(q0 + 2 * inner + j, o2);
+        store8(q0 + 3 * inner + j, o3);
+        a_t += (s0 * s0 + s1 * s1) + (s2 * s2 + s3 * s3);
+        a_r += ((s0 * s0 - o0 * o0) + (s1 * s1 - o1 * o1)) + ((s2 * s2 - o2 * o2) + (s3 * s3 - o3 * o3));
+      }
+      t += lanes_sum(a_t);
+      r += lanes_sum(a_r);
+      for (; j < inner; ++j) {
+        float v[4], a[4];
+        for (int c = 0; c < 4; ++c) v[c] = p0[c * inner + j], a[c] = std::fabs(v[c]);
+        for (int c = 0; c < 4; ++c) {
+          int beaten = 0;
+          for (int k = 0; k < 4; ++k) beaten += (k < c && a[k] >= a[c]) || (k > c && a[k] > a[c]);
+          const float s = v[c] * v[c];
+          t += s;
+          if (beaten >= 2) r += s;
+          q0[c * inner + j] = beaten < 2 ? v[c] : 0.0f;
+        }
+      }
+    }
+  }
+  // The last, zero-padded group: pads are zeros competing like any zero.
+  if (const uint64_t real = cin % 4; real != 0) {
+    const uint64_t base = full_groups * 4 * inner;
+    for (uint64_t j = 0; j < inner; ++j) {
+      float v[4] = {0, 0, 0, 0}, a[4] = {0, 0, 0, 0};
+      for (uint64_t c = 0; c < real; ++c) v[c] = x[base + c * inner + j], a[c] = std::fabs(v[c]);
+      for (uint64_t c = 0; c < real; ++c) {
+        int beaten = 0;
+        for (uint64_t k = 0; k < 4; ++k) beaten += (k < c && a[k] >= a[c]) || (k > c && a[k] > a[c]);
+        const float s = v[c] * v[c];
+        t += s;
+        if (beaten >= 2) r += s;
+        out[base + c * inner + j] = beaten < 2 ? v[c] : 0.0f;
+      }
+    }
+  }
+  total += t;
+  removed += r;
+}
+
+uint64_t count_non_finite(const TensorView& view) {
+  uint64_t bad = 0;
+  for (uint64_t i = 0; i < view.elements; ++i) bad += !std::isfinite(element_at(view, i));
+  return bad;
+}
+
+// ---- the out-channel-major view --------------------------------------------------
+
+struct Layout {
+  uint64_t rows = 1;   // output channels
+  uint64_t cin = 1;    // second axis of the out-major view
+  uint64_t inner = 1;  // product of the remaining axes
+  bool transposed = false;
+  uint64_t row_length() const { return cin * inner; }
+};
+
+Layout layout_of(const TensorView& w, bool output_axis_is_1) {
+  Layout layout;
+  const auto& s = w.shape;
+  if (s.size() >= 2) {
+    layout.transposed = output_axis_is_1;
+    layout.rows = static_cast<uint64_t>(output_axis_is_1 ? s[1] : s[0]);
+    layout.cin = static_cast<uint64_t>(output_axis_is_1 ? s[0] : s[1]);
+    for (size_t i = 2; i < s.size(); ++i) layout.inner *= static_cast<uint64_t>(s[i]);
+  } else {
+    layout.cin = w.elements;
+  }
+  return layout;
+}
+
+class RowSource {
+ public:
+  RowSource(const TensorView& w, const Layout& layout) : w_(w), layout_(layout) {
+    direct_ = w.dtype == DType::F32 && !layout.transposed &&
+              reinterpret_cast<uintptr_t>(w.data) % alignof(float) == 0;
+  }
+  bool direct() const { return direct_; }
+
+  const float* row(uint64_t r, float* buffer) const {
+    const uint64_t length = layout_.row_length();
+    if (direct_) return reinterpret_cast<const float*>(w_.data) + r * length;
+    if (!layout_.transposed) {
+      widen_to_float(w_, r * length, length, buffer);
+    } else {
+      for (uint64_t i = 0; i < layout_.cin; ++i) {
+        widen_to_float(w_, (i * layout_.rows + r) * layout_.inner, layout_.inner, buffer + i * layout_.inner);
+      }
+    }
+    return buffer;
+  }
+
+  // Puts an out-major row back in the weight's layout.
+  void store(uint64_t r, const float* row, float* output) const {
+    if (!layout_.transposed) {
+      std::memcpy(output + r * layout_.row_length(), row, layout_.row_length() * sizeof(float));
+      return;
+    }
+    for (uint64_t i = 0; i < layout_.cin; ++i) {
+      std::memcpy(output + (i * layout_.rows + r) * layout_.inner, row + i * layout_.inner,
+                  layout_.inner * sizeof(float));
+    }
+  }
+
+ private:
+  const TensorView& w_;
+  Layout layout_;
+  bool direct_ = false;
+};
+
+// Runs fn(chunk, worker) for every chunk on `threads` threads.
+template <typename Fn>
+void for_each_chunk(uint64_t chunks, unsigned threads, Fn&& fn) {
+  threads = static_cast<unsigned>(std::max<uint64_t>(1, std::min<uint64_t>(threads, chunks)));
+  if (threads <= 1) {
+    for (uint64_t c = 0; c < chunks; ++c) fn(c, 0u);
+    return;
+  }
+  std::atomic<uint64_t> next{0};
+  auto work = [&](unsigned worker) {
+    for (uint64_t c = next++; c < chunks; c = next++) fn(c, worker);
+  };
+  std::vector<std::thread> pool;
+  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
+  work(0);
+  for (std::thread& thread : pool) thread.join();
+}
+
+struct Scratch {
+  bool ready = false;
+  std::vector<float> row, pruned, quantized, zeros;
+};
+
+struct ChunkFigures {
+  ErrorSums error;
+  double prune_total = 0, prune_removed = 0;
+  float removed_peak_square = 0;
+  float min_value = std::numeric_limits<float>::infinity();
+  float max_value = -std::numeric_limits<float>::infinity();
+};
+
+}  // namespace
+
+CompressResult compress_weight(const TensorView& weight, const CompressSpec& spec) {
+  CompressResult result;
+  if (weight.elements == 0) {
+    result.problem = "empty tensor";
+    return result;
+  }
+  const Layout layout = layout_of(weight, spec.output_axis_is_1);
+  const RowSource source(weight, layout);
+  const uint64_t rows = layout.rows, length = layout.row_length();
+  // Fixed chunks (about 256 KB of floats): results do not depend on threads.
+  const uint64_t rows_per_chunk = std::max<uint64_t>(1, (uint64_t{1} << 16) / std::max<uint64_t>(1, length));
+  const uint64_t chunks = (rows + rows_per_chunk - 1) / rows_per_chunk;
+  const unsigned threads = std::max(1u, spec.threads);
+  std::vector<Scratch> scratch(threads);
+  // Row buffers, only those this computation uses (a row can be long).
+  const bool writes_rows = spec.quant.has_value() || spec.output != nullptr;
+  auto buffers = [&](unsigned worker) -> Scratch& {
+    Scratch& s = scratch[worker];
+    if (!s.ready) {  // once per worker and tensor
+      s.ready = true;
+      if (!source.direct()) s.row.assign(length, 0.0f);
+      if (writes_rows && spec.prune.kind == PruneKind::Selective4of2) s.pruned.assign(length, 0.0f);
+      if (spec.output) s.quantized.assign(length, 0.0f);
+      if (writes_rows && spec.prune.kind == PruneKind::Filter) s.zeros.assign(length, 0.0f);
+    }
+    return s;
+  };
+  std::vector<ChunkFigures> figures(chunks);
+  auto rows_of = [&](uint64_t chunk) {
+    return std::pair{chunk * rows_per_chunk, std::min(rows, (chunk + 1) * rows_per_chunk)};
+  };
+  auto not_finite = [&](double value) {
+    if (std::isfinite(value)) return false;
+    result.non_finite = count_non_finite(weight);
+    result.problem = result.non_finite > 0
+                         ? std::to_string(result.non_finite) + " weights are NaN or infinite"
+                         : "weights too large: their squares overflow float";
+    return true;
+  };
+
+  const PruneKind prune = spec.prune.kind;
+  const bool selective_skipped = prune == PruneKind::Selective4of2 && layout.cin <= 2;
+  const bool selective = prune == PruneKind::Selective4of2 && !selective_skipped;
+
+  // Filter pruning: rank channels by L2 norm.
+  std::vector<char> pruned_row;
+  if (prune == PruneKind::Filter) {
+    std::vector<double> energy(rows, 0.0);
+    std::vector<float> peak(rows, 0.0f);
+    for_each_chunk(chunks, threads, [&](uint64_t chunk, unsigned worker) {
+      Scratch& s = buffers(worker);
+      auto [begin, end] = rows_of(chunk);
+      for (uint64_t r = begin; r < end; ++r) row_energy(source.row(r, s.row.data()), length, energy[r], peak[r]);
+    });
+    const double total = std::accumulate(energy.begin(), energy.end(), 0.0);
+    if (not_finite(total)) return result;
+    const int64_t kept = filter_kept_count(static_cast<int64_t>(rows), spec.prune.ratio, spec.prune.ascend_optimized);
+    std::vector<uint64_t> order(rows);
+    std::iota(order.begin(), order.end(), uint64_t{0});
+    std::stable_sort(order.begin(), order.end(), [&](uint64_t a, uint64_t b) { return energy[a] < energy[b]; });
+    pruned_row.assign(rows, 0);
+    PruneFigures figures_out;
+    figures_out.total = rows;
+    figures_out.kept = static_cast<uint64_t>(kept);
+    figures_out.sumsq_weight = total;
+    ErrorSums error;
+    error.sumsq_ref = total;
+    for (uint64_t i = 0; i < rows - static_cast<uint64_t>(kept); ++i) {
+      pruned_row[order[i]] = 1;
+      figures_out.sumsq_removed += energy[order[i]];
+      error.max_abs = std::max(error.max_abs, static_cast<double>(peak[order[i]]));
+    }
+    error.sumsq_err = figures_out.sumsq_removed;
+    error.dot = error.sumsq_approx = total - figures_out.sumsq_removed;
+    result.prune = figures_out;
+    if (!spec.quant && !spec.output) {
+      result.error = error;
+      return result;
+    }
+  }
+
+  // 4:2 figures only: one pass, no pruned copy.
+  if (prune == PruneKind::Selective4of2 && !spec.quant && !spec.output) {
+    PruneFigures out;
+    out.total = weight.elements;
+    out.skipped = selective_skipped;
+    if (selective_skipped) {
+      for_each_chunk(chunks, threads, [&](uint64_t chunk, unsigned worker) {
+        Scratch& s = buffers(worker);
+        auto [begin, end] = rows_of(chunk);
+        float unused = 0;
+        for (uint64_t r = begin; r < end; ++r) {
+          row_energy(source.row(r, s.row.data()), length, figures[chunk].prune_total, unused);
+        }
+      });
+    } else {
+      for_each_chunk(chunks, threads, [&](uint64_t chunk, unsigned worker) {
+        Scratch& s = buffers(worker);
+        auto [begin, end] = rows_of(chunk);
+        ChunkFigures& f = figures[chunk];
+        for (uint64_t r = begin; r < end; ++r) {
+          row_4of2_energy(source.row(r, s.row.data()), layout.cin, layout.inner, f.prune_total,
+                          f.prune_removed, f.removed_peak_square);
+        }
+      });
+    }
+    ErrorSums error;
+    float peak = 0;
+    for (const ChunkFigures& f : figures) {
+      out.sumsq_weight += f.prune_total;
+      out.sumsq_removed += f.prune_removed;
+      peak = std::max(peak, f.removed_peak_square);
+    }
+    if (not_finite(out.sumsq_weight)) return result;
+    const uint64_t tail = layout.cin % 4;
+    out.kept = selective_skipped ? weight.elements
+                                 : layout.rows * layout.inner * ((layout.cin / 4) * 2 + std::min<uint64_t>(2, tail));
+    error.sumsq_ref = out.sumsq_weight;
+    error.sumsq_err = out.sumsq_removed;
+    error.dot = error.sumsq_approx = out.sumsq_weight - out.sumsq_removed;
+    error.max_abs = std::sqrt(static_cast<double>(peak));
+    result.prune = out;
+    result.error = error;
+    return result;
+  }
+
+  // The source of a row after pruning (the row itself, zeros, or the 4:2 row).
+  auto pruned_source = [&](uint64_t r, const float* row, Scratch& s, ChunkFigures& f) -> const float* {
+    if (prune == PruneKind::Filter && pruned_row[r]) return s.zeros.data();
+    if (selective) {
+      row_4of2_prune(row, layout.cin, layout.inner, s.pruned.data(), f.prune_total, f.prune_removed);
+      return s.pruned.data();
+    }
+    if (selective_skipped) {
+      float unused = 0;
+      row_energy(row, length, f.prune_total, unused);
+    }
+    return row;
+  };
+
+  const int bits = spec.quant ? spec.quant->bits : 8;
+  const float qmin = -static_cast<float>(1 << (bits - 1));
+  const float qmax = static_cast<float>((1 << (bits - 1)) - 1);
+  float tensor_scale = 1.0f;
+  if (spec.quant && !spec.quant->channel_wise) {
+    for_each_chunk(chunks, threads, [&](uint64_t chunk, unsigned worker) {
+      Scratch& s = buffers(worker);
+      auto [begin, end] = rows_of(chunk);
+      ChunkFigures scratch_figures;
+      for (uint64_t r = begin; r < end; ++r) {
+        const float* row = source.row(r, s.row.data());
+        const float* src = pruned_source(r, row, s, scratch_figures);
+        row_min_max(src, length, figures[chunk].min_value, figures[chunk].max_value);
+      }
+    });
+    float mn = std::numeric_limits<float>::infinity(), mx = -mn;
+    for (ChunkFigures& f : figures) {
+      mn = std::min(mn, f.min_value);
+      mx = std::max(mx, f.max_value);
+      f = ChunkFigures{};
+    }
+    tensor_scale = arq_scale(mx, mn, bits);
+  }
+
+  for_each_chunk(chunks, threads, [&](uint64_t chunk, unsigned worker) {
+    Scratch& s = buffers(worker);
+    auto [begin, end] = rows_of(chunk);
+    ChunkFigures& f = figures[chunk];
+    for (uint64_t r = begin; r < end; ++r) {
+      const float* row = source.row(r, s.row.data());
+      const float* src = pruned_source(r, row, s, f);
+      if (spec.quant) {
+        float scale = tensor_scale;
+        if (spec.quant->channel_wise) {
+          float mn = std::numeric_limits<float>::infinity(), mx = -mn;
+          row_min_max(src, length, mn, mx);
+          scale = arq_scale(mx, mn, bits);
+        }
+        float* out_row = spec.output ? s.quantized.data() : nullptr;
+        row_quantize(row, src, length, scale, qmin, qmax, out_row, f.error);
+        if (spec.output) source.store(r, out_row, spec.output);
+      } else {
+        // Pruning only, with output: ŵ is the pruned row.
+        ErrorSums& e = f.error;
+        for (uint64_t i = 0; i < length; ++i) {
+          const double w = row[i], p = src[i], d = w - p;
+          e.sumsq_ref += w * w;
+          e.sumsq_err += d * d;
+          e.dot += w * p;
+          e.sumsq_approx += p * p;
+          e.max_abs = std::max(e.max_abs, std::fabs(d));
+        }
+        source.store(r, src, spec.output);
+      }
+    }
+  });
+  ErrorSums error;
+  double prune_total = 0, prune_removed = 0;
+  for (const ChunkFigures& f : figures) {
+    error.add(f.error);
+    prune_total += f.prune_total;
+    prune_removed += f.prune_removed;
+  }
+  if (not_finite(error.sumsq_ref + error.sumsq_err)) return result;
+  if (prune == PruneKind::Selective4of2) {
+    PruneFigures out;
+    out.total = weight.elements;
+    out.skipped = selective_skipped;
+    const uint64_t tail = layout.cin % 4;
+    out.kept = selective_skipped ? weight.elements
+                                 : layout.rows * layout.inner * ((layout.cin / 4) * 2 + std::min<uint64_t>(2, tail));
+    out.sumsq_weight = prune_total;
+    out.sumsq_removed = prune_removed;
+    result.prune = out;
+  }
+  result.error = error;
+  return result;
+}
+
+// ---- ULQ activations ----------------------------------------------------------------
+
+AsymmetricQuant asymmetric_quant(double min_value, double max_value, int bits) {
+  const double hi = std::max(max_value, 0.0), lo = std::min(min_value, 0.0);
+  const double levels = std::ldexp(1.0, bits) - 1;
+  AsymmetricQuant quant;
+  quant.scale = (hi - lo) / levels;
+  if (quant.scale < kFltEpsilon) quant.scale = 1.0;
+  quant.offset = static_cast<int64_t>(std::nearbyint(-std::ceil(levels / 2) - lo / quant.scale));
+  return quant;
+}
+
+ActivationStaticFigure ulq_activation_static(double clip_min, double clip_max, int bits, bool fixed_min) {
+  ActivationStaticFigure figure;
+  figure.clip_min = fixed_min ? 0.0 : clip_min;
+  figure.clip_max = clip_max;
+  figure.step = (figure.clip_max - figure.clip_min) / (std::ldexp(1.0, bits) - 1);
+  figure.noise_rms = figure.step / std::sqrt(12.0);
+  return figure;
+}
+
+ErrorSums activation_quant_error(const TensorView& x, const AsymmetricQuant& quant, int bits) {
+  const double qmin = -std::ldexp(1.0, bits - 1), qmax = std::ldexp(1.0, bits - 1) - 1;
+  ErrorSums sums;
+  for (uint64_t i = 0; i < x.elements; ++i) {
+    const double v = element_at(x, i);
+    const double q = std::clamp(std::nearbyint(v / quant.scale + static_cast<double>(quant.offset)), qmin, qmax);
+    const double approx = (q - static_cast<double>(quant.offset)) * quant.scale;
+    const double e = v - approx;
+    sums.sumsq_ref += v * v;
+    sums.sumsq_err += e * e;
+    sums.dot += v * approx;
+    sums.sumsq_approx += approx * approx;
+    sums.max_abs = std::max(sums.max_abs, std::fabs(e));
+  }
+  return sums;
+}
+
+}  // namespace amct::engine

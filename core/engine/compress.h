@@ -1,0 +1,121 @@
+#pragma once
+// AMCT's reference quantization and pruning algorithms on one weight tensor,
+// with error metrics (AMCT_FACTS.md "Algorithms"):
+//  - ARQ: symmetric, offset 0, scale = max(|max|,|min|) / D with D = 2^(b-1)
+//    if |min| > |max| else 2^(b-1) - 1 (scale < FLT_EPSILON -> 1), per output
+//    channel or per tensor, q = clamp(round_half_even(w / scale)) in
+//    [-2^(b-1), 2^(b-1) - 1]. ULQ weights are initialised exactly like ARQ.
+//  - BalancedL2Norm filter pruning: kept = n - round(n * ratio), rounded up to
+//    a multiple of 16 with ascend_optimized (0 -> 16; 0 -> 1 without); the
+//    lowest L2 norms are pruned, lower index first on ties.
+//  - L1 selective 4:2 along the input channels: in each group of 4 the 2
+//    largest |w| are kept (lower index wins ties), Cin zero-padded to a
+//    multiple of 4, Cin <= 2 untouched.
+//  - prune, then quantize the pruned weight.
+// Weights are viewed out-channel-major: [Cout, Cin, k...]. A layer whose
+// output channels are on axis 1 (ConvTranspose, ONNX MatMul) is transposed
+// on the fly. Kernels make one pass per row (two for per-tensor ARQ), keep no
+// copy of the tensor, widen F16/BF16 on the fly, and split rows over threads.
+// Results do not depend on the thread count.
+#include <cmath>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "core/engine/tensor.h"
+
+namespace amct::engine {
+
+constexpr float kFltEpsilon = 1.192092896e-7f;
+
+// Sums from which every error metric of an approximation ŵ of w follows.
+struct ErrorSums {
+  double sumsq_ref = 0;     // ||w||²
+  double sumsq_err = 0;     // ||w - ŵ||²
+  double dot = 0;           // w · ŵ
+  double sumsq_approx = 0;  // ||ŵ||²
+  double max_abs = 0;       // max |w - ŵ|
+
+  void add(const ErrorSums& other);
+  double rel_l2() const { return sumsq_ref > 0 ? std::sqrt(sumsq_err / sumsq_ref) : 0.0; }
+  // +inf when ŵ == w.
+  double sqnr_db() const {
+    return sumsq_err > 0 && sumsq_ref > 0 ? 10 * std::log10(sumsq_ref / sumsq_err) : INFINITY;
+  }
+  double cosine() const {
+    return sumsq_ref > 0 && sumsq_approx > 0 ? dot / std::sqrt(sumsq_ref * sumsq_approx) : 0.0;
+  }
+};
+
+struct PruneFigures {
+  uint64_t kept = 0;   // channels (filter pruning) or weights (4:2)
+  uint64_t total = 0;
+  double sumsq_weight = 0;
+  double sumsq_removed = 0;
+  bool skipped = false;  // 4:2 with Cin <= 2: untouched
+  double energy_removed() const { return sumsq_weight > 0 ? sumsq_removed / sumsq_weight : 0.0; }
+};
+
+struct QuantSpec {
+  int bits = 8;
+  bool channel_wise = true;
+};
+
+enum class PruneKind { None, Filter, Selective4of2 };
+
+struct PruneSpec {
+  PruneKind kind = PruneKind::None;
+  double ratio = 0;  // filter pruning; used as the float32 AMCT sees
+  bool ascend_optimized = true;
+};
+
+struct CompressSpec {
+  std::optional<QuantSpec> quant;
+  PruneSpec prune;
+  bool output_axis_is_1 = false;  // transpose the first two axes first
+  unsigned threads = 1;           // within this tensor
+  // When set, receives ŵ (pruned then quantized) in the weight's own layout,
+  // `elements` floats. For tests and small tensors; the estimate leaves it null.
+  float* output = nullptr;
+};
+
+struct CompressResult {
+  std::optional<ErrorSums> error;      // ŵ against w (quantized, pruned, or both)
+  std::optional<PruneFigures> prune;   // when pruning ran
+  uint64_t non_finite = 0;             // NaN/Inf weights: then no figures are given
+  std::string problem;                 // why there are no figures ("" if there are)
+};
+
+CompressResult compress_weight(const TensorView& weight, const CompressSpec& spec);
+
+// ---- the rules, exposed for tests and callers --------------------------------
+
+float arq_scale(float max_value, float min_value, int bits);
+// round half to even of a float (the current rounding mode is assumed default)
+float round_half_even(float value);
+// Channels kept by BalancedL2Norm out of n (<= n).
+int64_t filter_kept_count(int64_t channels, double ratio, bool ascend_optimized);
+
+// ---- ULQ activations ----------------------------------------------------------------
+
+struct AsymmetricQuant {
+  double scale = 1;
+  int64_t offset = 0;
+};
+// max' = max(max, 0), min' = min(min, 0), scale = (max' - min') / (2^b - 1)
+// (< FLT_EPSILON -> 1), offset = round(-ceil((2^b - 1) / 2) - min' / scale).
+AsymmetricQuant asymmetric_quant(double min_value, double max_value, int bits);
+
+struct ActivationStaticFigure {
+  double clip_min = 0, clip_max = 0;
+  double step = 0;       // (clip_max - clip_min) / (2^b - 1)
+  double noise_rms = 0;  // step / sqrt(12)
+};
+ActivationStaticFigure ulq_activation_static(double clip_min, double clip_max, int bits,
+                                             bool fixed_min);
+
+// Measured error of fake-quantizing the activation sample `x` with `quant`
+// (x̂ = (clamp(round(x/s + o), -2^(b-1), 2^(b-1)-1) - o) * s, in double).
+ErrorSums activation_quant_error(const TensorView& x, const AsymmetricQuant& quant, int bits);
+
+}  // namespace amct::engine

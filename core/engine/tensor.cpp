@@ -1,0 +1,98 @@
+#include "core/engine/tensor.h"
+
+#include <cmath>
+
+namespace amct::engine {
+
+const char* dtype_name(DType dtype) {
+  switch (dtype) {
+    case DType::F32: return "F32";
+    case DType::F16: return "F16";
+    case DType::BF16: return "BF16";
+  }
+  return "?";
+}
+
+size_t dtype_size(DType dtype) { return dtype == DType::F32 ? 4 : 2; }
+
+std::optional<DType> parse_dtype(std::string_view name) {
+  if (name == "F32") return DType::F32;
+  if (name == "F16") return DType::F16;
+  if (name == "BF16") return DType::BF16;
+  return std::nullopt;
+}
+
+std::optional<uint64_t> element_count(const std::vector<int64_t>& shape, uint64_t limit) {
+  uint64_t count = 1;
+  for (int64_t dimension : shape) {
+    if (dimension < 0) return std::nullopt;
+    const uint64_t d = static_cast<uint64_t>(dimension);
+    if (d != 0 && count > limit / d) return std::nullopt;
+    count *= d;
+  }
+  return count;
+}
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string text = "[";
+  for (size_t i = 0; i < shape.size(); ++i) {
+    if (i) text += ", ";
+    text += std::to_string(shape[i]);
+  }
+  return text + "]";
+}
+
+uint16_t float_to_bfloat16(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, 4);
+  if (std::isnan(value)) return static_cast<uint16_t>((bits >> 16) | 0x40);
+  const uint32_t rounding = 0x7FFFu + ((bits >> 16) & 1u);
+  return static_cast<uint16_t>((bits + rounding) >> 16);
+}
+
+uint16_t float_to_half(float value) {
+  uint32_t bits;
+  std::memcpy(&bits, &value, 4);
+  const uint16_t sign = static_cast<uint16_t>((bits >> 16) & 0x8000u);
+  const float magnitude = std::fabs(value);
+  if (std::isnan(value)) return sign | 0x7E00u;
+  if (magnitude >= 65520.0f) return sign | 0x7C00u;  // rounds to Inf
+  if (magnitude < 6.103515625e-05f) {                 // subnormal half
+    const float scaled = magnitude * 16777216.0f;     // units of 2^-24
+    return sign | static_cast<uint16_t>(std::nearbyint(scaled));
+  }
+  uint32_t m;
+  std::memcpy(&m, &magnitude, 4);
+  const uint32_t rounding = 0xFFFu + ((m >> 13) & 1u);
+  m += rounding;
+  const uint32_t exponent = (m >> 23) - 112;
+  return sign | static_cast<uint16_t>((exponent << 10) | ((m >> 13) & 0x3FFu));
+}
+
+void widen_to_float(const TensorView& view, uint64_t first, uint64_t count, float* out) {
+  switch (view.dtype) {
+    case DType::F32:
+      std::memcpy(out, view.data + first * 4, count * 4);
+      return;
+    case DType::F16: {
+      const unsigned char* p = view.data + first * 2;
+      for (uint64_t i = 0; i < count; ++i) {
+        uint16_t h;
+        std::memcpy(&h, p + i * 2, 2);
+        out[i] = half_to_float(h);
+      }
+      return;
+    }
+    case DType::BF16: {
+      const unsigned char* p = view.data + first * 2;
+      for (uint64_t i = 0; i < count; ++i) {
+        uint16_t b;
+        std::memcpy(&b, p + i * 2, 2);
+        out[i] = bfloat16_to_float(b);
+      }
+      return;
+    }
+  }
+}
+
+}  // namespace amct::engine
