@@ -168,6 +168,29 @@ local ok, err = xpcall(function()
   check(type(config.cmd) == 'table' and vim.tbl_contains(config.filetypes, 'amct_cfg') and config.root_markers ~= nil,
     'lsp/amct_lsp.lua is a vim.lsp.config table (cmd, filetypes, root_markers)', config)
 
+  -- Tree-sitter: the repository's grammar compiled and loaded, the project's queries.
+  local ts = require('amct_lsp.treesitter')
+  local parser, build_error = ts.build(work .. '/parser/textproto.so')
+  if check(parser ~= nil, 'amct_lsp.treesitter.build() compiles grammar/src with cc', build_error) then
+    ts.setup({ parser = parser })
+    vim.cmd('edit ' .. work .. '/configs/quant.cfg')
+    local tsbuf = vim.api.nvim_get_current_buf()
+    vim.cmd('doautocmd FileType')
+    local ts_parser = vim.treesitter.get_parser(tsbuf, 'textproto')
+    local root = ts_parser:parse()[1]:root()
+    local get_query = (vim.treesitter.query and vim.treesitter.query.get) or vim.treesitter.get_query
+    local query = get_query('textproto', 'highlights')
+    local captured = {}
+    for id, node in query:iter_captures(root, tsbuf, 0, -1) do
+      local text = vim.treesitter.get_node_text and vim.treesitter.get_node_text(node, tsbuf) or vim.treesitter.query.get_node_text(node, tsbuf)
+      captured[query.captures[id] .. ' ' .. text] = true
+    end
+    check(root:type() == 'source_file' and not root:has_error(), 'the textproto parser parses examples/quant.cfg without errors', root:sexpr():sub(1, 200))
+    check(captured['property retrain_data_quant_config'] and captured['keyword.directive # soc:'] and captured['constant INT8'],
+      'highlights.scm captures field names, the # soc: header and enum values', vim.tbl_keys(captured))
+    check(vim.treesitter.highlighter.active[tsbuf] ~= nil, 'the buffer is highlighted by tree-sitter')
+  end
+
   vim.lsp.stop_client(c.id)
 end, debug.traceback)
 if not ok then check(false, 'the test ran to the end', err) end
