@@ -12,6 +12,8 @@ echo "== Neovim as the LSP client, bare and with the neovim/ plugin (end-to-end)
 tests/neovim/run.sh "$binary"
 
 if [[ ${AMCT_EDITOR_TESTS:-1} != 0 ]]; then
+  echo "== The neovim/ plugin on a current Neovim too (Debian testing's package, private cache)"
+  NVIM=tests/neovim/nvim-debian-testing.sh tests/neovim/run.sh "$binary"
   echo "== VS Code extension: type check, unit tests, TextMate grammar against the tree-sitter corpus"
   (cd vscode-extension && npm run --silent typecheck && npm run --silent test:unit && npm run --silent test:grammar)
   echo "== VS Code extension: the .vsix (linux-x64, server inside)"

@@ -64,7 +64,7 @@ local ok, err = xpcall(function()
   vim.cmd('edit ' .. work .. '/configs/quant.cfg')
   local bufnr = vim.api.nvim_get_current_buf()
   local function client()
-    for _, c in pairs(vim.lsp.buf_get_clients(bufnr)) do
+    for _, c in pairs(vim.lsp.get_clients and vim.lsp.get_clients({ bufnr = bufnr }) or vim.lsp.buf_get_clients(bufnr)) do
       if c.name == 'amct_lsp' then return c end
     end
   end
@@ -148,7 +148,7 @@ local ok, err = xpcall(function()
   -- :AmctSoc changes amct.socVersion in the running server: INT4 becomes an error on Ascend910B2.
   vim.cmd('edit ' .. work .. '/nosoc_quant.cfg')
   local nosoc_buf = vim.api.nvim_get_current_buf()
-  check(vim.wait(10000, function() return vim.lsp.buf_get_clients(nosoc_buf)[c.id] ~= nil end, 20),
+  check(vim.wait(10000, function() return vim.lsp.buf_is_attached(nosoc_buf, c.id) end, 20),
     'a second config of the same root attaches to the same server')
   -- Without a SoC, INT4 is a warning (it runs only on Ascend310P*); with Ascend910B2, an error.
   local function soc_severity()
@@ -192,6 +192,24 @@ local ok, err = xpcall(function()
   end
 
   vim.lsp.stop_client(c.id)
+
+  -- Neovim 0.11+: lsp/amct_lsp.lua found on 'runtimepath' by vim.lsp.enable, without setup{}.
+  if vim.lsp.enable and vim.lsp.config then
+    vim.api.nvim_create_augroup('amct_lsp', { clear = true })  -- setup{}'s autocmds off
+    vim.wait(5000, function() return #vim.lsp.get_clients({ name = 'amct_lsp' }) == 0 end, 20)
+    vim.lsp.config('amct_lsp', { cmd = { binary } })
+    vim.lsp.enable('amct_lsp')
+    vim.fn.mkdir(work .. '/other', 'p')
+    vim.fn.writefile({ 'batch_num: 0' }, work .. '/other/prune.cfg')
+    vim.cmd('edit ' .. work .. '/other/prune.cfg')
+    local enabled_buf = vim.api.nvim_get_current_buf()
+    check(vim.wait(10000, function() return #vim.lsp.get_clients({ bufnr = enabled_buf, name = 'amct_lsp' }) == 1 end, 20),
+      "vim.lsp.enable('amct_lsp') starts the server from lsp/amct_lsp.lua")
+    check(vim.wait(10000, function() return vim.tbl_contains(diagnostic_codes(enabled_buf), 'batch-num-zero') end, 20),
+      'and its diagnostics arrive', vim.diagnostic.get(enabled_buf))
+    local enabled = vim.lsp.get_clients({ bufnr = enabled_buf, name = 'amct_lsp' })[1]
+    check(enabled and enabled.config.root_dir == work, 'root_markers find the folder with .git', enabled and enabled.config.root_dir)
+  end
 end, debug.traceback)
 if not ok then check(false, 'the test ran to the end', err) end
 finish()
