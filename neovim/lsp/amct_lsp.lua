@@ -8,4 +8,8 @@ return {
   filetypes = { 'amct_cfg', 'pbtxt' },
   root_markers = { '.amct-lsp', '.git' },
   settings = { amct = {} },
+  -- The server pushes diagnostics and also offers pull: keep one of them.
+  on_init = function(client)
+    client.server_capabilities.diagnosticProvider = nil
+  end,
 }

@@ -27,4 +27,14 @@ if [[ ! -x $RT/usr/bin/nvim ]]; then
 fi
 export VIMRUNTIME=$RT/usr/share/nvim/runtime
 export LUA_CPATH="$RT/usr/lib/x86_64-linux-gnu/lua/5.1/?.so;;"
+# The TUI re-runs Neovim's own executable (`nvim --embed`), which through the loader
+# would be the loader: with patchelf (Debian package), a copy that names the private
+# loader and libraries itself works for the TUI too. Headless use needs neither.
+if [[ ! -x $RT/usr/bin/nvim-private ]] && command -v patchelf >/dev/null; then
+  cp "$RT/usr/bin/nvim" "$RT/usr/bin/nvim-private.tmp"
+  patchelf --set-interpreter "$RT/usr/lib64/ld-linux-x86-64.so.2" --force-rpath \
+    --set-rpath "$RT/usr/lib/x86_64-linux-gnu" "$RT/usr/bin/nvim-private.tmp"
+  mv "$RT/usr/bin/nvim-private.tmp" "$RT/usr/bin/nvim-private"
+fi
+if [[ -x $RT/usr/bin/nvim-private ]]; then exec "$RT/usr/bin/nvim-private" "$@"; fi
 exec "$RT/usr/lib64/ld-linux-x86-64.so.2" --library-path "$RT/usr/lib/x86_64-linux-gnu" "$RT/usr/bin/nvim" "$@"

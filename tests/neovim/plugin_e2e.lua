@@ -81,6 +81,11 @@ local ok, err = xpcall(function()
   end
   local found = vim.wait(15000, function() return vim.tbl_contains(diagnostic_codes(bufnr), 'batch-num-zero') end, 20)
   check(found, 'diagnostics arrive: batch_num: 0 is reported as batch-num-zero', vim.diagnostic.get(bufnr))
+  local count = 0
+  for _, code in ipairs(diagnostic_codes(bufnr)) do
+    if code == 'batch-num-zero' then count = count + 1 end
+  end
+  check(count == 1, 'the problem is listed once (pushed, not also pulled)', vim.diagnostic.get(bufnr))
   local on_last_line = false
   for _, d in ipairs(vim.diagnostic.get(bufnr)) do
     if d.lnum == #lines - 1 then on_last_line = true end
@@ -207,6 +212,15 @@ local ok, err = xpcall(function()
       "vim.lsp.enable('amct_lsp') starts the server from lsp/amct_lsp.lua")
     check(vim.wait(10000, function() return vim.tbl_contains(diagnostic_codes(enabled_buf), 'batch-num-zero') end, 20),
       'and its diagnostics arrive', vim.diagnostic.get(enabled_buf))
+    local function batch_count()
+      local n = 0
+      for _, code in ipairs(diagnostic_codes(enabled_buf)) do
+        if code == 'batch-num-zero' then n = n + 1 end
+      end
+      return n
+    end
+    vim.wait(1000, function() return batch_count() > 1 end, 20)  -- a pulled duplicate would come by now
+    check(batch_count() == 1, 'once each (pushed, not also pulled)', diagnostic_codes(enabled_buf))
     local enabled = vim.lsp.get_clients({ bufnr = enabled_buf, name = 'amct_lsp' })[1]
     check(enabled and enabled.config.root_dir == work, 'root_markers find the folder with .git', enabled and enabled.config.root_dir)
   end

@@ -91,6 +91,12 @@ local function on_attach(client, bufnr)
   if M.config.on_attach then M.config.on_attach(client, bufnr) end
 end
 
+--- amct-lsp publishes diagnostics and also advertises pull diagnostics; a client that
+--- does both (Neovim 0.12+) would show every problem twice. Keep the pushed ones.
+function M.on_init(client)
+  if client.server_capabilities then client.server_capabilities.diagnosticProvider = nil end
+end
+
 local function client_config(root)
   return {
     name = 'amct_lsp',
@@ -99,6 +105,7 @@ local function client_config(root)
     workspace_folders = { { uri = vim.uri_from_fname(root), name = root } },
     init_options = server_settings().amct,
     settings = server_settings(),
+    on_init = M.on_init,
     on_attach = on_attach,
   }
 end
