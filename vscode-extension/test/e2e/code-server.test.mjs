@@ -64,6 +64,9 @@ fs.copyFileSync(path.join(repo, 'examples/quant.cfg'), path.join(workspace, 'qua
 const broken = fs.readFileSync(path.join(repo, 'examples/quant.cfg'), 'utf8').replace('dst_type: INT4', 'dst_type: INT9');
 fs.writeFileSync(path.join(workspace, 'broken_quant.cfg'), broken);
 fs.writeFileSync(path.join(workspace, 'scratch_quant.cfg'), '');
+// .cfg files: one that declares its schema in the first line, one of another tool.
+fs.writeFileSync(path.join(workspace, 'model.cfg'), '# proto-message: AMCTRetrainConfig\nretrain_weight_quant_config {\n  arq_retrain {\n    dst_type: INT8\n  }\n}\n');
+fs.writeFileSync(path.join(workspace, 'setup.cfg'), '[metadata]\nname = example\n');
 fs.writeFileSync(path.join(userData, 'User/settings.json'), JSON.stringify({
   'workbench.startupEditor': 'none',
   'security.workspace.trust.enabled': false,
@@ -165,12 +168,23 @@ try {
     await shot('language-mode');
   });
 
+  await attempt('file association', async () => {
+    await quickOpen('model.cfg');
+    await page.locator('#status\\.editor\\.mode').filter({ hasText: 'AMCT config' }).waitFor({ timeout: STEP_TIMEOUT });
+    check(true, 'model.cfg, whose first line is a # proto-message: header, opens as "AMCT config"');
+    await quickOpen('setup.cfg');
+    const mode = page.locator('#status\\.editor\\.mode');
+    await mode.filter({ hasNotText: 'AMCT config' }).waitFor({ timeout: STEP_TIMEOUT });
+    check(!(await mode.innerText()).includes('AMCT'), 'setup.cfg keeps its own language', await mode.innerText());
+  });
+
   // 2. Diagnostics: a squiggle, the Problems count (the same as `amct-lsp --check`) and the message.
   await attempt('diagnostics', async () => {
     // Exit status 1: errors found.
     const cli = JSON.parse(spawnSync(bundledServer(), ['--check', '--format', 'json', path.join(workspace, 'broken_quant.cfg')],
       { encoding: 'utf8' }).stdout);
     const expected = cli.summary.errors;
+    await quickOpen('broken_quant.cfg');
     await page.locator('.monaco-editor .squiggly-error').first().waitFor({ timeout: STEP_TIMEOUT });
     await page.keyboard.press('Control+Shift+M');
     const rows = page.locator('.markers-panel .monaco-list-row');
@@ -232,6 +246,37 @@ try {
     check(titles.some((t) => t.includes('clip [-3, 3] (this block)')), 'a code lens shows the override winning with its clip range', titles.join(' | '));
     await lens.scrollIntoViewIfNeeded();
     await shot('codelens');
+  });
+
+  // Commands: show the resolved config of a layer; select the SoC (status bar follows).
+  await attempt('resolve command', async () => {
+    await command('AMCT: Show resolved config of a layer');
+    const input = page.locator('.quick-input-widget .quick-input-box input').first();
+    await input.waitFor({ state: 'visible', timeout: STEP_TIMEOUT });
+    await input.fill('layer1.0.conv1:Conv2d');
+    await page.keyboard.press('Enter');
+    const output = page.locator('.output-view .view-lines', { hasText: 'clip [-3, 3]' }).first();
+    await output.waitFor({ timeout: STEP_TIMEOUT });
+    const text = (await output.innerText()).replace(/\u00a0/g, ' ');
+    check(/layer layer1\.0\.conv1 \(Conv2d\)/.test(text) && /override_layer_configs/.test(text),
+      'AMCT: Show resolved config shows the layer\'s effective config in the AMCT output channel', text.slice(0, 300));
+    await shot('resolve');
+    await page.keyboard.press('Control+J');
+  });
+
+  await attempt('select SoC', async () => {
+    await quickOpen('scratch_quant.cfg');
+    await command('AMCT: Select SoC version');
+    await page.locator('.quick-input-widget .quick-input-box input').first().fill('Ascend910B2');
+    const row = page.locator('.quick-input-list .monaco-list-row', { hasText: 'Ascend910B2' }).first();
+    await row.waitFor({ timeout: STEP_TIMEOUT });
+    const rowText = await row.innerText();
+    check(/Atlas A2/.test(rowText), 'the SoC quick pick lists Ascend910B2 with its series', rowText);
+    await shot('select-soc');
+    await row.click();
+    const status = page.locator('.statusbar-item', { hasText: 'Ascend910B2' }).first();
+    await status.waitFor({ timeout: STEP_TIMEOUT });
+    check(true, 'after picking Ascend910B2 the status bar shows it');
   });
 } catch (error) {
   check(false, 'the workbench loads with the workspace', String(error).split('\n')[0]);
