@@ -67,7 +67,29 @@ fs.writeFileSync(path.join(workspace, 'scratch_quant.cfg'), '');
 // .cfg files: one that declares its schema in the first line, one of another tool.
 fs.writeFileSync(path.join(workspace, 'model.cfg'), '# proto-message: AMCTRetrainConfig\nretrain_weight_quant_config {\n  arq_retrain {\n    dst_type: INT8\n  }\n}\n');
 fs.writeFileSync(path.join(workspace, 'setup.cfg'), '[metadata]\nname = example\n');
+/** A small safetensors file with the layers of examples/quant.cfg's model (deterministic values). */
+function writeSafetensors(file) {
+  const tensors = [['conv1.weight', [16, 3, 3, 3]], ['layer1.0.conv1.weight', [16, 16, 3, 3]], ['fc.weight', [10, 16]]];
+  let offset = 0;
+  let seed = 1;
+  const header = {};
+  const chunks = [];
+  for (const [name, shape] of tensors) {
+    const n = shape.reduce((a, b) => a * b, 1);
+    const data = new Float32Array(n).map(() => { seed = (seed * 1103515245 + 12345) % 2147483648; return (seed / 2147483648 - 0.5) * 0.2; });
+    header[name] = { dtype: 'F32', shape, data_offsets: [offset, offset + n * 4] };
+    offset += n * 4;
+    chunks.push(Buffer.from(data.buffer));
+  }
+  let json = JSON.stringify(header);
+  while (json.length % 8) json += ' ';
+  const length = Buffer.alloc(8);
+  length.writeBigUInt64LE(BigInt(json.length));
+  fs.writeFileSync(file, Buffer.concat([length, Buffer.from(json), ...chunks]));
+}
+writeSafetensors(path.join(workspace, 'model.safetensors'));
 fs.writeFileSync(path.join(userData, 'User/settings.json'), JSON.stringify({
+  'amct.weights': 'model.safetensors',  // relative: resolved against the workspace folder
   'workbench.startupEditor': 'none',
   'security.workspace.trust.enabled': false,
   'telemetry.telemetryLevel': 'off',
@@ -261,6 +283,31 @@ try {
     check(/layer layer1\.0\.conv1 \(Conv2d\)/.test(text) && /override_layer_configs/.test(text),
       'AMCT: Show resolved config shows the layer\'s effective config in the AMCT output channel', text.slice(0, 300));
     await shot('resolve');
+    await page.keyboard.press('Control+J');
+  });
+
+  // Run estimate: amct-lsp --estimate with amct.weights. A server without --estimate (it
+  // is being built) must show its own message; one with it, the per-layer table.
+  await attempt('estimate command', async () => {
+    await quickOpen('quant.cfg');
+    const probe = spawnSync(bundledServer(), ['--estimate', path.join(workspace, 'quant.cfg'), '--weights',
+      path.join(workspace, 'model.safetensors'), '--format', 'text'], { encoding: 'utf8' });
+    const supported = !/not available in this build/.test(probe.stderr);
+    await command('AMCT: Run error estimate for this file');
+    if (supported) {
+      const output = page.locator('.output-view .view-lines', { hasText: 'summary:' }).first();
+      await output.waitFor({ timeout: STEP_TIMEOUT });
+      const text = (await output.innerText()).replace(/\u00a0/g, ' ');
+      // The server found model.safetensors: the relative setting was resolved against the workspace.
+      check(/layer1\.0\.conv1/.test(text) && /SQNR/.test(text) && /summary:/.test(text),
+        'AMCT: Run error estimate shows the per-layer table for amct.weights (relative to the workspace)', text.slice(0, 400));
+    } else {
+      const toast = page.locator('.notifications-toasts .notification-toast', { hasText: 'estimate failed' }).first();
+      await toast.waitFor({ timeout: STEP_TIMEOUT });
+      const text = await toast.innerText();
+      check(/not available in this build/.test(text), 'AMCT: Run error estimate shows the server\'s message (this build has no --estimate)', text);
+    }
+    await shot('estimate');
     await page.keyboard.press('Control+J');
   });
 
