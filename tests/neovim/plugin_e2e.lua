@@ -142,13 +142,45 @@ local ok, err = xpcall(function()
   check(table.concat(resolved, '\n'):find('clip [-3, 3]', 1, true) ~= nil and table.concat(resolved, '\n'):find('override_layer_configs', 1, true) ~= nil,
     ':AmctResolve layer1.0.conv1 Conv2d shows clip [-3, 3] from override_layer_configs', resolved)
 
-  -- :AmctEstimate runs the server's --estimate; whatever it answers is shown (a table,
-  -- or its error message when the weights are missing or the mode is not built).
-  vim.cmd('AmctEstimate ' .. work .. '/missing.safetensors')
+  -- :AmctEstimate runs the server's --estimate on sample weights: the per-layer table,
+  -- or the server's own message from a build without --estimate.
+  local weights = work .. '/model.safetensors'
+  do
+    -- safetensors: 8-byte little-endian header length, JSON header, raw F32 data. The
+    -- values cycle through floats exact in binary (0.5, -0.25, 0.125, -0.0625, 0.375).
+    local floats = { '\0\0\0\63', '\0\0\128\190', '\0\0\0\62', '\0\0\128\189', '\0\0\192\62' }
+    local tensors = { { 'conv1.weight', { 8, 3, 3, 3 } }, { 'layer1.0.conv1.weight', { 8, 8, 3, 3 } }, { 'fc.weight', { 10, 8 } } }
+    local header, data, offset = {}, {}, 0
+    for _, t in ipairs(tensors) do
+      local n = 1
+      for _, d in ipairs(t[2]) do n = n * d end
+      header[#header + 1] = string.format('"%s":{"dtype":"F32","shape":[%s],"data_offsets":[%d,%d]}',
+        t[1], table.concat(t[2], ','), offset, offset + 4 * n)
+      for i = 1, n do data[#data + 1] = floats[(i * 7 + #t[1]) % #floats + 1] end
+      offset = offset + 4 * n
+    end
+    local json = '{' .. table.concat(header, ',') .. '}'
+    json = json .. string.rep(' ', (8 - #json % 8) % 8)
+    local length = ''
+    local rest = #json
+    for _ = 1, 8 do length = length .. string.char(rest % 256); rest = math.floor(rest / 256) end
+    local file = assert(io.open(weights, 'wb'))
+    file:write(length, json, table.concat(data))
+    file:close()
+  end
+  local probe = vim.fn.system({ binary, '--estimate', work .. '/configs/quant.cfg', '--weights', weights })
+  local supported = not probe:find('not available in this build', 1, true)
+  vim.cmd('AmctEstimate ' .. weights)
   local estimate_buf = vim.fn.bufnr('amct-lsp://estimate')
   local estimate = estimate_buf ~= -1 and vim.api.nvim_buf_get_lines(estimate_buf, 0, -1, false) or {}
-  check(#estimate >= 3 and estimate[1]:find('--estimate', 1, true) ~= nil and estimate[3] ~= '',
-    ':AmctEstimate shows the command and what the server answered', estimate)
+  local estimate_text = table.concat(estimate, '\n')
+  if supported then
+    check(estimate_text:find('layer1.0.conv1', 1, true) ~= nil and estimate_text:find('summary:', 1, true) ~= nil,
+      ':AmctEstimate shows the per-layer error table', estimate)
+  else
+    check(estimate[1] ~= nil and estimate[1]:find('--estimate', 1, true) ~= nil and estimate_text:find('not available in this build', 1, true) ~= nil,
+      ":AmctEstimate shows the command and the server's message (this build has no --estimate)", estimate)
+  end
 
   -- :AmctSoc changes amct.socVersion in the running server: INT4 becomes an error on Ascend910B2.
   vim.cmd('edit ' .. work .. '/nosoc_quant.cfg')
