@@ -156,6 +156,13 @@ async function goTo(line, column) {
   await input.waitFor({ state: 'hidden', timeout: STEP_TIMEOUT });
 }
 
+/** Shows the hover at the cursor (Ctrl+K Ctrl+I): the keyboard does not depend on where the mouse rests. */
+async function showHover() {
+  await page.locator('.editor-instance .monaco-editor textarea').first().focus();
+  await page.keyboard.press('Control+K');
+  await page.keyboard.press('Control+I');
+}
+
 async function attempt(name, body) {
   try {
     await body();
@@ -218,11 +225,11 @@ try {
       `status bar: "${statusText}"; Problems panel: ${JSON.stringify(listed)}`);
     check(listed.some((t) => t.includes("'INT9' is not a value of enum DataType")),
       "the Problems panel lists \"'INT9' is not a value of enum DataType\"", JSON.stringify(listed));
-    await goTo(30, 23);  // brings the line into view above the panel
-    await page.locator('.editor-instance .view-lines .view-line span span', { hasText: /^INT9$/ }).first().hover();
+    await goTo(30, 23);  // the cursor on INT9, the line in view above the panel
+    await showHover();
     await page.locator('.monaco-hover:not(.hidden)', { hasText: 'INT9' }).first().waitFor({ timeout: STEP_TIMEOUT });
     await shot('diagnostic');
-    await page.mouse.move(5, 5);
+    await page.keyboard.press('Escape');
     await page.keyboard.press('Control+J');  // close the panel
   });
 
@@ -249,15 +256,16 @@ try {
   // 4. Hover on a field name in quant.cfg; 5. the code lens of the override.
   await attempt('hover', async () => {
     await quickOpen('quant.cfg');
-    const token = page.locator('.editor-instance .view-lines .view-line span span', { hasText: /^channel_wise$/ }).first();
-    await token.waitFor({ timeout: STEP_TIMEOUT });
-    await token.hover();
+    await page.locator('.editor-instance .view-lines .view-line span span', { hasText: /^channel_wise$/ }).first()
+      .waitFor({ timeout: STEP_TIMEOUT });
+    await goTo(19, 10);  // the cursor on channel_wise
+    await showHover();
     const hover = page.locator('.monaco-hover:not(.hidden)', { hasText: 'channel_wise' }).first();
     await hover.waitFor({ timeout: STEP_TIMEOUT });
     const text = await hover.innerText();
     check(/channel_wise = 2/.test(text), 'hover on channel_wise shows the field signature', text.slice(0, 200));
     await shot('hover');
-    await page.mouse.move(5, 5);
+    await page.keyboard.press('Escape');
   });
 
   await attempt('code lens', async () => {
