@@ -14,8 +14,8 @@ session=amct-shot-$$
 trap 'tmux kill-session -t "$session" 2>/dev/null || true; rm -rf "$work"' EXIT
 sed 's/dst_type: INT4/dst_type: INT9/' "$repo/examples/quant.cfg" > "$work/quant.cfg"
 
-tmux new-session -d -s "$session" -x 100 -y 32 \
-  "AMCT_REPO='$repo' AMCT_LSP='$binary' '$nvim' -u '$repo/scripts/screenshots/nvim-session.lua' -i NONE -n '$work/quant.cfg'"
+tmux new-session -d -s "$session" -x 118 -y 32 -c "$work" \
+  "AMCT_REPO='$repo' AMCT_LSP='$binary' '$nvim' -u '$repo/scripts/screenshots/nvim-session.lua' -i NONE -n quant.cfg"
 # Waits until the pane shows `text` (no fixed sleeps), up to 30 s.
 wait_for() {
   for _ in $(seq 300); do

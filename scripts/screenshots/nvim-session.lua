@@ -10,6 +10,7 @@ vim.o.signcolumn = 'yes'
 vim.o.laststatus = 2
 vim.o.updatetime = 300
 vim.o.shortmess = vim.o.shortmess .. 'I'
+if vim.fn.has('nvim-0.11') == 1 then vim.o.winborder = 'rounded' end
 vim.diagnostic.config({ virtual_text = true, signs = true })
 require('amct_lsp').setup({ cmd = { vim.env.AMCT_LSP } })
 local ts = require('amct_lsp.treesitter')
