@@ -24,6 +24,7 @@
 #include "core/ide/inlay_hints.h"
 #include "core/model/binder.h"
 #include "server/builtin_proto.h"
+#include "server/diagnostic_docs.h"
 #include <filesystem>
 #include "core/ide/docs_language.h"
 #include "core/ide/document_symbols.h"
@@ -127,7 +128,13 @@ struct LanguageServer::State {
   std::atomic<bool> exit_flag{false};
   std::atomic<int> exit_code{1};
   PositionEncoding encoding = PositionEncoding::Utf16;
-  std::string trace = "off";
+  // $/setTrace / initialize `trace`: 0 off, 1 messages, 2 verbose. Read on
+  // the worker threads, which send responses.
+  std::atomic<int> trace_level{0};
+  std::mutex trace_mutex;
+  std::map<std::string, std::pair<std::string, std::chrono::steady_clock::time_point>> traced_requests;
+  // amct.diagnosticsDocsUrl; unset: the page in the cache directory.
+  std::optional<std::string> docs_url_setting;
   std::string client_locale;
   std::string docs_language_setting = "auto";
   std::string workspace_root;
@@ -137,11 +144,71 @@ struct LanguageServer::State {
   std::thread request_worker;
   std::thread diagnostics_worker;
 
+  void set_trace(const json& value) {
+    if (!value.is_string()) return;
+    const std::string level = value;
+    trace_level = level == "verbose" ? 2 : level == "messages" ? 1 : 0;
+  }
+  // $/logTrace (LSP 3.17): what the server received and answered, when the
+  // client asked for a trace. `verbose` only at trace level verbose.
+  void log_trace(std::string message, const json* details) {
+    const int level = trace_level;
+    if (level == 0) return;
+    json params = {{"message", std::move(message)}};
+    if (level == 2 && details) {
+      std::string text = details->dump(-1, ' ', false, json::error_handler_t::replace);
+      // A didOpen of a 3.5 MB file is not worth echoing in full.
+      constexpr size_t kLimit = 4096;
+      if (text.size() > kLimit) text = text.substr(0, kLimit) + "... (" + std::to_string(text.size()) + " bytes)";
+      params["verbose"] = std::move(text);
+    }
+    notify("$/logTrace", std::move(params));
+  }
+  void trace_received(const json& message, const std::string& method) {
+    if (trace_level == 0) return;
+    const json params = message.value("params", json(nullptr));
+    if (message.contains("id")) {
+      {
+        std::lock_guard lock(trace_mutex);
+        traced_requests[message["id"].dump()] = {method, std::chrono::steady_clock::now()};
+      }
+      log_trace("Received request '" + method + " - (" + message["id"].dump() + ")'.", &params);
+    } else {
+      log_trace("Received notification '" + method + "'.", &params);
+    }
+  }
+  void trace_response(const json& id, const json* result) {
+    if (trace_level == 0) return;
+    std::string method = "";
+    std::string took;
+    {
+      std::lock_guard lock(trace_mutex);
+      auto it = traced_requests.find(id.dump());
+      if (it != traced_requests.end()) {
+        method = it->second.first + " - ";
+        const auto elapsed = std::chrono::steady_clock::now() - it->second.second;
+        took = " Processing request took " +
+               std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()) + "ms";
+        traced_requests.erase(it);
+      }
+    }
+    log_trace("Sending response '" + method + "(" + id.dump() + ")'." + took, result);
+  }
+  std::string docs_base() {
+    {
+      std::lock_guard lock(mutex);
+      if (docs_url_setting) return *docs_url_setting;
+    }
+    return default_diagnostics_docs_base();
+  }
+
   void reply(const json& id, json result) {
+    trace_response(id, &result);
     send(json{{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}}.dump(-1, ' ', false,
                                                                                    json::error_handler_t::replace));
   }
   void reply_error(const json& id, int code, const std::string& message) {
+    if (!id.is_null()) trace_response(id, nullptr);
     send(json{{"jsonrpc", "2.0"}, {"id", id}, {"error", {{"code", code}, {"message", message}}}}.dump(
         -1, ' ', false, json::error_handler_t::replace));
   }
@@ -380,8 +447,13 @@ void LanguageServer::State::publish(const std::string& uri) {
     it->second.analysis = analysis;
     it->second.analyzed_version = version;
   }
-  notify("textDocument/publishDiagnostics",
-         {{"uri", uri}, {"version", version}, {"diagnostics", diagnostics_to_json(*snapshot, uri, analysis->diagnostics, encoding)}});
+  // Written as text: a DOM of thousands of diagnostics costs more than the check.
+  std::string body = "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/publishDiagnostics\",\"params\":{\"uri\":";
+  append_json_string(body, uri);
+  body += ",\"version\":" + std::to_string(version) + ",\"diagnostics\":";
+  body += diagnostics_json_text(*snapshot, uri, analysis->diagnostics, encoding, docs_base());
+  body += "}}";
+  send(body);
 }
 
 void LanguageServer::on_message(std::string_view body) {
@@ -438,6 +510,7 @@ void LanguageServer::State::handle(const json& message) {
   }
   const std::string method = message["method"];
   const json params = message.value("params", json::object());
+  trace_received(message, method);
   if (has_id) {
     const json& id = message["id"];
     if (!id.is_string() && !id.is_number_integer()) {
@@ -462,6 +535,7 @@ void LanguageServer::State::apply_settings(const json& settings) {
   base_options.soc = optional_string("socVersion");
   base_options.api = optional_string("api");
   if (auto language = optional_string("docsLanguage")) docs_language_setting = *language;
+  docs_url_setting = optional_string("diagnosticsDocsUrl");
   base_options.import_roots.clear();
   if (amct.contains("importRoots") && amct["importRoots"].is_array())
     for (const auto& root : amct["importRoots"])
@@ -503,7 +577,7 @@ void LanguageServer::State::handle_request(const json& id, const std::string& me
       workspace_root = uri_to_path(params["workspaceFolders"][0]["uri"]);
     if (params.contains("initializationOptions") && params["initializationOptions"].is_object())
       apply_settings(params["initializationOptions"]);
-    if (params.contains("trace") && params["trace"].is_string()) trace = params["trace"];
+    if (params.contains("trace")) set_trace(params["trace"]);
     client_pulls_configuration =
         params.value("/capabilities/workspace/configuration"_json_pointer, json(false)) == json(true);
     if (params.contains("locale") && params["locale"].is_string()) client_locale = params["locale"];
@@ -530,7 +604,8 @@ void LanguageServer::State::handle_request(const json& id, const std::string& me
   if (method == "textDocument/diagnostic") {
     queue_document_request(id, params, [this](const syntax::Document& document, const std::string& uri) {
       const Analysis analysis = analyze(document, locked_options_for(uri));
-      return json{{"kind", "full"}, {"items", diagnostics_to_json(document, uri, analysis.diagnostics, encoding)}};
+      return json{{"kind", "full"},
+                  {"items", diagnostics_to_json(document, uri, analysis.diagnostics, encoding, docs_base())}};
     });
     return;
   }
@@ -606,7 +681,7 @@ void LanguageServer::State::handle_request(const json& id, const std::string& me
       input.bound = analysis->bound.get();
       input.has_schema = analysis->schema.has_value();
       input.range = ByteRange{d.offset_at(range.start, enc), d.offset_at(range.end, enc)};
-      const json diagnostics = diagnostics_to_json(d, uri, analysis->diagnostics, enc);
+      const json diagnostics = diagnostics_to_json(d, uri, analysis->diagnostics, enc, docs_base());
       json out = json::array();
       for (const ide::CodeAction& action : ide::code_actions(d, input)) {
         json edits = json::array();
@@ -715,7 +790,7 @@ void LanguageServer::State::handle_notification(const std::string& method, const
     return;
   }
   if (method == "$/setTrace") {
-    if (params.contains("value") && params["value"].is_string()) trace = params["value"];
+    if (params.contains("value")) set_trace(params["value"]);
     return;
   }
   if (method == "$/cancelRequest") {
