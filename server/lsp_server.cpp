@@ -66,6 +66,9 @@ struct OpenDocument {
   // The last check, and the version it was of.
   std::shared_ptr<const Analysis> analysis;
   int64_t analyzed_version = -1;
+  // Re-checks after edits re-bind only what changed; used by the
+  // diagnostics thread alone.
+  std::shared_ptr<IncrementalAnalyzer> analyzer = std::make_shared<IncrementalAnalyzer>();
 };
 
 // What a feature needs besides the text: the schema and the settings.
@@ -140,6 +143,11 @@ struct LanguageServer::State {
   std::string workspace_root;
   AnalysisOptions base_options;
   std::chrono::steady_clock::time_point last_edit{};
+  std::chrono::steady_clock::time_point previous_edit{};
+  void note_edit() {
+    previous_edit = last_edit;
+    last_edit = std::chrono::steady_clock::now();
+  }
 
   std::thread request_worker;
   std::thread diagnostics_worker;
@@ -334,10 +342,12 @@ void LanguageServer::State::diagnostics_loop() {
   for (;;) {
     wake.wait(lock, [&] { return stopping || !dirty.empty(); });
     if (stopping) return;
-    // Debounce: publish once edits have paused, so typing is not checked
-    // at every keystroke; a new edit during the pause extends it.
+    // Debounce a burst only: an edit after a pause is checked at once (the
+    // latency users see), edits in quick succession wait until typing
+    // pauses, and edits during a check coalesce into the next one.
+    const bool burst = last_edit - previous_edit < options.diagnostics_debounce;
     const auto quiet_until = last_edit + options.diagnostics_debounce;
-    if (std::chrono::steady_clock::now() < quiet_until) {
+    if (burst && std::chrono::steady_clock::now() < quiet_until) {
       wake.wait_until(lock, quiet_until);
       continue;
     }
@@ -428,6 +438,7 @@ void LanguageServer::State::publish(const std::string& uri) {
   std::optional<syntax::Document> snapshot;
   int64_t version = 0;
   AnalysisOptions analysis_options;
+  std::shared_ptr<IncrementalAnalyzer> analyzer;
   {
     std::lock_guard lock(mutex);
     auto it = documents.find(uri);
@@ -435,8 +446,12 @@ void LanguageServer::State::publish(const std::string& uri) {
     snapshot.emplace(it->second.document.snapshot());
     version = it->second.version;
     analysis_options = options_for(uri);
+    analyzer = it->second.analyzer;
+    // A check of an older version serves no feature any more; letting it go
+    // lets the analyzer move its model instead of binding everything again.
+    if (it->second.analyzed_version != version) it->second.analysis.reset();
   }
-  auto analysis = std::make_shared<const Analysis>(analyze(*snapshot, analysis_options));
+  auto analysis = std::make_shared<const Analysis>(analyzer->analyze(*snapshot, analysis_options));
   {
     std::lock_guard lock(mutex);
     auto it = documents.find(uri);
@@ -818,7 +833,7 @@ void LanguageServer::State::handle_notification(const std::string& method, const
     opened.language_id = item.value("languageId", "");
     documents.insert_or_assign(uri, std::move(opened));
     dirty.insert(uri);
-    last_edit = std::chrono::steady_clock::now();
+    note_edit();
     wake.notify_all();
     return;
   }
@@ -837,7 +852,7 @@ void LanguageServer::State::handle_notification(const std::string& method, const
     }
     it->second.version = version;
     dirty.insert(uri);
-    last_edit = std::chrono::steady_clock::now();
+    note_edit();
     wake.notify_all();
     return;
   }
