@@ -141,6 +141,18 @@ void append_json_string(std::string& out, std::string_view text) {
   static constexpr char kHex[] = "0123456789abcdef";
   out += '"';
   for (size_t i = 0; i < text.size();) {
+    // Runs of plain ASCII are copied in one go.
+    size_t run = i;
+    while (run < text.size()) {
+      const unsigned char c = static_cast<unsigned char>(text[run]);
+      if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') break;
+      ++run;
+    }
+    if (run > i) {
+      out.append(text.data() + i, run - i);
+      i = run;
+      if (i == text.size()) break;
+    }
     const unsigned char c = static_cast<unsigned char>(text[i]);
     if (c >= 0x80) {
       const syntax::DecodedChar decoded = syntax::decode_utf8(text, i);
@@ -173,6 +185,21 @@ void append_json_string(std::string& out, std::string_view text) {
 
 namespace {
 
+// Document::position_at, without decoding lines that are plain ASCII (where
+// every encoding counts bytes).
+syntax::Position position_of(const syntax::Document& document, uint32_t offset, syntax::PositionEncoding encoding) {
+  const syntax::Position bytes = document.position_at(offset, syntax::PositionEncoding::Utf8);
+  if (encoding == syntax::PositionEncoding::Utf8) return bytes;
+  const std::string_view line = std::string_view(document.text()).substr(document.line_start(bytes.line), bytes.character);
+  for (char c : line)
+    if (static_cast<unsigned char>(c) >= 0x80) return document.position_at(offset, encoding);
+  return bytes;
+}
+
+syntax::Range range_of(const syntax::Document& document, ByteRange range, syntax::PositionEncoding encoding) {
+  return {position_of(document, range.start, encoding), position_of(document, range.end, encoding)};
+}
+
 void append_range(std::string& out, const syntax::Range& range) {
   out += "{\"start\":{\"line\":";
   out += std::to_string(range.start.line);
@@ -199,7 +226,7 @@ std::string diagnostics_json_text(const syntax::Document& document, const std::s
     const Diagnostic& d = diagnostics[i];
     if (i) out += ',';
     out += "{\"range\":";
-    append_range(out, document.range_of(d.range, encoding));
+    append_range(out, range_of(document, d.range, encoding));
     out += ",\"severity\":";
     out += std::to_string(static_cast<int>(d.severity));
     out += ",\"code\":";
@@ -218,7 +245,7 @@ std::string diagnostics_json_text(const syntax::Document& document, const std::s
         out += "{\"location\":{\"uri\":";
         out += quoted_uri;
         out += ",\"range\":";
-        append_range(out, document.range_of(d.related[r].range, encoding));
+        append_range(out, range_of(document, d.related[r].range, encoding));
         out += "},\"message\":";
         append_json_string(out, d.related[r].message);
         out += '}';

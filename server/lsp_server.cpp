@@ -54,9 +54,31 @@ constexpr int kInternalError = -32603;
 constexpr int kServerNotInitialized = -32002;
 constexpr int kRequestCancelled = -32800;
 
+// One version of a document, copied once and shared by every request and the
+// check of that version (a 3.5 MB copy per request costs more than the request).
+struct VersionSnapshot {
+  explicit VersionSnapshot(syntax::Document copy) : document(std::move(copy)) {}
+  const syntax::Document document;
+  std::optional<std::string> soc_header() const;
+
+ private:
+  mutable std::once_flag soc_once_;
+  mutable std::optional<std::string> soc_;
+};
+
 struct OpenDocument {
   explicit OpenDocument(syntax::Document text) : document(std::move(text)) {}
   syntax::Document document;
+  std::shared_ptr<const VersionSnapshot> snapshot;  // of `snapshot_version`
+  int64_t snapshot_version = -1;
+  // Under the server's mutex.
+  std::shared_ptr<const VersionSnapshot> current_snapshot() {
+    if (!snapshot || snapshot_version != version) {
+      snapshot = std::make_shared<const VersionSnapshot>(document.snapshot());
+      snapshot_version = version;
+    }
+    return snapshot;
+  }
   int64_t version = 0;
   std::string language_id;
   // The schema of the last check, reused by completion and hover so that a
@@ -105,6 +127,11 @@ std::optional<std::string> soc_header(const syntax::Document& document) {
   }
   ts_tree_cursor_delete(&cursor);
   return soc;
+}
+
+std::optional<std::string> VersionSnapshot::soc_header() const {
+  std::call_once(soc_once_, [this] { soc_ = amct::server::soc_header(document); });
+  return soc_;
 }
 
 }  // namespace
@@ -366,13 +393,13 @@ void LanguageServer::State::queue_document_request(const json& id, const json& p
   const std::string uri = params.at("textDocument").at("uri");
   std::lock_guard lock(mutex);
   tasks.emplace_back(id, [this, id, uri, feature = std::move(feature)] {
-    std::optional<syntax::Document> snapshot;
+    std::shared_ptr<const VersionSnapshot> snapshot;
     {
       std::lock_guard inner(mutex);
       auto it = documents.find(uri);
-      if (it != documents.end()) snapshot.emplace(it->second.document.snapshot());
+      if (it != documents.end()) snapshot = it->second.current_snapshot();
     }
-    reply(id, snapshot ? feature(*snapshot, uri) : json(nullptr));
+    reply(id, snapshot ? feature(snapshot->document, uri) : json(nullptr));
   });
   wake.notify_all();
 }
@@ -381,7 +408,7 @@ void LanguageServer::State::queue_schema_request(const json& id, const json& par
   const std::string uri = params.at("textDocument").at("uri");
   std::lock_guard lock(mutex);
   tasks.emplace_back(id, [this, id, uri, feature = std::move(feature)] {
-    std::optional<syntax::Document> snapshot;
+    std::shared_ptr<const VersionSnapshot> snapshot;
     FeatureContext context;
     bool schema_known = false;
     AnalysisOptions analysis_options;
@@ -392,7 +419,7 @@ void LanguageServer::State::queue_schema_request(const json& id, const json& par
         reply(id, nullptr);
         return;
       }
-      snapshot.emplace(it->second.document.snapshot());
+      snapshot = it->second.current_snapshot();
       context.schema = it->second.schema;
       schema_known = it->second.schema_known;
       if (it->second.analyzed_version == it->second.version) context.analysis = it->second.analysis;
@@ -401,10 +428,10 @@ void LanguageServer::State::queue_schema_request(const json& id, const json& par
       analysis_options = options_for(uri);
     }
     if (!schema_known) {
-      context.schema = schema::bind_schema(*snapshot, binding_options_of(analysis_options)).schema;
+      context.schema = schema::bind_schema(snapshot->document, binding_options_of(analysis_options)).schema;
     }
-    if (auto soc = soc_header(*snapshot)) context.soc = soc;
-    reply(id, feature(*snapshot, context));
+    if (auto soc = snapshot->soc_header()) context.soc = soc;
+    reply(id, feature(snapshot->document, context));
   });
   wake.notify_all();
 }
@@ -435,7 +462,7 @@ std::optional<std::string> LanguageServer::State::proto_path_on_disk(const schem
 }
 
 void LanguageServer::State::publish(const std::string& uri) {
-  std::optional<syntax::Document> snapshot;
+  std::shared_ptr<const VersionSnapshot> snapshot;
   int64_t version = 0;
   AnalysisOptions analysis_options;
   std::shared_ptr<IncrementalAnalyzer> analyzer;
@@ -443,7 +470,7 @@ void LanguageServer::State::publish(const std::string& uri) {
     std::lock_guard lock(mutex);
     auto it = documents.find(uri);
     if (it == documents.end()) return;
-    snapshot.emplace(it->second.document.snapshot());
+    snapshot = it->second.current_snapshot();
     version = it->second.version;
     analysis_options = options_for(uri);
     analyzer = it->second.analyzer;
@@ -451,7 +478,7 @@ void LanguageServer::State::publish(const std::string& uri) {
     // lets the analyzer move its model instead of binding everything again.
     if (it->second.analyzed_version != version) it->second.analysis.reset();
   }
-  auto analysis = std::make_shared<const Analysis>(analyzer->analyze(*snapshot, analysis_options));
+  auto analysis = std::make_shared<const Analysis>(analyzer->analyze(snapshot->document, analysis_options));
   {
     std::lock_guard lock(mutex);
     auto it = documents.find(uri);
@@ -466,7 +493,7 @@ void LanguageServer::State::publish(const std::string& uri) {
   std::string body = "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/publishDiagnostics\",\"params\":{\"uri\":";
   append_json_string(body, uri);
   body += ",\"version\":" + std::to_string(version) + ",\"diagnostics\":";
-  body += diagnostics_json_text(*snapshot, uri, analysis->diagnostics, encoding, docs_base());
+  body += diagnostics_json_text(snapshot->document, uri, analysis->diagnostics, encoding, docs_base());
   body += "}}";
   send(body);
 }
