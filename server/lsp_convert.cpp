@@ -258,6 +258,23 @@ std::string diagnostics_json_text(const syntax::Document& document, const std::s
   return out;
 }
 
+std::string code_lenses_json_text(const syntax::Document& document, const std::vector<ide::CodeLens>& lenses,
+                                  syntax::PositionEncoding encoding) {
+  std::string out;
+  out.reserve(lenses.size() * 200 + 2);
+  out += '[';
+  for (size_t i = 0; i < lenses.size(); ++i) {
+    if (i) out += ',';
+    out += "{\"range\":";
+    append_range(out, range_of(document, lenses[i].range, encoding));
+    out += ",\"command\":{\"title\":";
+    append_json_string(out, lenses[i].title);
+    out += ",\"command\":\"\"}}";
+  }
+  out += ']';
+  return out;
+}
+
 json completion_items_to_json(const syntax::Document& document, const std::vector<ide::CompletionItem>& items,
                               syntax::PositionEncoding encoding) {
   json out = json::array();

@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/ide/code_lens.h"
 #include "core/ide/completion.h"
 #include "core/ide/document_symbols.h"
 #include "core/ide/folding.h"
@@ -32,6 +33,9 @@ nlohmann::json diagnostics_to_json(const syntax::Document& document, const std::
 std::string diagnostics_json_text(const syntax::Document& document, const std::string& uri,
                                   const std::vector<Diagnostic>& diagnostics, syntax::PositionEncoding encoding,
                                   std::string_view docs_base = "");
+// Code lenses as JSON text (10,000 overrides give 10,000 lenses).
+std::string code_lenses_json_text(const syntax::Document& document, const std::vector<ide::CodeLens>& lenses,
+                                  syntax::PositionEncoding encoding);
 // Appends `text` as a JSON string literal (invalid UTF-8 becomes U+FFFD).
 void append_json_string(std::string& out, std::string_view text);
 

@@ -45,6 +45,9 @@ using syntax::PositionEncoding;
 
 namespace {
 
+// What a feature returns when it sent its result itself (reply_raw).
+constexpr const char* kAlreadyAnswered = "\x01already answered";
+
 // JSON-RPC and LSP error codes.
 constexpr int kParseError = -32700;
 constexpr int kInvalidRequest = -32600;
@@ -242,6 +245,14 @@ struct LanguageServer::State {
     send(json{{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}}.dump(-1, ' ', false,
                                                                                    json::error_handler_t::replace));
   }
+  // A result already written as JSON text (large results skip the JSON tree).
+  void reply_raw(const json& id, const std::string& result_text) {
+    trace_response(id, nullptr);
+    std::string body = "{\"jsonrpc\":\"2.0\",\"id\":" + id.dump() + ",\"result\":";
+    body += result_text;
+    body += '}';
+    send(body);
+  }
   void reply_error(const json& id, int code, const std::string& message) {
     if (!id.is_null()) trace_response(id, nullptr);
     send(json{{"jsonrpc", "2.0"}, {"id", id}, {"error", {{"code", code}, {"message", message}}}}.dump(
@@ -431,7 +442,8 @@ void LanguageServer::State::queue_schema_request(const json& id, const json& par
       context.schema = schema::bind_schema(snapshot->document, binding_options_of(analysis_options)).schema;
     }
     if (auto soc = snapshot->soc_header()) context.soc = soc;
-    reply(id, feature(snapshot->document, context));
+    json result = feature(snapshot->document, context);
+    if (result != json(kAlreadyAnswered)) reply(id, std::move(result));
   });
   wake.notify_all();
 }
@@ -479,6 +491,7 @@ void LanguageServer::State::publish(const std::string& uri) {
     if (it->second.analyzed_version != version) it->second.analysis.reset();
   }
   auto analysis = std::make_shared<const Analysis>(analyzer->analyze(snapshot->document, analysis_options));
+  (void)snapshot->soc_header();  // computed here, not in the next completion
   {
     std::lock_guard lock(mutex);
     auto it = documents.find(uri);
@@ -747,15 +760,12 @@ void LanguageServer::State::handle_request(const json& id, const std::string& me
       std::lock_guard lock(mutex);
       api_setting = base_options.api;
     }
-    queue_schema_request(id, params, [enc, api_setting](const syntax::Document& d, const FeatureContext& context) {
-      json out = json::array();
-      if (!context.schema || !context.schema->is_amct) return out;
+    queue_schema_request(id, params, [this, id, enc, api_setting](const syntax::Document& d, const FeatureContext& context) {
+      if (!context.schema || !context.schema->is_amct) return json::array();
       ide::CodeLensOptions options;
       if (api_setting) options.api = parse_amct_api(*api_setting).value_or(AmctApi::Compressed);
-      for (const ide::CodeLens& lens : ide::code_lenses(bound_model(d, context), options))
-        out.push_back({{"range", range_to_json(d.range_of(lens.range, enc))},
-                       {"command", {{"title", lens.title}, {"command", ""}}}});
-      return out;
+      reply_raw(id, code_lenses_json_text(d, ide::code_lenses(bound_model(d, context), options), enc));
+      return json(kAlreadyAnswered);
     });
     return;
   }
