@@ -173,10 +173,16 @@ struct LanguageServer::State {
   std::string workspace_root;
   AnalysisOptions base_options;
   std::chrono::steady_clock::time_point last_edit{};
-  std::chrono::steady_clock::time_point previous_edit{};
+  // Leading-edge debounce: an edit that finds the diagnostics thread with
+  // nothing to do, and no check started within the debounce, is checked at
+  // once; other edits wait until the edits pause for the debounce, then
+  // coalesce into one check.
+  bool leading_edge = false;
+  std::chrono::steady_clock::time_point last_check_start{};
+  // Call before marking the document dirty.
   void note_edit() {
-    previous_edit = last_edit;
     last_edit = std::chrono::steady_clock::now();
+    leading_edge = dirty.empty() && !diagnostics_busy && last_edit - last_check_start >= options.diagnostics_debounce;
   }
 
   std::thread request_worker;
@@ -380,16 +386,16 @@ void LanguageServer::State::diagnostics_loop() {
   for (;;) {
     wake.wait(lock, [&] { return stopping || !dirty.empty(); });
     if (stopping) return;
-    // Debounce a burst only: an edit after a pause is checked at once (the
-    // latency users see), edits in quick succession wait until typing
-    // pauses, and edits during a check coalesce into the next one.
-    const bool burst = last_edit - previous_edit < options.diagnostics_debounce;
+    // Debounce a burst only (see leading_edge): the edit users wait for is
+    // checked at once, the rest of a burst once typing pauses.
     const auto quiet_until = last_edit + options.diagnostics_debounce;
-    if (burst && std::chrono::steady_clock::now() < quiet_until) {
+    if (!leading_edge && std::chrono::steady_clock::now() < quiet_until) {
       wake.wait_until(lock, quiet_until);
       continue;
     }
     diagnostics_busy = true;
+    leading_edge = false;
+    last_check_start = std::chrono::steady_clock::now();
     const std::string uri = *dirty.begin();
     dirty.erase(dirty.begin());
     lock.unlock();
@@ -869,8 +875,8 @@ void LanguageServer::State::handle_notification(const std::string& method, const
     opened.version = item.value("version", 0);
     opened.language_id = item.value("languageId", "");
     documents.insert_or_assign(uri, std::move(opened));
-    dirty.insert(uri);
     note_edit();
+    dirty.insert(uri);
     wake.notify_all();
     return;
   }
@@ -888,8 +894,8 @@ void LanguageServer::State::handle_notification(const std::string& method, const
       it->second.document.apply_change(text_change, encoding);
     }
     it->second.version = version;
-    dirty.insert(uri);
     note_edit();
+    dirty.insert(uri);
     wake.notify_all();
     return;
   }

@@ -144,3 +144,46 @@ TEST_CASE("in-process: $/logTrace follows the trace level", "[lsp][server]") {
   REQUIRE(logged.size() == 5);
   CHECK(logged[4]["message"] == "Received notification '$/setTrace'.");
 }
+
+TEST_CASE("in-process: an edit to an idle server is checked at once; a burst waits and coalesces", "[lsp][server]") {
+  // A long debounce makes the difference measurable: the single edit must
+  // not wait for it, the burst must.
+  std::mutex mutex;
+  std::vector<json> messages;
+  amct::server::LanguageServerOptions options;
+  options.diagnostics_debounce = std::chrono::milliseconds(3000);
+  LanguageServer server([&](const std::string& body) {
+    std::lock_guard lock(mutex);
+    messages.push_back(json::parse(body));
+  }, options);
+  auto send = [&](const std::string& method, json params) {
+    server.on_message(json{{"jsonrpc", "2.0"}, {"method", method}, {"params", std::move(params)}}.dump());
+  };
+  server.on_message(json{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "initialize"}, {"params", {{"capabilities", json::object()}}}}.dump());
+  const std::string uri = "file:///w/debounce.txtpb";
+  // The server is idle and no check ran within the debounce: checked at once.
+  auto start = std::chrono::steady_clock::now();
+  send("textDocument/didOpen", {{"textDocument", {{"uri", uri}, {"version", 2}, {"text", "a: 2bad"}}}});
+  server.wait_idle();
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(2000));
+  {
+    std::lock_guard lock(mutex);
+    const auto diagnostics = published(messages, uri);
+    REQUIRE(diagnostics.size() == 1);
+    CHECK(diagnostics.back()["params"]["version"] == 2);
+    messages.clear();
+  }
+
+  start = std::chrono::steady_clock::now();
+  for (int version = 3; version <= 40; ++version)
+    send("textDocument/didChange", {{"textDocument", {{"uri", uri}, {"version", version}}},
+                                    {"contentChanges", {{{"text", "a: " + std::to_string(version)}}}}});
+  server.wait_idle();
+  CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(3000));
+  std::lock_guard lock(mutex);
+  const auto diagnostics = published(messages, uri);
+  REQUIRE(!diagnostics.empty());
+  CHECK(diagnostics.size() == 1);  // within the debounce of the last check: the burst coalesces
+  CHECK(diagnostics.back()["params"]["version"] == 40);
+  for (const json& d : diagnostics) CHECK(d["params"]["version"] >= 3);
+}
