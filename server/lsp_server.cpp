@@ -663,10 +663,13 @@ void LanguageServer::State::handle_request(const json& id, const std::string& me
   // One line per feature: the pure function from core/ide and its JSON conversion.
   const auto enc = encoding;
   if (method == "textDocument/diagnostic") {
-    queue_document_request(id, params, [this](const syntax::Document& document, const std::string& uri) {
-      const Analysis analysis = analyze(document, locked_options_for(uri));
+    const std::string uri = params.at("textDocument").at("uri");
+    queue_schema_request(id, params, [this, uri](const syntax::Document& document, const FeatureContext& context) {
+      // The published check of this very version, when there is one.
+      std::shared_ptr<const Analysis> analysis = context.analysis;
+      if (!analysis) analysis = std::make_shared<const Analysis>(analyze(document, locked_options_for(uri)));
       return json{{"kind", "full"},
-                  {"items", diagnostics_to_json(document, uri, analysis.diagnostics, encoding, docs_base())}};
+                  {"items", diagnostics_to_json(document, uri, analysis->diagnostics, encoding, docs_base())}};
     });
     return;
   }
