@@ -581,6 +581,29 @@ class Binder {
     bool negative = false;
     std::string literal;
   };
+  // Whether protobuf's tokenizer could have produced `literal` as a float
+  // (digits, '.', exponent, 'f'): Tokenizer::ParseFloat aborts the process
+  // on anything else (a libprotobuf FATAL). Fuzz finding: after an
+  // incremental edit the tree can hold a float token such as ".5.5".
+  static bool is_tokenizer_float(std::string_view literal) {
+    size_t i = 0, digits = 0;
+    auto skip_digits = [&] {
+      while (i < literal.size() && literal[i] >= '0' && literal[i] <= '9') ++i, ++digits;
+    };
+    skip_digits();
+    if (i < literal.size() && literal[i] == '.') ++i, skip_digits();
+    if (digits == 0) return false;
+    if (i < literal.size() && (literal[i] == 'e' || literal[i] == 'E')) {
+      ++i;
+      if (i < literal.size() && (literal[i] == '+' || literal[i] == '-')) ++i;
+      const size_t exponent_start = i;
+      while (i < literal.size() && literal[i] >= '0' && literal[i] <= '9') ++i;
+      if (i == exponent_start) return false;
+    }
+    if (i < literal.size() && (literal[i] == 'f' || literal[i] == 'F')) ++i;
+    return i == literal.size();
+  }
+
   NumberText number_text(TSNode node) const {
     std::string_view text = text_of(node);
     NumberText number;
@@ -656,7 +679,7 @@ class Binder {
           scalar.uint_value = magnitude;
         }
       }
-    } else if (is_type(node, S.float_)) {
+    } else if (is_type(node, S.float_) && is_tokenizer_float(number_text(node).literal)) {
       const NumberText number = number_text(node);
       scalar.kind = ScalarValue::Kind::Float;
       scalar.float_value = pb::io::Tokenizer::ParseFloat(number.literal) * (number.negative ? -1 : 1);
@@ -738,11 +761,19 @@ class Binder {
                                                ": hex and octal numbers are not allowed, write a decimal number");
             }
             uint64_t integer = 0;
-            value = pb::io::Tokenizer::ParseInteger(literal, UINT64_MAX, &integer)
-                        ? static_cast<double>(integer)
-                        : pb::io::Tokenizer::ParseFloat(literal);
-          } else {
+            if (pb::io::Tokenizer::ParseInteger(literal, UINT64_MAX, &integer)) {
+              value = static_cast<double>(integer);
+            } else if (is_tokenizer_float(literal)) {
+              value = pb::io::Tokenizer::ParseFloat(literal);
+            } else {
+              return fail("type-mismatch", "field " + name() + " is " + type_label(field) + ": '" + literal +
+                                               "' is not a number");
+            }
+          } else if (is_tokenizer_float(literal)) {
             value = pb::io::Tokenizer::ParseFloat(literal);
+          } else {
+            return fail("type-mismatch", "field " + name() + " is " + type_label(field) + ": '" + literal +
+                                             "' is not a number");
           }
         } else if (is_identifier || is_signed_identifier) {
           negative = is_signed_identifier;
