@@ -64,6 +64,10 @@ std::vector<std::string> files_under(const fs::path& directory, std::string& err
   return files;
 }
 
+// Documents address text with 32-bit offsets: larger files are refused
+// (with an I/O error) instead of being checked with wrapped offsets.
+constexpr size_t kMaxFileBytes = size_t{2} << 30;
+
 // Reads the whole file; returns false with a message naming the reason.
 bool read_file(const std::string& path, std::string& contents, std::string& error) {
   FILE* file = std::fopen(path.c_str(), "rb");
@@ -77,6 +81,12 @@ bool read_file(const std::string& path, std::string& contents, std::string& erro
     size_t read = std::fread(buffer, 1, sizeof buffer, file);
     contents.append(buffer, read);
     if (read < sizeof buffer) break;
+    if (contents.size() > kMaxFileBytes) {
+      std::fclose(file);
+      contents.clear();
+      error = "the file is larger than 2 GiB, the most --check reads";
+      return false;
+    }
   }
   bool failed = std::ferror(file) != 0;
   int saved_errno = errno;
