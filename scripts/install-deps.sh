@@ -13,6 +13,7 @@ packages=(
   libtree-sitter-dev nlohmann-json3-dev libasio-dev catch2
   python3-protobuf python3-numpy   # peers for the benchmarks (AMCT's own path)
   neovim                           # the real-editor end-to-end test
+  clang libclang-rt-14-dev         # libFuzzer targets (scripts/fuzz.sh, CI smoke runs)
 )
 if [[ $editors != 0 ]]; then
   packages+=(

@@ -1,23 +1,54 @@
 #!/usr/bin/env bash
-# Every test suite of the project, in order; stops at the first failure.
-# AMCT_EDITOR_TESTS=0 leaves out the VS Code and code-server parts.
+# Every test suite of the project, in order; stops at the first failure:
+#   1. the C++ tests (Catch2 via CTest) in BUILD_DIR;
+#   2. Neovim as the LSP client (end to end), bare and with the neovim/ plugin;
+#   3. the editors: the plugin on a current Neovim, the VS Code extension's type
+#      check, unit, grammar and .vsix tests, and VS Code (code-server) end to end;
+#   4. the whole C++ suite again under ASan + UBSan (build-asan/);
+#   5. each libFuzzer target for a short smoke run (build-fuzz/, clang).
+# AMCT_EDITOR_TESTS=0 skips 3; AMCT_SKIP_SANITIZERS=1 skips 4 and 5 (a quick
+# local run); AMCT_FUZZ_SECONDS sets the smoke run per target (default 20).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 BUILD_DIR=${1:-build}
 binary=$(realpath "$BUILD_DIR/amct-lsp")
-echo "== C++ tests (Catch2 via CTest)"
-ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$(nproc)"
+jobs=$(nproc)
+launcher=()
+if command -v ccache >/dev/null; then
+  launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+fi
+section() { echo "== $1 ($(date +%T))"; }
 
-echo "== Neovim as the LSP client, bare and with the neovim/ plugin (end-to-end)"
+section "C++ tests (Catch2 via CTest)"
+ctest --test-dir "$BUILD_DIR" --output-on-failure -j"$jobs"
+
+section "Neovim as the LSP client, bare and with the neovim/ plugin (end-to-end)"
 tests/neovim/run.sh "$binary"
 
 if [[ ${AMCT_EDITOR_TESTS:-1} != 0 ]]; then
-  echo "== The neovim/ plugin on a current Neovim too (Debian testing's package, private cache)"
+  section "The neovim/ plugin on a current Neovim too (Debian testing's package, private cache)"
   NVIM=tests/neovim/nvim-debian-testing.sh tests/neovim/run.sh "$binary"
-  echo "== VS Code extension: type check, unit tests, TextMate grammar against the tree-sitter corpus"
+  section "VS Code extension: type check, unit tests, TextMate grammar against the tree-sitter corpus"
   (cd vscode-extension && npm run --silent typecheck && npm run --silent test:unit && npm run --silent test:grammar)
-  echo "== VS Code extension: the .vsix (linux-x64, server inside)"
+  section "VS Code extension: the .vsix (linux-x64, server inside)"
   (cd vscode-extension && AMCT_LSP_BINARY=$binary npm run --silent package >/dev/null && npm run --silent test:vsix)
-  echo "== VS Code (code-server 4.99 / Code 1.99) in Chromium: the .vsix end-to-end"
+  section "VS Code (code-server 4.99 / Code 1.99) in Chromium: the .vsix end-to-end"
   (cd vscode-extension && npm run --silent test:e2e)
 fi
+
+if [[ ${AMCT_SKIP_SANITIZERS:-0} == 1 ]]; then
+  echo "== sanitizer build and fuzz smoke runs skipped (AMCT_SKIP_SANITIZERS=1)"
+  exit 0
+fi
+
+section "C++ tests under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan)"
+cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAMCT_SANITIZE=ON -DAMCT_BUILD_BENCH=OFF \
+  "${launcher[@]}" >/dev/null
+cmake --build build-asan -j"$jobs"
+ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1 \
+UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+  ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 900
+
+section "fuzz targets, ${AMCT_FUZZ_SECONDS:-20} s each (build-fuzz)"
+scripts/fuzz.sh "${AMCT_FUZZ_SECONDS:-20}"
+section "done"

@@ -67,6 +67,10 @@ std::vector<std::string> files_under(const fs::path& directory, std::string& err
   return files;
 }
 
+// Documents address text with 32-bit offsets: larger files are refused
+// (with an I/O error) instead of being checked with wrapped offsets.
+constexpr size_t kMaxFileBytes = size_t{2} << 30;
+
 // Reads the whole file; returns false with a message naming the reason.
 bool read_file(const std::string& path, std::string& contents, std::string& error) {
   FILE* file = std::fopen(path.c_str(), "rb");
@@ -80,6 +84,12 @@ bool read_file(const std::string& path, std::string& contents, std::string& erro
     size_t read = std::fread(buffer, 1, sizeof buffer, file);
     contents.append(buffer, read);
     if (read < sizeof buffer) break;
+    if (contents.size() > kMaxFileBytes) {
+      std::fclose(file);
+      contents.clear();
+      error = "the file is larger than 2 GiB, the most --check reads";
+      return false;
+    }
   }
   bool failed = std::ferror(file) != 0;
   int saved_errno = errno;
@@ -100,7 +110,10 @@ std::string describe_invalid_utf8(std::string_view text, ByteRange range) {
 }
 
 // Byte offset -> 1-based line and column, as Document::line_column_at, for
-// texts checked without a Document.
+// the text of a check (with or without a Document). Columns are counted
+// from the previous offset when it is on the same line and not after this
+// one: 100,000 diagnostics on one 1 MB line (a long list) would otherwise be
+// quadratic, minutes of work (hostile-config finding).
 class LineIndex {
  public:
   explicit LineIndex(std::string_view text) : text_(text) {
@@ -111,33 +124,60 @@ class LineIndex {
     for (const char* p = data; (p = static_cast<const char*>(std::memchr(p, '\n', end - p))) != nullptr; ++p)
       line_starts_.push_back(static_cast<uint32_t>(p - data + 1));
   }
-  syntax::LineColumn line_column_at(uint32_t offset) const {
-    offset = std::min<uint32_t>(offset, static_cast<uint32_t>(text_.size()));
+  std::string_view text() const { return text_; }
+  // The line (0-based) holding `offset`.
+  uint32_t line_of(uint32_t offset) const {
     const auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
-    const uint32_t line = static_cast<uint32_t>(it - line_starts_.begin() - 1);
-    uint32_t column = 1;
-    for (uint32_t at = line_starts_[line]; at < offset; ++column) {
-      at += static_cast<unsigned char>(text_[at]) < 0x80 ? 1 : syntax::decode_utf8(text_, at).length;
-    }
-    return {line + 1, column};
+    return static_cast<uint32_t>(it - line_starts_.begin() - 1);
   }
+  uint32_t line_start(uint32_t line) const { return line_starts_[line]; }
 
  private:
   std::string_view text_;
   std::vector<uint32_t> line_starts_;
 };
 
-template <typename Positions>
-LocatedDiagnostic locate(const Positions& positions, const Diagnostic& diagnostic) {
+class LineColumnCursor {
+ public:
+  explicit LineColumnCursor(const LineIndex& index) : index_(index) {}
+  syntax::LineColumn operator()(uint32_t offset) {
+    const std::string_view text = index_.text();
+    offset = std::min<uint32_t>(offset, static_cast<uint32_t>(text.size()));
+    const uint32_t line = index_.line_of(offset);
+    if (line != line_ || offset < at_) {
+      line_ = line;
+      at_ = index_.line_start(line);
+      column_ = 1;
+    }
+    for (; at_ < offset; ++column_) {
+      at_ += static_cast<unsigned char>(text[at_]) < 0x80 ? 1 : syntax::decode_utf8(text, at_).length;
+    }
+    return {line_ + 1, column_};
+  }
+
+ private:
+  const LineIndex& index_;
+  uint32_t line_ = UINT32_MAX;
+  uint32_t at_ = 0;
+  uint32_t column_ = 1;
+};
+
+// One cursor per kind of offset: each kind comes in position order.
+struct Locators {
+  explicit Locators(const LineIndex& index) : start(index), end(index), related(index) {}
+  LineColumnCursor start, end, related;
+};
+
+LocatedDiagnostic locate(Locators& locators, const Diagnostic& diagnostic) {
   LocatedDiagnostic located;
-  located.start = positions.line_column_at(diagnostic.range.start);
-  located.end = positions.line_column_at(diagnostic.range.end);
+  located.start = locators.start(diagnostic.range.start);
+  located.end = locators.end(diagnostic.range.end);
   located.severity = diagnostic.severity;
   located.code = diagnostic.code;
   located.message = diagnostic.message;
   for (const RelatedInformation& related : diagnostic.related) {
-    located.related.push_back({positions.line_column_at(related.range.start),
-                               positions.line_column_at(related.range.end), related.message});
+    located.related.push_back({locators.related(related.range.start), locators.related(related.range.end),
+                               related.message});
   }
   return located;
 }
@@ -177,9 +217,11 @@ FileReport check_one_file(const std::string& path, const AnalysisOptions& base_o
     if (model_layers.empty()) fast_analysis = analyze_without_tree(contents, options);
     if (fast_analysis) {
       const LineIndex lines(contents);
+      Locators locators(lines);
       report.schema = fast_analysis->schema_description;
       report.diagnostics.reserve(fast_analysis->diagnostics.size());
-      for (const Diagnostic& diagnostic : fast_analysis->diagnostics) report.diagnostics.push_back(locate(lines, diagnostic));
+      for (const Diagnostic& diagnostic : fast_analysis->diagnostics)
+        report.diagnostics.push_back(locate(locators, diagnostic));
       report.analysis = std::make_shared<const Analysis>(std::move(*fast_analysis));
       return report;
     }
@@ -188,8 +230,10 @@ FileReport check_one_file(const std::string& path, const AnalysisOptions& base_o
     add_model_checks(document, options, model_layers, analysis);
     report.schema = analysis.schema_description;
     report.diagnostics.reserve(analysis.diagnostics.size());
+    const LineIndex lines(document.text());
+    Locators locators(lines);
     for (const Diagnostic& diagnostic : analysis.diagnostics) {
-      report.diagnostics.push_back(locate(document, diagnostic));
+      report.diagnostics.push_back(locate(locators, diagnostic));
     }
   } catch (const std::exception& exception) {
     // Parsing never fails by contract; if a layer still throws (out of

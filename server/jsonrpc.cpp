@@ -14,6 +14,17 @@ std::string lowercase(std::string_view text) {
   return out;
 }
 
+// Position of the first "Content-Length" (any case) in `text` at or after `from`.
+size_t find_content_length(std::string_view text, size_t from) {
+  static constexpr std::string_view kName = "content-length";
+  for (size_t i = from; i + kName.size() <= text.size(); ++i) {
+    size_t j = 0;
+    while (j < kName.size() && std::tolower(static_cast<unsigned char>(text[i + j])) == kName[j]) ++j;
+    if (j == kName.size()) return i;
+  }
+  return std::string::npos;
+}
+
 }  // namespace
 
 void MessageReader::feed(std::string_view bytes) {
@@ -39,7 +50,7 @@ void MessageReader::parse() {
       if (buffer_.size() > limits_.max_header_bytes) {
         events_.push_back({FramedEvent::Kind::Error, {}, "header block too long or not terminated by CRLF CRLF"});
         // Keep only a tail that may hold the start of the next header.
-        const size_t next = buffer_.find("Content-Length", 1);
+        const size_t next = find_content_length(buffer_, 1);
         buffer_.erase(0, next == std::string::npos ? buffer_.size() : next);
       }
       return;
@@ -70,10 +81,26 @@ void MessageReader::parse() {
       }
     }
     if (!length || malformed) {
+      // Bytes before a Content-Length header in this block are the rest of
+      // a message whose Content-Length was wrong (or other garbage): drop
+      // them and read the block from that header, so one bad length costs
+      // one message, not every message after it.
+      const size_t last_header = [&] {
+        size_t found = std::string::npos;
+        for (size_t at = find_content_length(std::string_view(buffer_).substr(0, header_end), 0);
+             at != std::string::npos; at = find_content_length(std::string_view(buffer_).substr(0, header_end), at + 1))
+          found = at;
+        return found;
+      }();
+      if (last_header != std::string::npos && last_header > 0) {
+        events_.push_back({FramedEvent::Kind::Error, {}, "unexpected bytes before a Content-Length header; skipped"});
+        buffer_.erase(0, last_header);
+        continue;
+      }
       events_.push_back({FramedEvent::Kind::Error, {},
                          length ? "malformed header line" : "missing or invalid Content-Length header"});
       // Resynchronise on the next header after this block.
-      const size_t next = buffer_.find("Content-Length", header_end);
+      const size_t next = find_content_length(buffer_, header_end);
       buffer_.erase(0, next == std::string::npos ? header_end + 4 : next);
       continue;
     }
@@ -114,6 +141,25 @@ std::string frame_message(std::string_view body) {
   std::string out = "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
   out.append(body);
   return out;
+}
+
+bool exceeds_json_depth(std::string_view body, size_t limit) {
+  size_t depth = 0;
+  bool in_string = false;
+  for (size_t i = 0; i < body.size(); ++i) {
+    const char c = body[i];
+    if (in_string) {
+      if (c == '\\') ++i;
+      else if (c == '"') in_string = false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > limit) return true;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return false;
 }
 
 }  // namespace amct::server

@@ -43,4 +43,11 @@ class MessageReader {
 
 std::string frame_message(std::string_view body);
 
+// True when the JSON text nests arrays/objects deeper than `limit` (strings
+// are skipped). Checked before parsing: copying, dumping or destroying a
+// parsed value recurses once per level, and a million-deep message would
+// overflow the stack. LSP messages nest a few levels.
+inline constexpr size_t kMaxJsonDepth = 512;
+bool exceeds_json_depth(std::string_view body, size_t limit = kMaxJsonDepth);
+
 }  // namespace amct::server

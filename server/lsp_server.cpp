@@ -3,6 +3,7 @@
 #include <asio.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <condition_variable>
 #include <cstdio>
@@ -518,6 +519,10 @@ void LanguageServer::State::publish(const std::string& uri) {
 }
 
 void LanguageServer::on_message(std::string_view body) {
+  if (exceeds_json_depth(body)) {  // before parsing: deep values overflow the stack (issue 7)
+    state_->reply_error(nullptr, kParseError, "JSON nested deeper than " + std::to_string(kMaxJsonDepth) + " levels");
+    return;
+  }
   json message = json::parse(body, nullptr, /*allow_exceptions=*/false);
   if (message.is_discarded()) {
     state_->reply_error(nullptr, kParseError, "invalid JSON");
@@ -855,9 +860,13 @@ void LanguageServer::State::handle_notification(const std::string& method, const
     return;
   }
   if (method == "$/cancelRequest") {
-    if (params.contains("id")) {
+    if (params.is_object() && params.contains("id")) {
       std::lock_guard lock(mutex);
-      cancelled.insert(params["id"].dump());
+      // Only a request still queued can be cancelled; remembering other ids
+      // (answered, never sent) would grow the set without bound.
+      const json& id = params["id"];
+      if (std::any_of(tasks.begin(), tasks.end(), [&](const auto& task) { return task.first == id; }))
+        cancelled.insert(id.dump());
     }
     return;
   }

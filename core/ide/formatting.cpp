@@ -51,7 +51,11 @@ struct Printed {
 class Printer {
  public:
   Printer(std::string_view source, const PrintOptions& options) : source_(source), options_(options) {
-    const size_t first_newline = source.find('\n');
+    // The line ending of the first line with content: leading blank lines
+    // are dropped, so an output formatted again sees that same line first
+    // (fuzz finding: "\n#soc:\r\n#" flipped from LF to CRLF on a second pass).
+    const size_t content = source.find_first_not_of(" \t\r\n\f\v");
+    const size_t first_newline = content == std::string_view::npos ? source.find('\n') : source.find('\n', content);
     if (first_newline != std::string_view::npos && first_newline > 0 && source[first_newline - 1] == '\r')
       newline_ = "\r\n";
     tab_size_ = std::min(options.formatting.tab_size, kMaxTabSize);

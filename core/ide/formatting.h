@@ -17,7 +17,8 @@
 //     indentation; header comments (`# proto-file:` …) are copied unchanged;
 //   - blank lines between items kept (a run collapses to one), none after
 //     `{` or before `}`; no trailing whitespace; exactly one final newline;
-//     the document's line ending (LF or CRLF, from its first line) is kept;
+//     the document's line ending (LF or CRLF, from its first line with
+//     content) is kept;
 //   - strings, numbers and identifiers are copied byte for byte.
 //   Indentation stops growing at 64 levels, so a 10,000-deep document does
 //   not become gigabytes of spaces.

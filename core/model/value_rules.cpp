@@ -23,6 +23,30 @@ using pb::FieldDescriptor;
 
 namespace {
 
+// Whether protobuf's tokenizer could have produced `literal` as a float
+// (digits, '.', exponent, 'f'): Tokenizer::ParseFloat aborts the process on
+// anything else (a libprotobuf FATAL). Fuzz finding: after an incremental
+// edit the tree can hold a float token such as ".5.5".
+bool is_tokenizer_float(std::string_view literal) {
+  size_t i = 0, digits = 0;
+  auto skip_digits = [&] {
+    while (i < literal.size() && literal[i] >= '0' && literal[i] <= '9') ++i, ++digits;
+  };
+  skip_digits();
+  if (i < literal.size() && literal[i] == '.') ++i, skip_digits();
+  if (digits == 0) return false;
+  if (i < literal.size() && (literal[i] == 'e' || literal[i] == 'E')) {
+    ++i;
+    if (i < literal.size() && (literal[i] == '+' || literal[i] == '-')) ++i;
+    const size_t exponent_start = i;
+    while (i < literal.size() && literal[i] >= '0' && literal[i] <= '9') ++i;
+    if (i == exponent_start) return false;
+  }
+  if (i < literal.size() && (literal[i] == 'f' || literal[i] == 'F')) ++i;
+  return i == literal.size();
+}
+
+
 constexpr char kAnyFullName[] = "google.protobuf.Any";
 
 void report(std::vector<Diagnostic>& diagnostics, Severity severity, ByteRange range, const char* code,
@@ -181,7 +205,7 @@ ScalarValue untyped_scalar(const ScalarSyntax& syntax, const StringDecoder& deco
         scalar.uint_value = magnitude;
       }
     }
-  } else if (syntax.kind == Kind::Float) {
+  } else if (syntax.kind == Kind::Float && is_tokenizer_float(number_text(syntax).literal)) {
     const NumberText number = number_text(syntax);
     scalar.kind = ScalarValue::Kind::Float;
     scalar.float_value = pb::io::Tokenizer::ParseFloat(number.literal) * (number.negative ? -1 : 1);
@@ -265,11 +289,19 @@ ScalarValue typed_scalar(const FieldDescriptor* field, const ScalarSyntax& synta
                                              ": hex and octal numbers are not allowed, write a decimal number");
           }
           uint64_t integer = 0;
-          value = pb::io::Tokenizer::ParseInteger(literal, UINT64_MAX, &integer)
-                      ? static_cast<double>(integer)
-                      : pb::io::Tokenizer::ParseFloat(literal);
-        } else {
+          if (pb::io::Tokenizer::ParseInteger(literal, UINT64_MAX, &integer)) {
+            value = static_cast<double>(integer);
+          } else if (is_tokenizer_float(literal)) {
+            value = pb::io::Tokenizer::ParseFloat(literal);
+          } else {
+            return fail("type-mismatch", "field " + name() + " is " + type_label(field) + ": '" + literal +
+                                             "' is not a number");
+          }
+        } else if (is_tokenizer_float(literal)) {
           value = pb::io::Tokenizer::ParseFloat(literal);
+        } else {
+          return fail("type-mismatch", "field " + name() + " is " + type_label(field) + ": '" + literal +
+                                           "' is not a number");
         }
       } else if (is_identifier || is_signed_identifier) {
         negative = is_signed_identifier;

@@ -23,13 +23,49 @@ bool is_file(const fs::path& path) {
 struct Resolved {
   std::optional<std::string> path;
   std::vector<std::string> searched;
+  std::vector<std::string> outside;  // candidates refused: they leave the allowed folders
 };
 
-// A relative path is tried against each base in order; the first existing file wins.
-Resolved resolve(const std::string& written, const std::vector<std::string>& bases) {
+// The real location of `path` (symlinks followed, `..` removed; the missing
+// tail kept as written), or "" when it cannot be determined.
+std::string real_path(const fs::path& path) {
+  std::error_code error;
+  const fs::path absolute = fs::absolute(path, error);
+  if (error) return "";
+  const fs::path real = fs::weakly_canonical(absolute, error);
+  return error ? "" : real.lexically_normal().string();
+}
+
+bool is_inside(const std::string& path, const std::string& folder) {
+  if (path.empty() || folder.empty()) return false;
+  if (folder == "/") return path.starts_with("/");
+  return path == folder || (path.starts_with(folder) && path[folder.size()] == '/');
+}
+
+// Where header paths (`# proto-file:`, `# proto-import:`) may point: the
+// document's own folder, the workspace root and the import roots, each with
+// what is below it, after following symlinks. A config from anywhere must
+// not make the server read files outside what the user opened or configured.
+struct AllowedFolders {
+  std::vector<std::string> real;  // real paths of the allowed folders
+  bool contains(const fs::path& candidate) const {
+    const std::string path = real_path(candidate);
+    return std::any_of(real.begin(), real.end(), [&](const std::string& folder) { return is_inside(path, folder); });
+  }
+};
+
+// A relative path is tried against each base in order; the first existing
+// file wins. With `allowed`, candidates outside those folders are refused
+// before they are looked at (not even their existence is tested).
+Resolved resolve(const std::string& written, const std::vector<std::string>& bases,
+                 const AllowedFolders* allowed = nullptr) {
   Resolved resolved;
   const fs::path path(written);
   if (path.is_absolute()) {
+    if (allowed != nullptr && !allowed->contains(path)) {
+      resolved.outside.push_back(written);
+      return resolved;
+    }
     resolved.searched.push_back(written);
     if (is_file(path)) resolved.path = written;
     return resolved;
@@ -39,6 +75,10 @@ Resolved resolve(const std::string& written, const std::vector<std::string>& bas
     std::string text = candidate.lexically_normal().string();
     if (std::find(resolved.searched.begin(), resolved.searched.end(), text) !=
         resolved.searched.end()) {
+      continue;
+    }
+    if (allowed != nullptr && !allowed->contains(candidate)) {
+      resolved.outside.push_back(text);
       continue;
     }
     resolved.searched.push_back(text);
@@ -58,6 +98,10 @@ std::string not_found_message(const std::string& written, const Resolved& resolv
   }
   return text + ")";
 }
+
+// The diagnostic for a header path that found no file: outside the allowed
+// folders (when that is why), else not found.
+Diagnostic unresolved_diagnostic(ByteRange range, const std::string& written, const Resolved& resolved);
 
 std::string document_folder(const BindingOptions& options) {
   if (options.path.empty()) return "";
@@ -141,6 +185,10 @@ SchemaBinding bind_from_headers(const DocumentOutline& outline, const BindingOpt
   if (!options.workspace_root.empty()) bases.push_back(options.workspace_root);
   bases.insert(bases.end(), options.import_roots.begin(), options.import_roots.end());
   if (folder.empty()) bases.push_back("");  // untitled buffer: relative to the working directory
+  AllowedFolders allowed;
+  for (const std::string& base : bases)
+    if (std::string real = real_path(base.empty() ? fs::path(".") : fs::path(base)); !real.empty())
+      allowed.real.push_back(std::move(real));
 
   if (file_header == nullptr) {
     // `# proto-message:` alone: the --proto file if given, else a built-in message.
@@ -174,11 +222,9 @@ SchemaBinding bind_from_headers(const DocumentOutline& outline, const BindingOpt
     return binding;
   }
 
-  const Resolved resolved = resolve(file_header->value, bases);
+  const Resolved resolved = resolve(file_header->value, bases, &allowed);
   if (!resolved.path) {
-    binding.diagnostics.push_back(diagnostic(file_header->range, Severity::Error,
-                                             kSchemaFileNotFound,
-                                             not_found_message(file_header->value, resolved)));
+    binding.diagnostics.push_back(unresolved_diagnostic(file_header->range, file_header->value, resolved));
     return binding;
   }
   LoadOptions load = load_options_for(options);
@@ -190,10 +236,9 @@ SchemaBinding bind_from_headers(const DocumentOutline& outline, const BindingOpt
                                                "'# proto-import:' needs the path of a .proto file"));
       return binding;
     }
-    const Resolved import = resolve(header.value, bases);
+    const Resolved import = resolve(header.value, bases, &allowed);
     if (!import.path) {
-      binding.diagnostics.push_back(diagnostic(header.range, Severity::Error, kSchemaFileNotFound,
-                                               not_found_message(header.value, import)));
+      binding.diagnostics.push_back(unresolved_diagnostic(header.range, header.value, import));
       return binding;
     }
     load.extra_files.push_back(*import.path);
@@ -225,6 +270,16 @@ SchemaBinding bind_from_headers(const DocumentOutline& outline, const BindingOpt
   }
   binding.schema = std::move(loaded.schema);
   return binding;
+}
+
+Diagnostic unresolved_diagnostic(ByteRange range, const std::string& written, const Resolved& resolved) {
+  if (!resolved.outside.empty()) {
+    return diagnostic(range, Severity::Error, kSchemaPathOutsideWorkspace,
+                      "'" + written +
+                          "' is outside the document's folder, the workspace and the import roots; "
+                          "it is not read (add its folder to the import roots: -I DIR / amct.importRoots)");
+  }
+  return diagnostic(range, Severity::Error, kSchemaFileNotFound, not_found_message(written, resolved));
 }
 
 SchemaBinding bind_from_options(const BindingOptions& options) {
@@ -358,10 +413,10 @@ LoadResult SchemaCache::load(const std::string& proto_file, const std::string& m
   std::vector<FileStamp> stamps{stamp_of(main_file)};
   LoadResult result = load_schema(proto_file, message_name, options);
   if (!result.schema) return result;
+  std::set<std::string> stamped{main_file};  // a set: an import graph may hold 10,000 files
   for (const std::string& file : result.files) {
     FileStamp stamp = stamp_of(file);
-    if (std::none_of(stamps.begin(), stamps.end(),
-                     [&file](const FileStamp& known) { return known.path == file; })) {
+    if (stamped.insert(file).second) {
       stamps.push_back(std::move(stamp));
     }
   }

@@ -3,7 +3,12 @@
 // the first that applies:
 //   1. header comments `# proto-file:` / `# proto-message:` / `# proto-import:`
 //      (paths resolve against the file's folder, the workspace root, then the
-//      import roots);
+//      import roots, and only to files inside one of those folders after
+//      symlinks are followed: a header path that leaves them, e.g.
+//      `../../etc/passwd`, an absolute path elsewhere or a symlink pointing
+//      out, gets `schema-path-outside-workspace` and is not read. Paths from
+//      the user's own settings and command line (--proto, schemaMappings)
+//      are not restricted);
 //   2. an explicit proto file / message from the options (CLI --proto/--message,
 //      or a settings glob mapping resolved by the caller);
 //   3. the built-in AMCT schema for `.cfg` files and for documents whose
@@ -28,6 +33,8 @@ namespace amct::schema {
 
 inline constexpr const char* kSchemaHeaderIncomplete = "schema-header-incomplete";
 inline constexpr const char* kSchemaHeaderDuplicate = "schema-header-duplicate";
+// A header path leaving the allowed folders (see bind_schema): not read.
+inline constexpr const char* kSchemaPathOutsideWorkspace = "schema-path-outside-workspace";
 
 class SchemaCache;
 

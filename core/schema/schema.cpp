@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <system_error>
+#include <unordered_set>
 
 #include "core/embedded_files.h"
 #include "core/text_util.h"
@@ -167,13 +168,22 @@ void collect_message_names(const pb::Descriptor* message, std::vector<std::strin
   }
 }
 
-void collect_files(const pb::FileDescriptor* file, pb::compiler::DiskSourceTree& tree,
+// Every file of the import graph of `root`, once each. Iterative, with a
+// visited set: an import graph may hold 10,000 files or a long chain.
+void collect_files(const pb::FileDescriptor* root, pb::compiler::DiskSourceTree& tree,
                    std::vector<std::string>& files) {
-  std::string disk_file;
-  if (!tree.VirtualFileToDiskFile(file->name(), &disk_file)) return;  // e.g. descriptor.proto
-  if (std::find(files.begin(), files.end(), disk_file) != files.end()) return;
-  files.push_back(disk_file);
-  for (int i = 0; i < file->dependency_count(); ++i) collect_files(file->dependency(i), tree, files);
+  std::unordered_set<const pb::FileDescriptor*> visited;
+  std::unordered_set<std::string> known(files.begin(), files.end());
+  std::vector<const pb::FileDescriptor*> stack{root};
+  while (!stack.empty()) {
+    const pb::FileDescriptor* file = stack.back();
+    stack.pop_back();
+    if (!visited.insert(file).second) continue;
+    std::string disk_file;
+    if (!tree.VirtualFileToDiskFile(file->name(), &disk_file)) continue;  // e.g. descriptor.proto
+    if (known.insert(disk_file).second) files.push_back(disk_file);
+    for (int i = file->dependency_count() - 1; i >= 0; --i) stack.push_back(file->dependency(i));
+  }
 }
 
 }  // namespace

@@ -82,6 +82,33 @@ std::string field_name_before(const Document& document, const std::vector<TSNode
   return {};
 }
 
+// tree-sitter 0.20.7 (Debian 12's runtime) corrupts its heap when error
+// recovery meets ~30,000 unclosed blocks (`a {` repeated: an invalid free in
+// ts_subtree_release; hostile-config finding), and spends minutes on other
+// shapes of that size. Text with more unclosed brackets than this is not
+// given to the parser: it gets the give-up diagnostic. Closed nesting of any
+// depth parses normally.
+constexpr uint32_t kMaxUnclosedBrackets = 12000;
+
+// Brackets `{ < [` still open at the end of `text` (strings and comments skipped).
+uint32_t unclosed_brackets(std::string_view text) {
+  uint32_t depth = 0;
+  for (size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '#') {
+      while (i < text.size() && text[i] != '\n') ++i;
+    } else if (c == '"' || c == '\'') {
+      for (++i; i < text.size() && text[i] != c && text[i] != '\n'; ++i)
+        if (text[i] == '\\') ++i;
+    } else if (c == '{' || c == '<' || c == '[') {
+      ++depth;
+    } else if ((c == '}' || c == '>' || c == ']') && depth > 0) {
+      --depth;
+    }
+  }
+  return depth;
+}
+
 }  // namespace
 
 ByteRange byte_range_of(TSNode node) { return {ts_node_start_byte(node), ts_node_end_byte(node)}; }
@@ -136,7 +163,9 @@ void Document::reparse(const TSTree* old_tree) {
   // file, give up with a diagnostic rather than hang the editor or CI.
   const uint64_t budget_micros = kParseBudgetMicros + 2 * static_cast<uint64_t>(text_.size());
   ts_parser_set_timeout_micros(parser_, budget_micros);
-  TSTree* tree = ts_parser_parse_string(parser_, old_tree, text_.data(), static_cast<uint32_t>(text_.size()));
+  TSTree* tree = unclosed_brackets(text_) > kMaxUnclosedBrackets
+                     ? nullptr
+                     : ts_parser_parse_string(parser_, old_tree, text_.data(), static_cast<uint32_t>(text_.size()));
   parse_gave_up_ = tree == nullptr;
   if (parse_gave_up_) {
     ts_parser_reset(parser_);
@@ -259,11 +288,17 @@ std::vector<Diagnostic> Document::syntax_diagnostics() const {
                            {}});
   }
   if (parse_gave_up_) {
+    const uint32_t unclosed = unclosed_brackets(text_);
     diagnostics.push_back({{0, static_cast<uint32_t>(std::min<size_t>(text_.size(), line_end(0)))},
                            Severity::Error,
                            "syntax-error",
-                           "the parser gave up on this text: it took too long to recover from its syntax errors "
-                           "(deeply nested unclosed brackets?); fix the nesting to get the file checked",
+                           unclosed > kMaxUnclosedBrackets
+                               ? "the parser gave up on this text: " + std::to_string(unclosed) +
+                                     " brackets are never closed (the limit is " +
+                                     std::to_string(kMaxUnclosedBrackets) +
+                                     "); fix the nesting to get the file checked"
+                               : "the parser gave up on this text: it took too long to recover from its syntax "
+                                 "errors (deeply nested unclosed brackets?); fix the nesting to get the file checked",
                            {}});
     return diagnostics;
   }

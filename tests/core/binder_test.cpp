@@ -1,4 +1,5 @@
 #include "core/model/binder.h"
+#include "core/analysis.h"
 
 #include <google/protobuf/any.pb.h>
 #include <google/protobuf/compiler/parser.h>
@@ -353,4 +354,31 @@ TEST_CASE("binder survives 100000 nested blocks and broken input", "[binder]") {
     const BoundDocument broken = bind_text(text);
     for (const Diagnostic& d : broken.diagnostics) CHECK(d.code != "missing-required");
   }
+}
+
+TEST_CASE("binder: a float the tree accepts but protobuf's tokenizer would not is never handed to ParseFloat", "[binder][fuzz]") {
+  // Fuzz finding (fuzz_document): ":-.5" in a .cfg with a SoC made the binder
+  // call Tokenizer::ParseFloat("-.5.5"), a libprotobuf FATAL (abort).
+  amct::AnalysisOptions options;
+  options.path = "/nonexistent-workspace/fuzz.cfg";
+  options.workspace_root = "/nonexistent-workspace";
+  options.soc = "Ascend310P";
+  for (const char* text : {":-.5", "a:-.5", ":-.5 b: 1.5.5", "x: - .5e", "x: -1e+"}) {
+    INFO(text);
+    const amct::syntax::Document document(text);
+    const auto analysis = amct::analyze(document, options);
+    CHECK(!analysis.diagnostics.empty());
+  }
+  // The incremental edit that produced the bad token: ".5" appended to ":-.5".
+  amct::syntax::Document edited(":-.5");
+  amct::syntax::TextChange change;
+  change.range = amct::syntax::Range{{0, 4}, {0, 4}};
+  change.text = ".5";
+  edited.apply_change(change, amct::syntax::PositionEncoding::Utf8);
+  CHECK(!amct::analyze(edited, options).diagnostics.empty());  // no abort
+  amct::syntax::Document field("clip_max: 1");
+  change.range = amct::syntax::Range{{0, 11}, {0, 11}};
+  change.text = ".5.5";
+  field.apply_change(change, amct::syntax::PositionEncoding::Utf8);
+  CHECK(!amct::analyze(field, options).diagnostics.empty());
 }

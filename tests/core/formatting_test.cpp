@@ -692,3 +692,24 @@ TEST_CASE("formatting: a 100000-line document", "[formatting]") {
   CHECK(again.empty());
   CHECK(range_edits.size() == 1);
 }
+
+TEST_CASE("formatting: a header without value before a CRLF, then a NUL, is formatted idempotently", "[formatting][fuzz]") {
+  // Fuzz finding (fuzz_formatting): "\n#soc:\r\n#\0" formatted to a text that
+  // formatted differently again.
+  const std::string text("\n#soc:\r\n#\0", 10);
+  const Document document(text);
+  const auto once = formatted_text(document, {});
+  if (!once) return;  // left alone is fine too
+  auto escaped = [](const std::string& value) {
+    std::string out;
+    for (unsigned char c : value) out += (c < 0x20 || c >= 0x7f) ? "\\x" + std::to_string(c) + ";" : std::string(1, c);
+    return out;
+  };
+  INFO("once: " << escaped(*once));
+  const auto twice = formatted_text(Document(*once), {});
+  REQUIRE(twice);
+  INFO("twice: " << escaped(*twice));
+  CHECK(*twice == *once);
+  CHECK(bound_values(text) == bound_values(*once));  // protobuf's tokenizer rejects the NUL itself
+  CHECK(format("\n\n# c\r\na: 1\n") == "# c\r\na: 1\r\n");  // the first line with content decides
+}

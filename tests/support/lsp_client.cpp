@@ -11,7 +11,7 @@ namespace amct::test {
 
 using nlohmann::json;
 
-LspProcess::LspProcess(std::vector<std::string> arguments, Environment environment) {
+LspProcess::LspProcess(std::vector<std::string> arguments, Environment environment, std::string working_directory) {
   int in_pipe[2], out_pipe[2];
   if (pipe(in_pipe) != 0 || pipe(out_pipe) != 0) throw std::runtime_error("pipe failed");
   signal(SIGPIPE, SIG_IGN);
@@ -22,6 +22,7 @@ LspProcess::LspProcess(std::vector<std::string> arguments, Environment environme
     close(in_pipe[1]);
     close(out_pipe[0]);
     for (const auto& [name, value] : environment) setenv(name.c_str(), value.c_str(), 1);
+    if (!working_directory.empty() && chdir(working_directory.c_str()) != 0) _exit(126);
     std::vector<char*> argv;
     std::string binary = AMCT_LSP_BINARY;
     argv.push_back(binary.data());

@@ -17,7 +17,9 @@ namespace amct::test {
 class LspProcess {
  public:
   using Environment = std::vector<std::pair<std::string, std::string>>;
-  explicit LspProcess(std::vector<std::string> arguments = {}, Environment environment = {});
+  // `working_directory`: "" keeps the test's own.
+  explicit LspProcess(std::vector<std::string> arguments = {}, Environment environment = {},
+                      std::string working_directory = {});
   ~LspProcess();
 
   void send_raw(const std::string& bytes);

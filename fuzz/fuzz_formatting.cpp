@@ -1,0 +1,147 @@
+// Fuzz target (b): the formatter. For any text that parses without syntax
+// errors, formatting is idempotent (format(format(x)) == format(x)), the
+// result parses without errors, the edits of format_document() give the same
+// text, and the meaning is unchanged: the same tokens for protobuf's own
+// tokenizer (up to the spellings the formatter may change) and the same
+// bound values and schema diagnostics under the built-in AMCT schema (as
+// tests/core/formatting_test.cpp compares them). A range format keeps the
+// meaning too.
+#include <fuzzer/FuzzedDataProvider.h>
+#include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <cstdlib>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "core/ide/formatting.h"
+#include "core/model/binder.h"
+#include "core/schema/schema.h"
+#include "core/syntax/document.h"
+
+using namespace amct;
+
+namespace {
+
+[[noreturn]] void fail(const char* what, const std::string& before, const std::string& after) {
+  std::fprintf(stderr, "formatting invariant broken: %s\n--- before\n%s\n--- after\n%s\n", what, before.c_str(),
+               after.c_str());
+  std::abort();
+}
+
+// protobuf's tokens with separators, ':' before a message and '<' '>' normalised;
+// nullopt when protobuf's tokenizer rejects the text.
+std::optional<std::vector<std::string>> meaning_tokens(const std::string& text) {
+  namespace io = google::protobuf::io;
+  struct Collector : io::ErrorCollector {
+    void AddError(int, io::ColumnNumber, const std::string&) override { ++errors; }
+    int errors = 0;
+  } collector;
+  io::ArrayInputStream input(text.data(), static_cast<int>(text.size()));
+  io::Tokenizer tokenizer(&input, &collector);
+  tokenizer.set_comment_style(io::Tokenizer::SH_COMMENT_STYLE);
+  tokenizer.set_allow_f_after_float(true);
+  std::vector<std::string> raw;
+  while (tokenizer.Next()) raw.push_back(tokenizer.current().text);
+  if (collector.errors) return std::nullopt;
+  std::vector<std::string> tokens;
+  std::vector<char> brackets;
+  for (size_t i = 0; i < raw.size(); ++i) {
+    std::string token = raw[i];
+    if (token == "<") token = "{";
+    if (token == ">") token = "}";
+    if (token == "{" || token == "[") brackets.push_back(token[0]);
+    if ((token == "}" || token == "]") && !brackets.empty()) brackets.pop_back();
+    const bool in_list = !brackets.empty() && brackets.back() == '[';
+    if ((token == "," || token == ";") && !in_list) continue;
+    if (token == ":" && i + 1 < raw.size() && (raw[i + 1] == "{" || raw[i + 1] == "<")) continue;
+    tokens.push_back(token);
+  }
+  return tokens;
+}
+
+// Every bound field (path, descriptor, typed values) and schema diagnostic.
+std::vector<std::string> bound_values(const std::string& text) {
+  const syntax::Document document(text);
+  const auto bound = model::bind(document, schema::amct_schema().root);
+  std::vector<std::string> values;
+  for (const auto& diagnostic : bound.diagnostics) values.push_back(diagnostic.code + ": " + diagnostic.message);
+  struct Item {
+    const model::Message* message;
+    std::string path;
+  };
+  std::vector<Item> stack{{&bound.root, ""}};
+  while (!stack.empty()) {
+    const Item item = stack.back();
+    stack.pop_back();
+    std::vector<Item> children;
+    for (const auto& field : item.message->fields) {
+      const std::string path = item.path + "/" + field.name;
+      values.push_back(path + " " + (field.descriptor ? field.descriptor->full_name() : "(unknown)"));
+      for (const auto& scalar : field.scalars) {
+        using Kind = model::ScalarValue::Kind;
+        if (scalar.kind == Kind::Invalid && !scalar.text.empty() && scalar.text[0] == '#') continue;
+        std::ostringstream value;
+        value << path << " = ";
+        switch (scalar.kind) {
+          case Kind::Bool: value << "bool " << scalar.bool_value; break;
+          case Kind::Int: value << "int " << scalar.int_value; break;
+          case Kind::UInt: value << "uint " << scalar.uint_value; break;
+          case Kind::Float: value << "float " << std::hexfloat << scalar.float_value; break;
+          case Kind::String: value << "string " << scalar.string_value; break;
+          case Kind::Enum: value << "enum " << (scalar.enum_value ? scalar.enum_value->full_name() : scalar.text); break;
+          case Kind::Invalid: value << "invalid " << scalar.text; break;
+        }
+        values.push_back(value.str());
+      }
+      for (const auto& message : field.messages) children.push_back({&message, path});
+    }
+    for (auto it = children.rbegin(); it != children.rend(); ++it) stack.push_back(*it);
+  }
+  return values;
+}
+
+void expect_same_meaning(const char* what, const std::string& before, const std::string& after) {
+  const auto tokens_before = meaning_tokens(before);
+  if (tokens_before && tokens_before != meaning_tokens(after)) fail(what, before, after);
+  if (bound_values(before) != bound_values(after)) fail(what, before, after);
+}
+
+}  // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  if (size > 16 * 1024) return 0;
+  FuzzedDataProvider input(data, size);
+  const uint8_t flags = input.ConsumeIntegral<uint8_t>();
+  const uint32_t range_seed = input.ConsumeIntegral<uint32_t>();
+  const std::string text = input.ConsumeRemainingBytesAsString();
+
+  ide::FormattingOptions options;
+  options.tab_size = 1 + (flags & 7);
+  options.insert_spaces = (flags & 8) == 0;
+
+  const syntax::Document document(text);
+  const auto once = ide::formatted_text(document, options);
+  if (!once) return 0;  // syntax errors: not formatted, by design
+
+  const syntax::Document formatted(*once);
+  const auto twice = ide::formatted_text(formatted, options);
+  if (!twice) fail("the formatted text has syntax errors", text, *once);
+  if (*twice != *once) fail("not idempotent", *once, *twice);
+  if (ide::apply_edits(text, ide::format_document(document, options)) != *once)
+    fail("format_document edits differ from formatted_text", text, *once);
+  expect_same_meaning("meaning changed by formatting", text, *once);
+
+  // A range format: any range gives a valid document with the same meaning.
+  const uint32_t length = static_cast<uint32_t>(text.size());
+  const uint32_t start = range_seed % (length + 1);
+  const uint32_t end = start + (range_seed >> 12) % (length - start + 1);
+  const std::string ranged = ide::apply_edits(text, ide::format_range(document, {start, end}, options));
+  if (!ide::formatted_text(syntax::Document(ranged), options)) fail("range format broke the syntax", text, ranged);
+  expect_same_meaning("meaning changed by range formatting", text, ranged);
+  return 0;
+}
