@@ -171,7 +171,10 @@ FileReport check_one_file(const std::string& path, const AnalysisOptions& base_o
     options.path = path;
     // The single-pass path answers for most files; it declines (syntax
     // errors, invalid UTF-8, ...) where only the tree-sitter path is exact.
-    if (std::optional<Analysis> analysis = analyze_without_tree(contents, options)) {
+    // The model-aware checks (--weights) read the document's headers, so
+    // they take the tree-sitter path.
+    if (std::optional<Analysis> analysis =
+            model_layers.empty() ? analyze_without_tree(contents, options) : std::nullopt) {
       const LineIndex lines(contents);
       report.schema = analysis->schema_description;
       report.diagnostics.reserve(analysis->diagnostics.size());
