@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "core/analysis.h"
+#include "core/amct/amct_checks.h"
 #include "core/amct/rules.h"
 #include "core/ide/code_actions.h"
 #include "core/ide/code_lens.h"
@@ -24,6 +25,7 @@
 #include "core/ide/inlay_hints.h"
 #include "core/model/binder.h"
 #include "server/builtin_proto.h"
+#include "server/estimate_service.h"
 #include <filesystem>
 #include "core/ide/docs_language.h"
 #include "core/ide/document_symbols.h"
@@ -137,6 +139,49 @@ struct LanguageServer::State {
   std::thread request_worker;
   std::thread diagnostics_worker;
 
+  // What the client can do beyond the basics (from initialize).
+  struct ClientSupport {
+    bool pull_diagnostics = false;        // textDocument.diagnostic: it pulls, so the server does not push
+    bool diagnostic_refresh = false;      // workspace.diagnostics.refreshSupport
+    bool code_lens_refresh = false;       // workspace.codeLens.refreshSupport
+    bool work_done_progress = false;      // window.workDoneProgress
+  } client;
+  // Pull clients: the diagnostics last served or computed per document, so a
+  // change not caused by an edit (settings, the model) triggers a refresh.
+  struct ServedDiagnostics {
+    int64_t version = 0;
+    std::string items;  // JSON text
+  };
+  std::map<std::string, ServedDiagnostics> served_diagnostics;
+  std::atomic<int> next_engine_request{1};
+
+  // $/progress of the estimates: the token is usable once the client has
+  // answered window/workDoneProgress/create.
+  struct Progress {
+    std::mutex mutex;
+    std::string token;
+    std::string create_id;
+    bool begun = false;
+    std::string title;
+    unsigned percent = 0;
+    std::string message;
+  } progress;
+  void progress_begin(const std::string& title);
+  void progress_created(const std::string& create_id);
+  void progress_report(unsigned percent, const std::string& message);
+  void progress_end();
+  void send_request(const std::string& id_prefix, const std::string& method, json params);
+
+  // amct.weights / amct.manifest; declared last so that it stops first.
+  std::unique_ptr<EstimateService> estimates;
+  void start_estimates();
+  std::optional<std::string> weights_setting, manifest_setting;
+  EstimateSettings estimate_settings() const;
+  // The document's diagnostics with the model-aware ones, as a pull or a push answer.
+  Analysis analyze_with_model(const syntax::Document& document, const AnalysisOptions& options);
+  void deliver_diagnostics(const std::string& uri, int64_t version, const json& items);
+  json estimate_lenses(const syntax::Document& d, const FeatureContext& context, PositionEncoding enc);
+
   void reply(const json& id, json result) {
     send(json{{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}}.dump(-1, ' ', false,
                                                                                    json::error_handler_t::replace));
@@ -225,6 +270,7 @@ LanguageServer::LanguageServer(Send send, LanguageServerOptions options) : state
   state_->options = options;
   state_->request_worker = std::thread([state = state_.get()] { state->request_loop(); });
   state_->diagnostics_worker = std::thread([state = state_.get()] { state->diagnostics_loop(); });
+  state_->start_estimates();
 }
 
 LanguageServer::~LanguageServer() {
@@ -369,7 +415,7 @@ void LanguageServer::State::publish(const std::string& uri) {
     version = it->second.version;
     analysis_options = options_for(uri);
   }
-  auto analysis = std::make_shared<const Analysis>(analyze(*snapshot, analysis_options));
+  auto analysis = std::make_shared<const Analysis>(analyze_with_model(*snapshot, analysis_options));
   {
     std::lock_guard lock(mutex);
     auto it = documents.find(uri);
@@ -380,8 +426,10 @@ void LanguageServer::State::publish(const std::string& uri) {
     it->second.analysis = analysis;
     it->second.analyzed_version = version;
   }
-  notify("textDocument/publishDiagnostics",
-         {{"uri", uri}, {"version", version}, {"diagnostics", diagnostics_to_json(*snapshot, uri, analysis->diagnostics, encoding)}});
+  if (estimates->enabled() && analysis->bound && is_amct_config(*analysis->bound))
+    estimates->schedule(uri, version, extract_config(analysis->bound->root),
+                        ResolveOptions{resolve_amct_options(*snapshot, {analysis_options.soc, analysis_options.api}).context.api});
+  deliver_diagnostics(uri, version, diagnostics_to_json(*snapshot, uri, analysis->diagnostics, encoding));
 }
 
 void LanguageServer::on_message(std::string_view body) {
@@ -430,6 +478,8 @@ void LanguageServer::State::handle(const json& message) {
       apply_settings(message["result"][0]);
       wake.notify_all();
     }
+    if (has_id && message["id"].is_string() && message.contains("result"))
+      progress_created(message["id"].get<std::string>());
     return;
   }
   if (!message["method"].is_string()) {
@@ -483,6 +533,9 @@ void LanguageServer::State::apply_settings(const json& settings) {
       for (const auto& [glob, target] : mappings.items()) add(glob, target);
     }
   }
+  weights_setting = optional_string("weights");
+  manifest_setting = optional_string("manifest");
+  estimates->configure(estimate_settings());
   for (const auto& [uri, doc] : documents) dirty.insert(uri);
 }
 
@@ -507,6 +560,16 @@ void LanguageServer::State::handle_request(const json& id, const std::string& me
     client_pulls_configuration =
         params.value("/capabilities/workspace/configuration"_json_pointer, json(false)) == json(true);
     if (params.contains("locale") && params["locale"].is_string()) client_locale = params["locale"];
+    if (params.contains("capabilities") && params["capabilities"].is_object()) {
+      const json& capabilities = params["capabilities"];
+      auto is_true = [&](const char* pointer) {
+        return capabilities.value(json::json_pointer(pointer), json(false)) == json(true);
+      };
+      client.pull_diagnostics = capabilities.value("/textDocument/diagnostic"_json_pointer, json()).is_object();
+      client.diagnostic_refresh = is_true("/workspace/diagnostics/refreshSupport");
+      client.code_lens_refresh = is_true("/workspace/codeLens/refreshSupport");
+      client.work_done_progress = is_true("/window/workDoneProgress");
+    }
     phase = Phase::Running;
     reply(id, {{"capabilities", server_capabilities(encoding)},
                {"serverInfo", {{"name", "amct-lsp"}, {"version", AMCT_LSP_VERSION}}}});
@@ -529,14 +592,20 @@ void LanguageServer::State::handle_request(const json& id, const std::string& me
   const auto enc = encoding;
   if (method == "textDocument/diagnostic") {
     queue_document_request(id, params, [this](const syntax::Document& document, const std::string& uri) {
-      const Analysis analysis = analyze(document, locked_options_for(uri));
-      return json{{"kind", "full"}, {"items", diagnostics_to_json(document, uri, analysis.diagnostics, encoding)}};
+      const Analysis analysis = analyze_with_model(document, locked_options_for(uri));
+      json items = diagnostics_to_json(document, uri, analysis.diagnostics, encoding);
+      {
+        std::lock_guard lock(mutex);
+        auto open = documents.find(uri);
+        if (open != documents.end()) served_diagnostics[uri] = {open->second.version, items.dump()};
+      }
+      return json{{"kind", "full"}, {"items", std::move(items)}};
     });
     return;
   }
   if (method == "textDocument/completion") {
     const syntax::Position position = position_from_json(params.at("position"));
-    queue_schema_request(id, params, [enc, position](const syntax::Document& d, const FeatureContext& context) {
+    queue_schema_request(id, params, [this, enc, position](const syntax::Document& d, const FeatureContext& context) {
       ide::CompletionOptions options;
       if (context.schema) {
         options.root_type = context.schema->root;
@@ -545,6 +614,8 @@ void LanguageServer::State::handle_request(const json& id, const std::string& me
       }
       options.soc = context.soc;
       options.language = context.language;
+      if (estimates->enabled())
+        for (const engine::ModelLayerInfo& layer : estimates->model()->layers) options.model_layers.push_back({layer.name, layer.type});
       return json{{"isIncomplete", false},
                   {"items", completion_items_to_json(d, ide::complete(d, d.offset_at(position, enc), options), enc)}};
     });
@@ -630,7 +701,7 @@ void LanguageServer::State::handle_request(const json& id, const std::string& me
       std::lock_guard lock(mutex);
       api_setting = base_options.api;
     }
-    queue_schema_request(id, params, [enc, api_setting](const syntax::Document& d, const FeatureContext& context) {
+    queue_schema_request(id, params, [this, enc, api_setting](const syntax::Document& d, const FeatureContext& context) {
       json out = json::array();
       if (!context.schema || !context.schema->is_amct) return out;
       ide::CodeLensOptions options;
@@ -638,6 +709,7 @@ void LanguageServer::State::handle_request(const json& id, const std::string& me
       for (const ide::CodeLens& lens : ide::code_lenses(bound_model(d, context), options))
         out.push_back({{"range", range_to_json(d.range_of(lens.range, enc))},
                        {"command", {{"title", lens.title}, {"command", ""}}}});
+      for (json& lens : estimate_lenses(d, context, enc)) out.push_back(std::move(lens));
       return out;
     });
     return;
@@ -761,6 +833,7 @@ void LanguageServer::State::handle_notification(const std::string& method, const
       it->second.document.apply_change(text_change, encoding);
     }
     it->second.version = version;
+    estimates->cancel(uri);
     dirty.insert(uri);
     last_edit = std::chrono::steady_clock::now();
     wake.notify_all();
@@ -771,7 +844,9 @@ void LanguageServer::State::handle_notification(const std::string& method, const
     std::lock_guard lock(mutex);
     documents.erase(uri);
     dirty.erase(uri);
-    notify("textDocument/publishDiagnostics", {{"uri", uri}, {"diagnostics", json::array()}});
+    estimates->cancel(uri);
+    served_diagnostics.erase(uri);
+    if (!client.pull_diagnostics) notify("textDocument/publishDiagnostics", {{"uri", uri}, {"diagnostics", json::array()}});
     return;
   }
   if (method == "textDocument/didSave") {
@@ -782,6 +857,136 @@ void LanguageServer::State::handle_notification(const std::string& method, const
     return;
   }
   // Other notifications (e.g. $/progress from the client) are ignored, as the spec allows.
+}
+
+// ---- the reference engine (amct.weights) and diagnostics delivery ------------
+
+void LanguageServer::State::start_estimates() {
+  EstimateEvents events;
+  events.estimates_changed = [this](const std::string&, int64_t) {
+    if (client.code_lens_refresh) send_request("amct-refresh-", "workspace/codeLens/refresh", nullptr);
+  };
+  events.progress_begin = [this](const std::string& title) { progress_begin(title); };
+  events.progress_report = [this](unsigned percent, const std::string& message) { progress_report(percent, message); };
+  events.progress_end = [this] { progress_end(); };
+  events.load_failed = [this](const std::string& error) {
+    notify("window/showMessage", {{"type", 1}, {"message", "amct.weights: " + error}});
+    log(1, "amct.weights: " + error);
+  };
+  estimates = std::make_unique<EstimateService>(std::move(events));
+}
+
+EstimateSettings LanguageServer::State::estimate_settings() const {
+  auto absolute = [&](const std::optional<std::string>& path) -> std::optional<std::string> {
+    if (!path) return std::nullopt;
+    if ((*path)[0] == '/' || workspace_root.empty()) return *path;
+    return workspace_root + "/" + *path;
+  };
+  EstimateSettings settings;
+  settings.weights = absolute(weights_setting);
+  settings.manifest = absolute(manifest_setting);
+  return settings;
+}
+
+Analysis LanguageServer::State::analyze_with_model(const syntax::Document& document, const AnalysisOptions& options) {
+  Analysis analysis = analyze(document, options);
+  estimates->add_model_diagnostics(document, options, analysis);
+  return analysis;
+}
+
+void LanguageServer::State::deliver_diagnostics(const std::string& uri, int64_t version, const json& items) {
+  if (!client.pull_diagnostics) {
+    notify("textDocument/publishDiagnostics", {{"uri", uri}, {"version", version}, {"diagnostics", items}});
+    return;
+  }
+  // The client pulls after every edit; what it cannot know about is a change
+  // of the same version's result (settings, the model): ask it to pull again.
+  std::string text = items.dump();
+  bool changed = false;
+  {
+    std::lock_guard lock(mutex);
+    auto served = served_diagnostics.find(uri);
+    changed = served != served_diagnostics.end() && served->second.version == version && served->second.items != text;
+    if (served == served_diagnostics.end() || served->second.version <= version)
+      served_diagnostics[uri] = {version, std::move(text)};
+  }
+  if (changed && client.diagnostic_refresh) send_request("amct-refresh-", "workspace/diagnostic/refresh", nullptr);
+}
+
+json LanguageServer::State::estimate_lenses(const syntax::Document& d, const FeatureContext& context,
+                                            PositionEncoding enc) {
+  json out = json::array();
+  if (!estimates->enabled()) return out;
+  const std::shared_ptr<const LoadedModel> loaded = estimates->model();
+  if (!loaded->model) {
+    out.push_back({{"range", range_to_json(d.range_of(ByteRange{0, 0}, enc))},
+                   {"command", {{"title", "⚠ amct.weights: " + loaded->error}, {"command", ""}}}});
+    return out;
+  }
+  const model::BoundDocument& bound = bound_model(d, context);
+  if (!is_amct_config(bound)) return out;
+  std::optional<std::string> api;
+  {
+    std::lock_guard lock(mutex);
+    api = base_options.api;
+  }
+  ResolveOptions resolve;
+  resolve.api = resolve_amct_options(d, {context.soc, api}).context.api;
+  for (const ide::EstimateHint& hint : estimates->hints(extract_config(bound.root), resolve))
+    out.push_back({{"range", range_to_json(d.range_of(hint.range, enc))},
+                   {"command", {{"title", hint.label}, {"command", ""}}}});
+  return out;
+}
+
+void LanguageServer::State::send_request(const std::string& id_prefix, const std::string& method, json params) {
+  json message = {{"jsonrpc", "2.0"}, {"id", id_prefix + std::to_string(next_engine_request++)}, {"method", method}};
+  if (!params.is_null()) message["params"] = std::move(params);
+  send(message.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+void LanguageServer::State::progress_begin(const std::string& title) {
+  if (!client.work_done_progress) return;
+  std::lock_guard lock(progress.mutex);
+  const int n = next_engine_request++;
+  progress.token = "amct-estimate-" + std::to_string(n);
+  progress.create_id = "amct-progress-" + std::to_string(n);
+  progress.begun = false;
+  progress.title = title;
+  progress.percent = 0;
+  progress.message.clear();
+  send(json{{"jsonrpc", "2.0"}, {"id", progress.create_id}, {"method", "window/workDoneProgress/create"},
+            {"params", {{"token", progress.token}}}}
+           .dump());
+}
+
+void LanguageServer::State::progress_created(const std::string& create_id) {
+  std::lock_guard lock(progress.mutex);
+  if (progress.token.empty() || create_id != progress.create_id || progress.begun) return;
+  progress.begun = true;
+  notify("$/progress", {{"token", progress.token},
+                        {"value", {{"kind", "begin"}, {"title", progress.title}, {"cancellable", false},
+                                   {"message", progress.message}, {"percentage", progress.percent}}}});
+}
+
+void LanguageServer::State::progress_report(unsigned percent, const std::string& message) {
+  std::lock_guard lock(progress.mutex);
+  progress.percent = percent;
+  progress.message = message;
+  if (!progress.begun) return;
+  notify("$/progress", {{"token", progress.token},
+                        {"value", {{"kind", "report"}, {"message", message}, {"percentage", percent}}}});
+}
+
+void LanguageServer::State::progress_end() {
+  std::lock_guard lock(progress.mutex);
+  if (progress.begun) notify("$/progress", {{"token", progress.token}, {"value", {{"kind", "end"}}}});
+  progress.token.clear();
+  progress.begun = false;
+}
+
+void LanguageServer::wait_estimates_idle() {
+  wait_idle();
+  state_->estimates->wait_idle();
 }
 
 int run_stdio_server() {
