@@ -171,15 +171,16 @@ FileReport check_one_file(const std::string& path, const AnalysisOptions& base_o
     options.path = path;
     // The single-pass path answers for most files; it declines (syntax
     // errors, invalid UTF-8, ...) where only the tree-sitter path is exact.
-    // The model-aware checks (--weights) read the document's headers, so
-    // they take the tree-sitter path.
-    if (std::optional<Analysis> analysis =
-            model_layers.empty() ? analyze_without_tree(contents, options) : std::nullopt) {
+    // Model checks read the API mode from the Document's headers, so a check
+    // against a model takes the tree-sitter path.
+    std::optional<Analysis> fast_analysis;
+    if (model_layers.empty()) fast_analysis = analyze_without_tree(contents, options);
+    if (fast_analysis) {
       const LineIndex lines(contents);
-      report.schema = analysis->schema_description;
-      report.diagnostics.reserve(analysis->diagnostics.size());
-      for (const Diagnostic& diagnostic : analysis->diagnostics) report.diagnostics.push_back(locate(lines, diagnostic));
-      report.analysis = std::make_shared<const Analysis>(std::move(*analysis));
+      report.schema = fast_analysis->schema_description;
+      report.diagnostics.reserve(fast_analysis->diagnostics.size());
+      for (const Diagnostic& diagnostic : fast_analysis->diagnostics) report.diagnostics.push_back(locate(lines, diagnostic));
+      report.analysis = std::make_shared<const Analysis>(std::move(*fast_analysis));
       return report;
     }
     syntax::Document document(std::move(contents));
