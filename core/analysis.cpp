@@ -1,6 +1,7 @@
 #include "core/analysis.h"
 
 #include <algorithm>
+#include <functional>
 
 #include "core/amct/amct_checks.h"
 #include "core/model/binder.h"
@@ -20,7 +21,12 @@ schema::BindingOptions binding_options_of(const AnalysisOptions& options) {
   return binding;
 }
 
-Analysis analyze(const syntax::Document& document, const AnalysisOptions& options) {
+namespace {
+
+// How analyze() gets the bound model: bound afresh, or incrementally.
+using BindModel = std::function<std::shared_ptr<const model::BoundDocument>(const google::protobuf::Descriptor*)>;
+
+Analysis analyze_with(const syntax::Document& document, const AnalysisOptions& options, const BindModel& bind_model) {
   Analysis analysis;
   analysis.diagnostics = document.syntax_diagnostics();
 
@@ -28,19 +34,20 @@ Analysis analyze(const syntax::Document& document, const AnalysisOptions& option
   analysis.diagnostics.insert(analysis.diagnostics.end(), binding.diagnostics.begin(), binding.diagnostics.end());
   if (binding.schema) {
     analysis.schema_description = binding.schema->description;
-    model::BoundDocument bound = model::bind(document, binding.schema->root);
+    std::shared_ptr<const model::BoundDocument> bound_model = bind_model(binding.schema->root);
+    const model::BoundDocument& bound = *bound_model;
     std::vector<Diagnostic> amct_diagnostics;
     if (binding.schema->is_amct) amct_diagnostics = check_amct(document, bound, AmctCheckOptions{options.soc, options.api});
     // An AMCT rule that names the same mistake as the schema (a missing
     // clip_min is both `missing-required` and `clip-range`) says it better:
     // keep one diagnostic per place.
-    for (Diagnostic& diagnostic : bound.diagnostics) {
+    for (const Diagnostic& diagnostic : bound.diagnostics) {
       const bool covered = diagnostic.code == "missing-required" &&
                            std::any_of(amct_diagnostics.begin(), amct_diagnostics.end(), [&](const Diagnostic& d) {
                              return d.severity == Severity::Error && d.range.start <= diagnostic.range.start &&
                                     diagnostic.range.end <= d.range.end + 1 && d.range.start + 1 >= diagnostic.range.start;
                            });
-      if (!covered) analysis.diagnostics.push_back(std::move(diagnostic));
+      if (!covered) analysis.diagnostics.push_back(diagnostic);
     }
     // With syntax errors the content is partial: "the config is empty" would
     // only repeat them.
@@ -49,12 +56,26 @@ Analysis analyze(const syntax::Document& document, const AnalysisOptions& option
     for (Diagnostic& diagnostic : amct_diagnostics)
       if (!(broken && diagnostic.code == "empty-config")) analysis.diagnostics.push_back(std::move(diagnostic));
     analysis.schema = std::move(binding.schema);
-    analysis.bound = std::make_shared<const model::BoundDocument>(std::move(bound));
+    analysis.bound = std::move(bound_model);
   }
 
   std::stable_sort(analysis.diagnostics.begin(), analysis.diagnostics.end(),
                    [](const Diagnostic& a, const Diagnostic& b) { return a.range.start < b.range.start; });
   return analysis;
+}
+
+}  // namespace
+
+Analysis analyze(const syntax::Document& document, const AnalysisOptions& options) {
+  return analyze_with(document, options, [&](const google::protobuf::Descriptor* root_type) {
+    return std::make_shared<const model::BoundDocument>(model::bind(document, root_type));
+  });
+}
+
+Analysis IncrementalAnalyzer::analyze(const syntax::Document& document, const AnalysisOptions& options) {
+  return analyze_with(document, options, [&](const google::protobuf::Descriptor* root_type) {
+    return binder_.bind(document, root_type);
+  });
 }
 
 // analyze() for a text the single-pass parser accepts: no syntax errors, so

@@ -43,6 +43,20 @@ Analysis analyze(const syntax::Document& document, const AnalysisOptions& option
 // the answer equals analyze()'s (tests/core/fast_binder_test.cpp).
 std::optional<Analysis> analyze_without_tree(std::string_view text, const AnalysisOptions& options);
 
+// analyze() for successive versions of one document: binding reuses the
+// top-level fields the edits did not touch (model::IncrementalBinder). The
+// result equals analyze() of the same version. Not thread-safe: one
+// analyzer per document, used by one thread at a time.
+class IncrementalAnalyzer {
+ public:
+  Analysis analyze(const syntax::Document& document, const AnalysisOptions& options);
+  // Top-level units bound afresh by the last analyze() (the rest were reused).
+  size_t last_rebound_units() const { return binder_.last_rebound_units(); }
+
+ private:
+  model::IncrementalBinder binder_;
+};
+
 // The schema-binding part of the options.
 schema::BindingOptions binding_options_of(const AnalysisOptions& options);
 

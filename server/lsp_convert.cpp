@@ -3,6 +3,9 @@
 #include <cctype>
 #include <cstdio>
 
+#include "core/syntax/utf.h"
+#include "server/diagnostic_docs.h"
+
 namespace amct::server {
 
 using nlohmann::json;
@@ -111,7 +114,8 @@ json semantic_tokens_to_json(const syntax::Document& document, const std::vector
 }
 
 json diagnostics_to_json(const syntax::Document& document, const std::string& uri,
-                         const std::vector<Diagnostic>& diagnostics, syntax::PositionEncoding encoding) {
+                         const std::vector<Diagnostic>& diagnostics, syntax::PositionEncoding encoding,
+                         std::string_view docs_base) {
   json out = json::array();
   for (const Diagnostic& d : diagnostics) {
     json item = {{"range", range_to_json(document.range_of(d.range, encoding))},
@@ -119,6 +123,8 @@ json diagnostics_to_json(const syntax::Document& document, const std::string& ur
                  {"code", d.code},
                  {"source", "amct-lsp"},
                  {"message", d.message}};
+    if (std::string href = diagnostic_docs_href(docs_base, d.code); !href.empty())
+      item["codeDescription"] = {{"href", std::move(href)}};
     if (!d.related.empty()) {
       json related = json::array();
       for (const RelatedInformation& r : d.related)
@@ -128,6 +134,144 @@ json diagnostics_to_json(const syntax::Document& document, const std::string& ur
     }
     out.push_back(std::move(item));
   }
+  return out;
+}
+
+void append_json_string(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  out += '"';
+  for (size_t i = 0; i < text.size();) {
+    // Runs of plain ASCII are copied in one go.
+    size_t run = i;
+    while (run < text.size()) {
+      const unsigned char c = static_cast<unsigned char>(text[run]);
+      if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') break;
+      ++run;
+    }
+    if (run > i) {
+      out.append(text.data() + i, run - i);
+      i = run;
+      if (i == text.size()) break;
+    }
+    const unsigned char c = static_cast<unsigned char>(text[i]);
+    if (c >= 0x80) {
+      const syntax::DecodedChar decoded = syntax::decode_utf8(text, i);
+      if (decoded.valid) out.append(text.substr(i, decoded.length));
+      else out += "\xEF\xBF\xBD";
+      i += decoded.length;
+      continue;
+    }
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\r': out += "\\r"; break;
+      case '\t': out += "\\t"; break;
+      case '\b': out += "\\b"; break;
+      case '\f': out += "\\f"; break;
+      default:
+        if (c < 0x20) {
+          out += "\\u00";
+          out += kHex[c >> 4];
+          out += kHex[c & 15];
+        } else {
+          out += static_cast<char>(c);
+        }
+    }
+    ++i;
+  }
+  out += '"';
+}
+
+namespace {
+
+// Document::position_at, without decoding lines that are plain ASCII (where
+// every encoding counts bytes).
+syntax::Position position_of(const syntax::Document& document, uint32_t offset, syntax::PositionEncoding encoding) {
+  const syntax::Position bytes = document.position_at(offset, syntax::PositionEncoding::Utf8);
+  if (encoding == syntax::PositionEncoding::Utf8) return bytes;
+  const std::string_view line = std::string_view(document.text()).substr(document.line_start(bytes.line), bytes.character);
+  for (char c : line)
+    if (static_cast<unsigned char>(c) >= 0x80) return document.position_at(offset, encoding);
+  return bytes;
+}
+
+syntax::Range range_of(const syntax::Document& document, ByteRange range, syntax::PositionEncoding encoding) {
+  return {position_of(document, range.start, encoding), position_of(document, range.end, encoding)};
+}
+
+void append_range(std::string& out, const syntax::Range& range) {
+  out += "{\"start\":{\"line\":";
+  out += std::to_string(range.start.line);
+  out += ",\"character\":";
+  out += std::to_string(range.start.character);
+  out += "},\"end\":{\"line\":";
+  out += std::to_string(range.end.line);
+  out += ",\"character\":";
+  out += std::to_string(range.end.character);
+  out += "}}";
+}
+
+}  // namespace
+
+std::string diagnostics_json_text(const syntax::Document& document, const std::string& uri,
+                                  const std::vector<Diagnostic>& diagnostics, syntax::PositionEncoding encoding,
+                                  std::string_view docs_base) {
+  std::string out;
+  out.reserve(diagnostics.size() * 320 + 2);
+  out += '[';
+  std::string quoted_uri;
+  append_json_string(quoted_uri, uri);
+  for (size_t i = 0; i < diagnostics.size(); ++i) {
+    const Diagnostic& d = diagnostics[i];
+    if (i) out += ',';
+    out += "{\"range\":";
+    append_range(out, range_of(document, d.range, encoding));
+    out += ",\"severity\":";
+    out += std::to_string(static_cast<int>(d.severity));
+    out += ",\"code\":";
+    append_json_string(out, d.code);
+    if (const std::string href = diagnostic_docs_href(docs_base, d.code); !href.empty()) {
+      out += ",\"codeDescription\":{\"href\":";
+      append_json_string(out, href);
+      out += '}';
+    }
+    out += ",\"source\":\"amct-lsp\",\"message\":";
+    append_json_string(out, d.message);
+    if (!d.related.empty()) {
+      out += ",\"relatedInformation\":[";
+      for (size_t r = 0; r < d.related.size(); ++r) {
+        if (r) out += ',';
+        out += "{\"location\":{\"uri\":";
+        out += quoted_uri;
+        out += ",\"range\":";
+        append_range(out, range_of(document, d.related[r].range, encoding));
+        out += "},\"message\":";
+        append_json_string(out, d.related[r].message);
+        out += '}';
+      }
+      out += ']';
+    }
+    out += '}';
+  }
+  out += ']';
+  return out;
+}
+
+std::string code_lenses_json_text(const syntax::Document& document, const std::vector<ide::CodeLens>& lenses,
+                                  syntax::PositionEncoding encoding) {
+  std::string out;
+  out.reserve(lenses.size() * 200 + 2);
+  out += '[';
+  for (size_t i = 0; i < lenses.size(); ++i) {
+    if (i) out += ',';
+    out += "{\"range\":";
+    append_range(out, range_of(document, lenses[i].range, encoding));
+    out += ",\"command\":{\"title\":";
+    append_json_string(out, lenses[i].title);
+    out += ",\"command\":\"\"}}";
+  }
+  out += ']';
   return out;
 }
 

@@ -4,8 +4,10 @@
 #include <nlohmann/json.hpp>
 
 #include <string>
+#include <string_view>
 #include <vector>
 
+#include "core/ide/code_lens.h"
 #include "core/ide/completion.h"
 #include "core/ide/document_symbols.h"
 #include "core/ide/folding.h"
@@ -21,9 +23,21 @@ std::string path_to_uri(const std::string& path);
 nlohmann::json range_to_json(const syntax::Range& range);
 syntax::Range range_from_json(const nlohmann::json& range);
 syntax::Position position_from_json(const nlohmann::json& position);
+// `docs_base`: where docs/diagnostics.md is published; each diagnostic with a
+// documented code links to `docs_base#code` (codeDescription). "" for none.
 nlohmann::json diagnostics_to_json(const syntax::Document& document, const std::string& uri,
                                    const std::vector<Diagnostic>& diagnostics,
-                                   syntax::PositionEncoding encoding);
+                                   syntax::PositionEncoding encoding, std::string_view docs_base = "");
+// The same array written straight to JSON text: publishing thousands of
+// diagnostics after every keystroke must not build a JSON tree first.
+std::string diagnostics_json_text(const syntax::Document& document, const std::string& uri,
+                                  const std::vector<Diagnostic>& diagnostics, syntax::PositionEncoding encoding,
+                                  std::string_view docs_base = "");
+// Code lenses as JSON text (10,000 overrides give 10,000 lenses).
+std::string code_lenses_json_text(const syntax::Document& document, const std::vector<ide::CodeLens>& lenses,
+                                  syntax::PositionEncoding encoding);
+// Appends `text` as a JSON string literal (invalid UTF-8 becomes U+FFFD).
+void append_json_string(std::string& out, std::string_view text);
 
 nlohmann::json symbols_to_json(const syntax::Document& document, const std::vector<ide::DocumentSymbol>& symbols,
                                syntax::PositionEncoding encoding);

@@ -26,6 +26,7 @@
 #include "core/model/binder.h"
 #include "server/builtin_proto.h"
 #include "server/estimate_service.h"
+#include "server/diagnostic_docs.h"
 #include <filesystem>
 #include "core/ide/docs_language.h"
 #include "core/ide/document_symbols.h"
@@ -46,6 +47,9 @@ using syntax::PositionEncoding;
 
 namespace {
 
+// What a feature returns when it sent its result itself (reply_raw).
+constexpr const char* kAlreadyAnswered = "\x01already answered";
+
 // JSON-RPC and LSP error codes.
 constexpr int kParseError = -32700;
 constexpr int kInvalidRequest = -32600;
@@ -55,9 +59,31 @@ constexpr int kInternalError = -32603;
 constexpr int kServerNotInitialized = -32002;
 constexpr int kRequestCancelled = -32800;
 
+// One version of a document, copied once and shared by every request and the
+// check of that version (a 3.5 MB copy per request costs more than the request).
+struct VersionSnapshot {
+  explicit VersionSnapshot(syntax::Document copy) : document(std::move(copy)) {}
+  const syntax::Document document;
+  std::optional<std::string> soc_header() const;
+
+ private:
+  mutable std::once_flag soc_once_;
+  mutable std::optional<std::string> soc_;
+};
+
 struct OpenDocument {
   explicit OpenDocument(syntax::Document text) : document(std::move(text)) {}
   syntax::Document document;
+  std::shared_ptr<const VersionSnapshot> snapshot;  // of `snapshot_version`
+  int64_t snapshot_version = -1;
+  // Under the server's mutex.
+  std::shared_ptr<const VersionSnapshot> current_snapshot() {
+    if (!snapshot || snapshot_version != version) {
+      snapshot = std::make_shared<const VersionSnapshot>(document.snapshot());
+      snapshot_version = version;
+    }
+    return snapshot;
+  }
   int64_t version = 0;
   std::string language_id;
   // The schema of the last check, reused by completion and hover so that a
@@ -67,6 +93,9 @@ struct OpenDocument {
   // The last check, and the version it was of.
   std::shared_ptr<const Analysis> analysis;
   int64_t analyzed_version = -1;
+  // Re-checks after edits re-bind only what changed; used by the
+  // diagnostics thread alone.
+  std::shared_ptr<IncrementalAnalyzer> analyzer = std::make_shared<IncrementalAnalyzer>();
 };
 
 // What a feature needs besides the text: the schema and the settings.
@@ -105,6 +134,11 @@ std::optional<std::string> soc_header(const syntax::Document& document) {
   return soc;
 }
 
+std::optional<std::string> VersionSnapshot::soc_header() const {
+  std::call_once(soc_once_, [this] { soc_ = amct::server::soc_header(document); });
+  return soc_;
+}
+
 }  // namespace
 
 struct LanguageServer::State {
@@ -129,15 +163,90 @@ struct LanguageServer::State {
   std::atomic<bool> exit_flag{false};
   std::atomic<int> exit_code{1};
   PositionEncoding encoding = PositionEncoding::Utf16;
-  std::string trace = "off";
+  // $/setTrace / initialize `trace`: 0 off, 1 messages, 2 verbose. Read on
+  // the worker threads, which send responses.
+  std::atomic<int> trace_level{0};
+  std::mutex trace_mutex;
+  std::map<std::string, std::pair<std::string, std::chrono::steady_clock::time_point>> traced_requests;
+  // amct.diagnosticsDocsUrl; unset: the page in the cache directory.
+  std::optional<std::string> docs_url_setting;
   std::string client_locale;
   std::string docs_language_setting = "auto";
   std::string workspace_root;
   AnalysisOptions base_options;
   std::chrono::steady_clock::time_point last_edit{};
+  // Leading-edge debounce: an edit that finds the diagnostics thread with
+  // nothing to do, and no check started within the debounce, is checked at
+  // once; other edits wait until the edits pause for the debounce, then
+  // coalesce into one check.
+  bool leading_edge = false;
+  std::chrono::steady_clock::time_point last_check_start{};
+  // Call before marking the document dirty.
+  void note_edit() {
+    last_edit = std::chrono::steady_clock::now();
+    leading_edge = dirty.empty() && !diagnostics_busy && last_edit - last_check_start >= options.diagnostics_debounce;
+  }
 
   std::thread request_worker;
   std::thread diagnostics_worker;
+
+  void set_trace(const json& value) {
+    if (!value.is_string()) return;
+    const std::string level = value;
+    trace_level = level == "verbose" ? 2 : level == "messages" ? 1 : 0;
+  }
+  // $/logTrace (LSP 3.17): what the server received and answered, when the
+  // client asked for a trace. `verbose` only at trace level verbose.
+  void log_trace(std::string message, const json* details) {
+    const int level = trace_level;
+    if (level == 0) return;
+    json params = {{"message", std::move(message)}};
+    if (level == 2 && details) {
+      std::string text = details->dump(-1, ' ', false, json::error_handler_t::replace);
+      // A didOpen of a 3.5 MB file is not worth echoing in full.
+      constexpr size_t kLimit = 4096;
+      if (text.size() > kLimit) text = text.substr(0, kLimit) + "... (" + std::to_string(text.size()) + " bytes)";
+      params["verbose"] = std::move(text);
+    }
+    notify("$/logTrace", std::move(params));
+  }
+  void trace_received(const json& message, const std::string& method) {
+    if (trace_level == 0) return;
+    const json params = message.value("params", json(nullptr));
+    if (message.contains("id")) {
+      {
+        std::lock_guard lock(trace_mutex);
+        traced_requests[message["id"].dump()] = {method, std::chrono::steady_clock::now()};
+      }
+      log_trace("Received request '" + method + " - (" + message["id"].dump() + ")'.", &params);
+    } else {
+      log_trace("Received notification '" + method + "'.", &params);
+    }
+  }
+  void trace_response(const json& id, const json* result) {
+    if (trace_level == 0) return;
+    std::string method = "";
+    std::string took;
+    {
+      std::lock_guard lock(trace_mutex);
+      auto it = traced_requests.find(id.dump());
+      if (it != traced_requests.end()) {
+        method = it->second.first + " - ";
+        const auto elapsed = std::chrono::steady_clock::now() - it->second.second;
+        took = " Processing request took " +
+               std::to_string(std::chrono::duration_cast<std::chrono::milliseconds>(elapsed).count()) + "ms";
+        traced_requests.erase(it);
+      }
+    }
+    log_trace("Sending response '" + method + "(" + id.dump() + ")'." + took, result);
+  }
+  std::string docs_base() {
+    {
+      std::lock_guard lock(mutex);
+      if (docs_url_setting) return *docs_url_setting;
+    }
+    return default_diagnostics_docs_base();
+  }
 
   // What the client can do beyond the basics (from initialize).
   struct ClientSupport {
@@ -179,14 +288,24 @@ struct LanguageServer::State {
   EstimateSettings estimate_settings() const;
   // The document's diagnostics with the model-aware ones, as a pull or a push answer.
   Analysis analyze_with_model(const syntax::Document& document, const AnalysisOptions& options);
-  void deliver_diagnostics(const std::string& uri, int64_t version, const json& items);
+  void deliver_diagnostics(const std::string& uri, int64_t version, std::string diagnostics_text);
   json estimate_lenses(const syntax::Document& d, const FeatureContext& context, PositionEncoding enc);
 
   void reply(const json& id, json result) {
+    trace_response(id, &result);
     send(json{{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}}.dump(-1, ' ', false,
                                                                                    json::error_handler_t::replace));
   }
+  // A result already written as JSON text (large results skip the JSON tree).
+  void reply_raw(const json& id, const std::string& result_text) {
+    trace_response(id, nullptr);
+    std::string body = "{\"jsonrpc\":\"2.0\",\"id\":" + id.dump() + ",\"result\":";
+    body += result_text;
+    body += '}';
+    send(body);
+  }
   void reply_error(const json& id, int code, const std::string& message) {
+    if (!id.is_null()) trace_response(id, nullptr);
     send(json{{"jsonrpc", "2.0"}, {"id", id}, {"error", {{"code", code}, {"message", message}}}}.dump(
         -1, ' ', false, json::error_handler_t::replace));
   }
@@ -313,14 +432,16 @@ void LanguageServer::State::diagnostics_loop() {
   for (;;) {
     wake.wait(lock, [&] { return stopping || !dirty.empty(); });
     if (stopping) return;
-    // Debounce: publish once edits have paused, so typing is not checked
-    // at every keystroke; a new edit during the pause extends it.
+    // Debounce a burst only (see leading_edge): the edit users wait for is
+    // checked at once, the rest of a burst once typing pauses.
     const auto quiet_until = last_edit + options.diagnostics_debounce;
-    if (std::chrono::steady_clock::now() < quiet_until) {
+    if (!leading_edge && std::chrono::steady_clock::now() < quiet_until) {
       wake.wait_until(lock, quiet_until);
       continue;
     }
     diagnostics_busy = true;
+    leading_edge = false;
+    last_check_start = std::chrono::steady_clock::now();
     const std::string uri = *dirty.begin();
     dirty.erase(dirty.begin());
     lock.unlock();
@@ -335,13 +456,13 @@ void LanguageServer::State::queue_document_request(const json& id, const json& p
   const std::string uri = params.at("textDocument").at("uri");
   std::lock_guard lock(mutex);
   tasks.emplace_back(id, [this, id, uri, feature = std::move(feature)] {
-    std::optional<syntax::Document> snapshot;
+    std::shared_ptr<const VersionSnapshot> snapshot;
     {
       std::lock_guard inner(mutex);
       auto it = documents.find(uri);
-      if (it != documents.end()) snapshot.emplace(it->second.document.snapshot());
+      if (it != documents.end()) snapshot = it->second.current_snapshot();
     }
-    reply(id, snapshot ? feature(*snapshot, uri) : json(nullptr));
+    reply(id, snapshot ? feature(snapshot->document, uri) : json(nullptr));
   });
   wake.notify_all();
 }
@@ -350,7 +471,7 @@ void LanguageServer::State::queue_schema_request(const json& id, const json& par
   const std::string uri = params.at("textDocument").at("uri");
   std::lock_guard lock(mutex);
   tasks.emplace_back(id, [this, id, uri, feature = std::move(feature)] {
-    std::optional<syntax::Document> snapshot;
+    std::shared_ptr<const VersionSnapshot> snapshot;
     FeatureContext context;
     bool schema_known = false;
     AnalysisOptions analysis_options;
@@ -361,7 +482,7 @@ void LanguageServer::State::queue_schema_request(const json& id, const json& par
         reply(id, nullptr);
         return;
       }
-      snapshot.emplace(it->second.document.snapshot());
+      snapshot = it->second.current_snapshot();
       context.schema = it->second.schema;
       schema_known = it->second.schema_known;
       if (it->second.analyzed_version == it->second.version) context.analysis = it->second.analysis;
@@ -370,10 +491,11 @@ void LanguageServer::State::queue_schema_request(const json& id, const json& par
       analysis_options = options_for(uri);
     }
     if (!schema_known) {
-      context.schema = schema::bind_schema(*snapshot, binding_options_of(analysis_options)).schema;
+      context.schema = schema::bind_schema(snapshot->document, binding_options_of(analysis_options)).schema;
     }
-    if (auto soc = soc_header(*snapshot)) context.soc = soc;
-    reply(id, feature(*snapshot, context));
+    if (auto soc = snapshot->soc_header()) context.soc = soc;
+    json result = feature(snapshot->document, context);
+    if (result != json(kAlreadyAnswered)) reply(id, std::move(result));
   });
   wake.notify_all();
 }
@@ -404,18 +526,26 @@ std::optional<std::string> LanguageServer::State::proto_path_on_disk(const schem
 }
 
 void LanguageServer::State::publish(const std::string& uri) {
-  std::optional<syntax::Document> snapshot;
+  std::shared_ptr<const VersionSnapshot> snapshot;
   int64_t version = 0;
   AnalysisOptions analysis_options;
+  std::shared_ptr<IncrementalAnalyzer> analyzer;
   {
     std::lock_guard lock(mutex);
     auto it = documents.find(uri);
     if (it == documents.end()) return;
-    snapshot.emplace(it->second.document.snapshot());
+    snapshot = it->second.current_snapshot();
     version = it->second.version;
     analysis_options = options_for(uri);
+    analyzer = it->second.analyzer;
+    // A check of an older version serves no feature any more; letting it go
+    // lets the analyzer move its model instead of binding everything again.
+    if (it->second.analyzed_version != version) it->second.analysis.reset();
   }
-  auto analysis = std::make_shared<const Analysis>(analyze_with_model(*snapshot, analysis_options));
+  Analysis checked = analyzer->analyze(snapshot->document, analysis_options);
+  estimates->add_model_diagnostics(snapshot->document, analysis_options, checked);
+  auto analysis = std::make_shared<const Analysis>(std::move(checked));
+  (void)snapshot->soc_header();  // computed here, not in the next completion
   {
     std::lock_guard lock(mutex);
     auto it = documents.find(uri);
@@ -428,8 +558,9 @@ void LanguageServer::State::publish(const std::string& uri) {
   }
   if (estimates->enabled() && analysis->bound && is_amct_config(*analysis->bound))
     estimates->schedule(uri, version, extract_config(analysis->bound->root),
-                        ResolveOptions{resolve_amct_options(*snapshot, {analysis_options.soc, analysis_options.api}).context.api});
-  deliver_diagnostics(uri, version, diagnostics_to_json(*snapshot, uri, analysis->diagnostics, encoding));
+                        ResolveOptions{resolve_amct_options(snapshot->document, {analysis_options.soc, analysis_options.api}).context.api});
+  // Written as text: a DOM of thousands of diagnostics costs more than the check.
+  deliver_diagnostics(uri, version, diagnostics_json_text(snapshot->document, uri, analysis->diagnostics, encoding, docs_base()));
 }
 
 void LanguageServer::on_message(std::string_view body) {
@@ -488,6 +619,7 @@ void LanguageServer::State::handle(const json& message) {
   }
   const std::string method = message["method"];
   const json params = message.value("params", json::object());
+  trace_received(message, method);
   if (has_id) {
     const json& id = message["id"];
     if (!id.is_string() && !id.is_number_integer()) {
@@ -512,6 +644,7 @@ void LanguageServer::State::apply_settings(const json& settings) {
   base_options.soc = optional_string("socVersion");
   base_options.api = optional_string("api");
   if (auto language = optional_string("docsLanguage")) docs_language_setting = *language;
+  docs_url_setting = optional_string("diagnosticsDocsUrl");
   base_options.import_roots.clear();
   if (amct.contains("importRoots") && amct["importRoots"].is_array())
     for (const auto& root : amct["importRoots"])
@@ -556,7 +689,7 @@ void LanguageServer::State::handle_request(const json& id, const std::string& me
       workspace_root = uri_to_path(params["workspaceFolders"][0]["uri"]);
     if (params.contains("initializationOptions") && params["initializationOptions"].is_object())
       apply_settings(params["initializationOptions"]);
-    if (params.contains("trace") && params["trace"].is_string()) trace = params["trace"];
+    if (params.contains("trace")) set_trace(params["trace"]);
     client_pulls_configuration =
         params.value("/capabilities/workspace/configuration"_json_pointer, json(false)) == json(true);
     if (params.contains("locale") && params["locale"].is_string()) client_locale = params["locale"];
@@ -591,9 +724,12 @@ void LanguageServer::State::handle_request(const json& id, const std::string& me
   // One line per feature: the pure function from core/ide and its JSON conversion.
   const auto enc = encoding;
   if (method == "textDocument/diagnostic") {
-    queue_document_request(id, params, [this](const syntax::Document& document, const std::string& uri) {
-      const Analysis analysis = analyze_with_model(document, locked_options_for(uri));
-      json items = diagnostics_to_json(document, uri, analysis.diagnostics, encoding);
+    const std::string uri = params.at("textDocument").at("uri");
+    queue_schema_request(id, params, [this, uri](const syntax::Document& document, const FeatureContext& context) {
+      // The published check of this very version, when there is one.
+      std::shared_ptr<const Analysis> analysis = context.analysis;
+      if (!analysis) analysis = std::make_shared<const Analysis>(analyze_with_model(document, locked_options_for(uri)));
+      json items = diagnostics_to_json(document, uri, analysis->diagnostics, encoding, docs_base());
       {
         std::lock_guard lock(mutex);
         auto open = documents.find(uri);
@@ -677,7 +813,7 @@ void LanguageServer::State::handle_request(const json& id, const std::string& me
       input.bound = analysis->bound.get();
       input.has_schema = analysis->schema.has_value();
       input.range = ByteRange{d.offset_at(range.start, enc), d.offset_at(range.end, enc)};
-      const json diagnostics = diagnostics_to_json(d, uri, analysis->diagnostics, enc);
+      const json diagnostics = diagnostics_to_json(d, uri, analysis->diagnostics, enc, docs_base());
       json out = json::array();
       for (const ide::CodeAction& action : ide::code_actions(d, input)) {
         json edits = json::array();
@@ -701,16 +837,18 @@ void LanguageServer::State::handle_request(const json& id, const std::string& me
       std::lock_guard lock(mutex);
       api_setting = base_options.api;
     }
-    queue_schema_request(id, params, [this, enc, api_setting](const syntax::Document& d, const FeatureContext& context) {
-      json out = json::array();
-      if (!context.schema || !context.schema->is_amct) return out;
+    queue_schema_request(id, params, [this, id, enc, api_setting](const syntax::Document& d, const FeatureContext& context) {
+      if (!context.schema || !context.schema->is_amct) return json::array();
       ide::CodeLensOptions options;
       if (api_setting) options.api = parse_amct_api(*api_setting).value_or(AmctApi::Compressed);
-      for (const ide::CodeLens& lens : ide::code_lenses(bound_model(d, context), options))
-        out.push_back({{"range", range_to_json(d.range_of(lens.range, enc))},
-                       {"command", {{"title", lens.title}, {"command", ""}}}});
-      for (json& lens : estimate_lenses(d, context, enc)) out.push_back(std::move(lens));
-      return out;
+      std::string lenses = code_lenses_json_text(d, ide::code_lenses(bound_model(d, context), options), enc);
+      // The error estimates (amct.weights) after the precedence lenses.
+      for (const json& lens : estimate_lenses(d, context, enc)) {
+        lenses.pop_back();  // ']'
+        lenses += (lenses.back() == '[' ? "" : ",") + lens.dump(-1, ' ', false, json::error_handler_t::replace) + "]";
+      }
+      reply_raw(id, lenses);
+      return json(kAlreadyAnswered);
     });
     return;
   }
@@ -787,7 +925,7 @@ void LanguageServer::State::handle_notification(const std::string& method, const
     return;
   }
   if (method == "$/setTrace") {
-    if (params.contains("value") && params["value"].is_string()) trace = params["value"];
+    if (params.contains("value")) set_trace(params["value"]);
     return;
   }
   if (method == "$/cancelRequest") {
@@ -814,8 +952,8 @@ void LanguageServer::State::handle_notification(const std::string& method, const
     opened.version = item.value("version", 0);
     opened.language_id = item.value("languageId", "");
     documents.insert_or_assign(uri, std::move(opened));
+    note_edit();
     dirty.insert(uri);
-    last_edit = std::chrono::steady_clock::now();
     wake.notify_all();
     return;
   }
@@ -833,9 +971,9 @@ void LanguageServer::State::handle_notification(const std::string& method, const
       it->second.document.apply_change(text_change, encoding);
     }
     it->second.version = version;
+    note_edit();
     estimates->cancel(uri);
     dirty.insert(uri);
-    last_edit = std::chrono::steady_clock::now();
     wake.notify_all();
     return;
   }
@@ -894,14 +1032,20 @@ Analysis LanguageServer::State::analyze_with_model(const syntax::Document& docum
   return analysis;
 }
 
-void LanguageServer::State::deliver_diagnostics(const std::string& uri, int64_t version, const json& items) {
+void LanguageServer::State::deliver_diagnostics(const std::string& uri, int64_t version, std::string diagnostics_text) {
   if (!client.pull_diagnostics) {
-    notify("textDocument/publishDiagnostics", {{"uri", uri}, {"version", version}, {"diagnostics", items}});
+    std::string body = "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/publishDiagnostics\",\"params\":{\"uri\":";
+    append_json_string(body, uri);
+    body += ",\"version\":" + std::to_string(version) + ",\"diagnostics\":";
+    body += diagnostics_text;
+    body += "}}";
+    send(body);
     return;
   }
   // The client pulls after every edit; what it cannot know about is a change
   // of the same version's result (settings, the model): ask it to pull again.
-  std::string text = items.dump();
+  // Compared in one JSON spelling (the pull answer is written by dump()).
+  std::string text = json::parse(diagnostics_text, nullptr, false).dump();
   bool changed = false;
   {
     std::lock_guard lock(mutex);

@@ -12,7 +12,8 @@
 namespace amct::server {
 
 struct LanguageServerOptions {
-  // How long edits must pause before a re-check is published.
+  // Edits closer together than this are a burst: its check waits until the
+  // edits pause this long. An edit after a pause is checked at once.
   std::chrono::milliseconds diagnostics_debounce{25};
 };
 

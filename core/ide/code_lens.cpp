@@ -1,7 +1,9 @@
 #include "core/ide/code_lens.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <map>
+#include <unordered_map>
 
 #include "core/amct/config.h"
 #include "core/amct/resolver.h"
@@ -105,6 +107,72 @@ std::string skipped_summary(const AmctConfig& config, bool (*affects)(SkipList))
   return join(parts, "; ");
 }
 
+// resolve_layer() scans every override and skip entry, and a lens per entry
+// would make the whole request quadratic (10,000 overrides: seconds). The
+// index gives each query a small config holding only what can match it: the
+// global blocks, the last entry for its key and the skip entries naming it.
+class ResolutionIndex {
+ public:
+  explicit ResolutionIndex(const AmctConfig& config) {
+    base_.batch_num = config.batch_num;
+    base_.fakequant_precision_mode = config.fakequant_precision_mode;
+    base_.data = config.data;
+    base_.weight = config.weight;
+    base_.prune = config.prune;
+    // Keyless entries match no query; they keep "is there quantization /
+    // pruning content anywhere", which the resolver asks of the whole config.
+    if (config.has_quant_content() && !base_.has_quant_content()) {
+      OverrideEntry content;
+      content.data.emplace();
+      base_.name_overrides.push_back(std::move(content));
+    }
+    if (config.has_prune_content() && !base_.has_prune_content()) {
+      OverrideEntry content;
+      content.prune.emplace();
+      content.prune->pruner = PrunerKind::FilterPruner;
+      base_.name_overrides.push_back(std::move(content));
+    }
+    for (const OverrideEntry& entry : config.name_overrides)
+      if (entry.key) last_by_name_[entry.key->value] = &entry;
+    for (const OverrideEntry& entry : config.type_overrides)
+      if (entry.key) last_by_type_[entry.key->value] = &entry;
+    for (const SkipEntry& skip : config.skips)
+      (skip_list_by_type(skip.list) ? skips_by_type_ : skips_by_name_)[skip.value].push_back(&skip);
+    view_ = base_;
+  }
+
+  LayerResolution resolve(const LayerQuery& query, const ResolveOptions& options) {
+    // One view, refilled per query: copying the global blocks 10,000 times costs more than resolving.
+    AmctConfig& view = view_;
+    view.name_overrides.resize(base_.name_overrides.size());
+    view.type_overrides.clear();
+    view.skips.clear();
+    if (auto it = last_by_name_.find(query.name); it != last_by_name_.end()) view.name_overrides.push_back(*it->second);
+    if (query.type) {
+      if (auto it = last_by_type_.find(*query.type); it != last_by_type_.end())
+        view.type_overrides.push_back(*it->second);
+    }
+    // The resolver lists matching skips in source order, across both kinds.
+    std::vector<const SkipEntry*> skips;
+    if (auto it = skips_by_name_.find(query.name); it != skips_by_name_.end()) skips = it->second;
+    if (query.type) {
+      if (auto it = skips_by_type_.find(*query.type); it != skips_by_type_.end())
+        skips.insert(skips.end(), it->second.begin(), it->second.end());
+    }
+    std::stable_sort(skips.begin(), skips.end());  // pointers into one vector: source order
+    for (const SkipEntry* skip : skips) view.skips.push_back(*skip);
+    return resolve_layer(view, query, options);
+  }
+
+ private:
+  AmctConfig base_;
+  AmctConfig view_;
+  std::unordered_map<std::string, const OverrideEntry*> last_by_name_;
+  std::unordered_map<std::string, const OverrideEntry*> last_by_type_;
+  std::unordered_map<std::string, std::vector<const SkipEntry*>> skips_by_name_;
+  std::unordered_map<std::string, std::vector<const SkipEntry*>> skips_by_type_;
+};
+
 }  // namespace
 
 std::vector<CodeLens> code_lenses(const model::BoundDocument& bound, const CodeLensOptions& options) {
@@ -113,6 +181,7 @@ std::vector<CodeLens> code_lenses(const model::BoundDocument& bound, const CodeL
   const AmctConfig config = extract_config(bound.root);
   ResolveOptions resolve_options;
   resolve_options.api = options.api;
+  ResolutionIndex index(config);
 
   size_t quant_shadowing_names = 0, quant_shadowing_types = 0, prune_shadowing = 0;
   auto describe_entry = [&](const OverrideEntry& entry) {
@@ -124,7 +193,7 @@ std::vector<CodeLens> code_lenses(const model::BoundDocument& bound, const CodeL
       query.name = kAnyLayerOfType;
       query.type = entry.key->value;
     }
-    const LayerResolution resolution = resolve_layer(config, query, resolve_options);
+    const LayerResolution resolution = index.resolve(query, resolve_options);
     const Describer describer{config, entry.block_range};
     const auto from_this = [&](const SettingSource& s) { return s.range && inside(*s.range, entry.block_range); };
     if (resolution.quant.enabled && resolution.quant.data && resolution.quant.data->source.block != SourceBlock::Global)

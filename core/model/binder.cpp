@@ -575,6 +575,181 @@ class Binder {
         [&](std::string& out, bool report) { return decode_string(node, out, report); }, diagnostics_);
   }
 
+  // --- incremental binding (IncrementalBinder) ----------------------------
+
+ public:
+  // What one top-level unit (a field, or an ERROR node holding fields)
+  // contributes, in the order bind() emits it: diagnostics of its top-level
+  // fields, of the messages below them, and the required-field verdicts of
+  // blocks that are judged alone (repeated message elements, Any payloads).
+  struct UnitResult {
+    std::vector<Field> fields;
+    std::vector<Diagnostic> top, nested, required;
+    std::vector<const Message*> broken;  // messages with syntax errors below
+  };
+
+  UnitResult bind_unit(TSNode node, bool is_error) {
+    UnitResult out;
+    has_error_.clear();
+    Message scratch;
+    scratch.descriptor = root_type_;
+    const Mode mode = root_type_ ? Mode::Typed : Mode::Untyped;
+    std::vector<PendingMessage> pending;
+    if (!is_error) {
+      bind_field(node, scratch, mode, pending);
+    } else {  // as bind_message() walks an ERROR child of the root
+      std::vector<TSNode> containers{node};
+      while (!containers.empty()) {
+        TSNode container = containers.back();
+        containers.pop_back();
+        std::vector<TSNode> nested_errors;
+        for (TSNode child : children_of(container, false)) {
+          if (is_type(child, S.field)) {
+            bind_field(child, scratch, mode, pending);
+          } else if (is_error_node(child)) {
+            nested_errors.push_back(child);
+          }
+        }
+        containers.insert(containers.end(), nested_errors.rbegin(), nested_errors.rend());
+      }
+    }
+    out.top = std::exchange(diagnostics_, {});
+    std::vector<Frame> stack;
+    for (auto it = pending.rbegin(); it != pending.rend(); ++it) {
+      Message* child = &scratch.fields[it->field_index].messages[it->message_index];
+      has_error_[child] = ts_node_has_error(it->body);
+      stack.push_back({child, it->body, it->mode});
+    }
+    while (!stack.empty()) {
+      const Frame frame = stack.back();
+      stack.pop_back();
+      bind_message(frame, stack);
+    }
+    out.nested = std::exchange(diagnostics_, {});
+    if (root_type_ != nullptr) {
+      std::vector<std::vector<const Message*>> groups;
+      for (const Field& field : scratch.fields) {
+        if (field.any_type != nullptr) {
+          for (const Message& packed : field.messages) groups.push_back({&packed});
+        } else if (field.descriptor != nullptr && field.descriptor->is_repeated() &&
+                   field.descriptor->cpp_type() == FieldDescriptor::CPPTYPE_MESSAGE) {
+          for (const Message& element : field.messages) groups.push_back({&element});
+        }
+      }
+      std::reverse(groups.begin(), groups.end());  // a stack: the first group first
+      run_required(std::move(groups), nullptr, RootChildren::All);
+      out.required = std::exchange(diagnostics_, {});
+    }
+    for (const auto& [message, broken] : has_error_)
+      if (broken) out.broken.push_back(message);
+    has_error_.clear();
+    out.fields = std::move(scratch.fields);
+    return out;
+  }
+
+  // The root-level verdicts over the assembled root: overwrites of top-level
+  // fields, and required fields of the root and of merged singular blocks.
+  std::vector<Diagnostic> root_overwrites(const Message& root) {
+    rules::check_overwrites(root, diagnostics_);
+    return std::exchange(diagnostics_, {});
+  }
+  std::vector<Diagnostic> root_required(const Message& root, bool root_broken,
+                                        const std::vector<const Message*>& broken) {
+    has_error_.clear();
+    has_error_[&root] = root_broken;
+    for (const Message* message : broken) has_error_[message] = true;
+    run_required({{&root}}, &root, RootChildren::SingularOnly);
+    has_error_.clear();
+    return std::exchange(diagnostics_, {});
+  }
+
+ private:
+  // Which child groups of the root group the required check descends into:
+  // all, or only merged singular blocks (the rest were judged per unit).
+  enum class RootChildren { All, SingularOnly };
+
+  // Required fields, judged as protobuf does after parsing (blocks of one
+  // singular message field merge, a later oneof member clears the earlier),
+  // over groups of blocks: rules::check_required generalised for the
+  // incremental binder, which judges repeated elements per unit.
+
+  void run_required(std::vector<std::vector<const Message*>> groups, const Message* root, RootChildren root_children) {
+    while (!groups.empty()) {
+      const std::vector<const Message*> group = std::move(groups.back());
+      groups.pop_back();
+      const pb::Descriptor* descriptor = group.back()->descriptor;
+      if (descriptor == nullptr) continue;
+      std::vector<const Field*> occurrences;
+      for (const Message* message : group) {
+        for (const Field& field : message->fields) occurrences.push_back(&field);
+      }
+      // Which occurrences survive oneof clearing.
+      std::unordered_map<const pb::OneofDescriptor*, const FieldDescriptor*> survivor;
+      std::unordered_map<const pb::OneofDescriptor*, size_t> cutoff;  // last index of another member
+      for (size_t i = occurrences.size(); i-- > 0;) {
+        const FieldDescriptor* set = occurrences[i]->descriptor;
+        if (set == nullptr || set->containing_oneof() == nullptr) continue;
+        const pb::OneofDescriptor* oneof = set->containing_oneof();
+        auto [it, inserted] = survivor.emplace(oneof, set);
+        if (!inserted && it->second != set && !cutoff.count(oneof)) cutoff[oneof] = i;
+      }
+      auto survives = [&](size_t i) {
+        const FieldDescriptor* set = occurrences[i]->descriptor;
+        if (set == nullptr || set->containing_oneof() == nullptr) return true;
+        const pb::OneofDescriptor* oneof = set->containing_oneof();
+        if (survivor[oneof] != set) return false;
+        auto cut = cutoff.find(oneof);
+        return cut == cutoff.end() || i > cut->second;
+      };
+      std::vector<const FieldDescriptor*> present;
+      std::map<int, std::vector<const Message*>> singular_groups;  // by field index/number, in order
+      std::vector<std::vector<const Message*>> child_groups;
+      for (size_t i = 0; i < occurrences.size(); ++i) {
+        const Field* field = occurrences[i];
+        const bool judged_per_unit = root_children == RootChildren::SingularOnly && group.back() == root;
+        if (field->any_type != nullptr) {
+          if (!judged_per_unit)
+            for (const Message& packed : field->messages) child_groups.push_back({&packed});
+          continue;
+        }
+        if (!survives(i) || field->descriptor == nullptr) continue;
+        present.push_back(field->descriptor);
+        if (field->descriptor->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
+        if (field->descriptor->is_repeated()) {
+          if (!judged_per_unit)
+            for (const Message& element : field->messages) child_groups.push_back({&element});
+        } else {
+          auto& merged = singular_groups[field->descriptor->number()];
+          for (const Message& element : field->messages) merged.push_back(&element);
+        }
+      }
+      for (auto& [number, merged] : singular_groups) {
+        if (!merged.empty()) child_groups.push_back(std::move(merged));
+      }
+      bool broken = false;
+      for (const Message* message : group) broken = broken || has_error_[message];
+      if (!broken) {
+        std::vector<std::string> missing;
+        for (int i = 0; i < descriptor->field_count(); ++i) {
+          const FieldDescriptor* field = descriptor->field(i);
+          if (field->is_required() && std::find(present.begin(), present.end(), field) == present.end()) {
+            missing.push_back(quoted(field->name()));
+          }
+        }
+        if (!missing.empty()) {
+          std::string list;
+          for (size_t i = 0; i < missing.size(); ++i) list += (i == 0 ? "" : ", ") + missing[i];
+          const Message* block = group.back();
+          const bool is_root = block == root;
+          error(block->open_range, "missing-required",
+                (is_root ? "the document (" + descriptor->name() + ")" : descriptor->name() + " block") +
+                    " is missing required field" +
+                    (missing.size() > 1 ? "s " : " ") + list);
+        }
+      }
+      for (auto it = child_groups.rbegin(); it != child_groups.rend(); ++it) groups.push_back(std::move(*it));
+    }
+  }
 
   const Symbols& S = symbols();
   std::string_view text_;
@@ -591,6 +766,203 @@ BoundDocument bind_tree(std::string_view text, TSNode root, const google::protob
 
 BoundDocument bind(const syntax::Document& document, const google::protobuf::Descriptor* root_type) {
   return bind_tree(document.text(), document.root(), root_type);
+}
+
+namespace {
+
+// Moves every byte range of a reused unit by `delta` (modular: a negative
+// delta wraps, and the sum is right). Iterative: nesting can be 100,000 deep.
+void shift_fields(std::vector<Field>& fields, uint32_t delta) {
+  std::vector<std::vector<Field>*> pending{&fields};
+  auto shift = [delta](ByteRange& range) {
+    range.start += delta;
+    range.end += delta;
+  };
+  while (!pending.empty()) {
+    std::vector<Field>& list = *pending.back();
+    pending.pop_back();
+    for (Field& field : list) {
+      shift(field.name_range);
+      shift(field.range);
+      for (ScalarValue& scalar : field.scalars) shift(scalar.range);
+      for (Message& message : field.messages) {
+        shift(message.range);
+        shift(message.open_range);
+        pending.push_back(&message.fields);
+      }
+    }
+  }
+}
+
+void shift_diagnostics(std::vector<Diagnostic>& diagnostics, uint32_t delta) {
+  for (Diagnostic& diagnostic : diagnostics) {
+    diagnostic.range.start += delta;
+    diagnostic.range.end += delta;
+    for (RelatedInformation& related : diagnostic.related) {
+      related.range.start += delta;
+      related.range.end += delta;
+    }
+  }
+}
+
+}  // namespace
+
+struct IncrementalBinder::State {
+  struct Unit {
+    bool has_syntax_error = false;
+    uint32_t start = 0;
+    uint32_t end = 0;
+    bool is_error = false;
+    size_t first_field = 0;
+    size_t field_count = 0;
+    std::vector<Diagnostic> top, nested, required;
+    std::vector<const Message*> broken;
+  };
+
+  const pb::Descriptor* root_type = nullptr;
+  std::string text;  // of the last call: units are compared byte for byte
+  std::shared_ptr<BoundDocument> model;
+  std::vector<Unit> units;
+  size_t rebound = 0;
+};
+
+IncrementalBinder::IncrementalBinder() : state_(std::make_unique<State>()) {}
+IncrementalBinder::~IncrementalBinder() = default;
+
+size_t IncrementalBinder::last_rebound_units() const { return state_->rebound; }
+
+std::shared_ptr<const BoundDocument> IncrementalBinder::bind(const syntax::Document& document,
+                                                             const google::protobuf::Descriptor* root_type) {
+  State& state = *state_;
+  const std::string_view text = document.text();
+  const TSNode root = document.root();
+  const Symbols& S = symbols();
+
+  // The root's own fields (source order) and ERROR children: bind() takes
+  // the fields first, then those inside ERROR nodes.
+  std::vector<TSNode> field_nodes, error_nodes;
+  TSTreeCursor cursor = ts_tree_cursor_new(root);
+  if (ts_tree_cursor_goto_first_child(&cursor)) {
+    do {
+      const TSNode child = ts_tree_cursor_current_node(&cursor);
+      if (is_type(child, S.field)) field_nodes.push_back(child);
+      else if (is_error_node(child)) error_nodes.push_back(child);
+    } while (ts_tree_cursor_goto_next_sibling(&cursor));
+  }
+  ts_tree_cursor_delete(&cursor);
+
+  // Which old unit each new field reuses: the fields before the first and
+  // after the last edit, found as the longest common prefix and suffix of
+  // error-free fields with the same bytes. The same bytes parse to the same
+  // field subtree when neither has syntax errors, so they bind the same.
+  std::vector<size_t> reuse(field_nodes.size(), SIZE_MAX);
+  if (state.model && state.root_type == root_type && state.model.use_count() == 1) {
+    std::vector<size_t> old_fields;  // indices into state.units, source order
+    for (size_t i = 0; i < state.units.size(); ++i)
+      if (!state.units[i].is_error) old_fields.push_back(i);
+    auto same = [&](size_t old_index, TSNode node) {
+      const State::Unit& old = state.units[old_index];
+      const uint32_t start = ts_node_start_byte(node), end = ts_node_end_byte(node);
+      return !old.has_syntax_error && !ts_node_has_error(node) && old.end - old.start == end - start &&
+             end <= text.size() && old.end <= state.text.size() &&
+             std::memcmp(state.text.data() + old.start, text.data() + start, end - start) == 0;
+    };
+    size_t prefix = 0;
+    while (prefix < old_fields.size() && prefix < field_nodes.size() && same(old_fields[prefix], field_nodes[prefix])) {
+      reuse[prefix] = old_fields[prefix];
+      ++prefix;
+    }
+    for (size_t old_at = old_fields.size(), new_at = field_nodes.size();
+         old_at > prefix && new_at > prefix && same(old_fields[old_at - 1], field_nodes[new_at - 1]);
+         --old_at, --new_at)
+      reuse[new_at - 1] = old_fields[old_at - 1];
+  }
+
+  auto model = std::make_shared<BoundDocument>();
+  model->root.descriptor = root_type;
+  model->root.range = {0, static_cast<uint32_t>(text.size())};
+  model->root.open_range = {0, 0};
+  std::vector<State::Unit> units;
+  Binder binder(text, root_type);
+  state.rebound = 0;
+
+  auto add_unit = [&](TSNode node, bool is_error, size_t reused) {
+    State::Unit unit;
+    unit.has_syntax_error = ts_node_has_error(node);
+    unit.start = ts_node_start_byte(node);
+    unit.end = ts_node_end_byte(node);
+    unit.is_error = is_error;
+    unit.first_field = model->root.fields.size();
+    if (reused != SIZE_MAX) {
+      {
+        State::Unit& old = state.units[reused];
+        {
+          const uint32_t delta = unit.start - old.start;
+          std::vector<Field>& old_fields = state.model->root.fields;
+          std::vector<Field> moved(std::make_move_iterator(old_fields.begin() + old.first_field),
+                                   std::make_move_iterator(old_fields.begin() + old.first_field + old.field_count));
+          if (delta != 0) {
+            shift_fields(moved, delta);
+            shift_diagnostics(old.top, delta);
+            shift_diagnostics(old.nested, delta);
+            shift_diagnostics(old.required, delta);
+          }
+          unit.field_count = moved.size();
+          for (Field& field : moved) model->root.fields.push_back(std::move(field));
+          unit.top = std::move(old.top);
+          unit.nested = std::move(old.nested);
+          unit.required = std::move(old.required);
+          unit.broken = std::move(old.broken);
+          units.push_back(std::move(unit));
+          return;
+        }
+      }
+    }
+    ++state.rebound;
+    Binder::UnitResult result = binder.bind_unit(node, is_error);
+    unit.field_count = result.fields.size();
+    for (Field& field : result.fields) model->root.fields.push_back(std::move(field));
+    unit.top = std::move(result.top);
+    unit.nested = std::move(result.nested);
+    unit.required = std::move(result.required);
+    unit.broken = std::move(result.broken);
+    units.push_back(std::move(unit));
+  };
+
+  for (size_t i = 0; i < field_nodes.size(); ++i) add_unit(field_nodes[i], false, reuse[i]);
+  for (TSNode node : error_nodes) add_unit(node, true, SIZE_MAX);
+
+  // Diagnostics in bind()'s emission order, then its stable sort by start.
+  std::vector<Diagnostic> diagnostics;
+  for (const State::Unit& unit : units) diagnostics.insert(diagnostics.end(), unit.top.begin(), unit.top.end());
+  if (root_type != nullptr) {
+    std::vector<Diagnostic> overwrites = binder.root_overwrites(model->root);
+    diagnostics.insert(diagnostics.end(), overwrites.begin(), overwrites.end());
+  }
+  for (const State::Unit& unit : units) diagnostics.insert(diagnostics.end(), unit.nested.begin(), unit.nested.end());
+  if (root_type != nullptr) {
+    std::vector<const Message*> broken;
+    for (const State::Unit& unit : units) broken.insert(broken.end(), unit.broken.begin(), unit.broken.end());
+    std::vector<Diagnostic> required = binder.root_required(model->root, ts_node_has_error(root), broken);
+    // The root's own verdict comes first, as bind() judges the root group first.
+    std::vector<Diagnostic> ordered;
+    for (Diagnostic& diagnostic : required)
+      if (diagnostic.range == model->root.open_range) ordered.push_back(diagnostic);
+    for (const State::Unit& unit : units) ordered.insert(ordered.end(), unit.required.begin(), unit.required.end());
+    for (Diagnostic& diagnostic : required)
+      if (!(diagnostic.range == model->root.open_range)) ordered.push_back(diagnostic);
+    diagnostics.insert(diagnostics.end(), ordered.begin(), ordered.end());
+  }
+  std::stable_sort(diagnostics.begin(), diagnostics.end(),
+                   [](const Diagnostic& a, const Diagnostic& b) { return a.range.start < b.range.start; });
+  model->diagnostics = std::move(diagnostics);
+
+  // The old model's remaining fields (units not reused) go with it.
+  state.model = model;
+  state.units = std::move(units);
+  state.root_type = root_type;
+  state.text.assign(text);
+  return model;
 }
 
 }  // namespace amct::model

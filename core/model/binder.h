@@ -4,6 +4,7 @@
 // and oneof-conflict, which are warnings (AMCT/Python keep the last value).
 #include <google/protobuf/descriptor.h>
 
+#include <memory>
 #include <string_view>
 #include <vector>
 
@@ -51,5 +52,35 @@ BoundDocument bind(const syntax::Document& document,
 // callers that hold no Document. `root` must stay valid during the call.
 BoundDocument bind_tree(std::string_view text, TSNode root,
                         const google::protobuf::Descriptor* root_type);
+
+// Binds successive versions of one document, re-binding only the top-level
+// units (fields, and ERROR nodes holding fields) between the first and the
+// last edit: the error-free top-level fields of the common prefix and suffix
+// (same bytes) keep their bound fields and diagnostics, shifted to their new
+// offsets; root-level verdicts (duplicate
+// top-level fields, required fields of the root and of merged singular
+// blocks) are recomputed over the assembled root. The result equals bind()
+// (tests/core/incremental_analysis_test.cpp applies random edits to prove it).
+//
+// Fields are moved out of the previous result when the caller no longer holds
+// it (use_count 1); otherwise everything is bound again, so a model handed
+// out is never changed.
+class IncrementalBinder {
+ public:
+  IncrementalBinder();
+  ~IncrementalBinder();
+  IncrementalBinder(const IncrementalBinder&) = delete;
+  IncrementalBinder& operator=(const IncrementalBinder&) = delete;
+
+  std::shared_ptr<const BoundDocument> bind(const syntax::Document& document,
+                                            const google::protobuf::Descriptor* root_type);
+
+  // Top-level units bound afresh by the last call (the rest were reused).
+  size_t last_rebound_units() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 }  // namespace amct::model

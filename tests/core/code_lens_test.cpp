@@ -67,3 +67,21 @@ TEST_CASE("code lens: skipped layers, non-AMCT schemas and broken text", "[code-
   CHECK(code_lenses(amct::model::bind(other, nullptr), {}).empty());
   CHECK(lenses_of("override_layer_configs { layer_name: ").empty());
 }
+
+TEST_CASE("code lens: repeated keys show the last entry; skips and pruning elsewhere count", "[code-lens]") {
+  // No global blocks: only the overrides hold quantization and pruning content.
+  const auto lenses = lenses_of(
+      "skip_layers: \"a\"\n"
+      "regular_prune_skip_types: \"Linear\"\n"
+      "override_layer_configs { layer_name: \"a\" retrain_data_quant_config { ulq_quantize { dst_type: INT4 } } }\n"
+      "override_layer_configs { layer_name: \"b\" prune_config { filter_pruner { balanced_l2_norm_filter_prune { prune_ratio: 0.5 } } } }\n"
+      "override_layer_configs { layer_name: \"a\" retrain_weight_quant_config { arq_retrain { dst_type: INT4 } } }\n"
+      "override_layer_types { layer_type: \"Linear\" retrain_data_quant_config { ulq_quantize { dst_type: INT8 } } }\n");
+  REQUIRE(lenses.size() == 4);
+  for (const auto& lens : lenses) UNSCOPED_INFO(lens.title);
+  // Both entries for "a" resolve to the last one; an override beats the skip for quantization.
+  CHECK(lenses[0].title == "data: ULQ INT8 (default) · weight: ARQ INT4 (name override) · prune: skipped (skip_layers)");
+  CHECK(lenses[2].title == "data: ULQ INT8 (default) · weight: ARQ INT4 (this block) · prune: skipped (skip_layers)");
+  CHECK(lenses[1].title == "data: ULQ INT8 (default) · weight: ARQ INT8 (default) · prune: filter 0.5 (this block)");
+  CHECK(lenses[3].title == "data: ULQ INT8 (this block) · weight: ARQ INT8 per-tensor (default) · prune: skipped (regular_prune_skip_types)");
+}

@@ -5,6 +5,7 @@
 #include <fstream>
 
 #include "support/lsp_client.h"
+#include "support/temp_dir.h"
 
 using amct::test::LspProcess;
 using nlohmann::json;
@@ -389,4 +390,60 @@ TEST_CASE("formatting and range formatting over the protocol", "[lsp][e2e]") {
   REQUIRE((*ranged)["result"].size() == 1);
   CHECK((*ranged)["result"][0]["newText"] == "batch_num: 1");
   CHECK((*ranged)["result"][0]["range"]["end"] == json{{"line", 0}, {"character", 11}});
+}
+
+TEST_CASE("codeDescription links, $/logTrace and incremental re-checks over the protocol", "[lsp][e2e]") {
+  amct::test::TempDir cache;
+  LspProcess server({}, {{"XDG_CACHE_HOME", cache.path("")}});
+  json params = initialize_params();
+  params["trace"] = "messages";
+  const int init = server.request("initialize", params);
+  REQUIRE(server.wait_for_response(init));
+  server.notify("initialized", json::object());
+  const std::string uri = "file:///tmp/e2e-links.cfg";
+  std::string text;
+  for (int i = 0; i < 50; ++i)
+    text += "override_layer_configs { layer_name: \"l" + std::to_string(i) + "\" retrain_data_quant_config { ulq_quantize { dst_type: INT8 } } }\n";
+  text += "batch_nm: 1\n";
+  open(server, uri, text);
+  auto published = server.wait_for([&](const json& m) { return is_diagnostics_for(m, uri, 1); });
+  REQUIRE(published);
+  const json& first = (*published)["params"]["diagnostics"];
+  REQUIRE(first.size() == 1);
+  CHECK(first[0]["code"] == "unknown-field");
+  // The default page is written to the cache directory, next to the built-in proto.
+  const std::string href = first[0]["codeDescription"]["href"];
+  CHECK(href.starts_with("file://" + cache.path("")));
+  CHECK(href.ends_with("/diagnostics.md#unknown-field"));
+  CHECK(std::filesystem::exists(href.substr(7, href.find('#') - 7)));
+  // Trace level messages (from initialize): notifications are logged, without the verbose part.
+  bool notification_traced = false;
+  for (const json& m : server.seen)
+    if (m.value("method", "") == "$/logTrace" && m["params"]["message"] == "Received notification 'initialized'.")
+      notification_traced = !m["params"].contains("verbose");
+  CHECK(notification_traced);
+
+  // Fix the typo in the last line, then break a block in the middle: each
+  // re-check (incremental) reports what a fresh check would.
+  server.notify("textDocument/didChange",
+                {{"textDocument", {{"uri", uri}, {"version", 2}}},
+                 {"contentChanges", {{{"range", {{"start", {{"line", 50}, {"character", 7}}}, {"end", {{"line", 50}, {"character", 7}}}}},
+                                      {"text", "u"}}}}});
+  published = server.wait_for([&](const json& m) { return is_diagnostics_for(m, uri, 2); });
+  REQUIRE(published);
+  CHECK((*published)["params"]["diagnostics"].empty());
+  server.notify("textDocument/didChange",
+                {{"textDocument", {{"uri", uri}, {"version", 3}}},
+                 {"contentChanges", {{{"range", {{"start", {{"line", 20}, {"character", 96}}}, {"end", {{"line", 20}, {"character", 100}}}}},
+                                      {"text", "INT3"}}}}});
+  published = server.wait_for([&](const json& m) { return is_diagnostics_for(m, uri, 3); });
+  REQUIRE(published);
+  const json& third = (*published)["params"]["diagnostics"];
+  INFO(third.dump(1));
+  REQUIRE(third.size() == 1);
+  CHECK(third[0]["code"] == "invalid-enum-value");
+  CHECK(third[0]["range"]["start"] == json{{"line", 20}, {"character", 96}});
+  server.wait_for_response(server.request("shutdown", nullptr));
+  server.notify("exit", nullptr);
+  CHECK(server.wait_exit() == 0);
 }

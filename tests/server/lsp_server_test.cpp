@@ -95,3 +95,95 @@ TEST_CASE("in-process: shutdown then exit gives exit code 0; requests after shut
   CHECK(client.server().exit_requested());
   CHECK(client.server().exit_code() == 0);
 }
+
+TEST_CASE("in-process: published diagnostics link their code to the docs page", "[lsp][server]") {
+  TestClient client;
+  client.request(1, "initialize", {{"capabilities", json::object()},
+                                   {"initializationOptions", {{"amct", {{"diagnosticsDocsUrl", "https://d.example/diagnostics.md"}}}}}});
+  const std::string uri = "file:///w/linked.cfg";
+  client.notify("textDocument/didOpen",
+                {{"textDocument", {{"uri", uri}, {"version", 1}, {"text", "batch_nm: 1\n"}}}});
+  const auto diagnostics = published(client.received(), uri);
+  REQUIRE(!diagnostics.empty());
+  const json& items = diagnostics.back()["params"]["diagnostics"];
+  REQUIRE(!items.empty());
+  CHECK(items[0]["code"] == "unknown-field");
+  CHECK(items[0]["codeDescription"]["href"] == "https://d.example/diagnostics.md#unknown-field");
+}
+
+TEST_CASE("in-process: $/logTrace follows the trace level", "[lsp][server]") {
+  auto traces = [](const std::vector<json>& messages) {
+    std::vector<json> out;
+    for (const json& m : messages)
+      if (m.value("method", "") == "$/logTrace") out.push_back(m["params"]);
+    return out;
+  };
+  TestClient client;
+  client.request(1, "initialize", {{"capabilities", json::object()}, {"trace", "off"}});
+  client.request(2, "textDocument/hover", {{"textDocument", {{"uri", "file:///x"}}}, {"position", {{"line", 0}, {"character", 0}}}});
+  CHECK(traces(client.received()).empty());
+
+  client.notify("$/setTrace", {{"value", "messages"}});
+  client.request(3, "textDocument/hover", {{"textDocument", {{"uri", "file:///x"}}}, {"position", {{"line", 0}, {"character", 0}}}});
+  auto logged = traces(client.received());
+  REQUIRE(logged.size() == 2);
+  CHECK(logged[0]["message"] == "Received request 'textDocument/hover - (3)'.");
+  CHECK(logged[0].count("verbose") == 0);
+  CHECK(logged[1]["message"].get<std::string>().starts_with("Sending response 'textDocument/hover - (3)'."));
+
+  client.notify("$/setTrace", {{"value", "verbose"}});
+  client.notify("workspace/didChangeConfiguration", {{"settings", {{"amct", {{"socVersion", "Ascend910B2"}}}}}});
+  logged = traces(client.received());
+  REQUIRE(logged.size() == 4);
+  CHECK(logged[3]["message"] == "Received notification 'workspace/didChangeConfiguration'.");
+  CHECK(logged[3]["verbose"].get<std::string>().find("Ascend910B2") != std::string::npos);
+
+  client.notify("$/setTrace", {{"value", "off"}});  // still traced: it arrives at level verbose
+  client.request(4, "shutdown", nullptr);
+  logged = traces(client.received());
+  REQUIRE(logged.size() == 5);
+  CHECK(logged[4]["message"] == "Received notification '$/setTrace'.");
+}
+
+TEST_CASE("in-process: an edit to an idle server is checked at once; a burst waits and coalesces", "[lsp][server]") {
+  // A long debounce makes the difference measurable: the single edit must
+  // not wait for it, the burst must.
+  std::mutex mutex;
+  std::vector<json> messages;
+  amct::server::LanguageServerOptions options;
+  options.diagnostics_debounce = std::chrono::milliseconds(3000);
+  LanguageServer server([&](const std::string& body) {
+    std::lock_guard lock(mutex);
+    messages.push_back(json::parse(body));
+  }, options);
+  auto send = [&](const std::string& method, json params) {
+    server.on_message(json{{"jsonrpc", "2.0"}, {"method", method}, {"params", std::move(params)}}.dump());
+  };
+  server.on_message(json{{"jsonrpc", "2.0"}, {"id", 1}, {"method", "initialize"}, {"params", {{"capabilities", json::object()}}}}.dump());
+  const std::string uri = "file:///w/debounce.txtpb";
+  // The server is idle and no check ran within the debounce: checked at once.
+  auto start = std::chrono::steady_clock::now();
+  send("textDocument/didOpen", {{"textDocument", {{"uri", uri}, {"version", 2}, {"text", "a: 2bad"}}}});
+  server.wait_idle();
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::milliseconds(2000));
+  {
+    std::lock_guard lock(mutex);
+    const auto diagnostics = published(messages, uri);
+    REQUIRE(diagnostics.size() == 1);
+    CHECK(diagnostics.back()["params"]["version"] == 2);
+    messages.clear();
+  }
+
+  start = std::chrono::steady_clock::now();
+  for (int version = 3; version <= 40; ++version)
+    send("textDocument/didChange", {{"textDocument", {{"uri", uri}, {"version", version}}},
+                                    {"contentChanges", {{{"text", "a: " + std::to_string(version)}}}}});
+  server.wait_idle();
+  CHECK(std::chrono::steady_clock::now() - start >= std::chrono::milliseconds(3000));
+  std::lock_guard lock(mutex);
+  const auto diagnostics = published(messages, uri);
+  REQUIRE(!diagnostics.empty());
+  CHECK(diagnostics.size() == 1);  // within the debounce of the last check: the burst coalesces
+  CHECK(diagnostics.back()["params"]["version"] == 40);
+  for (const json& d : diagnostics) CHECK(d["params"]["version"] >= 3);
+}

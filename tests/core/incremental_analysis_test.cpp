@@ -1,0 +1,188 @@
+// IncrementalAnalyzer against analyze(): hundreds of random edits (characters,
+// lines, whole blocks; breaking and repairing syntax) to the examples and a
+// generated config; after each, the incremental result must equal a fresh
+// full analysis, diagnostics and bound model alike.
+#include "core/analysis.h"
+
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "support/config_generator.h"
+
+using amct::Analysis;
+using amct::AnalysisOptions;
+using amct::IncrementalAnalyzer;
+using amct::syntax::Document;
+using amct::syntax::PositionEncoding;
+
+namespace {
+
+std::string render(const std::vector<amct::Diagnostic>& diagnostics) {
+  std::ostringstream out;
+  for (const auto& d : diagnostics) {
+    out << d.range.start << '-' << d.range.end << ' ' << static_cast<int>(d.severity) << ' ' << d.code << ": "
+        << d.message;
+    for (const auto& r : d.related) out << " [" << r.range.start << '-' << r.range.end << ' ' << r.message << ']';
+    out << '\n';
+  }
+  return out.str();
+}
+
+// The bound model as text: every range, name, descriptor and value.
+void render(const amct::model::Message& message, std::ostringstream& out, int depth) {
+  out << std::string(depth, ' ') << "msg " << (message.descriptor ? message.descriptor->full_name() : "?") << ' '
+      << message.range.start << '-' << message.range.end << " open " << message.open_range.start << '\n';
+  for (const auto& field : message.fields) {
+    out << std::string(depth + 1, ' ') << field.name << ' ' << (field.descriptor ? field.descriptor->full_name() : "?")
+        << ' ' << field.name_range.start << '-' << field.name_range.end << ' ' << field.range.start << '-'
+        << field.range.end << (field.has_colon ? " :" : "") << (field.reserved ? " reserved" : "")
+        << (field.any_type ? " any" : "") << '\n';
+    for (const auto& scalar : field.scalars)
+      out << std::string(depth + 2, ' ') << static_cast<int>(scalar.kind) << ' ' << scalar.range.start << '-'
+          << scalar.range.end << ' ' << scalar.text << ' ' << scalar.int_value << ' ' << scalar.uint_value << ' '
+          << scalar.float_value << ' ' << scalar.string_value << '\n';
+    for (const auto& child : field.messages) render(child, out, depth + 2);
+  }
+}
+
+std::string render(const Analysis& analysis) {
+  std::ostringstream out;
+  out << analysis.schema_description << '\n';
+  if (analysis.bound) {
+    render(analysis.bound->root, out, 0);
+    out << render(analysis.bound->diagnostics);
+  }
+  return out.str();
+}
+
+std::string read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream contents;
+  contents << in.rdbuf();
+  return contents.str();
+}
+
+// One random edit, as an editor sends it: a range replacement.
+void random_edit(Document& document, std::mt19937& random) {
+  const std::string& text = document.text();
+  const auto size = static_cast<uint32_t>(text.size());
+  auto offset = [&](uint32_t limit) { return limit == 0 ? 0u : static_cast<uint32_t>(random() % (limit + 1)); };
+  uint32_t start = offset(size), end = start;
+  std::string insert;
+  static const std::string kPieces[] = {"{", "}", ":", "\"", "\n", " ", "#", "<", ">", "[", "]", ",", ";", "x",
+                                        "1", "-", ".", "batch_num: 2\n", "dst_type: INT4 ", "  ", "\"a\"",
+                                        "skip_layers: \"conv1\"\n", "override_layer_configs {\n layer_name: \"l\"\n}\n",
+                                        "retrain_data_quant_config { ulq_quantize { clip_max_min { clip_max: 1 } } }\n"};
+  switch (random() % 7) {
+    case 0:  // type one piece
+      insert = kPieces[random() % std::size(kPieces)];
+      break;
+    case 1:  // delete a few characters
+      end = std::min(size, start + 1 + static_cast<uint32_t>(random() % 4));
+      break;
+    case 2: {  // delete a whole line
+      const uint32_t line = document.position_at(start, PositionEncoding::Utf8).line;
+      start = document.line_start(line);
+      end = std::min(size, document.line_end(line) + 1);
+      break;
+    }
+    case 3: {  // delete a block-sized span
+      end = std::min(size, start + static_cast<uint32_t>(random() % 300));
+      break;
+    }
+    case 4: {  // copy a span elsewhere (duplicates, moved blocks)
+      const uint32_t from = offset(size);
+      insert = text.substr(from, std::min<uint32_t>(size - from, random() % 200));
+      break;
+    }
+    case 5: {  // break a bracket, or repair one
+      const size_t bracket = text.find_first_of("{}", start);
+      if (bracket != std::string::npos) {
+        start = static_cast<uint32_t>(bracket);
+        end = start + 1;
+      } else {
+        insert = "}";
+      }
+      break;
+    }
+    default:  // replace a character
+      end = std::min(size, start + 1);
+      insert = kPieces[random() % 17];
+  }
+  amct::syntax::TextChange change;
+  change.range = amct::syntax::Range{document.position_at(start, PositionEncoding::Utf8),
+                                     document.position_at(end, PositionEncoding::Utf8)};
+  change.text = insert;
+  document.apply_change(change, PositionEncoding::Utf8);
+}
+
+void check_edits(const std::string& name, const std::string& text, int edits, uint32_t seed,
+                 const AnalysisOptions& options) {
+  Document document(text);
+  IncrementalAnalyzer incremental;
+  std::mt19937 random(seed);
+  for (int i = 0; i <= edits; ++i) {
+    if (i > 0) random_edit(document, random);
+    const Analysis full = amct::analyze(document, options);
+    std::string incremental_diagnostics, incremental_model;
+    {
+      // Dropped before the next edit, so the analyzer may reuse its model.
+      const Analysis partial = incremental.analyze(document, options);
+      incremental_diagnostics = render(partial.diagnostics);
+      incremental_model = render(partial);
+    }
+    INFO(name << " after edit " << i << ":\n" << document.text());
+    REQUIRE(incremental_diagnostics == render(full.diagnostics));
+    REQUIRE(incremental_model == render(full));
+  }
+}
+
+}  // namespace
+
+TEST_CASE("incremental analysis equals a full analysis after random edits to the examples", "[incremental]") {
+  int checked = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(std::string(AMCT_SOURCE_DIR) + "/examples")) {
+    if (entry.path().extension() != ".cfg") continue;
+    AnalysisOptions options;
+    options.path = entry.path().string();
+    check_edits(entry.path().filename().string(), read_file(entry.path().string()), 120,
+                static_cast<uint32_t>(std::hash<std::string>{}(entry.path().filename().string())), options);
+    ++checked;
+  }
+  CHECK(checked >= 5);
+}
+
+TEST_CASE("incremental analysis equals a full analysis on a generated config", "[incremental]") {
+  AnalysisOptions options;
+  options.path = "/w/generated.cfg";
+  check_edits("generated (60 layers)", amct::bench::generate_config(60, 7), 300, 11, options);
+  options.soc = "Ascend310P3";
+  check_edits("generated (40 layers, SoC)", amct::bench::generate_config(40, 3), 150, 5, options);
+}
+
+TEST_CASE("incremental analysis re-binds only the top-level fields an edit touches", "[incremental]") {
+  AnalysisOptions options;
+  options.path = "/w/large.cfg";
+  Document document(amct::bench::generate_config(400, 42));
+  IncrementalAnalyzer incremental;
+  (void)incremental.analyze(document, options);
+  const size_t all_units = incremental.last_rebound_units();
+  CHECK(all_units > 400);
+  // A space typed inside the middle of the file.
+  const uint32_t middle = static_cast<uint32_t>(document.text().find("layer_name", document.text().size() / 2));
+  amct::syntax::TextChange change;
+  change.range = amct::syntax::Range{document.position_at(middle, PositionEncoding::Utf8),
+                                     document.position_at(middle, PositionEncoding::Utf8)};
+  change.text = " ";
+  document.apply_change(change, PositionEncoding::Utf8);
+  const Analysis partial = incremental.analyze(document, options);
+  CHECK(incremental.last_rebound_units() <= 3);
+  CHECK(render(partial.diagnostics) == render(amct::analyze(document, options).diagnostics));
+  // A model still held elsewhere is never changed: the next check binds afresh.
+  (void)incremental.analyze(document, options);
+  CHECK(incremental.last_rebound_units() == all_units);
+}
