@@ -23,6 +23,21 @@ schema::BindingOptions binding_options_of(const AnalysisOptions& options) {
 
 namespace {
 
+// An AMCT rule that names the same mistake as the schema (a missing clip_min
+// is both `missing-required` and `clip-range`) says it better: keep one
+// diagnostic per place.
+void append_schema_diagnostics(const std::vector<Diagnostic>& schema_diagnostics,
+                               const std::vector<Diagnostic>& amct_diagnostics, std::vector<Diagnostic>& out) {
+  for (const Diagnostic& diagnostic : schema_diagnostics) {
+    const bool covered = diagnostic.code == "missing-required" &&
+                         std::any_of(amct_diagnostics.begin(), amct_diagnostics.end(), [&](const Diagnostic& d) {
+                           return d.severity == Severity::Error && d.range.start <= diagnostic.range.start &&
+                                  diagnostic.range.end <= d.range.end + 1 && d.range.start + 1 >= diagnostic.range.start;
+                         });
+    if (!covered) out.push_back(diagnostic);
+  }
+}
+
 // How analyze() gets the bound model: bound afresh, or incrementally.
 using BindModel = std::function<std::shared_ptr<const model::BoundDocument>(const google::protobuf::Descriptor*)>;
 
@@ -38,17 +53,7 @@ Analysis analyze_with(const syntax::Document& document, const AnalysisOptions& o
     const model::BoundDocument& bound = *bound_model;
     std::vector<Diagnostic> amct_diagnostics;
     if (binding.schema->is_amct) amct_diagnostics = check_amct(document, bound, AmctCheckOptions{options.soc, options.api});
-    // An AMCT rule that names the same mistake as the schema (a missing
-    // clip_min is both `missing-required` and `clip-range`) says it better:
-    // keep one diagnostic per place.
-    for (const Diagnostic& diagnostic : bound.diagnostics) {
-      const bool covered = diagnostic.code == "missing-required" &&
-                           std::any_of(amct_diagnostics.begin(), amct_diagnostics.end(), [&](const Diagnostic& d) {
-                             return d.severity == Severity::Error && d.range.start <= diagnostic.range.start &&
-                                    diagnostic.range.end <= d.range.end + 1 && d.range.start + 1 >= diagnostic.range.start;
-                           });
-      if (!covered) analysis.diagnostics.push_back(diagnostic);
-    }
+    append_schema_diagnostics(bound.diagnostics, amct_diagnostics, analysis.diagnostics);
     // With syntax errors the content is partial: "the config is empty" would
     // only repeat them.
     const bool broken = std::any_of(analysis.diagnostics.begin(), analysis.diagnostics.end(),
@@ -106,14 +111,7 @@ std::optional<Analysis> analyze_without_tree(std::string_view text, const Analys
     analysis.schema_description = binding.schema->description;
     std::vector<Diagnostic> amct_diagnostics;
     if (binding.schema->is_amct) amct_diagnostics = check_amct(amct_headers, *bound, AmctCheckOptions{options.soc, options.api});
-    for (Diagnostic& diagnostic : bound->diagnostics) {
-      const bool covered = diagnostic.code == "missing-required" &&
-                           std::any_of(amct_diagnostics.begin(), amct_diagnostics.end(), [&](const Diagnostic& d) {
-                             return d.severity == Severity::Error && d.range.start <= diagnostic.range.start &&
-                                    diagnostic.range.end <= d.range.end + 1 && d.range.start + 1 >= diagnostic.range.start;
-                           });
-      if (!covered) analysis.diagnostics.push_back(std::move(diagnostic));
-    }
+    append_schema_diagnostics(bound->diagnostics, amct_diagnostics, analysis.diagnostics);
     for (Diagnostic& diagnostic : amct_diagnostics) analysis.diagnostics.push_back(std::move(diagnostic));
     analysis.schema = std::move(binding.schema);
     analysis.bound = std::make_shared<const model::BoundDocument>(std::move(*bound));

@@ -131,8 +131,7 @@ class Binder {
       bind_message(frame, stack);
     }
     if (root_type_ != nullptr) {
-      rules::check_required(
-          bound.root, [this](const Message* message) { return has_error_[message]; }, diagnostics_);
+      rules::check_required(bound.root, is_broken(), diagnostics_);
     }
     std::stable_sort(diagnostics_.begin(), diagnostics_.end(), [](const Diagnostic& a, const Diagnostic& b) {
       return a.range.start < b.range.start;
@@ -636,8 +635,7 @@ class Binder {
           for (const Message& element : field.messages) groups.push_back({&element});
         }
       }
-      std::reverse(groups.begin(), groups.end());  // a stack: the first group first
-      run_required(std::move(groups), nullptr, RootChildren::All);
+      rules::check_required_groups(groups, {nullptr, rules::RootChildren::All}, is_broken(), diagnostics_);
       out.required = std::exchange(diagnostics_, {});
     }
     for (const auto& [message, broken] : has_error_)
@@ -658,98 +656,16 @@ class Binder {
     has_error_.clear();
     has_error_[&root] = root_broken;
     for (const Message* message : broken) has_error_[message] = true;
-    run_required({{&root}}, &root, RootChildren::SingularOnly);
+    rules::check_required_groups({{&root}}, {&root, rules::RootChildren::SingularOnly}, is_broken(), diagnostics_);
     has_error_.clear();
     return std::exchange(diagnostics_, {});
   }
 
  private:
-  // Which child groups of the root group the required check descends into:
-  // all, or only merged singular blocks (the rest were judged per unit).
-  enum class RootChildren { All, SingularOnly };
-
-  // Required fields, judged as protobuf does after parsing (blocks of one
-  // singular message field merge, a later oneof member clears the earlier),
-  // over groups of blocks: rules::check_required generalised for the
-  // incremental binder, which judges repeated elements per unit.
-
-  void run_required(std::vector<std::vector<const Message*>> groups, const Message* root, RootChildren root_children) {
-    while (!groups.empty()) {
-      const std::vector<const Message*> group = std::move(groups.back());
-      groups.pop_back();
-      const pb::Descriptor* descriptor = group.back()->descriptor;
-      if (descriptor == nullptr) continue;
-      std::vector<const Field*> occurrences;
-      for (const Message* message : group) {
-        for (const Field& field : message->fields) occurrences.push_back(&field);
-      }
-      // Which occurrences survive oneof clearing.
-      std::unordered_map<const pb::OneofDescriptor*, const FieldDescriptor*> survivor;
-      std::unordered_map<const pb::OneofDescriptor*, size_t> cutoff;  // last index of another member
-      for (size_t i = occurrences.size(); i-- > 0;) {
-        const FieldDescriptor* set = occurrences[i]->descriptor;
-        if (set == nullptr || set->containing_oneof() == nullptr) continue;
-        const pb::OneofDescriptor* oneof = set->containing_oneof();
-        auto [it, inserted] = survivor.emplace(oneof, set);
-        if (!inserted && it->second != set && !cutoff.count(oneof)) cutoff[oneof] = i;
-      }
-      auto survives = [&](size_t i) {
-        const FieldDescriptor* set = occurrences[i]->descriptor;
-        if (set == nullptr || set->containing_oneof() == nullptr) return true;
-        const pb::OneofDescriptor* oneof = set->containing_oneof();
-        if (survivor[oneof] != set) return false;
-        auto cut = cutoff.find(oneof);
-        return cut == cutoff.end() || i > cut->second;
-      };
-      std::vector<const FieldDescriptor*> present;
-      std::map<int, std::vector<const Message*>> singular_groups;  // by field index/number, in order
-      std::vector<std::vector<const Message*>> child_groups;
-      for (size_t i = 0; i < occurrences.size(); ++i) {
-        const Field* field = occurrences[i];
-        const bool judged_per_unit = root_children == RootChildren::SingularOnly && group.back() == root;
-        if (field->any_type != nullptr) {
-          if (!judged_per_unit)
-            for (const Message& packed : field->messages) child_groups.push_back({&packed});
-          continue;
-        }
-        if (!survives(i) || field->descriptor == nullptr) continue;
-        present.push_back(field->descriptor);
-        if (field->descriptor->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
-        if (field->descriptor->is_repeated()) {
-          if (!judged_per_unit)
-            for (const Message& element : field->messages) child_groups.push_back({&element});
-        } else {
-          auto& merged = singular_groups[field->descriptor->number()];
-          for (const Message& element : field->messages) merged.push_back(&element);
-        }
-      }
-      for (auto& [number, merged] : singular_groups) {
-        if (!merged.empty()) child_groups.push_back(std::move(merged));
-      }
-      bool broken = false;
-      for (const Message* message : group) broken = broken || has_error_[message];
-      if (!broken) {
-        std::vector<std::string> missing;
-        for (int i = 0; i < descriptor->field_count(); ++i) {
-          const FieldDescriptor* field = descriptor->field(i);
-          if (field->is_required() && std::find(present.begin(), present.end(), field) == present.end()) {
-            missing.push_back(quoted(field->name()));
-          }
-        }
-        if (!missing.empty()) {
-          std::string list;
-          for (size_t i = 0; i < missing.size(); ++i) list += (i == 0 ? "" : ", ") + missing[i];
-          const Message* block = group.back();
-          const bool is_root = block == root;
-          error(block->open_range, "missing-required",
-                (is_root ? "the document (" + descriptor->name() + ")" : descriptor->name() + " block") +
-                    " is missing required field" +
-                    (missing.size() > 1 ? "s " : " ") + list);
-        }
-      }
-      for (auto it = child_groups.rbegin(); it != child_groups.rend(); ++it) groups.push_back(std::move(*it));
-    }
+  std::function<bool(const Message*)> is_broken() {
+    return [this](const Message* message) { return has_error_[message]; };
   }
+
 
   const Symbols& S = symbols();
   std::string_view text_;

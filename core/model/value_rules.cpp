@@ -439,6 +439,11 @@ void check_overwrites(const Message& message, std::vector<Diagnostic>& diagnosti
 // singular message field merge, a later oneof member clears the earlier.
 void check_required(const Message& root, const std::function<bool(const Message*)>& is_broken,
                     std::vector<Diagnostic>& diagnostics) {
+  check_required_groups({{&root}}, {&root, RootChildren::All}, is_broken, diagnostics);
+}
+
+void check_required_groups(const std::vector<std::vector<const Message*>>& start_groups, const RequiredScope& scope,
+                           const std::function<bool(const Message*)>& is_broken, std::vector<Diagnostic>& diagnostics) {
   // Types whose blocks can never miss a required field are not walked: on a
   // 100,000-block config most blocks are such.
   std::unordered_map<const pb::Descriptor*, bool> may_miss_cache;
@@ -469,8 +474,13 @@ void check_required(const Message& root, const std::function<bool(const Message*
     size_t begin;
     size_t size;
   };
-  std::vector<const Message*> members{&root};
-  std::vector<Group> groups{{0, 1}};
+  std::vector<const Message*> members;
+  std::vector<Group> groups;
+  // A stack: the first given group is judged first.
+  for (auto it = start_groups.rbegin(); it != start_groups.rend(); ++it) {
+    groups.push_back({members.size(), it->size()});
+    members.insert(members.end(), it->begin(), it->end());
+  }
   auto push_single = [&](const Message* message) {
     members.push_back(message);
     groups.push_back({members.size() - 1, 1});
@@ -514,10 +524,13 @@ void check_required(const Message& root, const std::function<bool(const Message*
     // matter (each reports on its own block).
     present.clear();  // required fields only: the rest is not looked up
     singular_count = 0;
+    // Repeated and Any blocks of the root judged elsewhere (RootChildren::SingularOnly).
+    const bool judged_elsewhere = scope.root_children == RootChildren::SingularOnly && block == scope.root;
     for (size_t i = 0; i < occurrences.size(); ++i) {
       const Field* field = occurrences[i];
       if (field->any_type != nullptr) {
-        for (const Message& packed : field->messages) push_single(&packed);
+        if (!judged_elsewhere)
+          for (const Message& packed : field->messages) push_single(&packed);
         continue;
       }
       if (!survives(i) || field->descriptor == nullptr) continue;
@@ -525,7 +538,8 @@ void check_required(const Message& root, const std::function<bool(const Message*
       if (field->descriptor->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE) continue;
       if (!may_miss(field->descriptor->message_type())) continue;
       if (field->descriptor->is_repeated()) {
-        for (const Message& element : field->messages) push_single(&element);
+        if (!judged_elsewhere)
+          for (const Message& element : field->messages) push_single(&element);
       } else {
         const auto end = singular_groups.begin() + static_cast<std::ptrdiff_t>(singular_count);
         auto merged = std::find_if(singular_groups.begin(), end,
@@ -558,7 +572,7 @@ void check_required(const Message& root, const std::function<bool(const Message*
       if (!missing.empty()) {
         std::string list;
         for (size_t i = 0; i < missing.size(); ++i) list += (i == 0 ? "" : ", ") + missing[i];
-        const bool is_root = block == &root;
+        const bool is_root = block == scope.root;
         report(diagnostics, Severity::Error, block->open_range, "missing-required",
               (is_root ? "the document (" + descriptor->name() + ")" : descriptor->name() + " block") +
                   " is missing required field" +

@@ -57,5 +57,16 @@ void check_overwrites(const Message& message, std::vector<Diagnostic>& diagnosti
 // block with syntax errors inside (its content is partial: not judged).
 void check_required(const Message& root, const std::function<bool(const Message*)>& broken,
                     std::vector<Diagnostic>& diagnostics);
+// The same from given groups (each a run of blocks of one message judged
+// together), for a binder that judges parts of a document separately: the
+// incremental binder judges repeated and Any blocks of each top-level field
+// alone, then the root with only its merged singular blocks.
+enum class RootChildren { All, SingularOnly };
+struct RequiredScope {
+  const Message* root = nullptr;  // the document root ("the document is missing ..."), if in the groups
+  RootChildren root_children = RootChildren::All;  // which child groups of the root are descended into
+};
+void check_required_groups(const std::vector<std::vector<const Message*>>& groups, const RequiredScope& scope,
+                           const std::function<bool(const Message*)>& broken, std::vector<Diagnostic>& diagnostics);
 
 }  // namespace amct::model::rules
