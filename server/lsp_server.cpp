@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "core/analysis.h"
+#include "core/amct/amct_checks.h"
 #include "core/amct/rules.h"
 #include "core/ide/code_actions.h"
 #include "core/ide/code_lens.h"
@@ -25,6 +26,7 @@
 #include "core/ide/inlay_hints.h"
 #include "core/model/binder.h"
 #include "server/builtin_proto.h"
+#include "server/estimate_service.h"
 #include "server/diagnostic_docs.h"
 #include <filesystem>
 #include "core/ide/docs_language.h"
@@ -247,6 +249,49 @@ struct LanguageServer::State {
     return default_diagnostics_docs_base();
   }
 
+  // What the client can do beyond the basics (from initialize).
+  struct ClientSupport {
+    bool pull_diagnostics = false;        // textDocument.diagnostic: it pulls, so the server does not push
+    bool diagnostic_refresh = false;      // workspace.diagnostics.refreshSupport
+    bool code_lens_refresh = false;       // workspace.codeLens.refreshSupport
+    bool work_done_progress = false;      // window.workDoneProgress
+  } client;
+  // Pull clients: the diagnostics last served or computed per document, so a
+  // change not caused by an edit (settings, the model) triggers a refresh.
+  struct ServedDiagnostics {
+    int64_t version = 0;
+    std::string items;  // JSON text
+  };
+  std::map<std::string, ServedDiagnostics> served_diagnostics;
+  std::atomic<int> next_engine_request{1};
+
+  // $/progress of the estimates: the token is usable once the client has
+  // answered window/workDoneProgress/create.
+  struct Progress {
+    std::mutex mutex;
+    std::string token;
+    std::string create_id;
+    bool begun = false;
+    std::string title;
+    unsigned percent = 0;
+    std::string message;
+  } progress;
+  void progress_begin(const std::string& title);
+  void progress_created(const std::string& create_id);
+  void progress_report(unsigned percent, const std::string& message);
+  void progress_end();
+  void send_request(const std::string& id_prefix, const std::string& method, json params);
+
+  // amct.weights / amct.manifest; declared last so that it stops first.
+  std::unique_ptr<EstimateService> estimates;
+  void start_estimates();
+  std::optional<std::string> weights_setting, manifest_setting;
+  EstimateSettings estimate_settings() const;
+  // The document's diagnostics with the model-aware ones, as a pull or a push answer.
+  Analysis analyze_with_model(const syntax::Document& document, const AnalysisOptions& options);
+  void deliver_diagnostics(const std::string& uri, int64_t version, std::string diagnostics_text);
+  json estimate_lenses(const syntax::Document& d, const FeatureContext& context, PositionEncoding enc);
+
   void reply(const json& id, json result) {
     trace_response(id, &result);
     send(json{{"jsonrpc", "2.0"}, {"id", id}, {"result", std::move(result)}}.dump(-1, ' ', false,
@@ -345,6 +390,7 @@ LanguageServer::LanguageServer(Send send, LanguageServerOptions options) : state
   state_->options = options;
   state_->request_worker = std::thread([state = state_.get()] { state->request_loop(); });
   state_->diagnostics_worker = std::thread([state = state_.get()] { state->diagnostics_loop(); });
+  state_->start_estimates();
 }
 
 LanguageServer::~LanguageServer() {
@@ -497,7 +543,9 @@ void LanguageServer::State::publish(const std::string& uri) {
     // lets the analyzer move its model instead of binding everything again.
     if (it->second.analyzed_version != version) it->second.analysis.reset();
   }
-  auto analysis = std::make_shared<const Analysis>(analyzer->analyze(snapshot->document, analysis_options));
+  Analysis checked = analyzer->analyze(snapshot->document, analysis_options);
+  estimates->add_model_diagnostics(snapshot->document, analysis_options, checked);
+  auto analysis = std::make_shared<const Analysis>(std::move(checked));
   (void)snapshot->soc_header();  // computed here, not in the next completion
   {
     std::lock_guard lock(mutex);
@@ -509,13 +557,11 @@ void LanguageServer::State::publish(const std::string& uri) {
     it->second.analysis = analysis;
     it->second.analyzed_version = version;
   }
+  if (estimates->enabled() && analysis->bound && is_amct_config(*analysis->bound))
+    estimates->schedule(uri, version, extract_config(analysis->bound->root),
+                        ResolveOptions{resolve_amct_options(snapshot->document, {analysis_options.soc, analysis_options.api}).context.api});
   // Written as text: a DOM of thousands of diagnostics costs more than the check.
-  std::string body = "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/publishDiagnostics\",\"params\":{\"uri\":";
-  append_json_string(body, uri);
-  body += ",\"version\":" + std::to_string(version) + ",\"diagnostics\":";
-  body += diagnostics_json_text(snapshot->document, uri, analysis->diagnostics, encoding, docs_base());
-  body += "}}";
-  send(body);
+  deliver_diagnostics(uri, version, diagnostics_json_text(snapshot->document, uri, analysis->diagnostics, encoding, docs_base()));
 }
 
 void LanguageServer::on_message(std::string_view body) {
@@ -568,6 +614,8 @@ void LanguageServer::State::handle(const json& message) {
       apply_settings(message["result"][0]);
       wake.notify_all();
     }
+    if (has_id && message["id"].is_string() && message.contains("result"))
+      progress_created(message["id"].get<std::string>());
     return;
   }
   if (!message["method"].is_string()) {
@@ -623,6 +671,9 @@ void LanguageServer::State::apply_settings(const json& settings) {
       for (const auto& [glob, target] : mappings.items()) add(glob, target);
     }
   }
+  weights_setting = optional_string("weights");
+  manifest_setting = optional_string("manifest");
+  estimates->configure(estimate_settings());
   for (const auto& [uri, doc] : documents) dirty.insert(uri);
 }
 
@@ -647,6 +698,16 @@ void LanguageServer::State::handle_request(const json& id, const std::string& me
     client_pulls_configuration =
         params.value("/capabilities/workspace/configuration"_json_pointer, json(false)) == json(true);
     if (params.contains("locale") && params["locale"].is_string()) client_locale = params["locale"];
+    if (params.contains("capabilities") && params["capabilities"].is_object()) {
+      const json& capabilities = params["capabilities"];
+      auto is_true = [&](const char* pointer) {
+        return capabilities.value(json::json_pointer(pointer), json(false)) == json(true);
+      };
+      client.pull_diagnostics = capabilities.value("/textDocument/diagnostic"_json_pointer, json()).is_object();
+      client.diagnostic_refresh = is_true("/workspace/diagnostics/refreshSupport");
+      client.code_lens_refresh = is_true("/workspace/codeLens/refreshSupport");
+      client.work_done_progress = is_true("/window/workDoneProgress");
+    }
     phase = Phase::Running;
     reply(id, {{"capabilities", server_capabilities(encoding)},
                {"serverInfo", {{"name", "amct-lsp"}, {"version", AMCT_LSP_VERSION}}}});
@@ -672,15 +733,20 @@ void LanguageServer::State::handle_request(const json& id, const std::string& me
     queue_schema_request(id, params, [this, uri](const syntax::Document& document, const FeatureContext& context) {
       // The published check of this very version, when there is one.
       std::shared_ptr<const Analysis> analysis = context.analysis;
-      if (!analysis) analysis = std::make_shared<const Analysis>(analyze(document, locked_options_for(uri)));
-      return json{{"kind", "full"},
-                  {"items", diagnostics_to_json(document, uri, analysis->diagnostics, encoding, docs_base())}};
+      if (!analysis) analysis = std::make_shared<const Analysis>(analyze_with_model(document, locked_options_for(uri)));
+      json items = diagnostics_to_json(document, uri, analysis->diagnostics, encoding, docs_base());
+      {
+        std::lock_guard lock(mutex);
+        auto open = documents.find(uri);
+        if (open != documents.end()) served_diagnostics[uri] = {open->second.version, items.dump()};
+      }
+      return json{{"kind", "full"}, {"items", std::move(items)}};
     });
     return;
   }
   if (method == "textDocument/completion") {
     const syntax::Position position = position_from_json(params.at("position"));
-    queue_schema_request(id, params, [enc, position](const syntax::Document& d, const FeatureContext& context) {
+    queue_schema_request(id, params, [this, enc, position](const syntax::Document& d, const FeatureContext& context) {
       ide::CompletionOptions options;
       if (context.schema) {
         options.root_type = context.schema->root;
@@ -689,6 +755,8 @@ void LanguageServer::State::handle_request(const json& id, const std::string& me
       }
       options.soc = context.soc;
       options.language = context.language;
+      if (estimates->enabled())
+        for (const engine::ModelLayerInfo& layer : estimates->model()->layers) options.model_layers.push_back({layer.name, layer.type});
       return json{{"isIncomplete", false},
                   {"items", completion_items_to_json(d, ide::complete(d, d.offset_at(position, enc), options), enc)}};
     });
@@ -778,7 +846,13 @@ void LanguageServer::State::handle_request(const json& id, const std::string& me
       if (!context.schema || !context.schema->is_amct) return json::array();
       ide::CodeLensOptions options;
       if (api_setting) options.api = parse_amct_api(*api_setting).value_or(AmctApi::Compressed);
-      reply_raw(id, code_lenses_json_text(d, ide::code_lenses(bound_model(d, context), options), enc));
+      std::string lenses = code_lenses_json_text(d, ide::code_lenses(bound_model(d, context), options), enc);
+      // The error estimates (amct.weights) after the precedence lenses.
+      for (const json& lens : estimate_lenses(d, context, enc)) {
+        lenses.pop_back();  // ']'
+        lenses += (lenses.back() == '[' ? "" : ",") + lens.dump(-1, ' ', false, json::error_handler_t::replace) + "]";
+      }
+      reply_raw(id, lenses);
       return json(kAlreadyAnswered);
     });
     return;
@@ -907,6 +981,7 @@ void LanguageServer::State::handle_notification(const std::string& method, const
     }
     it->second.version = version;
     note_edit();
+    estimates->cancel(uri);
     dirty.insert(uri);
     wake.notify_all();
     return;
@@ -916,7 +991,9 @@ void LanguageServer::State::handle_notification(const std::string& method, const
     std::lock_guard lock(mutex);
     documents.erase(uri);
     dirty.erase(uri);
-    notify("textDocument/publishDiagnostics", {{"uri", uri}, {"diagnostics", json::array()}});
+    estimates->cancel(uri);
+    served_diagnostics.erase(uri);
+    if (!client.pull_diagnostics) notify("textDocument/publishDiagnostics", {{"uri", uri}, {"diagnostics", json::array()}});
     return;
   }
   if (method == "textDocument/didSave") {
@@ -927,6 +1004,142 @@ void LanguageServer::State::handle_notification(const std::string& method, const
     return;
   }
   // Other notifications (e.g. $/progress from the client) are ignored, as the spec allows.
+}
+
+// ---- the reference engine (amct.weights) and diagnostics delivery ------------
+
+void LanguageServer::State::start_estimates() {
+  EstimateEvents events;
+  events.estimates_changed = [this](const std::string&, int64_t) {
+    if (client.code_lens_refresh) send_request("amct-refresh-", "workspace/codeLens/refresh", nullptr);
+  };
+  events.progress_begin = [this](const std::string& title) { progress_begin(title); };
+  events.progress_report = [this](unsigned percent, const std::string& message) { progress_report(percent, message); };
+  events.progress_end = [this] { progress_end(); };
+  events.load_failed = [this](const std::string& error) {
+    notify("window/showMessage", {{"type", 1}, {"message", "amct.weights: " + error}});
+    log(1, "amct.weights: " + error);
+  };
+  estimates = std::make_unique<EstimateService>(std::move(events));
+}
+
+EstimateSettings LanguageServer::State::estimate_settings() const {
+  auto absolute = [&](const std::optional<std::string>& path) -> std::optional<std::string> {
+    if (!path) return std::nullopt;
+    if ((*path)[0] == '/' || workspace_root.empty()) return *path;
+    return workspace_root + "/" + *path;
+  };
+  EstimateSettings settings;
+  settings.weights = absolute(weights_setting);
+  settings.manifest = absolute(manifest_setting);
+  return settings;
+}
+
+Analysis LanguageServer::State::analyze_with_model(const syntax::Document& document, const AnalysisOptions& options) {
+  Analysis analysis = analyze(document, options);
+  estimates->add_model_diagnostics(document, options, analysis);
+  return analysis;
+}
+
+void LanguageServer::State::deliver_diagnostics(const std::string& uri, int64_t version, std::string diagnostics_text) {
+  if (!client.pull_diagnostics) {
+    std::string body = "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/publishDiagnostics\",\"params\":{\"uri\":";
+    append_json_string(body, uri);
+    body += ",\"version\":" + std::to_string(version) + ",\"diagnostics\":";
+    body += diagnostics_text;
+    body += "}}";
+    send(body);
+    return;
+  }
+  // The client pulls after every edit; what it cannot know about is a change
+  // of the same version's result (settings, the model): ask it to pull again.
+  // Compared in one JSON spelling (the pull answer is written by dump()).
+  std::string text = json::parse(diagnostics_text, nullptr, false).dump();
+  bool changed = false;
+  {
+    std::lock_guard lock(mutex);
+    auto served = served_diagnostics.find(uri);
+    changed = served != served_diagnostics.end() && served->second.version == version && served->second.items != text;
+    if (served == served_diagnostics.end() || served->second.version <= version)
+      served_diagnostics[uri] = {version, std::move(text)};
+  }
+  if (changed && client.diagnostic_refresh) send_request("amct-refresh-", "workspace/diagnostic/refresh", nullptr);
+}
+
+json LanguageServer::State::estimate_lenses(const syntax::Document& d, const FeatureContext& context,
+                                            PositionEncoding enc) {
+  json out = json::array();
+  if (!estimates->enabled()) return out;
+  const std::shared_ptr<const LoadedModel> loaded = estimates->model();
+  if (!loaded->model) {
+    out.push_back({{"range", range_to_json(d.range_of(ByteRange{0, 0}, enc))},
+                   {"command", {{"title", "⚠ amct.weights: " + loaded->error}, {"command", ""}}}});
+    return out;
+  }
+  const model::BoundDocument& bound = bound_model(d, context);
+  if (!is_amct_config(bound)) return out;
+  std::optional<std::string> api;
+  {
+    std::lock_guard lock(mutex);
+    api = base_options.api;
+  }
+  ResolveOptions resolve;
+  resolve.api = resolve_amct_options(d, {context.soc, api}).context.api;
+  for (const ide::EstimateHint& hint : estimates->hints(extract_config(bound.root), resolve))
+    out.push_back({{"range", range_to_json(d.range_of(hint.range, enc))},
+                   {"command", {{"title", hint.label}, {"command", ""}}}});
+  return out;
+}
+
+void LanguageServer::State::send_request(const std::string& id_prefix, const std::string& method, json params) {
+  json message = {{"jsonrpc", "2.0"}, {"id", id_prefix + std::to_string(next_engine_request++)}, {"method", method}};
+  if (!params.is_null()) message["params"] = std::move(params);
+  send(message.dump(-1, ' ', false, json::error_handler_t::replace));
+}
+
+void LanguageServer::State::progress_begin(const std::string& title) {
+  if (!client.work_done_progress) return;
+  std::lock_guard lock(progress.mutex);
+  const int n = next_engine_request++;
+  progress.token = "amct-estimate-" + std::to_string(n);
+  progress.create_id = "amct-progress-" + std::to_string(n);
+  progress.begun = false;
+  progress.title = title;
+  progress.percent = 0;
+  progress.message.clear();
+  send(json{{"jsonrpc", "2.0"}, {"id", progress.create_id}, {"method", "window/workDoneProgress/create"},
+            {"params", {{"token", progress.token}}}}
+           .dump());
+}
+
+void LanguageServer::State::progress_created(const std::string& create_id) {
+  std::lock_guard lock(progress.mutex);
+  if (progress.token.empty() || create_id != progress.create_id || progress.begun) return;
+  progress.begun = true;
+  notify("$/progress", {{"token", progress.token},
+                        {"value", {{"kind", "begin"}, {"title", progress.title}, {"cancellable", false},
+                                   {"message", progress.message}, {"percentage", progress.percent}}}});
+}
+
+void LanguageServer::State::progress_report(unsigned percent, const std::string& message) {
+  std::lock_guard lock(progress.mutex);
+  progress.percent = percent;
+  progress.message = message;
+  if (!progress.begun) return;
+  notify("$/progress", {{"token", progress.token},
+                        {"value", {{"kind", "report"}, {"message", message}, {"percentage", percent}}}});
+}
+
+void LanguageServer::State::progress_end() {
+  std::lock_guard lock(progress.mutex);
+  if (progress.begun) notify("$/progress", {{"token", progress.token}, {"value", {{"kind", "end"}}}});
+  progress.token.clear();
+  progress.begun = false;
+}
+
+void LanguageServer::wait_estimates_idle() {
+  wait_idle();
+  state_->estimates->wait_idle();
 }
 
 int run_stdio_server() {

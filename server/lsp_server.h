@@ -35,6 +35,8 @@ class LanguageServer {
   int exit_code() const;
   // Blocks until no work is queued or running (tests use this instead of sleeping).
   void wait_idle();
+  // wait_idle(), then until the error estimates (amct.weights) are computed.
+  void wait_estimates_idle();
 
  private:
   struct State;

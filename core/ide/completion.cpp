@@ -30,6 +30,12 @@ bool is_layer_type_field(const FieldDescriptor* field, const std::string& name) 
          name == "regular_prune_skip_types";
 }
 
+bool is_layer_name_field(const FieldDescriptor* field, const std::string& name) {
+  if (field && field->type() != FieldDescriptor::TYPE_STRING) return false;
+  return name == "layer_name" || name == "skip_layers" || name == "quant_skip_layers" ||
+         name == "regular_prune_skip_layers";
+}
+
 // Whether a SoC can run an AMCT enum value (INT4, INT16, M4N2).
 bool soc_supports(const std::optional<std::string>& soc, const google::protobuf::EnumValueDescriptor* value) {
   if (!soc) return true;
@@ -118,7 +124,42 @@ void complete_values(const CursorContext& context, const CompletionOptions& opti
     }
     return;
   }
+  if (options.is_amct && is_layer_name_field(field, context.field_name)) {
+    for (size_t i = 0; i < options.model_layers.size(); ++i) {
+      const CompletionOptions::ModelLayer& layer = options.model_layers[i];
+      CompletionItem item;
+      item.label = "\"" + layer.name + "\"";
+      item.kind = CompletionKind::Value;
+      item.detail = layer.type.empty() ? "model layer" : "model layer · " + layer.type;
+      item.insert_text = item.label;
+      item.replace = context.word;
+      char order[24];
+      std::snprintf(order, sizeof order, "%06zu", i);  // model order
+      item.sort_text = order;
+      items.push_back(std::move(item));
+    }
+    return;
+  }
   if (options.is_amct && is_layer_type_field(field, context.field_name)) {
+    // The model's own types first (with how many layers have them), then the table's.
+    std::vector<std::pair<std::string, size_t>> model_types;
+    for (const CompletionOptions::ModelLayer& layer : options.model_layers) {
+      if (layer.type.empty()) continue;
+      auto known = std::find_if(model_types.begin(), model_types.end(), [&](const auto& t) { return t.first == layer.type; });
+      if (known == model_types.end()) model_types.emplace_back(layer.type, 1);
+      else ++known->second;
+    }
+    for (const auto& [type, count] : model_types) {
+      if (layer_type_table().find(type)) continue;  // described below, ranked first there
+      CompletionItem item;
+      item.label = "\"" + type + "\"";
+      item.kind = CompletionKind::Value;
+      item.detail = "model layer type · " + std::to_string(count) + (count == 1 ? " layer" : " layers");
+      item.insert_text = item.label;
+      item.replace = context.word;
+      item.sort_text = "0" + type;
+      items.push_back(std::move(item));
+    }
     for (const LayerTypeInfo& info : layer_type_table().types) {
       CompletionItem item;
       item.label = "\"" + info.type + "\"";
@@ -131,6 +172,13 @@ void complete_values(const CursorContext& context, const CompletionOptions& opti
       item.documentation = info.note;
       item.insert_text = item.label;
       item.replace = context.word;
+      auto in_model = std::find_if(model_types.begin(), model_types.end(), [&](const auto& t) { return t.first == info.type; });
+      if (in_model != model_types.end()) {
+        item.detail += " · in the model: " + std::to_string(in_model->second) + (in_model->second == 1 ? " layer" : " layers");
+        item.sort_text = "0" + info.type;
+      } else if (!model_types.empty()) {
+        item.sort_text = "1" + info.type;
+      }
       items.push_back(std::move(item));
     }
   }

@@ -33,6 +33,14 @@ struct CompletionOptions {
   bool is_amct = false;                  // layer types, SoC support notes
   std::optional<std::string> soc;        // ranks values the SoC cannot run last
   DocsLanguage language = DocsLanguage::English;
+  // The loaded model (amct.weights), as plain data: its layer names complete
+  // inside `layer_name` and the *_layers skip lists, its layer types rank
+  // first inside `layer_type` and the *_types lists.
+  struct ModelLayer {
+    std::string name;
+    std::string type;
+  };
+  std::vector<ModelLayer> model_layers;
 };
 
 std::vector<CompletionItem> complete(const syntax::Document& document, uint32_t offset,

@@ -128,3 +128,30 @@ TEST_CASE("no schema: no field names, no crash; cursor anywhere in any text", "[
     for (uint32_t offset = 0; offset <= text.size() + 2; ++offset) (void)complete(document, offset, amct_options());
   }
 }
+
+TEST_CASE("model layers: names in layer_name and skip lists, model types first", "[completion][model]") {
+  CompletionOptions options = amct_options();
+  options.model_layers = {{"conv1", "Conv2d"}, {"layer1.0.conv1", "Conv2d"}, {"fc", "Linear"}, {"attn", "MyAttention"}};
+
+  const Annotated a("override_layer_configs {\n  layer_name: [[\"lay^]]\n}\n");
+  const auto names = complete(Document(a.text), a.cursor(), options);
+  CHECK(labels(names) == std::vector<std::string>{"\"conv1\"", "\"layer1.0.conv1\"", "\"fc\"", "\"attn\""});
+  CHECK(names[0].replace == a.range());
+  CHECK(names[0].detail == "model layer · Conv2d");
+  for (const char* list : {"skip_layers", "quant_skip_layers", "regular_prune_skip_layers"}) {
+    INFO(list);
+    CHECK(labels(complete_at(std::string(list) + ": \"^\"\n", options)).size() == 4);
+  }
+  // Without a model there is nothing to offer for a name.
+  CHECK(complete_at("skip_layers: \"^\"\n").empty());
+
+  const auto types = complete_at("quant_skip_types: \"^\"\n", options);
+  const std::vector<std::string> ranked = labels(types);
+  REQUIRE(ranked.size() > 3);
+  // The model's types first (alphabetical), the rest of the table after.
+  CHECK(std::vector<std::string>(ranked.begin(), ranked.begin() + 3) ==
+        std::vector<std::string>{"\"Conv2d\"", "\"Linear\"", "\"MyAttention\""});
+  CHECK(find(types, "\"Conv2d\"")->detail.find("in the model: 2 layers") != std::string::npos);
+  CHECK(find(types, "\"MyAttention\"")->detail == "model layer type · 1 layer");
+  CHECK(find(types, "\"LSTM\""));
+}
