@@ -3,6 +3,7 @@
 # each for SECONDS (default 60), one after another (one job: the machine's
 # cores are shared). Seeds: fuzz/corpus/<target>/; new inputs go to
 # build-fuzz/corpus/<target>/, findings to build-fuzz/findings/<target>/.
+# AMCT_FUZZ_SEED=N fixes libFuzzer's seed (CI: the same mutations every run).
 # Exit status 1 when a target found a crash, leak, hang or broken invariant.
 #   scripts/fuzz.sh [SECONDS] [TARGET...]    e.g. scripts/fuzz.sh 600 fuzz_formatting
 set -euo pipefail
@@ -35,7 +36,8 @@ for target in "${targets[@]}"; do
      UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1} \
      "$BUILD_DIR/fuzz/$target" "$corpus" "fuzz/corpus/$name" \
        -dict="fuzz/${dictionary[$target]}.dict" -max_total_time="$seconds" -timeout=25 -rss_limit_mb=4096 \
-       -max_len=16384 -print_final_stats=1 -artifact_prefix="$findings/" >"$log" 2>&1; then
+       -max_len=16384 -print_final_stats=1 -artifact_prefix="$findings/" ${AMCT_FUZZ_SEED:+-seed="$AMCT_FUZZ_SEED"} \
+       >"$log" 2>&1; then
     result=ok
   else
     result=FAILED

@@ -50,5 +50,5 @@ UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 900
 
 section "fuzz targets, ${AMCT_FUZZ_SECONDS:-20} s each (build-fuzz)"
-scripts/fuzz.sh "${AMCT_FUZZ_SECONDS:-20}"
+AMCT_FUZZ_SEED=${AMCT_FUZZ_SEED:-1} scripts/fuzz.sh "${AMCT_FUZZ_SECONDS:-20}"
 section "done"
