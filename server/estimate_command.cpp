@@ -271,10 +271,7 @@ int run_estimate_command(const std::vector<std::string>& args, std::ostream& out
 
   const syntax::Document document(std::move(*text));
   const model::BoundDocument bound = model::bind(document, schema::amct_schema().root);
-  std::vector<Diagnostic> problems = document.syntax_diagnostics();
-  problems.insert(problems.end(), bound.diagnostics.begin(), bound.diagnostics.end());
-  const std::vector<Diagnostic> rules = check_amct(document, bound, parsed.check);
-  problems.insert(problems.end(), rules.begin(), rules.end());
+  const std::vector<Diagnostic> problems = amct_config_problems(document, bound, parsed.check);
 
   engine::EstimateOptions options;
   options.resolve.api = resolve_amct_options(document, parsed.check).context.api;

@@ -275,10 +275,7 @@ int run_resolve_command(const std::vector<std::string>& args, std::ostream& out,
 
   const syntax::Document document(std::move(*text));
   const model::BoundDocument bound = model::bind(document, schema::amct_schema().root);
-  std::vector<Diagnostic> problems = document.syntax_diagnostics();
-  problems.insert(problems.end(), bound.diagnostics.begin(), bound.diagnostics.end());
-  const std::vector<Diagnostic> rules = check_amct(document, bound, parsed.check);
-  problems.insert(problems.end(), rules.begin(), rules.end());
+  const std::vector<Diagnostic> problems = amct_config_problems(document, bound, parsed.check);
 
   ResolveOptions options;
   const ResolvedAmctOptions amct_options = resolve_amct_options(document, parsed.check);

@@ -137,4 +137,13 @@ std::vector<Diagnostic> check_amct(const AmctHeaders& headers, const model::Boun
   return diagnostics;
 }
 
+std::vector<Diagnostic> amct_config_problems(const syntax::Document& document, const model::BoundDocument& bound,
+                                             const AmctCheckOptions& options) {
+  std::vector<Diagnostic> problems = document.syntax_diagnostics();
+  problems.insert(problems.end(), bound.diagnostics.begin(), bound.diagnostics.end());
+  const std::vector<Diagnostic> rules = check_amct(document, bound, options);
+  problems.insert(problems.end(), rules.begin(), rules.end());
+  return problems;
+}
+
 }  // namespace amct

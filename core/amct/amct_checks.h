@@ -45,6 +45,12 @@ ResolvedAmctOptions resolve_amct_options(const AmctHeaders& headers, const AmctC
 // True if the bound root is an AMCTRetrainConfig (the built-in schema).
 bool is_amct_config(const model::BoundDocument& bound);
 
+// Every problem of a config bound to AMCTRetrainConfig, for the commands
+// that go on with a config anyway (--resolve, --estimate): syntax, schema,
+// then AMCT diagnostics.
+std::vector<Diagnostic> amct_config_problems(const syntax::Document& document, const model::BoundDocument& bound,
+                                             const AmctCheckOptions& options);
+
 // All AMCT diagnostics of a document bound to AMCTRetrainConfig; empty for
 // any other schema.
 std::vector<Diagnostic> check_amct(const syntax::Document& document,

@@ -167,27 +167,32 @@ class Binder {
   void bind_message(const Frame& frame, std::vector<Frame>& stack) {
     Message& message = *frame.message;
     std::vector<PendingMessage> pending;
-    // Fields can sit directly in the body or inside ERROR nodes of it.
-    std::vector<TSNode> containers{frame.body};
-    while (!containers.empty()) {
-      TSNode container = containers.back();
-      containers.pop_back();
-      std::vector<TSNode> nested_errors;
-      for (TSNode child : children_of(container, false)) {
-        if (is_type(child, S.field)) {
-          bind_field(child, message, frame.mode, pending);
-        } else if (is_error_node(child)) {
-          nested_errors.push_back(child);
-        }
-      }
-      containers.insert(containers.end(), nested_errors.rbegin(), nested_errors.rend());
-    }
+    bind_fields_in(frame.body, message, frame.mode, pending);
     if (frame.mode == Mode::Typed) rules::check_overwrites(message, diagnostics_);
     // message.fields is final: pointers into it stay valid from here on.
     for (auto it = pending.rbegin(); it != pending.rend(); ++it) {
       Message* child = &message.fields[it->field_index].messages[it->message_index];
       has_error_[child] = ts_node_has_error(it->body);
       stack.push_back({child, it->body, it->mode});
+    }
+  }
+
+  // The fields of a message body (or of an ERROR node), in source order:
+  // fields can sit directly in it or inside ERROR nodes of it.
+  void bind_fields_in(TSNode body, Message& message, Mode mode, std::vector<PendingMessage>& pending) {
+    std::vector<TSNode> containers{body};
+    while (!containers.empty()) {
+      TSNode container = containers.back();
+      containers.pop_back();
+      std::vector<TSNode> nested_errors;
+      for (TSNode child : children_of(container, false)) {
+        if (is_type(child, S.field)) {
+          bind_field(child, message, mode, pending);
+        } else if (is_error_node(child)) {
+          nested_errors.push_back(child);
+        }
+      }
+      containers.insert(containers.end(), nested_errors.rbegin(), nested_errors.rend());
     }
   }
 
@@ -597,20 +602,7 @@ class Binder {
     if (!is_error) {
       bind_field(node, scratch, mode, pending);
     } else {  // as bind_message() walks an ERROR child of the root
-      std::vector<TSNode> containers{node};
-      while (!containers.empty()) {
-        TSNode container = containers.back();
-        containers.pop_back();
-        std::vector<TSNode> nested_errors;
-        for (TSNode child : children_of(container, false)) {
-          if (is_type(child, S.field)) {
-            bind_field(child, scratch, mode, pending);
-          } else if (is_error_node(child)) {
-            nested_errors.push_back(child);
-          }
-        }
-        containers.insert(containers.end(), nested_errors.rbegin(), nested_errors.rend());
-      }
+      bind_fields_in(node, scratch, mode, pending);
     }
     out.top = std::exchange(diagnostics_, {});
     std::vector<Frame> stack;

@@ -20,6 +20,7 @@
 #include "core/model/binder.h"
 #include "core/schema/schema.h"
 #include "support/annotated.h"
+#include "support/bound_values.h"
 #include "support/printers.h"
 
 using amct::ByteRange;
@@ -31,6 +32,7 @@ using amct::ide::FormattingOptions;
 using amct::ide::TextEdit;
 using amct::syntax::Document;
 using amct::test::Annotated;
+using amct::test::bound_values;
 
 namespace {
 
@@ -131,50 +133,6 @@ std::vector<std::string> field_values(const std::string& text) {
   return values;
 }
 
-// What the binder makes of a document under the built-in AMCT schema: every
-// field occurrence (path, descriptor, typed values) and every schema
-// diagnostic (code and message), in order.
-std::vector<std::string> bound_values(const std::string& text) {
-  const Document document(text);
-  const auto bound = amct::model::bind(document, amct::schema::amct_schema().root);
-  std::vector<std::string> values;
-  for (const auto& diagnostic : bound.diagnostics) values.push_back(diagnostic.code + ": " + diagnostic.message);
-  struct Item {
-    const amct::model::Message* message;
-    std::string path;
-  };
-  std::vector<Item> stack{{&bound.root, ""}};
-  while (!stack.empty()) {
-    const Item item = stack.back();
-    stack.pop_back();
-    std::vector<Item> children;
-    for (const auto& field : item.message->fields) {
-      const std::string path = item.path + "/" + field.name;
-      values.push_back(path + " " + (field.descriptor ? field.descriptor->full_name() : "(unknown)"));
-      for (const auto& scalar : field.scalars) {
-        using Kind = amct::model::ScalarValue::Kind;
-        // The binder binds a comment inside an unknown field's list as an
-        // invalid value (its text with the trailing blanks the formatter trims).
-        if (scalar.kind == Kind::Invalid && !scalar.text.empty() && scalar.text[0] == '#') continue;
-        std::ostringstream value;
-        value << path << " = ";
-        switch (scalar.kind) {
-          case Kind::Bool: value << "bool " << scalar.bool_value; break;
-          case Kind::Int: value << "int " << scalar.int_value; break;
-          case Kind::UInt: value << "uint " << scalar.uint_value; break;
-          case Kind::Float: value << "float " << std::hexfloat << scalar.float_value; break;
-          case Kind::String: value << "string " << scalar.string_value; break;
-          case Kind::Enum: value << "enum " << (scalar.enum_value ? scalar.enum_value->full_name() : scalar.text); break;
-          case Kind::Invalid: value << "invalid " << scalar.text; break;
-        }
-        values.push_back(value.str());
-      }
-      for (const auto& message : field.messages) children.push_back({&message, path});
-    }
-    for (auto it = children.rbegin(); it != children.rend(); ++it) stack.push_back(*it);
-  }
-  return values;
-}
 
 // libprotobuf's own verdict: the AMCTRetrainConfig message TextFormat::Parser
 // builds (printed), or its errors.
