@@ -59,7 +59,7 @@ const json& layer(const json& report, const std::string& name) {
 
 }  // namespace
 
-TEST_CASE("--estimate JSON: effective config per layer, skips honoured, figures", "[cli][estimate]") {
+TEST_CASE("amct-lsp --estimate JSON: effective config per layer, skips honoured, figures", "[cli][estimate]") {
   TempDir dir;
   SmallModel model;
   const std::string cfg = dir.write("compressed.cfg", kConfig);
@@ -105,7 +105,7 @@ TEST_CASE("--estimate JSON: effective config per layer, skips honoured, figures"
   CHECK(summary["worst_layers"].size() == 3);
 }
 
-TEST_CASE("--estimate text: table sorted by error with bars, and a summary", "[cli][estimate]") {
+TEST_CASE("amct-lsp --estimate text: table sorted by error with bars, and a summary", "[cli][estimate]") {
   TempDir dir;
   SmallModel model;
   const std::string cfg = dir.write("quant.cfg", "retrain_weight_quant_config { arq_retrain { dst_type: INT8 } }\n"
@@ -127,7 +127,7 @@ TEST_CASE("--estimate text: table sorted by error with bars, and a summary", "[c
   CHECK_THAT(out, Catch::Contains("worst layers: fc, "));
 }
 
-TEST_CASE("--estimate on an ONNX model with 4:2 pruning", "[cli][estimate]") {
+TEST_CASE("amct-lsp --estimate on an ONNX model with 4:2 pruning", "[cli][estimate]") {
   TempDir dir;
   const std::vector<float> conv = amct::test::random_weights(16 * 8 * 3 * 3, 31);
   const std::vector<float> fc = amct::test::random_weights(10 * 16, 32);
@@ -153,7 +153,7 @@ TEST_CASE("--estimate on an ONNX model with 4:2 pruning", "[cli][estimate]") {
   CHECK(layer(report, "fc")["prune"]["kept"] == 80);
 }
 
-TEST_CASE("--estimate: bad weights files and arguments fail with a message", "[cli][estimate]") {
+TEST_CASE("amct-lsp --estimate: bad weights files and arguments fail with a message", "[cli][estimate]") {
   TempDir dir;
   SmallModel model;
   const std::string cfg = dir.write("q.cfg", "retrain_weight_quant_config { arq_retrain { dst_type: INT8 } }\n");
@@ -182,7 +182,7 @@ TEST_CASE("--estimate: bad weights files and arguments fail with a message", "[c
   CHECK_THAT(bad_manifest.standard_error, Catch::Contains("expected {\"layers\""));
 }
 
-TEST_CASE("--estimate: a config with errors still estimates, exit 1", "[cli][estimate]") {
+TEST_CASE("amct-lsp --estimate: a config with errors still estimates, exit 1", "[cli][estimate]") {
   TempDir dir;
   SmallModel model;
   // INT4 without a SoC that runs it.
@@ -196,7 +196,7 @@ TEST_CASE("--estimate: a config with errors still estimates, exit 1", "[cli][est
   CHECK(layer(report, "conv1")["quant"]["dst_type"] == "INT4");
 }
 
-TEST_CASE("--check --weights: model-aware checks of AMCT configs", "[cli][estimate]") {
+TEST_CASE("amct-lsp --check --weights: model-aware checks of AMCT configs", "[cli][estimate]") {
   TempDir dir;
   SmallModel model;
   const std::string weights = dir.write("model.safetensors", model.safetensors());
@@ -220,7 +220,7 @@ TEST_CASE("--check --weights: model-aware checks of AMCT configs", "[cli][estima
   CHECK_THAT(result.standard_error, Catch::Contains("bad.safetensors"));
 }
 
-TEST_CASE("--estimate: pruning only has no mean SQNR", "[cli][estimate]") {
+TEST_CASE("amct-lsp --estimate: pruning only has no mean SQNR", "[cli][estimate]") {
   TempDir dir;
   SmallModel model;
   const std::string cfg = dir.write("p.cfg", "prune_config { n_out_of_m_pruner { l1_selective_prune { } } }\n");
@@ -235,7 +235,7 @@ TEST_CASE("--estimate: pruning only has no mean SQNR", "[cli][estimate]") {
   CHECK_THAT(text_run.standard_output, Catch::Contains("(0 quantized, 3 pruned, 0 untouched)"));
 }
 
-TEST_CASE("--estimate: ULQ activation figures from the clip range and from a .npy sample", "[cli][estimate]") {
+TEST_CASE("amct-lsp --estimate: ULQ activation figures from the clip range and from a .npy sample", "[cli][estimate]") {
   TempDir dir;
   SmallModel model;
   const std::string cfg = dir.write("q.cfg", R"(retrain_data_quant_config { ulq_quantize { clip_max_min { clip_max: 6.0 clip_min: -2.0 } } }
