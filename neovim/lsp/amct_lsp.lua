@@ -8,7 +8,12 @@ return {
   filetypes = { 'amct_cfg', 'pbtxt' },
   root_markers = { '.amct-lsp', '.git' },
   settings = { amct = {} },
-  -- The server pushes diagnostics and also offers pull: keep one of them.
+  -- Take pushed diagnostics (as the plugin does): offer no pull, and do not pull.
+  before_init = function(params)
+    if params.capabilities and params.capabilities.textDocument then
+      params.capabilities.textDocument.diagnostic = nil
+    end
+  end,
   on_init = function(client)
     client.server_capabilities.diagnosticProvider = nil
   end,

@@ -6,7 +6,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as vscode from 'vscode';
-import { LanguageClient, LanguageClientOptions, ServerOptions, State, vsdiag } from 'vscode-languageclient/node';
+import { LanguageClient, LanguageClientOptions, ServerOptions, State } from 'vscode-languageclient/node';
 import { AMCT_CFG, GENERIC_CFG_LANGUAGES, TEXTPROTO, languageFor } from './fileAssociation';
 import { resolveServerPath } from './serverPath';
 import { AmctSettings, PathContext, estimateArguments, initializationOptions, readSettings, resolveArguments } from './settings';
@@ -77,11 +77,8 @@ async function startClient(): Promise<void> {
     initializationOptions: initializationOptions(settings(), pathContext()),
     synchronize: { configurationSection: 'amct' },
     outputChannel: log,
-    middleware: {
-      // The server publishes diagnostics and also advertises pull diagnostics; VS Code
-      // would list every problem twice. Push is kept (it follows settings changes).
-      provideDiagnostics: () => ({ kind: vsdiag.DocumentDiagnosticReportKind.full, items: [] }),
-    },
+    // Diagnostics are pulled: the server does not push to a client that pulls, and asks
+    // it to pull again (workspace/diagnostic/refresh) when settings change a result.
   };
   client = new LanguageClient('amct', 'AMCT Language Server', serverOptions, clientOptions);
   client.onDidChangeState((event) => {

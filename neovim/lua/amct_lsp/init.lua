@@ -91,8 +91,16 @@ local function on_attach(client, bufnr)
   if M.config.on_attach then M.config.on_attach(client, bufnr) end
 end
 
---- amct-lsp publishes diagnostics and also advertises pull diagnostics; a client that
---- does both (Neovim 0.12+) would show every problem twice. Keep the pushed ones.
+--- amct-lsp pushes diagnostics to clients that cannot pull and answers pulls from those
+--- that can. The plugin takes the pushed ones on every Neovim (0.7 cannot pull; 0.12 can):
+--- one path, and pushes follow setting changes such as :AmctSoc at once. So the client
+--- does not offer pull (before_init) and does not pull (on_init).
+function M.before_init(params)
+  if params.capabilities and params.capabilities.textDocument then
+    params.capabilities.textDocument.diagnostic = nil
+  end
+end
+
 function M.on_init(client)
   if client.server_capabilities then client.server_capabilities.diagnosticProvider = nil end
 end
@@ -105,6 +113,7 @@ local function client_config(root)
     workspace_folders = { { uri = vim.uri_from_fname(root), name = root } },
     init_options = server_settings().amct,
     settings = server_settings(),
+    before_init = M.before_init,
     on_init = M.on_init,
     on_attach = on_attach,
   }
