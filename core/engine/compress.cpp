@@ -214,14 +214,14 @@ AMCT_KERNEL void row_4of2_energy(const float* x, uint64_t cin, uint64_t inner, d
         x2 *= x2;
         x3 *= x3;
         // Put the 4 weights of each group in the same lane of 4 vectors.
-        const v4f u0 = __builtin_shuffle(x0, x1, v4i{0, 4, 1, 5});
-        const v4f u1 = __builtin_shuffle(x0, x1, v4i{2, 6, 3, 7});
-        const v4f u2 = __builtin_shuffle(x2, x3, v4i{0, 4, 1, 5});
-        const v4f u3 = __builtin_shuffle(x2, x3, v4i{2, 6, 3, 7});
-        const v4f s0 = __builtin_shuffle(u0, u2, v4i{0, 1, 4, 5});
-        const v4f s1 = __builtin_shuffle(u0, u2, v4i{2, 3, 6, 7});
-        const v4f s2 = __builtin_shuffle(u1, u3, v4i{0, 1, 4, 5});
-        const v4f s3 = __builtin_shuffle(u1, u3, v4i{2, 3, 6, 7});
+        const v4f u0 = __builtin_shufflevector(x0, x1, 0, 4, 1, 5);
+        const v4f u1 = __builtin_shufflevector(x0, x1, 2, 6, 3, 7);
+        const v4f u2 = __builtin_shufflevector(x2, x3, 0, 4, 1, 5);
+        const v4f u3 = __builtin_shufflevector(x2, x3, 2, 6, 3, 7);
+        const v4f s0 = __builtin_shufflevector(u0, u2, 0, 1, 4, 5);
+        const v4f s1 = __builtin_shufflevector(u0, u2, 2, 3, 6, 7);
+        const v4f s2 = __builtin_shufflevector(u1, u3, 0, 1, 4, 5);
+        const v4f s3 = __builtin_shufflevector(u1, u3, 2, 3, 6, 7);
         const v4f a = s0 < s1 ? s0 : s1, b = s0 < s1 ? s1 : s0;
         const v4f c = s2 < s3 ? s2 : s3, d = s2 < s3 ? s3 : s2;
         const v4f ac_max = a > c ? a : c, bd_min = b < d ? b : d;
@@ -329,10 +329,10 @@ AMCT_KERNEL void row_4of2_prune(const float* x, uint64_t cin, uint64_t inner, fl
     for (; g + 4 <= full_groups; g += 4) {
       const float* p = x + g * 4;
       const v4f x0 = load4(p), x1 = load4(p + 4), x2 = load4(p + 8), x3 = load4(p + 12);
-      const v4f u0 = __builtin_shuffle(x0, x1, v4i{0, 4, 1, 5}), u1 = __builtin_shuffle(x0, x1, v4i{2, 6, 3, 7});
-      const v4f u2 = __builtin_shuffle(x2, x3, v4i{0, 4, 1, 5}), u3 = __builtin_shuffle(x2, x3, v4i{2, 6, 3, 7});
-      const v4f s0 = __builtin_shuffle(u0, u2, v4i{0, 1, 4, 5}), s1 = __builtin_shuffle(u0, u2, v4i{2, 3, 6, 7});
-      const v4f s2 = __builtin_shuffle(u1, u3, v4i{0, 1, 4, 5}), s3 = __builtin_shuffle(u1, u3, v4i{2, 3, 6, 7});
+      const v4f u0 = __builtin_shufflevector(x0, x1, 0, 4, 1, 5), u1 = __builtin_shufflevector(x0, x1, 2, 6, 3, 7);
+      const v4f u2 = __builtin_shufflevector(x2, x3, 0, 4, 1, 5), u3 = __builtin_shufflevector(x2, x3, 2, 6, 3, 7);
+      const v4f s0 = __builtin_shufflevector(u0, u2, 0, 1, 4, 5), s1 = __builtin_shufflevector(u0, u2, 2, 3, 6, 7);
+      const v4f s2 = __builtin_shufflevector(u1, u3, 0, 1, 4, 5), s3 = __builtin_shufflevector(u1, u3, 2, 3, 6, 7);
       v4i k0, k1, k2, k3;
       AMCT_4OF2_MASKS(v4f, v4i, s0, s1, s2, s3, k0, k1, k2, k3);
       const v4f o0 = reinterpret_cast<v4f>(reinterpret_cast<v4i>(s0) & k0);
@@ -342,10 +342,10 @@ AMCT_KERNEL void row_4of2_prune(const float* x, uint64_t cin, uint64_t inner, fl
       a_t += (s0 * s0 + s1 * s1) + (s2 * s2 + s3 * s3);
       a_r += ((s0 * s0 - o0 * o0) + (s1 * s1 - o1 * o1)) + ((s2 * s2 - o2 * o2) + (s3 * s3 - o3 * o3));
       // Transpose back (the 4x4 transpose is its own inverse).
-      const v4f w0 = __builtin_shuffle(o0, o1, v4i{0, 4, 1, 5}), w1 = __builtin_shuffle(o0, o1, v4i{2, 6, 3, 7});
-      const v4f w2 = __builtin_shuffle(o2, o3, v4i{0, 4, 1, 5}), w3 = __builtin_shuffle(o2, o3, v4i{2, 6, 3, 7});
-      const v4f y0 = __builtin_shuffle(w0, w2, v4i{0, 1, 4, 5}), y1 = __builtin_shuffle(w0, w2, v4i{2, 3, 6, 7});
-      const v4f y2 = __builtin_shuffle(w1, w3, v4i{0, 1, 4, 5}), y3 = __builtin_shuffle(w1, w3, v4i{2, 3, 6, 7});
+      const v4f w0 = __builtin_shufflevector(o0, o1, 0, 4, 1, 5), w1 = __builtin_shufflevector(o0, o1, 2, 6, 3, 7);
+      const v4f w2 = __builtin_shufflevector(o2, o3, 0, 4, 1, 5), w3 = __builtin_shufflevector(o2, o3, 2, 6, 3, 7);
+      const v4f y0 = __builtin_shufflevector(w0, w2, 0, 1, 4, 5), y1 = __builtin_shufflevector(w0, w2, 2, 3, 6, 7);
+      const v4f y2 = __builtin_shufflevector(w1, w3, 0, 1, 4, 5), y3 = __builtin_shufflevector(w1, w3, 2, 3, 6, 7);
       float* q = out + g * 4;
       *reinterpret_cast<v4f_unaligned*>(q) = y0;
       *reinterpret_cast<v4f_unaligned*>(q + 4) = y1;
