@@ -4,12 +4,12 @@
 #   2. Neovim as the LSP client (end to end), bare and with the neovim/ plugin;
 #   3. the editors: the plugin on a current Neovim, the VS Code extension's type
 #      check, unit, grammar and .vsix tests, and VS Code (code-server) end to end;
-#   4. the whole C++ suite again under ASan + UBSan (build-asan/);
+#   4. with AMCT_SANITIZERS=1, the whole C++ suite again under ASan + UBSan
+#      (build-asan/);
 #   5. with AMCT_FUZZ_SECONDS=N (N > 0), each libFuzzer target for a short
-#      fixed-seed smoke run (build-fuzz/, clang). Off by default until a whole
-#      run of the merged tree has passed it (see the README's Robustness).
-# AMCT_EDITOR_TESTS=0 skips 3; AMCT_SKIP_SANITIZERS=1 skips 4 and 5 (a quick
-# local run).
+#      fixed-seed smoke run (build-fuzz/, clang).
+# 4 and 5 are off by default until a whole run of the merged tree has passed
+# them (see the README's Robustness). AMCT_EDITOR_TESTS=0 skips 3.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 BUILD_DIR=${1:-build}
@@ -38,18 +38,15 @@ if [[ ${AMCT_EDITOR_TESTS:-1} != 0 ]]; then
   (cd vscode-extension && npm run --silent test:e2e)
 fi
 
-if [[ ${AMCT_SKIP_SANITIZERS:-0} == 1 ]]; then
-  echo "== sanitizer build and fuzz smoke runs skipped (AMCT_SKIP_SANITIZERS=1)"
-  exit 0
+if [[ ${AMCT_SANITIZERS:-0} == 1 ]]; then
+  section "C++ tests under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan)"
+  cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAMCT_SANITIZE=ON -DAMCT_BUILD_BENCH=OFF \
+    "${launcher[@]}" >/dev/null
+  cmake --build build-asan -j"$jobs"
+  ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 900
 fi
-
-section "C++ tests under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan)"
-cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAMCT_SANITIZE=ON -DAMCT_BUILD_BENCH=OFF \
-  "${launcher[@]}" >/dev/null
-cmake --build build-asan -j"$jobs"
-ASAN_OPTIONS=detect_leaks=1:strict_string_checks=1:detect_stack_use_after_return=1 \
-UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 900
 
 if [[ ${AMCT_FUZZ_SECONDS:-0} -gt 0 ]]; then
   section "fuzz targets, ${AMCT_FUZZ_SECONDS} s each (build-fuzz)"
