@@ -7,8 +7,6 @@
 // tests/core/formatting_test.cpp compares them). A range format keeps the
 // meaning too.
 #include <fuzzer/FuzzedDataProvider.h>
-#include <google/protobuf/io/tokenizer.h>
-#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
 #include <cstdint>
 #include <cstdio>
@@ -26,6 +24,7 @@
 
 using namespace amct;
 using amct::test::bound_values;
+using amct::test::meaning_tokens;
 
 namespace {
 
@@ -35,36 +34,6 @@ namespace {
   std::abort();
 }
 
-// protobuf's tokens with separators, ':' before a message and '<' '>' normalised;
-// nullopt when protobuf's tokenizer rejects the text.
-std::optional<std::vector<std::string>> meaning_tokens(const std::string& text) {
-  namespace io = google::protobuf::io;
-  struct Collector : io::ErrorCollector {
-    void AddError(int, io::ColumnNumber, const std::string&) override { ++errors; }
-    int errors = 0;
-  } collector;
-  io::ArrayInputStream input(text.data(), static_cast<int>(text.size()));
-  io::Tokenizer tokenizer(&input, &collector);
-  tokenizer.set_comment_style(io::Tokenizer::SH_COMMENT_STYLE);
-  tokenizer.set_allow_f_after_float(true);
-  std::vector<std::string> raw;
-  while (tokenizer.Next()) raw.push_back(tokenizer.current().text);
-  if (collector.errors) return std::nullopt;
-  std::vector<std::string> tokens;
-  std::vector<char> brackets;
-  for (size_t i = 0; i < raw.size(); ++i) {
-    std::string token = raw[i];
-    if (token == "<") token = "{";
-    if (token == ">") token = "}";
-    if (token == "{" || token == "[") brackets.push_back(token[0]);
-    if ((token == "}" || token == "]") && !brackets.empty()) brackets.pop_back();
-    const bool in_list = !brackets.empty() && brackets.back() == '[';
-    if ((token == "," || token == ";") && !in_list) continue;
-    if (token == ":" && i + 1 < raw.size() && (raw[i + 1] == "{" || raw[i + 1] == "<")) continue;
-    tokens.push_back(token);
-  }
-  return tokens;
-}
 
 
 void expect_same_meaning(const char* what, const std::string& before, const std::string& after) {

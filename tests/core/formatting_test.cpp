@@ -43,42 +43,14 @@ std::string format(const std::string& text, const FormattingOptions& options = {
   return *formatted;
 }
 
-// The meaning of a document as protobuf's own tokenizer sees it, with the
-// spellings the formatter may change normalised: field separators dropped,
-// a ':' before a message dropped, `<` `>` as `{` `}`. Two documents with the
-// same list parse to the same message under any schema.
+// protobuf's tokens of a document, normalised (support/bound_values.h); the
+// text must tokenize.
 std::vector<std::string> meaning_tokens(const std::string& text) {
-  namespace io = google::protobuf::io;
-  struct Collector : io::ErrorCollector {
-    void AddError(int line, io::ColumnNumber column, const std::string& message) override {
-      ++errors;
-      messages += std::to_string(line) + ":" + std::to_string(column) + ": " + message + "\n";
-    }
-    int errors = 0;
-    std::string messages;
-  } collector;
-  io::ArrayInputStream input(text.data(), static_cast<int>(text.size()));
-  io::Tokenizer tokenizer(&input, &collector);
-  tokenizer.set_comment_style(io::Tokenizer::SH_COMMENT_STYLE);
-  tokenizer.set_allow_f_after_float(true);  // as TextFormat::Parser sets it
-  std::vector<std::string> raw;
-  while (tokenizer.Next()) raw.push_back(tokenizer.current().text);
-  INFO(collector.messages);
-  REQUIRE(collector.errors == 0);
-  std::vector<std::string> tokens;
-  std::vector<char> brackets;  // '{' or '['
-  for (size_t i = 0; i < raw.size(); ++i) {
-    std::string token = raw[i];
-    if (token == "<") token = "{";
-    if (token == ">") token = "}";
-    if (token == "{" || token == "[") brackets.push_back(token[0]);
-    if ((token == "}" || token == "]") && !brackets.empty()) brackets.pop_back();
-    const bool in_list = !brackets.empty() && brackets.back() == '[';
-    if ((token == "," || token == ";") && !in_list) continue;
-    if (token == ":" && i + 1 < raw.size() && (raw[i + 1] == "{" || raw[i + 1] == "<")) continue;
-    tokens.push_back(token);
-  }
-  return tokens;
+  std::string errors;
+  auto tokens = amct::test::meaning_tokens(text, &errors);
+  INFO(errors);
+  REQUIRE(tokens.has_value());
+  return *tokens;
 }
 
 // (field path, value text) of every field occurrence, read from the tree:

@@ -1,6 +1,10 @@
 #pragma once
 // The meaning of a document as the formatter must keep it, for the
 // formatting tests and the formatter's fuzz target.
+#include <google/protobuf/io/tokenizer.h>
+#include <google/protobuf/io/zero_copy_stream_impl_lite.h>
+
+#include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -10,6 +14,46 @@
 #include "core/syntax/document.h"
 
 namespace amct::test {
+
+// The meaning of a document as protobuf's own tokenizer sees it, with the
+// spellings the formatter may change normalised: field separators dropped,
+// a ':' before a message dropped, `<` `>` as `{` `}`. Two documents with the
+// same list parse to the same message under any schema. nullopt when the
+// tokenizer rejects the text (its errors go to `errors` when given).
+inline std::optional<std::vector<std::string>> meaning_tokens(const std::string& text,
+                                                              std::string* errors = nullptr) {
+  namespace io = google::protobuf::io;
+  struct Collector : io::ErrorCollector {
+    void AddError(int line, io::ColumnNumber column, const std::string& message) override {
+      ++count;
+      messages += std::to_string(line) + ":" + std::to_string(column) + ": " + message + "\n";
+    }
+    int count = 0;
+    std::string messages;
+  } collector;
+  io::ArrayInputStream input(text.data(), static_cast<int>(text.size()));
+  io::Tokenizer tokenizer(&input, &collector);
+  tokenizer.set_comment_style(io::Tokenizer::SH_COMMENT_STYLE);
+  tokenizer.set_allow_f_after_float(true);  // as TextFormat::Parser sets it
+  std::vector<std::string> raw;
+  while (tokenizer.Next()) raw.push_back(tokenizer.current().text);
+  if (errors != nullptr) *errors = collector.messages;
+  if (collector.count > 0) return std::nullopt;
+  std::vector<std::string> tokens;
+  std::vector<char> brackets;  // '{' or '['
+  for (size_t i = 0; i < raw.size(); ++i) {
+    std::string token = raw[i];
+    if (token == "<") token = "{";
+    if (token == ">") token = "}";
+    if (token == "{" || token == "[") brackets.push_back(token[0]);
+    if ((token == "}" || token == "]") && !brackets.empty()) brackets.pop_back();
+    const bool in_list = !brackets.empty() && brackets.back() == '[';
+    if ((token == "," || token == ";") && !in_list) continue;
+    if (token == ":" && i + 1 < raw.size() && (raw[i + 1] == "{" || raw[i + 1] == "<")) continue;
+    tokens.push_back(token);
+  }
+  return tokens;
+}
 
 // What the binder makes of a document under the built-in AMCT schema: every
 // field occurrence (path, descriptor, typed values) and every schema
