@@ -90,20 +90,39 @@ class SmallMap {
   std::pair<Value*, bool> emplace(Key key, Value value) {
     if (map_.empty()) {
       for (size_t i = 0; i < size_; ++i) {
-        if (items_[i].first == key) return {&items_[i].second, false};
+        if (items_[i].key == key) return {&items_[i].value, false};
       }
-      if (size_ < items_.size()) {
+      if (size_ < kInline) {
         items_[size_] = {key, value};
-        return {&items_[size_++].second, true};
+        return {&items_[size_++].value, true};
       }
-      for (const auto& [item_key, item_value] : items_) map_.emplace(item_key, item_value);
+      for (const Item& item : items_) map_.emplace(item.key, item.value);
     }
     auto [it, inserted] = map_.emplace(key, value);
     return {&it->second, inserted};
   }
 
+  // The value of `key`, or null.
+  Value* find(Key key) {
+    if (map_.empty()) {
+      for (size_t i = 0; i < size_; ++i) {
+        if (items_[i].key == key) return &items_[i].value;
+      }
+      return nullptr;
+    }
+    auto it = map_.find(key);
+    return it == map_.end() ? nullptr : &it->second;
+  }
+
  private:
-  std::array<std::pair<Key, Value>, 16> items_{};
+  // Left uninitialised (only [0, size_) is read): this runs once or twice
+  // per block, a million times on a big config.
+  struct Item {
+    Key key;
+    Value value;
+  };
+  static constexpr size_t kInline = 16;
+  Item items_[kInline];
   size_t size_ = 0;
   std::unordered_map<Key, Value> map_;
 };
@@ -474,14 +493,57 @@ void check_required(const Message& root, const std::function<bool(const Message*
   check_required_groups({{&root}}, {&root, RootChildren::All}, is_broken, diagnostics);
 }
 
+namespace {
+
+// A group is a run of `members` (one allocation for all of them, not one
+// per block).
+struct RequiredGroup {
+  size_t begin;
+  size_t size;
+};
+
+// Judges the groups of `groups` (a stack: the last is judged first) and the
+// blocks below them.
+void judge_required(std::vector<const Message*>& members, std::vector<RequiredGroup>& groups,
+                    const RequiredScope& scope, const std::function<bool(const Message*)>& is_broken,
+                    std::vector<Diagnostic>& diagnostics);
+
+}  // namespace
+
 void check_required_groups(const std::vector<std::vector<const Message*>>& start_groups, const RequiredScope& scope,
                            const std::function<bool(const Message*)>& is_broken, std::vector<Diagnostic>& diagnostics) {
+  std::vector<const Message*> members;
+  std::vector<RequiredGroup> groups;
+  // A stack: the first given group is judged first.
+  for (auto it = start_groups.rbegin(); it != start_groups.rend(); ++it) {
+    groups.push_back({members.size(), it->size()});
+    members.insert(members.end(), it->begin(), it->end());
+  }
+  judge_required(members, groups, scope, is_broken, diagnostics);
+}
+
+void check_required_blocks(const std::vector<const Message*>& blocks,
+                           const std::function<bool(const Message*)>& is_broken, std::vector<Diagnostic>& diagnostics) {
+  std::vector<const Message*> members(blocks.rbegin(), blocks.rend());
+  std::vector<RequiredGroup> groups;
+  groups.reserve(members.size());
+  for (size_t i = 0; i < members.size(); ++i) groups.push_back({i, 1});
+  judge_required(members, groups, {nullptr, RootChildren::All}, is_broken, diagnostics);
+}
+
+namespace {
+
+void judge_required(std::vector<const Message*>& members, std::vector<RequiredGroup>& groups,
+                    const RequiredScope& scope, const std::function<bool(const Message*)>& is_broken,
+                    std::vector<Diagnostic>& diagnostics) {
   // Types whose blocks can never miss a required field are not walked: on a
   // 100,000-block config most blocks are such.
-  std::unordered_map<const pb::Descriptor*, bool> may_miss_cache;
+  // A schema has few message types: a linear cache beats hashing per field.
+  std::vector<std::pair<const pb::Descriptor*, bool>> may_miss_cache;
   auto may_miss = [&may_miss_cache](const pb::Descriptor* type) {
-    auto [cached, inserted] = may_miss_cache.emplace(type, true);
-    if (!inserted) return cached->second;
+    for (const auto& [cached_type, cached] : may_miss_cache) {
+      if (cached_type == type) return cached;
+    }
     std::vector<const pb::Descriptor*> reachable{type};
     bool found = false;
     for (size_t next = 0; next < reachable.size() && !found; ++next) {
@@ -497,22 +559,9 @@ void check_required_groups(const std::vector<std::vector<const Message*>>& start
         }
       }
     }
-    may_miss_cache[type] = found;
+    may_miss_cache.emplace_back(type, found);
     return found;
   };
-  // A group is a run of `members` (one allocation for all of them, not
-  // one per block).
-  struct Group {
-    size_t begin;
-    size_t size;
-  };
-  std::vector<const Message*> members;
-  std::vector<Group> groups;
-  // A stack: the first given group is judged first.
-  for (auto it = start_groups.rbegin(); it != start_groups.rend(); ++it) {
-    groups.push_back({members.size(), it->size()});
-    members.insert(members.end(), it->begin(), it->end());
-  }
   auto push_single = [&](const Message* message) {
     members.push_back(message);
     groups.push_back({members.size() - 1, 1});
@@ -523,7 +572,7 @@ void check_required_groups(const std::vector<std::vector<const Message*>>& start
   std::vector<std::pair<const FieldDescriptor*, std::vector<const Message*>>> singular_groups;
   size_t singular_count = 0;
   while (!groups.empty()) {
-    const Group group = groups.back();
+    const RequiredGroup group = groups.back();
     groups.pop_back();
     const Message* block = members[group.begin + group.size - 1];  // the last block reports
     const pb::Descriptor* descriptor = block->descriptor;
@@ -534,22 +583,23 @@ void check_required_groups(const std::vector<std::vector<const Message*>>& start
     }
     // Which occurrences survive oneof clearing.
     const bool has_oneofs = descriptor->oneof_decl_count() > 0;
-    std::unordered_map<const pb::OneofDescriptor*, const FieldDescriptor*> survivor;
-    std::unordered_map<const pb::OneofDescriptor*, size_t> cutoff;  // last index of another member
+    SmallMap<const pb::OneofDescriptor*, const FieldDescriptor*> survivor;
+    SmallMap<const pb::OneofDescriptor*, size_t> cutoff;  // last index of another member
     for (size_t i = has_oneofs ? occurrences.size() : 0; i-- > 0;) {
       const FieldDescriptor* set = occurrences[i]->descriptor;
       if (set == nullptr || set->containing_oneof() == nullptr) continue;
       const pb::OneofDescriptor* oneof = set->containing_oneof();
-      auto [it, inserted] = survivor.emplace(oneof, set);
-      if (!inserted && it->second != set && !cutoff.count(oneof)) cutoff[oneof] = i;
+      auto [kept, inserted] = survivor.emplace(oneof, set);
+      if (!inserted && *kept != set) cutoff.emplace(oneof, i);  // the first (from the end) only
     }
     auto survives = [&](size_t i) {
       const FieldDescriptor* set = occurrences[i]->descriptor;
       if (!has_oneofs || set == nullptr || set->containing_oneof() == nullptr) return true;
       const pb::OneofDescriptor* oneof = set->containing_oneof();
-      if (survivor[oneof] != set) return false;
-      auto cut = cutoff.find(oneof);
-      return cut == cutoff.end() || i > cut->second;
+      const FieldDescriptor* const* kept = survivor.find(oneof);
+      if (kept == nullptr || *kept != set) return false;
+      const size_t* cut = cutoff.find(oneof);
+      return cut == nullptr || i > *cut;
     };
     // Blocks of one singular field merge into one group; every other block
     // is a group of its own. Groups are independent: their order does not
@@ -613,5 +663,7 @@ void check_required_groups(const std::vector<std::vector<const Message*>>& start
     }
   }
 }
+
+}  // namespace
 
 }  // namespace amct::model::rules

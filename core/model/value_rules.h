@@ -68,5 +68,11 @@ struct RequiredScope {
 };
 void check_required_groups(const std::vector<std::vector<const Message*>>& groups, const RequiredScope& scope,
                            const std::function<bool(const Message*)>& broken, std::vector<Diagnostic>& diagnostics);
+// check_required_groups with each of `blocks` a group of its own and no
+// root, in that order: for a binder that judges the elements of repeated
+// top-level fields while they are fresh in the cache (and on the thread that
+// bound them), then the root with RootChildren::SingularOnly.
+void check_required_blocks(const std::vector<const Message*>& blocks, const std::function<bool(const Message*)>& broken,
+                           std::vector<Diagnostic>& diagnostics);
 
 }  // namespace amct::model::rules
