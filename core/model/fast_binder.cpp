@@ -3,8 +3,13 @@
 #include <google/protobuf/descriptor.pb.h>
 #include <google/protobuf/io/tokenizer.h>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 #include <algorithm>
 #include <exception>
+#include <functional>
 #include <iterator>
 #include <thread>
 #include <unordered_set>
@@ -81,7 +86,27 @@ namespace {
 // (tree-sitter and protobuf treat \f, \v and NUL in their own ways).
 bool bytes_acceptable(std::string_view text) {
   bool non_ascii = false;
-  for (char c : text) {
+  size_t scalar_from = 0;
+#if defined(__SSE2__)
+  // 16 bytes at a time (this scan runs over the whole file beside the parse).
+  const __m128i space = _mm_set1_epi8(0x20);
+  const __m128i tab = _mm_set1_epi8('\t');
+  const __m128i newline = _mm_set1_epi8('\n');
+  const __m128i carriage_return = _mm_set1_epi8('\r');
+  const __m128i del = _mm_set1_epi8(0x7f);
+  for (; scalar_from + 16 <= text.size(); scalar_from += 16) {
+    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(text.data() + scalar_from));
+    const int high = _mm_movemask_epi8(bytes);  // bytes >= 0x80
+    // Signed compare: below 0x20, or >= 0x80 (masked out with `high`).
+    const __m128i below_space = _mm_cmplt_epi8(bytes, space);
+    const __m128i allowed = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(bytes, tab), _mm_cmpeq_epi8(bytes, newline)),
+                                         _mm_cmpeq_epi8(bytes, carriage_return));
+    const int control = _mm_movemask_epi8(_mm_andnot_si128(allowed, below_space)) & ~high;
+    if (control != 0 || _mm_movemask_epi8(_mm_cmpeq_epi8(bytes, del)) != 0) return false;
+    non_ascii = non_ascii || high != 0;
+  }
+#endif
+  for (char c : text.substr(scalar_from)) {
     const auto byte = static_cast<unsigned char>(c);
     if (byte >= 0x80) {
       non_ascii = true;
@@ -512,13 +537,38 @@ class FastBinder {
  public:
   FastBinder(std::string_view text, const Part& part) : nodes_(part.nodes), text_(text), part_(part) {}
 
-  // Binds the part's top-level fields into `root` (appended); no
-  // whole-message rules yet: the caller runs them once all parts are in.
+  // Binds the part's top-level fields into `root` (appended) and judges the
+  // required fields of the elements of repeated top-level fields as it goes
+  // (IncrementalBinder's split); the caller runs the whole-message rules of
+  // the root once all parts are in.
   bool bind_top_level(Message& root) {
-    return bind_field_list(root, part_.first_top_level, root.descriptor != nullptr, 0);
+    const bool typed = root.descriptor != nullptr;
+    size_t count = 0;
+    for (uint32_t i = part_.first_top_level; i != kNone; i = node(i).next_sibling) ++count;
+    root.fields.reserve(root.fields.size() + count);  // no reallocation: `blocks` point into it
+    // Judged in batches: a block is still in the cache, and one call per
+    // block would cost a few allocations each.
+    constexpr size_t kBatch = 256;
+    std::vector<const Message*> blocks;
+    for (uint32_t i = part_.first_top_level; i != kNone; i = node(i).next_sibling) {
+      if (!bind_field(root, node(i), typed, 0)) return false;
+      const Field& field = root.fields.back();
+      if (!typed || field.descriptor == nullptr || !field.descriptor->is_repeated() ||
+          field.descriptor->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE)
+        continue;
+      for (const Message& element : field.messages) blocks.push_back(&element);
+      if (blocks.size() >= kBatch) {
+        rules::check_required_blocks(blocks, never_broken, required_);
+        blocks.clear();
+      }
+    }
+    if (!blocks.empty()) rules::check_required_blocks(blocks, never_broken, required_);
+    return true;
   }
 
   std::vector<Diagnostic>& diagnostics() { return diagnostics_; }
+  // missing-required of the elements of repeated top-level fields.
+  std::vector<Diagnostic>& required() { return required_; }
 
  private:
   const Node& node(uint32_t index) const { return nodes_[index]; }
@@ -734,10 +784,14 @@ class FastBinder {
         diagnostics_);
   }
 
+  static bool never_broken_block(const Message*) { return false; }  // no syntax errors on this path
+  inline static const std::function<bool(const Message*)> never_broken = never_broken_block;
+
   const std::vector<Node>& nodes_;
   std::string_view text_;
   const Part& part_;
   std::vector<Diagnostic> diagnostics_;
+  std::vector<Diagnostic> required_;
 };
 
 // Runs `second` on another thread while `first` runs here; an exception
@@ -836,11 +890,22 @@ std::optional<BoundDocument> bind_fast(const FastSyntax& syntax, const google::p
   }
   if (root_type != nullptr) {
     rules::check_overwrites(bound.root, diagnostics);
-    rules::check_required(
-        bound.root, [](const Message*) { return false; }, diagnostics);
+    // The root and its merged singular blocks; the elements of repeated
+    // top-level fields were judged by the binders. The root's own verdict
+    // first, as check_required() of the whole tree would give it.
+    std::vector<Diagnostic> root_required;
+    rules::check_required_groups({{&bound.root}}, {&bound.root, rules::RootChildren::SingularOnly},
+                                 [](const Message*) { return false; }, root_required);
+    std::vector<Diagnostic> below_root;
+    for (Diagnostic& diagnostic : root_required)
+      (diagnostic.range == bound.root.open_range ? diagnostics : below_root).push_back(std::move(diagnostic));
+    for (FastBinder& binder : binders)
+      diagnostics.insert(diagnostics.end(), std::make_move_iterator(binder.required().begin()),
+                         std::make_move_iterator(binder.required().end()));
+    diagnostics.insert(diagnostics.end(), std::make_move_iterator(below_root.begin()),
+                       std::make_move_iterator(below_root.end()));
   }
-  std::stable_sort(diagnostics.begin(), diagnostics.end(),
-                   [](const Diagnostic& a, const Diagnostic& b) { return a.range.start < b.range.start; });
+  sort_by_start(diagnostics);
   bound.diagnostics = std::move(diagnostics);
   return bound;
 }
