@@ -64,8 +64,7 @@ Analysis analyze_with(const syntax::Document& document, const AnalysisOptions& o
     analysis.bound = std::move(bound_model);
   }
 
-  std::stable_sort(analysis.diagnostics.begin(), analysis.diagnostics.end(),
-                   [](const Diagnostic& a, const Diagnostic& b) { return a.range.start < b.range.start; });
+  sort_by_start(analysis.diagnostics);
   return analysis;
 }
 
@@ -116,8 +115,7 @@ std::optional<Analysis> analyze_without_tree(std::string_view text, const Analys
     analysis.schema = std::move(binding.schema);
     analysis.bound = std::make_shared<const model::BoundDocument>(std::move(*bound));
   }
-  std::stable_sort(analysis.diagnostics.begin(), analysis.diagnostics.end(),
-                   [](const Diagnostic& a, const Diagnostic& b) { return a.range.start < b.range.start; });
+  sort_by_start(analysis.diagnostics);
   return analysis;
 }
 

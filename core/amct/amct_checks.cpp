@@ -130,10 +130,7 @@ std::vector<Diagnostic> check_amct(const AmctHeaders& headers, const model::Boun
   std::vector<Diagnostic> rules = check_rules(config, resolved.context);
   diagnostics.insert(diagnostics.end(), std::make_move_iterator(rules.begin()),
                      std::make_move_iterator(rules.end()));
-  std::stable_sort(diagnostics.begin(), diagnostics.end(),
-                   [](const Diagnostic& a, const Diagnostic& b) {
-                     return a.range.start < b.range.start;
-                   });
+  sort_by_start(diagnostics);
   return diagnostics;
 }
 

@@ -37,10 +37,7 @@ class RuleChecker {
     check_duplicate_overrides(config_.name_overrides, "override_layer_configs", "layer");
     check_duplicate_overrides(config_.type_overrides, "override_layer_types", "layer type");
     check_duplicate_skips();
-    std::stable_sort(diagnostics_.begin(), diagnostics_.end(),
-                     [](const Diagnostic& a, const Diagnostic& b) {
-                       return a.range.start < b.range.start;
-                     });
+    sort_by_start(diagnostics_);
     return std::move(diagnostics_);
   }
 

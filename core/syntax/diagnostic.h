@@ -31,4 +31,11 @@ struct Diagnostic {
   std::vector<RelatedInformation> related;
 };
 
+// Orders diagnostics by start offset, keeping the order of equal starts
+// (std::stable_sort). Most lists arrive sorted (rules emit in source order;
+// concatenating sorted lists often stays sorted): those are left as they are
+// instead of being moved through a merge sort, which costs real time with
+// 100,000 diagnostics.
+void sort_by_start(std::vector<Diagnostic>& diagnostics);
+
 }  // namespace amct
