@@ -13,6 +13,8 @@ namespace amct::server {
 // `path:line:col: severity: message [code]`, then one
 // `path:line:col: note: message` line per related location.
 void write_text_report(std::ostream& out, const std::vector<FileReport>& reports);
+// The same as one string (what --check prints).
+std::string text_report(const std::vector<FileReport>& reports);
 
 // `{"files":[{"path","schema","diagnostics":[...]}],"summary":{...}}`.
 // Files that could not be read are left out (their error goes to stderr).

@@ -208,15 +208,14 @@ int run_check(const std::vector<std::string>& arguments) {
   }
 
   CheckSummary summary = summarize(reports);
-  std::ostringstream out;
+  std::string text;
   if (command.format == "json") {
-    out << json_report(reports);
+    text = json_report(reports);
   } else if (command.format == "sarif") {
-    out << sarif_report(reports, {AMCT_LSP_VERSION, command.working_directory});
+    text = sarif_report(reports, {AMCT_LSP_VERSION, command.working_directory});
   } else {
-    write_text_report(out, reports);
+    text = text_report(reports);
   }
-  const std::string text = out.str();
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fflush(stdout);
   keep_until_exit(reports);  // the process ends here: no need to free the models
