@@ -8,14 +8,13 @@
 #endif
 
 #include <algorithm>
-#include <exception>
 #include <functional>
 #include <iterator>
-#include <thread>
 #include <unordered_set>
 #include <utility>
 
 #include "core/model/value_rules.h"
+#include "core/parallel.h"
 #include "core/syntax/utf.h"
 
 // The tokenizer mirrors the grammar's lexical rules (grammar/grammar.js) and
@@ -793,33 +792,6 @@ class FastBinder {
   std::vector<Diagnostic> diagnostics_;
   std::vector<Diagnostic> required_;
 };
-
-// Runs `second` on another thread while `first` runs here; an exception
-// of either is rethrown here.
-template <typename First, typename Second>
-void run_both(bool parallel, First first, Second second) {
-  if (!parallel) {
-    first();
-    second();
-    return;
-  }
-  std::exception_ptr failure;
-  std::thread thread([&] {
-    try {
-      second();
-    } catch (...) {
-      failure = std::current_exception();
-    }
-  });
-  try {
-    first();
-  } catch (...) {
-    thread.join();
-    throw;
-  }
-  thread.join();
-  if (failure) std::rethrow_exception(failure);
-}
 
 // Where a second thread may start parsing: the start of a line near the
 // middle that begins with a letter (most likely a top-level field name).

@@ -90,6 +90,40 @@ TEST_CASE("config: overrides by name and type, in source order", "[amct]") {
   CHECK_FALSE(config.name_overrides[1].has_quant_block());
 }
 
+TEST_CASE("config: thousands of overrides (read on two threads) keep source order and content", "[amct]") {
+  // Above 4096 entries read_overrides splits them into two halves on two
+  // threads; an odd count makes the halves unequal.
+  constexpr int kEntries = 5001;
+  std::string text = "retrain_data_quant_config { ulq_quantize { dst_type: INT8 } }\n";
+  std::vector<uint32_t> block_starts;
+  for (int i = 0; i < kEntries; ++i) {
+    text += "override_layer_configs ";
+    block_starts.push_back(static_cast<uint32_t>(text.size()));
+    text += "{ layer_name: \"L" + std::to_string(i) + "\" retrain_weight_quant_config { arq_retrain { dst_type: " +
+            (i % 3 == 0 ? "INT4" : "INT8") + " } }" + (i % 7 == 0 ? " prune_config { filter_pruner {} }" : "") +
+            " }\n";
+  }
+  const CheckedConfig checked(text);
+  const AmctConfig config = checked.config();
+  REQUIRE(config.name_overrides.size() == static_cast<size_t>(kEntries));
+  int mismatches = 0;
+  for (int i = 0; i < kEntries; ++i) {
+    const OverrideEntry& entry = config.name_overrides[static_cast<size_t>(i)];
+    const std::string name = std::string("L").append(std::to_string(i));
+    const std::string written = std::string("\"").append(name).append("\"");
+    const bool same = entry.kind == OverrideKind::ByName && entry.block_range.start == block_starts[static_cast<size_t>(i)] &&
+                      entry.key && entry.key->value == name &&
+                      text.substr(entry.key->range.start, entry.key->range.end - entry.key->range.start) == written &&
+                      entry.weight && entry.weight->dst_type &&
+                      entry.weight->dst_type->value == (i % 3 == 0 ? DataType::Int4 : DataType::Int8) &&
+                      entry.has_pruner() == (i % 7 == 0) && !entry.data;
+    if (!same && ++mismatches <= 3) FAIL_CHECK("override entry " << i << " differs");
+  }
+  CHECK(mismatches == 0);
+  REQUIRE(config.data);
+  CHECK(config.data->dst_type->value == DataType::Int8);
+}
+
 TEST_CASE("config: skip entries of every list in source order, lists flattened", "[amct]") {
   const AmctConfig config =
       CheckedConfig(
