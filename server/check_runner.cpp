@@ -154,6 +154,22 @@ class LineIndex {
     const auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
     return static_cast<uint32_t>(it - line_starts_.begin() - 1);
   }
+  // The same, searching forward from `hint` (a line at or before the
+  // offset's) in steps that double: offsets in position order cost a few
+  // steps each instead of a binary search over 1.5 million lines.
+  uint32_t line_of(uint32_t offset, uint32_t hint) const {
+    if (hint >= line_starts_.size() || line_starts_[hint] > offset) return line_of(offset);
+    size_t low = hint;  // line_starts_[low] <= offset
+    size_t step = 1;
+    while (low + step < line_starts_.size() && line_starts_[low + step] <= offset) {
+      low += step;
+      step *= 2;
+    }
+    const size_t high = std::min(low + step, line_starts_.size());  // line_starts_[high] > offset, or the end
+    const auto it = std::upper_bound(line_starts_.begin() + static_cast<std::ptrdiff_t>(low),
+                                     line_starts_.begin() + static_cast<std::ptrdiff_t>(high), offset);
+    return static_cast<uint32_t>(it - line_starts_.begin() - 1);
+  }
   uint32_t line_start(uint32_t line) const { return line_starts_[line]; }
 
  private:
@@ -167,7 +183,7 @@ class LineColumnCursor {
   syntax::LineColumn operator()(uint32_t offset) {
     const std::string_view text = index_.text();
     offset = std::min<uint32_t>(offset, static_cast<uint32_t>(text.size()));
-    const uint32_t line = index_.line_of(offset);
+    const uint32_t line = line_ == UINT32_MAX ? index_.line_of(offset) : index_.line_of(offset, line_);
     if (line != line_ || offset < at_) {
       line_ = line;
       at_ = index_.line_start(line);
