@@ -14,10 +14,7 @@ targets=("$@")
 ((${#targets[@]})) || targets=(fuzz_document fuzz_formatting fuzz_jsonrpc)
 BUILD_DIR=${FUZZ_BUILD_DIR:-build-fuzz}
 
-launcher=()
-if command -v ccache >/dev/null; then
-  launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-fi
+source scripts/compiler-cache.sh
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=clang -DCMAKE_CXX_COMPILER=clang++ \
   -DAMCT_FUZZ=ON -DAMCT_BUILD_TESTS=OFF -DAMCT_BUILD_BENCH=OFF "${launcher[@]}" >/dev/null
 cmake --build "$BUILD_DIR" -j"${FUZZ_BUILD_JOBS:-$(nproc)}" --target "${targets[@]}"

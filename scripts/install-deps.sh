@@ -8,7 +8,7 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 editors=${AMCT_EDITOR_TESTS:-1}
 packages=(
-  build-essential cmake pkg-config
+  build-essential cmake pkg-config ccache
   libprotobuf-dev libprotoc-dev protobuf-compiler
   libtree-sitter-dev nlohmann-json3-dev libasio-dev catch2
   python3-protobuf python3-numpy   # peers for the benchmarks (AMCT's own path)

@@ -4,21 +4,17 @@
 #   2. Neovim as the LSP client (end to end), bare and with the neovim/ plugin;
 #   3. the editors: the plugin on a current Neovim, the VS Code extension's type
 #      check, unit, grammar and .vsix tests, and VS Code (code-server) end to end;
-#   4. with AMCT_SANITIZERS=1, the whole C++ suite again under ASan + UBSan
-#      (build-asan/);
-#   5. with AMCT_FUZZ_SECONDS=N (N > 0), each libFuzzer target for a short
-#      fixed-seed smoke run (build-fuzz/, clang).
-# 4 and 5 are off by default until a whole run of the merged tree has passed
-# them (see the README's Robustness). AMCT_EDITOR_TESTS=0 skips 3.
+#   4. the whole C++ suite again under ASan + UBSan (build-asan/);
+#   5. each libFuzzer target for a short fixed-seed smoke run (build-fuzz/,
+#      clang), AMCT_FUZZ_SECONDS each (default 20).
+# AMCT_EDITOR_TESTS=0 skips 3, AMCT_SANITIZERS=0 skips 4, AMCT_FUZZ_SECONDS=0
+# skips 5 (for a quick local run; CI runs everything).
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 BUILD_DIR=${1:-build}
 binary=$(realpath "$BUILD_DIR/amct-lsp")
 jobs=$(nproc)
-launcher=()
-if command -v ccache >/dev/null; then
-  launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
-fi
+source scripts/compiler-cache.sh
 section() { echo "== $1 ($(date +%T))"; }
 
 section "C++ tests (Catch2 via CTest)"
@@ -38,7 +34,7 @@ if [[ ${AMCT_EDITOR_TESTS:-1} != 0 ]]; then
   (cd vscode-extension && npm run --silent test:e2e)
 fi
 
-if [[ ${AMCT_SANITIZERS:-0} == 1 ]]; then
+if [[ ${AMCT_SANITIZERS:-1} != 0 ]]; then
   section "C++ tests under AddressSanitizer + UndefinedBehaviorSanitizer (build-asan)"
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DAMCT_SANITIZE=ON -DAMCT_BUILD_BENCH=OFF \
     "${launcher[@]}" >/dev/null
@@ -48,8 +44,9 @@ if [[ ${AMCT_SANITIZERS:-0} == 1 ]]; then
     ctest --test-dir build-asan --output-on-failure -j"$jobs" --timeout 900
 fi
 
-if [[ ${AMCT_FUZZ_SECONDS:-0} -gt 0 ]]; then
-  section "fuzz targets, ${AMCT_FUZZ_SECONDS} s each (build-fuzz)"
-  AMCT_FUZZ_SEED=${AMCT_FUZZ_SEED:-1} scripts/fuzz.sh "$AMCT_FUZZ_SECONDS"
+fuzz_seconds=${AMCT_FUZZ_SECONDS:-20}
+if [[ $fuzz_seconds -gt 0 ]]; then
+  section "fuzz targets, ${fuzz_seconds} s each (build-fuzz)"
+  AMCT_FUZZ_SEED=${AMCT_FUZZ_SEED:-1} scripts/fuzz.sh "$fuzz_seconds"
 fi
 section "done"
