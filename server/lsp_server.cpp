@@ -550,6 +550,8 @@ void LanguageServer::State::publish(const std::string& uri) {
   {
     std::lock_guard lock(mutex);
     auto it = documents.find(uri);
+    // The next edit re-parses from this tree rather than from an older one.
+    if (it != documents.end() && it->second.version == version) it->second.document.adopt_tree(snapshot->document);
     // Dropped when the document changed or closed meanwhile: a newer check follows.
     if (it == documents.end() || it->second.version != version || dirty.count(uri)) return;
     it->second.schema = analysis->schema;
