@@ -107,7 +107,8 @@ int main(int argc, char** argv) {
       return amct::check_amct(snapshot, *bound, amct::AmctCheckOptions{});
     });
     analysis = analyzer.analyze(snapshot, options);  // for the figures below
-    stages.time("adopt_tree (as the server does)", [&] { document.adopt_tree(snapshot); });
+    auto replaced = stages.time("adopt_tree (under the server's lock)", [&] { return document.adopt_tree(snapshot); });
+    stages.time("  freeing the tree it replaced (unlocked)", [&] { replaced.reset(); });
     diagnostic_count = analysis.diagnostics.size();
     rebound = analyzer.last_rebound_units();
     rechecked = analyzer.last_rechecked_entries();

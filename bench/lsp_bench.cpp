@@ -125,6 +125,43 @@ int main(int argc, char** argv) {
                 parsed["params"]["diagnostics"].size(), static_cast<double>(body.size()) / 1e6);
   }
 
+  // Whether the reader keeps reading while an edit is parsed and checked: a
+  // hover in another (small) document sent right behind each edit.
+  {
+    const std::string small_uri = "file:///tmp/lsp_bench_small.cfg";
+    server.notify("textDocument/didOpen", {{"textDocument",
+                                            {{"uri", small_uri},
+                                             {"languageId", "amct-cfg"},
+                                             {"version", 1},
+                                             {"text", amct::bench::generate_config(3, 7)}}}});
+    auto small_published = server.wait_for([&](const json& m) {
+      return m.value("method", "") == "textDocument/publishDiagnostics" && m["params"].value("uri", "") == small_uri;
+    });
+    if (!small_published) return std::fprintf(stderr, "no diagnostics for the small document\n"), 1;
+    std::vector<double> hover_latency;
+    for (int i = 0; i < edits; ++i) {
+      const int version = 2 + edits + i;
+      const bool insert = i % 2 == 0;
+      json change = {{"range", {{"start", {{"line", 3}, {"character", 0}}}, {"end", {{"line", 3}, {"character", insert ? 0 : 1}}}}},
+                     {"text", insert ? " " : ""}};
+      server.notify("textDocument/didChange", {{"textDocument", {{"uri", uri}, {"version", version}}}, {"contentChanges", {change}}});
+      const auto start = Clock::now();
+      const int id = server.request("textDocument/hover", {{"textDocument", {{"uri", small_uri}}},
+                                                          {"position", {{"line", 3}, {"character", 2}}}});
+      if (!server.wait_for_response(id)) return std::fprintf(stderr, "no hover response\n"), 1;
+      hover_latency.push_back(ms_since(start));
+      // The publish may have come before the hover's answer.
+      const auto is_publish = [&](const json& m) {
+        return m.value("method", "") == "textDocument/publishDiagnostics" && m["params"].value("version", -1) == version;
+      };
+      const bool seen = std::any_of(server.seen.begin(), server.seen.end(), is_publish);
+      server.seen.clear();
+      if (!seen && !server.wait_for(is_publish, std::chrono::minutes(5)))
+        return std::fprintf(stderr, "no diagnostics for version %d\n", version), 1;
+    }
+    print("hover in another document, sent right behind an edit", hover_latency);
+  }
+
   // A position inside the first override block's weight block.
   int line = 0, target = -1;
   for (size_t at = 0, next; (next = text.find('\n', at)) != std::string::npos; at = next + 1, ++line) {

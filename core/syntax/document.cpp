@@ -152,14 +152,14 @@ Document Document::snapshot() const {
   return copy;
 }
 
-void Document::adopt_tree(const Document& parsed) {
-  if (parsed.text_ != text_) return;
+std::unique_ptr<TSTree, Document::TreeDeleter> Document::adopt_tree(const Document& parsed) {
+  if (parsed.text_ != text_) return nullptr;
   parsed.ensure_parsed();
   std::lock_guard lock(*parse_mutex_);
-  if (tree_) ts_tree_delete(tree_);
-  tree_ = ts_tree_copy(parsed.tree_);
+  std::unique_ptr<TSTree, TreeDeleter> replaced(std::exchange(tree_, ts_tree_copy(parsed.tree_)));
   parse_gave_up_ = parsed.parse_gave_up_;
   parsed_ = true;
+  return replaced;
 }
 
 void Document::ensure_parsed() const {

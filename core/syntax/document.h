@@ -79,8 +79,13 @@ class Document {
 
   // Takes the parsed tree of `parsed`, a snapshot of this document with the
   // same text, so that the next re-parse starts from it rather than from an
-  // older tree with more edits. Ignored when the texts differ.
-  void adopt_tree(const Document& parsed);
+  // older tree with more edits. Ignored when the texts differ. Returns the
+  // tree it replaced: freeing one takes milliseconds for a large file, which
+  // the caller may spend outside its locks.
+  struct TreeDeleter {
+    void operator()(TSTree* tree) const { ts_tree_delete(tree); }
+  };
+  [[nodiscard]] std::unique_ptr<TSTree, TreeDeleter> adopt_tree(const Document& parsed);
 
   uint32_t line_count() const { return static_cast<uint32_t>(line_starts_.size()); }
   uint32_t line_start(uint32_t line) const;  // byte offset; clamped

@@ -82,6 +82,7 @@ TEST_CASE("changes are parsed when the tree is next used, from a snapshot's tree
   // The language server's reader applies changes and never parses; a worker
   // parses a snapshot and hands the tree back with adopt_tree().
   Document document("a {\n  b: 1\n}\nc: 2\n");
+  CHECK(sexp(document) == sexp(Document(document.text())));  // parsed once: later changes edit this tree
   auto change = [&](amct::syntax::Range range, std::string text) {
     document.apply_change({range, std::move(text)}, PositionEncoding::Utf8);
   };
@@ -106,13 +107,13 @@ TEST_CASE("changes are parsed when the tree is next used, from a snapshot's tree
   CHECK(!messages(snapshot).empty());
   CHECK(messages(snapshot) == messages(Document(snapshot.text())));
 
-  document.adopt_tree(snapshot);
+  CHECK(document.adopt_tree(snapshot) != nullptr);  // the tree it replaced
   change({{4, 3}, {4, 4}}, "3");  // repairs it
   CHECK(sexp(document) == sexp(Document(document.text())));
   CHECK(document.syntax_diagnostics().empty());
   // A snapshot of another text is not adopted.
   Document other_text("z: 1\n");
-  document.adopt_tree(other_text);
+  CHECK(document.adopt_tree(other_text) == nullptr);
   CHECK(sexp(document) == sexp(Document(document.text())));
 }
 
