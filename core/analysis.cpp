@@ -38,10 +38,12 @@ void append_schema_diagnostics(const std::vector<Diagnostic>& schema_diagnostics
   }
 }
 
-// How analyze() gets the bound model: bound afresh, or incrementally.
+// How analyze() gets the bound model and its AMCT diagnostics: afresh, or incrementally.
 using BindModel = std::function<std::shared_ptr<const model::BoundDocument>(const google::protobuf::Descriptor*)>;
+using CheckAmct = std::function<std::vector<Diagnostic>(const model::BoundDocument&, const AmctCheckOptions&)>;
 
-Analysis analyze_with(const syntax::Document& document, const AnalysisOptions& options, const BindModel& bind_model) {
+Analysis analyze_with(const syntax::Document& document, const AnalysisOptions& options, const BindModel& bind_model,
+                      const CheckAmct& check_amct_model) {
   Analysis analysis;
   analysis.diagnostics = document.syntax_diagnostics();
 
@@ -52,7 +54,7 @@ Analysis analyze_with(const syntax::Document& document, const AnalysisOptions& o
     std::shared_ptr<const model::BoundDocument> bound_model = bind_model(binding.schema->root);
     const model::BoundDocument& bound = *bound_model;
     std::vector<Diagnostic> amct_diagnostics;
-    if (binding.schema->is_amct) amct_diagnostics = check_amct(document, bound, AmctCheckOptions{options.soc, options.api});
+    if (binding.schema->is_amct) amct_diagnostics = check_amct_model(bound, AmctCheckOptions{options.soc, options.api});
     append_schema_diagnostics(bound.diagnostics, amct_diagnostics, analysis.diagnostics);
     // With syntax errors the content is partial: "the config is empty" would
     // only repeat them.
@@ -71,15 +73,33 @@ Analysis analyze_with(const syntax::Document& document, const AnalysisOptions& o
 }  // namespace
 
 Analysis analyze(const syntax::Document& document, const AnalysisOptions& options) {
-  return analyze_with(document, options, [&](const google::protobuf::Descriptor* root_type) {
-    return std::make_shared<const model::BoundDocument>(model::bind(document, root_type));
-  });
+  return analyze_with(
+      document, options,
+      [&](const google::protobuf::Descriptor* root_type) {
+        return std::make_shared<const model::BoundDocument>(model::bind(document, root_type));
+      },
+      [&](const model::BoundDocument& bound, const AmctCheckOptions& amct_options) {
+        return check_amct(document, bound, amct_options);
+      });
 }
 
 Analysis IncrementalAnalyzer::analyze(const syntax::Document& document, const AnalysisOptions& options) {
-  return analyze_with(document, options, [&](const google::protobuf::Descriptor* root_type) {
-    return binder_.bind(document, root_type);
-  });
+  // The checker follows the binder only when it saw every model the binder made.
+  bool bound_now = false, checked_now = false;
+  Analysis analysis = analyze_with(
+      document, options,
+      [&](const google::protobuf::Descriptor* root_type) {
+        bound_now = true;
+        return binder_.bind(document, root_type);
+      },
+      [&](const model::BoundDocument& bound, const AmctCheckOptions& amct_options) {
+        checked_now = true;
+        const std::vector<size_t>* reused = checker_follows_binder_ ? &binder_.last_reused_fields() : nullptr;
+        return checker_.check(read_amct_headers(document), bound, amct_options, reused);
+      });
+  if (bound_now && !checked_now) checker_.forget();
+  if (bound_now) checker_follows_binder_ = checked_now;
+  return analysis;
 }
 
 // analyze() for a text the single-pass parser accepts: no syntax errors, so

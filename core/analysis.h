@@ -7,6 +7,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/amct/amct_checks.h"
 #include "core/model/binder.h"
 #include "core/schema/binding.h"
 #include "core/schema/schema.h"
@@ -52,9 +53,13 @@ class IncrementalAnalyzer {
   Analysis analyze(const syntax::Document& document, const AnalysisOptions& options);
   // Top-level units bound afresh by the last analyze() (the rest were reused).
   size_t last_rebound_units() const { return binder_.last_rebound_units(); }
+  // Override entries extracted and checked afresh by the last analyze().
+  size_t last_rechecked_entries() const { return checker_.last_rechecked_entries(); }
 
  private:
   model::IncrementalBinder binder_;
+  IncrementalAmctChecker checker_;
+  bool checker_follows_binder_ = false;  // the checker saw the binder's previous model
 };
 
 // The schema-binding part of the options.

@@ -547,9 +547,14 @@ void LanguageServer::State::publish(const std::string& uri) {
   estimates->add_model_diagnostics(snapshot->document, analysis_options, checked);
   auto analysis = std::make_shared<const Analysis>(std::move(checked));
   (void)snapshot->soc_header();  // computed here, not in the next completion
+  // Freed after the lock is released (declared before it).
+  std::unique_ptr<TSTree, syntax::Document::TreeDeleter> replaced_tree;
   {
     std::lock_guard lock(mutex);
     auto it = documents.find(uri);
+    // The next edit re-parses from this tree rather than from an older one.
+    if (it != documents.end() && it->second.version == version)
+      replaced_tree = it->second.document.adopt_tree(snapshot->document);
     // Dropped when the document changed or closed meanwhile: a newer check follows.
     if (it == documents.end() || it->second.version != version || dirty.count(uri)) return;
     it->second.schema = analysis->schema;

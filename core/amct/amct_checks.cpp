@@ -143,4 +143,105 @@ std::vector<Diagnostic> amct_config_problems(const syntax::Document& document, c
   return problems;
 }
 
+struct IncrementalAmctChecker::State {
+  // Where the entries of one root field of the last model went.
+  struct FieldEntries {
+    bool is_override = false;
+    OverrideKind kind = OverrideKind::ByName;
+    size_t first = 0;  // index into config.name_overrides / type_overrides
+    size_t count = 0;
+    uint32_t start = 0;  // the field's start offset
+  };
+  bool valid = false;
+  AmctApi api = AmctApi::Compressed;
+  std::optional<std::string> soc;
+  const ProductSeries* series = nullptr;
+  AmctConfig config;
+  std::vector<EntryRuleDiagnostics> name_rules, type_rules;
+  std::vector<FieldEntries> fields;
+  size_t rechecked = 0;
+};
+
+IncrementalAmctChecker::IncrementalAmctChecker() : state_(std::make_unique<State>()) {}
+IncrementalAmctChecker::~IncrementalAmctChecker() = default;
+
+void IncrementalAmctChecker::forget() {
+  *state_ = State{};
+}
+
+size_t IncrementalAmctChecker::last_rechecked_entries() const { return state_->rechecked; }
+
+std::vector<Diagnostic> IncrementalAmctChecker::check(const AmctHeaders& headers, const model::BoundDocument& bound,
+                                                      const AmctCheckOptions& options,
+                                                      const std::vector<size_t>* reused_from) {
+  State& old = *state_;
+  if (!is_amct_config(bound)) {
+    forget();
+    return {};
+  }
+  ResolvedAmctOptions resolved = resolve_amct_options(headers, options);
+  const RuleContext& context = resolved.context;
+  // The entries' own verdicts depend on the API mode and the SoC besides the entry.
+  const bool reuse = old.valid && reused_from != nullptr && reused_from->size() == bound.root.fields.size() &&
+                     old.api == context.api && old.soc == context.soc && old.series == context.series;
+
+  State next;
+  next.valid = true;
+  next.api = context.api;
+  next.soc = context.soc;
+  next.series = context.series;
+  next.config = extract_config_without_overrides(bound.root);
+  next.fields.resize(bound.root.fields.size());
+  for (size_t i = 0; i < bound.root.fields.size(); ++i) {
+    const model::Field& field = bound.root.fields[i];
+    const std::optional<OverrideKind> kind = override_kind_of(field);
+    if (!kind) continue;
+    std::vector<OverrideEntry>& entries =
+        *kind == OverrideKind::ByName ? next.config.name_overrides : next.config.type_overrides;
+    std::vector<EntryRuleDiagnostics>& rules = *kind == OverrideKind::ByName ? next.name_rules : next.type_rules;
+    State::FieldEntries& placed = next.fields[i];
+    placed = {true, *kind, entries.size(), 0, field.range.start};
+    const size_t from = reuse ? (*reused_from)[i] : SIZE_MAX;
+    if (from < old.fields.size() && old.fields[from].is_override && old.fields[from].kind == *kind) {
+      const State::FieldEntries& was = old.fields[from];
+      std::vector<OverrideEntry>& old_entries =
+          *kind == OverrideKind::ByName ? old.config.name_overrides : old.config.type_overrides;
+      std::vector<EntryRuleDiagnostics>& old_rules = *kind == OverrideKind::ByName ? old.name_rules : old.type_rules;
+      const uint32_t delta = field.range.start - was.start;
+      for (size_t k = was.first; k < was.first + was.count; ++k) {
+        entries.push_back(std::move(old_entries[k]));
+        rules.push_back(std::move(old_rules[k]));
+        if (delta != 0) {
+          shift_ranges(entries.back(), delta);
+          rules.back().shift(delta);
+        }
+      }
+    } else {
+      const size_t before = entries.size();
+      extract_override_entries(field, *kind, entries);
+      for (size_t k = before; k < entries.size(); ++k) rules.push_back(check_entry_rules(entries[k], context));
+      next.rechecked += entries.size() - before;
+    }
+    placed.count = entries.size() - placed.first;
+  }
+
+  std::vector<EntryRuleDiagnostics> entry_rules = std::move(next.name_rules);
+  entry_rules.insert(entry_rules.end(), std::make_move_iterator(next.type_rules.begin()),
+                     std::make_move_iterator(next.type_rules.end()));
+  std::vector<Diagnostic> diagnostics = std::move(resolved.diagnostics);
+  std::vector<Diagnostic> rules = check_rules(next.config, context, entry_rules);
+  diagnostics.insert(diagnostics.end(), std::make_move_iterator(rules.begin()), std::make_move_iterator(rules.end()));
+  std::stable_sort(diagnostics.begin(), diagnostics.end(),
+                   [](const Diagnostic& a, const Diagnostic& b) { return a.range.start < b.range.start; });
+
+  // Kept for the next call, split again by kind.
+  const size_t names = next.config.name_overrides.size();
+  next.name_rules.assign(std::make_move_iterator(entry_rules.begin()),
+                         std::make_move_iterator(entry_rules.begin() + static_cast<std::ptrdiff_t>(names)));
+  next.type_rules.assign(std::make_move_iterator(entry_rules.begin() + static_cast<std::ptrdiff_t>(names)),
+                         std::make_move_iterator(entry_rules.end()));
+  *state_ = std::move(next);
+  return diagnostics;
+}
+
 }  // namespace amct

@@ -2,6 +2,8 @@
 // The single entry point of the AMCT rules for analyze(): reads the `# soc:`
 // and `# amct-api:` headers, resolves the SoC in the capability table, extracts
 // the AmctConfig from the bound model and runs every rule (core/amct/rules.h).
+#include <cstddef>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -59,5 +61,34 @@ std::vector<Diagnostic> check_amct(const syntax::Document& document,
 // The same with the headers already read (no tree needed).
 std::vector<Diagnostic> check_amct(const AmctHeaders& headers, const model::BoundDocument& bound,
                                    const AmctCheckOptions& options);
+
+// check_amct() for successive versions of one document: the override
+// entries of root fields the binder carried over unchanged keep their
+// extracted form and their own verdicts (check_entry_rules), shifted; only
+// the rest is extracted and checked again, and the rules across entries run
+// over the whole config. The result equals check_amct() (tests/core/
+// incremental_analysis_test.cpp). Not thread-safe.
+class IncrementalAmctChecker {
+ public:
+  IncrementalAmctChecker();
+  ~IncrementalAmctChecker();
+  IncrementalAmctChecker(const IncrementalAmctChecker&) = delete;
+  IncrementalAmctChecker& operator=(const IncrementalAmctChecker&) = delete;
+
+  // `reused_from`: for each root field of `bound`, the index of the root
+  // field of the model given to the previous call that it equals (shifted),
+  // or SIZE_MAX (model::IncrementalBinder::last_reused_fields()); null when
+  // `bound` does not follow the previous call's model.
+  std::vector<Diagnostic> check(const AmctHeaders& headers, const model::BoundDocument& bound,
+                                const AmctCheckOptions& options, const std::vector<size_t>* reused_from);
+  // Forgets the previous call (its model is not the one the next call follows).
+  void forget();
+  // Override entries extracted and checked afresh by the last call.
+  size_t last_rechecked_entries() const;
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
 
 }  // namespace amct

@@ -242,8 +242,22 @@ void read_blocks(const MergedView& view, Target& target) {
 // entry stands alone); a 100,000-entry config spends a tenth of --check here.
 constexpr size_t kParallelOverrides = 4096;
 
+void read_override_entry(const Field& field, const Message& message, OverrideKind kind, OverrideEntry& entry) {
+  const std::string_view key_name = kind == OverrideKind::ByName ? "layer_name" : "layer_type";
+  const MergedView view(message);
+  entry.kind = kind;
+  entry.field_range = field.name_range;
+  entry.block_range = message.range;
+  entry.key = read_string(view, key_name);
+  read_blocks(view, entry);
+}
+
+void read_override_field(const Field& field, OverrideKind kind, std::vector<OverrideEntry>& out) {
+  for (const Message& message : field.messages) read_override_entry(field, message, kind, out.emplace_back());
+}
+
 void read_overrides(const MergedView& root, std::string_view field_name, OverrideKind kind,
-                    std::string_view key_name, std::vector<OverrideEntry>& out) {
+                    std::vector<OverrideEntry>& out) {
   struct Block {
     const Field* field;
     const Message* message;
@@ -255,19 +269,22 @@ void read_overrides(const MergedView& root, std::string_view field_name, Overrid
   const size_t first = out.size();
   out.resize(first + blocks.size());
   const auto read_range = [&](size_t begin, size_t end) {
-    for (size_t i = begin; i < end; ++i) {
-      const MergedView view(*blocks[i].message);
-      OverrideEntry& entry = out[first + i];
-      entry.kind = kind;
-      entry.field_range = blocks[i].field->name_range;
-      entry.block_range = blocks[i].message->range;
-      entry.key = read_string(view, key_name);
-      read_blocks(view, entry);
-    }
+    for (size_t i = begin; i < end; ++i) read_override_entry(*blocks[i].field, *blocks[i].message, kind, out[first + i]);
   };
   const size_t half = blocks.size() / 2;
   run_both(
       blocks.size() >= kParallelOverrides, [&] { read_range(0, half); }, [&] { read_range(half, blocks.size()); });
+}
+
+// Ranges left at ByteRange{} mean "absent" (an entry's tokens never start at 0 with no length).
+void shift(ByteRange& range, uint32_t delta) {
+  if (range.start == 0 && range.end == 0) return;
+  range.start += delta;
+  range.end += delta;
+}
+template <typename T>
+void shift(std::optional<Located<T>>& located, uint32_t delta) {
+  if (located) shift(located->range, delta);
 }
 
 constexpr SkipList kAllSkipLists[] = {
@@ -379,17 +396,19 @@ bool AmctConfig::has_any_prune_config() const {
   return false;
 }
 
-AmctConfig extract_config(const model::Message& root) {
+namespace {
+
+AmctConfig extract_config(const model::Message& root, bool with_overrides) {
   AmctConfig config;
   const MergedView view(root);
   config.batch_num = read_uint(view, "batch_num");
   if (const Field* field = view.last("batch_num")) config.batch_num_field_range = field->name_range;
   config.fakequant_precision_mode = read_enum_name(view, "fakequant_precision_mode");
   read_blocks(view, config);
-  read_overrides(view, "override_layer_configs", OverrideKind::ByName, "layer_name",
-                 config.name_overrides);
-  read_overrides(view, "override_layer_types", OverrideKind::ByType, "layer_type",
-                 config.type_overrides);
+  if (with_overrides) {
+    read_overrides(view, "override_layer_configs", OverrideKind::ByName, config.name_overrides);
+    read_overrides(view, "override_layer_types", OverrideKind::ByType, config.type_overrides);
+  }
   // Skip entries in source order across all lists, so diagnostics come out in order.
   for (const Field& field : root.fields) {
     if (!field.descriptor) continue;
@@ -402,6 +421,65 @@ AmctConfig extract_config(const model::Message& root) {
     }
   }
   return config;
+}
+
+}  // namespace
+
+AmctConfig extract_config(const model::Message& root) { return extract_config(root, true); }
+
+AmctConfig extract_config_without_overrides(const model::Message& root) { return extract_config(root, false); }
+
+void extract_override_entries(const model::Field& field, OverrideKind kind, std::vector<OverrideEntry>& out) {
+  read_override_field(field, kind, out);
+}
+
+std::optional<OverrideKind> override_kind_of(const model::Field& field) {
+  if (!field.descriptor) return std::nullopt;
+  const std::string& name = field.descriptor->name();
+  if (name == "override_layer_configs") return OverrideKind::ByName;
+  if (name == "override_layer_types") return OverrideKind::ByType;
+  return std::nullopt;
+}
+
+void shift_ranges(OverrideEntry& entry, uint32_t delta) {
+  shift(entry.field_range, delta);
+  shift(entry.block_range, delta);
+  shift(entry.key, delta);
+  if (entry.data) {
+    DataQuantBlock& data = *entry.data;
+    shift(data.field_range, delta);
+    shift(data.block_range, delta);
+    shift(data.algorithm_range, delta);
+    if (data.clip) {
+      shift(data.clip->field_range, delta);
+      shift(data.clip->block_range, delta);
+      shift(data.clip->clip_max, delta);
+      shift(data.clip->clip_min, delta);
+    }
+    shift(data.fixed_min, delta);
+    shift(data.dst_type, delta);
+  }
+  if (entry.weight) {
+    WeightQuantBlock& weight = *entry.weight;
+    shift(weight.field_range, delta);
+    shift(weight.block_range, delta);
+    shift(weight.algorithm_range, delta);
+    shift(weight.dst_type, delta);
+    shift(weight.channel_wise, delta);
+  }
+  if (entry.prune) {
+    PruneBlock& prune = *entry.prune;
+    shift(prune.field_range, delta);
+    shift(prune.block_range, delta);
+    shift(prune.pruner_range, delta);
+    shift(prune.pruner_block_range, delta);
+    shift(prune.algorithm_range, delta);
+    shift(prune.algorithm_block_range, delta);
+    shift(prune.prune_ratio, delta);
+    shift(prune.ascend_optimized, delta);
+    shift(prune.n_out_of_m_type, delta);
+    shift(prune.update_freq, delta);
+  }
 }
 
 }  // namespace amct

@@ -138,4 +138,16 @@ struct AmctConfig {
 
 AmctConfig extract_config(const model::Message& root);
 
+// The parts of extract_config(), for re-extracting only what an edit touched:
+// everything but the override entries, and the entries one top-level
+// `override_layer_configs` / `override_layer_types` field holds.
+// extract_config() = extract_config_without_overrides() + the entries of
+// every such root field in source order.
+AmctConfig extract_config_without_overrides(const model::Message& root);
+void extract_override_entries(const model::Field& field, OverrideKind kind, std::vector<OverrideEntry>& out);
+// The kind of override a root field holds, if it is one.
+std::optional<OverrideKind> override_kind_of(const model::Field& field);
+// Moves every byte range of the entry (modular: a "negative" delta wraps).
+void shift_ranges(OverrideEntry& entry, uint32_t delta);
+
 }  // namespace amct

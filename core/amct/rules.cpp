@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <string_view>
 #include <unordered_map>
+#include <utility>
 
 namespace amct {
 namespace {
@@ -22,23 +23,55 @@ class RuleChecker {
   RuleChecker(const AmctConfig& config, const RuleContext& context)
       : config_(config), context_(context) {}
 
-  std::vector<Diagnostic> run() {
+  // `given`: the entries' own diagnostics (check_entry_rules), name
+  // overrides then type overrides; null: computed here.
+  std::vector<Diagnostic> run(const std::vector<EntryRuleDiagnostics>* given) {
+    std::vector<EntryRuleDiagnostics> computed;
+    if (!given) {
+      computed.reserve(config_.name_overrides.size() + config_.type_overrides.size());
+      for (const auto* overrides : {&config_.name_overrides, &config_.type_overrides})
+        for (const OverrideEntry& entry : *overrides) computed.push_back(entry_rules(entry));
+      given = &computed;
+    }
+    const std::vector<EntryRuleDiagnostics>& entries = *given;
+    const size_t first_type = config_.name_overrides.size();
+    // Each rule in turn over the global blocks and then every entry, as a
+    // walk of the whole config would emit them (the final sort is stable).
+    auto append = [&](std::vector<Diagnostic> EntryRuleDiagnostics::*rule, size_t from) {
+      for (size_t i = from; i < entries.size(); ++i)
+        diagnostics_.insert(diagnostics_.end(), (entries[i].*rule).begin(), (entries[i].*rule).end());
+    };
+    const BlockSource global = global_source();
     check_batch_num();
-    for_each_block([this](const BlockSource& source) {
-      if (source.data) check_data_block(*source.data);
-      if (source.prune) check_prune_block(*source.prune);
-    });
+    check_blocks(global);
+    append(&EntryRuleDiagnostics::blocks, 0);
     check_empty_config();
-    check_api();
-    check_layer_types();
-    check_channel_wise_linear();
-    check_dtypes();
+    check_api(global);
+    append(&EntryRuleDiagnostics::api, 0);
+    check_layer_types(entries, first_type);
+    append(&EntryRuleDiagnostics::channel_wise, first_type);
+    check_dtypes(global);
+    append(&EntryRuleDiagnostics::dtypes, 0);
     check_soc_features();
     check_duplicate_overrides(config_.name_overrides, "override_layer_configs", "layer");
     check_duplicate_overrides(config_.type_overrides, "override_layer_types", "layer type");
     check_duplicate_skips();
     sort_by_start(diagnostics_);
     return std::move(diagnostics_);
+  }
+
+  // The rules that look at one override entry alone.
+  EntryRuleDiagnostics entry_rules(const OverrideEntry& entry) {
+    EntryRuleDiagnostics out;
+    const BlockSource source = source_of(entry);
+    out.blocks = collect([&] { check_blocks(source); });
+    out.api = collect([&] { check_api(source); });
+    if (entry.kind == OverrideKind::ByType) {
+      out.layer_type = collect([&] { check_configured_layer_type(entry); });
+      out.channel_wise = collect([&] { check_channel_wise_linear(entry); });
+    }
+    out.dtypes = collect([&] { check_dtypes(source); });
+    return out;
   }
 
  private:
@@ -51,23 +84,35 @@ class RuleChecker {
     const PruneBlock* prune = nullptr;
   };
 
-  template <typename Visit>
-  void for_each_block(Visit visit) const {
+  BlockSource global_source() const {
     BlockSource global;
     global.data = config_.data ? &*config_.data : nullptr;
     global.weight = config_.weight ? &*config_.weight : nullptr;
     global.prune = config_.prune ? &*config_.prune : nullptr;
-    visit(global);
-    for (const auto* overrides : {&config_.name_overrides, &config_.type_overrides}) {
-      for (const OverrideEntry& entry : *overrides) {
-        BlockSource source;
-        source.entry = &entry;
-        source.data = entry.data ? &*entry.data : nullptr;
-        source.weight = entry.weight ? &*entry.weight : nullptr;
-        source.prune = entry.prune ? &*entry.prune : nullptr;
-        visit(source);
-      }
-    }
+    return global;
+  }
+  static BlockSource source_of(const OverrideEntry& entry) {
+    BlockSource source;
+    source.entry = &entry;
+    source.data = entry.data ? &*entry.data : nullptr;
+    source.weight = entry.weight ? &*entry.weight : nullptr;
+    source.prune = entry.prune ? &*entry.prune : nullptr;
+    return source;
+  }
+
+  template <typename Visit>
+  void for_each_block(Visit visit) const {
+    visit(global_source());
+    for (const auto* overrides : {&config_.name_overrides, &config_.type_overrides})
+      for (const OverrideEntry& entry : *overrides) visit(source_of(entry));
+  }
+
+  // What `check` adds, apart from the diagnostics so far.
+  template <typename Check>
+  std::vector<Diagnostic> collect(Check check) {
+    std::vector<Diagnostic> saved = std::exchange(diagnostics_, {});
+    check();
+    return std::exchange(diagnostics_, std::move(saved));
   }
 
   void add(ByteRange range, Severity severity, const char* code, std::string message,
@@ -83,6 +128,11 @@ class RuleChecker {
           "batch_num is 0: AMCT requires at least one batch and stops before training. "
           "Set batch_num: 1 or more (the default is 1).");
     }
+  }
+
+  void check_blocks(const BlockSource& source) {
+    if (source.data) check_data_block(*source.data);
+    if (source.prune) check_prune_block(*source.prune);
   }
 
   void check_data_block(const DataQuantBlock& block) {
@@ -153,16 +203,13 @@ class RuleChecker {
         "quantization-aware training or a prune_config for pruning.");
   }
 
-  void check_api() {
-    if (context_.api != AmctApi::Quant) return;
-    for_each_block([this](const BlockSource& source) {
-      if (!source.prune) return;
-      add(source.prune->field_range, Severity::Error, "api-prune-content",
-          "prune_config in a config for create_quant_retrain_config (API mode quant): that API "
-          "accepts quantization settings only and rejects the config. Remove prune_config, or "
-          "use the compressed API (--api compressed or `# amct-api: compressed`) to quantize and "
-          "prune together.");
-    });
+  void check_api(const BlockSource& source) {
+    if (context_.api != AmctApi::Quant || !source.prune) return;
+    add(source.prune->field_range, Severity::Error, "api-prune-content",
+        "prune_config in a config for create_quant_retrain_config (API mode quant): that API "
+        "accepts quantization settings only and rejects the config. Remove prune_config, or "
+        "use the compressed API (--api compressed or `# amct-api: compressed`) to quantize and "
+        "prune together.");
   }
 
   // ------------------------------------------------------------ layer types
@@ -242,7 +289,25 @@ class RuleChecker {
     add(type.range, Severity::Error, "unsupported-layer-type", std::move(message));
   }
 
-  void check_layer_types() {
+  // A type override entry with blocks needs a type that handles every
+  // feature they configure: a verdict about the entry alone.
+  void check_configured_layer_type(const OverrideEntry& entry) {
+    if (!entry.key) return;
+    const std::vector<Feature> configured = configured_features(entry);
+    if (configured.empty()) return;
+    require_type(*entry.key, configured, Requirement::AllOf, "override_layer_types", kOverrideTypesSay);
+  }
+
+  static std::vector<Feature> configured_features(const OverrideEntry& entry) {
+    std::vector<Feature> configured;
+    if (entry.has_quant_block()) configured.push_back(Feature::Quantization);
+    if (entry.has_pruner()) configured.push_back(feature_of(entry.prune->pruner));
+    return configured;
+  }
+
+  static constexpr const char* kOverrideTypesSay = "stops with \"override layers types not supported\"";
+
+  void check_layer_types(const std::vector<EntryRuleDiagnostics>& entries, size_t first_type) {
     const std::vector<Feature> in_use = features_in_use();
     const std::vector<Feature> all_features = {Feature::Quantization, Feature::FilterPruning,
                                                Feature::SelectivePruning};
@@ -252,19 +317,17 @@ class RuleChecker {
     }
     const std::vector<Feature> any_prune = {Feature::FilterPruning, Feature::SelectivePruning};
 
-    for (const OverrideEntry& entry : config_.type_overrides) {
+    for (size_t i = 0; i < config_.type_overrides.size(); ++i) {
+      const OverrideEntry& entry = config_.type_overrides[i];
       if (!entry.key) continue;
-      const char* says = "stops with \"override layers types not supported\"";
-      std::vector<Feature> configured;
-      if (entry.has_quant_block()) configured.push_back(Feature::Quantization);
-      if (entry.has_pruner()) configured.push_back(feature_of(entry.prune->pruner));
-      if (configured.empty()) {
+      if (entry.has_quant_block() || entry.has_pruner()) {
+        const std::vector<Diagnostic>& own = entries[first_type + i].layer_type;
+        diagnostics_.insert(diagnostics_.end(), own.begin(), own.end());
+      } else {
         // An entry with no blocks still selects the layers' quantization
         // source; it must name a type some feature in use handles.
         require_type(*entry.key, in_use.empty() ? all_features : in_use, Requirement::AnyOf,
-                     "override_layer_types", says);
-      } else {
-        require_type(*entry.key, configured, Requirement::AllOf, "override_layer_types", says);
+                     "override_layer_types", kOverrideTypesSay);
       }
     }
     for (const SkipEntry& skip : config_.skips) {
@@ -283,17 +346,15 @@ class RuleChecker {
     }
   }
 
-  void check_channel_wise_linear() {
-    for (const OverrideEntry& entry : config_.type_overrides) {
-      if (!entry.key || !entry.weight || !entry.weight->channel_wise) continue;
-      const LayerTypeInfo* info = context_.layer_types->find(entry.key->value);
-      if (!info || info->channel_wise_allowed || !entry.weight->channel_wise->value) continue;
-      add(entry.weight->channel_wise->range, Severity::Error, "channel-wise-linear",
-          "channel_wise: true for " + info->type +
-              " layers: AMCT raises \"layer can not be channelwised\" (a " + info->type +
-              " weight gets one scale per tensor). Set channel_wise: false, the default for " +
-              info->type + ".");
-    }
+  void check_channel_wise_linear(const OverrideEntry& entry) {
+    if (!entry.key || !entry.weight || !entry.weight->channel_wise) return;
+    const LayerTypeInfo* info = context_.layer_types->find(entry.key->value);
+    if (!info || info->channel_wise_allowed || !entry.weight->channel_wise->value) return;
+    add(entry.weight->channel_wise->range, Severity::Error, "channel-wise-linear",
+        "channel_wise: true for " + info->type +
+            " layers: AMCT raises \"layer can not be channelwised\" (a " + info->type +
+            " weight gets one scale per tensor). Set channel_wise: false, the default for " +
+            info->type + ".");
   }
 
   // ------------------------------------------------------------ data types
@@ -311,21 +372,19 @@ class RuleChecker {
            std::to_string(data_type_bits(weight));
   }
 
-  void check_dtypes() {
-    for_each_block([this](const BlockSource& source) {
-      const Located<DataType>* data_type =
-          source.data && source.data->dst_type ? &*source.data->dst_type : nullptr;
-      const Located<DataType>* weight_type =
-          source.weight && source.weight->dst_type ? &*source.weight->dst_type : nullptr;
-      for (const Located<DataType>* type : {data_type, weight_type}) {
-        if (type && type->value == DataType::Int16) {
-          add(type->range, Severity::Error, "int16-unsupported",
-              "INT16 is in the DataType enum, but the current AMCT version quantizes only to "
-              "INT8 and INT4 and rejects it. Use dst_type: INT8.");
-        }
+  void check_dtypes(const BlockSource& source) {
+    const Located<DataType>* data_type =
+        source.data && source.data->dst_type ? &*source.data->dst_type : nullptr;
+    const Located<DataType>* weight_type =
+        source.weight && source.weight->dst_type ? &*source.weight->dst_type : nullptr;
+    for (const Located<DataType>* type : {data_type, weight_type}) {
+      if (type && type->value == DataType::Int16) {
+        add(type->range, Severity::Error, "int16-unsupported",
+            "INT16 is in the DataType enum, but the current AMCT version quantizes only to "
+            "INT8 and INT4 and rejects it. Use dst_type: INT8.");
       }
-      check_pair(source, data_type, weight_type);
-    });
+    }
+    check_pair(source, data_type, weight_type);
   }
 
   void check_pair(const BlockSource& source, const Located<DataType>* data_type,
@@ -504,7 +563,29 @@ const std::vector<RuleCode>& amct_rule_codes() {
 }
 
 std::vector<Diagnostic> check_rules(const AmctConfig& config, const RuleContext& context) {
-  return RuleChecker(config, context).run();
+  return RuleChecker(config, context).run(nullptr);
+}
+
+EntryRuleDiagnostics check_entry_rules(const OverrideEntry& entry, const RuleContext& context) {
+  static const AmctConfig kNoConfig;
+  return RuleChecker(kNoConfig, context).entry_rules(entry);
+}
+
+std::vector<Diagnostic> check_rules(const AmctConfig& config, const RuleContext& context,
+                                    const std::vector<EntryRuleDiagnostics>& entry_rules) {
+  return RuleChecker(config, context).run(&entry_rules);
+}
+
+void EntryRuleDiagnostics::shift(uint32_t delta) {
+  for (auto* rule : {&blocks, &api, &layer_type, &channel_wise, &dtypes})
+    for (Diagnostic& diagnostic : *rule) {
+      diagnostic.range.start += delta;
+      diagnostic.range.end += delta;
+      for (RelatedInformation& related : diagnostic.related) {
+        related.range.start += delta;
+        related.range.end += delta;
+      }
+    }
 }
 
 }  // namespace amct

@@ -40,4 +40,24 @@ const std::vector<RuleCode>& amct_rule_codes();
 
 std::vector<Diagnostic> check_rules(const AmctConfig& config, const RuleContext& context);
 
+// The verdicts about one override entry that depend on nothing but the
+// entry and the context, by rule, so that an editor re-checks only the
+// entries an edit touched; whatever looks across entries (duplicates, the
+// features in use, the SoC summary, empty config) is judged by check_rules.
+struct EntryRuleDiagnostics {
+  std::vector<Diagnostic> blocks;        // clip-range, missing-prune-algorithm, prune-ratio-range
+  std::vector<Diagnostic> api;           // api-prune-content
+  std::vector<Diagnostic> layer_type;    // unsupported-layer-type of a type entry with blocks
+  std::vector<Diagnostic> channel_wise;  // channel-wise-linear
+  std::vector<Diagnostic> dtypes;        // int16-unsupported, dtype-pair
+  void shift(uint32_t delta);            // moves every range (modular: a "negative" delta wraps)
+};
+EntryRuleDiagnostics check_entry_rules(const OverrideEntry& entry, const RuleContext& context);
+
+// check_rules() with the entries' own verdicts given: entry_rules[i] is
+// check_entry_rules() of name_overrides[i], then of the type_overrides.
+// Equals check_rules(config, context).
+std::vector<Diagnostic> check_rules(const AmctConfig& config, const RuleContext& context,
+                                    const std::vector<EntryRuleDiagnostics>& entry_rules);
+
 }  // namespace amct

@@ -732,12 +732,14 @@ struct IncrementalBinder::State {
   std::shared_ptr<BoundDocument> model;
   std::vector<Unit> units;
   size_t rebound = 0;
+  std::vector<size_t> reused_fields;
 };
 
 IncrementalBinder::IncrementalBinder() : state_(std::make_unique<State>()) {}
 IncrementalBinder::~IncrementalBinder() = default;
 
 size_t IncrementalBinder::last_rebound_units() const { return state_->rebound; }
+const std::vector<size_t>& IncrementalBinder::last_reused_fields() const { return state_->reused_fields; }
 
 std::shared_ptr<const BoundDocument> IncrementalBinder::bind(const syntax::Document& document,
                                                              const google::protobuf::Descriptor* root_type) {
@@ -793,6 +795,7 @@ std::shared_ptr<const BoundDocument> IncrementalBinder::bind(const syntax::Docum
   std::vector<State::Unit> units;
   Binder binder(text, root_type);
   state.rebound = 0;
+  std::vector<size_t> reused_fields;
 
   auto add_unit = [&](TSNode node, bool is_error, size_t reused) {
     State::Unit unit;
@@ -816,6 +819,7 @@ std::shared_ptr<const BoundDocument> IncrementalBinder::bind(const syntax::Docum
             shift_diagnostics(old.required, delta);
           }
           unit.field_count = moved.size();
+          for (size_t k = 0; k < moved.size(); ++k) reused_fields.push_back(old.first_field + k);
           for (Field& field : moved) model->root.fields.push_back(std::move(field));
           unit.top = std::move(old.top);
           unit.nested = std::move(old.nested);
@@ -829,6 +833,7 @@ std::shared_ptr<const BoundDocument> IncrementalBinder::bind(const syntax::Docum
     ++state.rebound;
     Binder::UnitResult result = binder.bind_unit(node, is_error);
     unit.field_count = result.fields.size();
+    reused_fields.insert(reused_fields.end(), result.fields.size(), SIZE_MAX);
     for (Field& field : result.fields) model->root.fields.push_back(std::move(field));
     unit.top = std::move(result.top);
     unit.nested = std::move(result.nested);
@@ -868,6 +873,7 @@ std::shared_ptr<const BoundDocument> IncrementalBinder::bind(const syntax::Docum
   // The old model's remaining fields (units not reused) go with it.
   state.model = model;
   state.units = std::move(units);
+  state.reused_fields = std::move(reused_fields);
   state.root_type = root_type;
   state.text.assign(text);
   return model;

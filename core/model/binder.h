@@ -77,6 +77,10 @@ class IncrementalBinder {
 
   // Top-level units bound afresh by the last call (the rest were reused).
   size_t last_rebound_units() const;
+  // For each root field of the last call's model: the index of the root
+  // field of the call before that it was moved from (same bytes, shifted),
+  // or SIZE_MAX if it was bound afresh.
+  const std::vector<size_t>& last_reused_fields() const;
 
  private:
   struct State;

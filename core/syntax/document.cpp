@@ -113,33 +113,29 @@ uint32_t unclosed_brackets(std::string_view text) {
 
 ByteRange byte_range_of(TSNode node) { return {ts_node_start_byte(node), ts_node_end_byte(node)}; }
 
-Document::Document(std::string text) : text_(std::move(text)), parser_(ts_parser_new()) {
-  ts_parser_set_language(parser_, tree_sitter_textproto());
-  reparse(nullptr);
-  index_lines();
-}
+Document::Document(std::string text) : text_(std::move(text)) { index_lines(); }
 
 Document::~Document() {
   if (tree_) ts_tree_delete(tree_);
-  if (parser_) ts_parser_delete(parser_);
 }
 
+// Moves are not concurrent with uses (the moved-from document is the
+// caller's), so they need not lock.
 Document::Document(Document&& other) noexcept
     : text_(std::move(other.text_)),
-      parser_(std::exchange(other.parser_, nullptr)),
-      tree_(std::exchange(other.tree_, nullptr)),
       line_starts_(std::move(other.line_starts_)),
-      parse_gave_up_(other.parse_gave_up_) {}
+      tree_(std::exchange(other.tree_, nullptr)),
+      parse_gave_up_(other.parse_gave_up_),
+      parsed_(other.parsed_.load()) {}
 
 Document& Document::operator=(Document&& other) noexcept {
   if (this != &other) {
     if (tree_) ts_tree_delete(tree_);
-    if (parser_) ts_parser_delete(parser_);
     text_ = std::move(other.text_);
-    parser_ = std::exchange(other.parser_, nullptr);
-    tree_ = std::exchange(other.tree_, nullptr);
     line_starts_ = std::move(other.line_starts_);
+    tree_ = std::exchange(other.tree_, nullptr);
     parse_gave_up_ = other.parse_gave_up_;
+    parsed_ = other.parsed_.load();
   }
   return *this;
 }
@@ -147,30 +143,65 @@ Document& Document::operator=(Document&& other) noexcept {
 Document Document::snapshot() const {
   Document copy;
   copy.text_ = text_;
-  copy.parser_ = ts_parser_new();
-  ts_parser_set_language(copy.parser_, tree_sitter_textproto());
-  copy.tree_ = ts_tree_copy(tree_);
   copy.line_starts_ = line_starts_;
+  // Under the lock: a parse of this document may be replacing the tree.
+  std::lock_guard lock(*parse_mutex_);
+  copy.tree_ = tree_ ? ts_tree_copy(tree_) : nullptr;
   copy.parse_gave_up_ = parse_gave_up_;
+  copy.parsed_ = parsed_.load();
   return copy;
 }
 
-TSNode Document::root() const { return ts_tree_root_node(tree_); }
+std::unique_ptr<TSTree, Document::TreeDeleter> Document::adopt_tree(const Document& parsed) {
+  if (parsed.text_ != text_) return nullptr;
+  parsed.ensure_parsed();
+  std::lock_guard lock(*parse_mutex_);
+  std::unique_ptr<TSTree, TreeDeleter> replaced(std::exchange(tree_, ts_tree_copy(parsed.tree_)));
+  parse_gave_up_ = parsed.parse_gave_up_;
+  parsed_ = true;
+  return replaced;
+}
 
-void Document::reparse(const TSTree* old_tree) {
+void Document::ensure_parsed() const {
+  if (parsed_.load(std::memory_order_acquire)) return;
+  std::lock_guard lock(*parse_mutex_);
+  if (parsed_.load(std::memory_order_relaxed)) return;
+  // One parser per thread, kept warm (its stacks and node pool) across
+  // documents and versions: a fresh parser makes a re-parse markedly slower.
+  thread_local std::unique_ptr<TSParser, decltype(&ts_parser_delete)> parser(nullptr, ts_parser_delete);
+  if (!parser) {
+    parser.reset(ts_parser_new());
+    ts_parser_set_language(parser.get(), tree_sitter_textproto());
+  }
+  // The placeholder tree of a parse that gave up has nothing to reuse.
+  reparse(parser.get(), parse_gave_up_ ? nullptr : tree_);
+  parsed_.store(true, std::memory_order_release);
+}
+
+TSNode Document::root() const {
+  ensure_parsed();
+  return ts_tree_root_node(tree_);
+}
+
+const TSTree* Document::tree() const {
+  ensure_parsed();
+  return tree_;
+}
+
+void Document::reparse(TSParser* parser, const TSTree* old_tree) const {
   // tree-sitter's error recovery can take minutes on pathological input
   // (100,000 unclosed `[` in a row): past a budget generous for any real
   // file, give up with a diagnostic rather than hang the editor or CI.
   const uint64_t budget_micros = kParseBudgetMicros + 2 * static_cast<uint64_t>(text_.size());
-  ts_parser_set_timeout_micros(parser_, budget_micros);
+  ts_parser_set_timeout_micros(parser, budget_micros);
   TSTree* tree = unclosed_brackets(text_) > kMaxUnclosedBrackets
                      ? nullptr
-                     : ts_parser_parse_string(parser_, old_tree, text_.data(), static_cast<uint32_t>(text_.size()));
+                     : ts_parser_parse_string(parser, old_tree, text_.data(), static_cast<uint32_t>(text_.size()));
   parse_gave_up_ = tree == nullptr;
   if (parse_gave_up_) {
-    ts_parser_reset(parser_);
-    ts_parser_set_timeout_micros(parser_, 0);
-    tree = ts_parser_parse_string(parser_, nullptr, "", 0);
+    ts_parser_reset(parser);
+    ts_parser_set_timeout_micros(parser, 0);
+    tree = ts_parser_parse_string(parser, nullptr, "", 0);
   }
   if (tree_) ts_tree_delete(tree_);
   tree_ = tree;
@@ -247,9 +278,13 @@ std::string_view Document::text_of(ByteRange range) const {
 }
 
 void Document::apply_change(const TextChange& change, PositionEncoding encoding) {
+  std::lock_guard lock(*parse_mutex_);
+  parsed_ = false;
   if (!change.range) {
     text_ = change.text;
-    reparse(nullptr);
+    if (tree_) ts_tree_delete(tree_);
+    tree_ = nullptr;
+    parse_gave_up_ = false;
     index_lines();
     return;
   }
@@ -269,15 +304,12 @@ void Document::apply_change(const TextChange& change, PositionEncoding encoding)
   text_.replace(start, old_end - start, change.text);
   index_lines();
   edit.new_end_point = point_at(edit.new_end_byte);
-  if (parse_gave_up_) {
-    reparse(nullptr);  // the tree is a placeholder for empty text: nothing to reuse
-    return;
-  }
-  ts_tree_edit(tree_, &edit);
-  reparse(tree_);
+  // A placeholder tree (the parse gave up) is dropped at the next parse; no tree: parsed from scratch.
+  if (tree_ && !parse_gave_up_) ts_tree_edit(tree_, &edit);
 }
 
 std::vector<Diagnostic> Document::syntax_diagnostics() const {
+  ensure_parsed();
   std::vector<Diagnostic> diagnostics;
   if (const size_t bad = find_invalid_utf8(text_); bad != std::string::npos) {
     diagnostics.push_back({{static_cast<uint32_t>(bad), static_cast<uint32_t>(bad + 1)},

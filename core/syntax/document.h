@@ -8,8 +8,10 @@
 // diagnostics describing them.
 #include <tree_sitter/api.h>
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -64,12 +66,26 @@ class Document {
   Document snapshot() const;
 
   const std::string& text() const { return text_; }
+  // The tree is parsed on first use after construction or a change, by the
+  // thread that asks (thread-safe), so that whoever only applies changes —
+  // the language server's reader — never waits for tree-sitter.
   TSNode root() const;
-  const TSTree* tree() const { return tree_; }
+  const TSTree* tree() const;
 
-  // Applies an LSP content change as a tree-sitter edit and re-parses
-  // incrementally with the old tree. Positions past the end are clamped.
+  // Applies an LSP content change to the text and as a tree-sitter edit to
+  // the old tree; the next use of the tree re-parses incrementally with it.
+  // Positions past the end are clamped.
   void apply_change(const TextChange& change, PositionEncoding encoding);
+
+  // Takes the parsed tree of `parsed`, a snapshot of this document with the
+  // same text, so that the next re-parse starts from it rather than from an
+  // older tree with more edits. Ignored when the texts differ. Returns the
+  // tree it replaced: freeing one takes milliseconds for a large file, which
+  // the caller may spend outside its locks.
+  struct TreeDeleter {
+    void operator()(TSTree* tree) const { ts_tree_delete(tree); }
+  };
+  [[nodiscard]] std::unique_ptr<TSTree, TreeDeleter> adopt_tree(const Document& parsed);
 
   uint32_t line_count() const { return static_cast<uint32_t>(line_starts_.size()); }
   uint32_t line_start(uint32_t line) const;  // byte offset; clamped
@@ -90,14 +106,18 @@ class Document {
 
  private:
   Document() = default;
-  void reparse(const TSTree* old_tree);
+  void ensure_parsed() const;
+  void reparse(TSParser* parser, const TSTree* old_tree) const;
   void index_lines();
 
   std::string text_;
-  TSParser* parser_ = nullptr;
-  TSTree* tree_ = nullptr;
   std::vector<uint32_t> line_starts_;
-  bool parse_gave_up_ = false;  // the parse ran out of budget; the tree is empty
+  // The tree of `text_` once parsed; before that, the last tree with the
+  // changes since applied as edits (null: parse from scratch).
+  mutable TSTree* tree_ = nullptr;
+  mutable bool parse_gave_up_ = false;  // the parse ran out of budget; the tree is empty
+  mutable std::atomic<bool> parsed_{false};
+  mutable std::unique_ptr<std::mutex> parse_mutex_ = std::make_unique<std::mutex>();
 };
 
 // Parse budget: this plus 2 µs per byte of text.

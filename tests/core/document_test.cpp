@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <string>
+#include <thread>
 
 #include "support/annotated.h"
 #include "support/printers.h"
@@ -75,6 +76,45 @@ TEST_CASE("incremental changes edit the text and re-parse like a fresh parse", "
   document.apply_change({std::nullopt, "x: 1"}, PositionEncoding::Utf16);
   CHECK(document.text() == "x: 1");
   CHECK(document.syntax_diagnostics().empty());
+}
+
+TEST_CASE("changes are parsed when the tree is next used, from a snapshot's tree once adopted", "[document]") {
+  // The language server's reader applies changes and never parses; a worker
+  // parses a snapshot and hands the tree back with adopt_tree().
+  Document document("a {\n  b: 1\n}\nc: 2\n");
+  CHECK(sexp(document) == sexp(Document(document.text())));  // parsed once: later changes edit this tree
+  auto change = [&](amct::syntax::Range range, std::string text) {
+    document.apply_change({range, std::move(text)}, PositionEncoding::Utf8);
+  };
+  change({{1, 5}, {1, 6}}, "42");
+  change({{3, 3}, {3, 4}}, "{");  // breaks the syntax
+  change({{0, 0}, {0, 0}}, "# x\n");
+  CHECK(document.text() == "# x\na {\n  b: 42\n}\nc: {\n");
+  Document snapshot = document.snapshot();
+  // Two threads may ask for the tree of one snapshot at once: one parses.
+  std::string from_other_thread;
+  std::thread other([&] { from_other_thread = sexp(snapshot); });
+  const std::string here = sexp(snapshot);
+  other.join();
+  CHECK(here == sexp(Document(snapshot.text())));
+  CHECK(from_other_thread == here);
+  auto messages = [](const Document& d) {
+    std::string out;
+    for (const auto& diagnostic : d.syntax_diagnostics())
+      out += std::to_string(diagnostic.range.start) + " " + diagnostic.message + "\n";
+    return out;
+  };
+  CHECK(!messages(snapshot).empty());
+  CHECK(messages(snapshot) == messages(Document(snapshot.text())));
+
+  CHECK(document.adopt_tree(snapshot) != nullptr);  // the tree it replaced
+  change({{4, 3}, {4, 4}}, "3");  // repairs it
+  CHECK(sexp(document) == sexp(Document(document.text())));
+  CHECK(document.syntax_diagnostics().empty());
+  // A snapshot of another text is not adopted.
+  Document other_text("z: 1\n");
+  CHECK(document.adopt_tree(other_text) == nullptr);
+  CHECK(sexp(document) == sexp(Document(document.text())));
 }
 
 TEST_CASE("syntax diagnostics say what is wrong, where", "[document][syntax]") {

@@ -8,6 +8,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <sstream>
 
@@ -76,7 +77,17 @@ void random_edit(Document& document, std::mt19937& random) {
   static const std::string kPieces[] = {"{", "}", ":", "\"", "\n", " ", "#", "<", ">", "[", "]", ",", ";", "x",
                                         "1", "-", ".", "batch_num: 2\n", "dst_type: INT4 ", "  ", "\"a\"",
                                         "skip_layers: \"conv1\"\n", "override_layer_configs {\n layer_name: \"l\"\n}\n",
-                                        "retrain_data_quant_config { ulq_quantize { clip_max_min { clip_max: 1 } } }\n"};
+                                        "retrain_data_quant_config { ulq_quantize { clip_max_min { clip_max: 1 } } }\n",
+                                        // Headers and entries that the AMCT rules judge one by one.
+                                        "# soc: Ascend910B2\n", "# amct-api: quant\n", "# soc: Ascend310P3\n",
+                                        "override_layer_types {\n layer_type: \"Linear\"\n retrain_weight_quant_config "
+                                        "{ arq_retrain { channel_wise: true dst_type: INT4 } }\n}\n",
+                                        "override_layer_types { layer_type: \"Conv2d\" prune_config { n_out_of_m_pruner "
+                                        "{ l1_selective_prune { n_out_of_m_type: M4N2 } } } }\n",
+                                        "override_layer_types { layer_type: \"Conv2d\" }\n",
+                                        "override_layer_configs { layer_name: \"l\" retrain_data_quant_config "
+                                        "{ ulq_quantize { dst_type: INT4 } } prune_config { filter_pruner { } } }\n",
+                                        "quant_skip_types: \"Embedding\"\n", "dst_type: INT16 "};
   switch (random() % 7) {
     case 0:  // type one piece
       insert = kPieces[random() % std::size(kPieces)];
@@ -120,13 +131,25 @@ void random_edit(Document& document, std::mt19937& random) {
   document.apply_change(change, PositionEncoding::Utf8);
 }
 
-void check_edits(const std::string& name, const std::string& text, int edits, uint32_t seed,
-                 const AnalysisOptions& options) {
+struct EditRun {
+  int edits = 100;
+  uint32_t seed = 1;
+  // Also change the settings (SoC, API mode) now and then, between edits.
+  bool vary_settings = false;
+};
+
+void check_edits(const std::string& name, const std::string& text, const EditRun& run, AnalysisOptions options) {
   Document document(text);
   IncrementalAnalyzer incremental;
-  std::mt19937 random(seed);
-  for (int i = 0; i <= edits; ++i) {
+  std::mt19937 random(run.seed);
+  for (int i = 0; i <= run.edits; ++i) {
     if (i > 0) random_edit(document, random);
+    if (run.vary_settings && random() % 8 == 0) {
+      static const std::optional<std::string> kSocs[] = {std::nullopt, "Ascend310P3", "Ascend910B2", "Nonsense9"};
+      static const std::optional<std::string> kApis[] = {std::nullopt, "quant", "prune", "compressed"};
+      options.soc = kSocs[random() % std::size(kSocs)];
+      options.api = kApis[random() % std::size(kApis)];
+    }
     const Analysis full = amct::analyze(document, options);
     std::string incremental_diagnostics, incremental_model;
     {
@@ -149,8 +172,8 @@ TEST_CASE("incremental analysis equals a full analysis after random edits to the
     if (entry.path().extension() != ".cfg") continue;
     AnalysisOptions options;
     options.path = entry.path().string();
-    check_edits(entry.path().filename().string(), read_file(entry.path().string()), 120,
-                static_cast<uint32_t>(std::hash<std::string>{}(entry.path().filename().string())), options);
+    check_edits(entry.path().filename().string(), read_file(entry.path().string()),
+                {120, static_cast<uint32_t>(std::hash<std::string>{}(entry.path().filename().string())), true}, options);
     ++checked;
   }
   CHECK(checked >= 5);
@@ -159,9 +182,13 @@ TEST_CASE("incremental analysis equals a full analysis after random edits to the
 TEST_CASE("incremental analysis equals a full analysis on a generated config", "[incremental]") {
   AnalysisOptions options;
   options.path = "/w/generated.cfg";
-  check_edits("generated (60 layers)", amct::bench::generate_config(60, 7), 300, 11, options);
+  check_edits("generated (60 layers)", amct::bench::generate_config(60, 7), {300, 11, false}, options);
+  check_edits("generated (60 layers, settings change)", amct::bench::generate_config(60, 9), {300, 13, true}, options);
   options.soc = "Ascend310P3";
-  check_edits("generated (40 layers, SoC)", amct::bench::generate_config(40, 3), 150, 5, options);
+  check_edits("generated (40 layers, SoC)", amct::bench::generate_config(40, 3), {150, 5, false}, options);
+  options.soc = std::nullopt;
+  options.api = "quant";
+  check_edits("generated (40 layers, quant API)", amct::bench::generate_config(40, 4), {150, 6, false}, options);
 }
 
 TEST_CASE("incremental analysis re-binds only the top-level fields an edit touches", "[incremental]") {
@@ -179,10 +206,23 @@ TEST_CASE("incremental analysis re-binds only the top-level fields an edit touch
                                      document.position_at(middle, PositionEncoding::Utf8)};
   change.text = " ";
   document.apply_change(change, PositionEncoding::Utf8);
-  const Analysis partial = incremental.analyze(document, options);
-  CHECK(incremental.last_rebound_units() <= 3);
-  CHECK(render(partial.diagnostics) == render(amct::analyze(document, options).diagnostics));
-  // A model still held elsewhere is never changed: the next check binds afresh.
+  std::string partial_diagnostics;
+  {
+    const Analysis partial = incremental.analyze(document, options);
+    CHECK(incremental.last_rebound_units() <= 3);
+    CHECK(incremental.last_rechecked_entries() <= 1);  // the AMCT rules too re-check the edited entry alone
+    partial_diagnostics = render(partial.diagnostics);
+    CHECK(partial_diagnostics == render(amct::analyze(document, options).diagnostics));
+    // A model still held elsewhere is never changed: the next check binds afresh.
+    const Analysis again = incremental.analyze(document, options);
+    CHECK(incremental.last_rebound_units() == all_units);
+    CHECK(incremental.last_rechecked_entries() > 400);
+    CHECK(render(again.diagnostics) == partial_diagnostics);
+  }
+  (void)incremental.analyze(document, options);  // nothing held, nothing changed: all reused
+  CHECK(incremental.last_rechecked_entries() == 0);
+  // A setting the entries' verdicts depend on: every entry is checked again.
+  options.api = "quant";
   (void)incremental.analyze(document, options);
-  CHECK(incremental.last_rebound_units() == all_units);
+  CHECK(incremental.last_rechecked_entries() > 400);
 }

@@ -1,5 +1,7 @@
 #include "support/lsp_client.h"
 
+#include <cstdlib>
+
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -24,7 +26,9 @@ LspProcess::LspProcess(std::vector<std::string> arguments, Environment environme
     for (const auto& [name, value] : environment) setenv(name.c_str(), value.c_str(), 1);
     if (!working_directory.empty() && chdir(working_directory.c_str()) != 0) _exit(126);
     std::vector<char*> argv;
-    std::string binary = AMCT_LSP_BINARY;
+    // AMCT_LSP_BINARY_UNDER_TEST: another build (lsp_bench compares two builds).
+    const char* other = std::getenv("AMCT_LSP_BINARY_UNDER_TEST");
+    std::string binary = other && *other ? other : AMCT_LSP_BINARY;
     argv.push_back(binary.data());
     for (auto& a : arguments) argv.push_back(a.data());
     argv.push_back(nullptr);

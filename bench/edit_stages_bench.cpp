@@ -1,0 +1,126 @@
+// Where the time of one edit goes, in process: the steps the language server
+// runs between a one-character didChange and its publishDiagnostics, each
+// timed on its own, on the same generated config as lsp_bench (10,000
+// override blocks), in thread CPU time. For finding the costly step;
+// lsp_bench measures the whole path through the real binary.
+//   edit_stages_bench [--layers N] [--edits N] [--line L]
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "core/amct/amct_checks.h"
+#include "core/analysis.h"
+#include "core/schema/binding.h"
+#include "core/syntax/document.h"
+#include "server/lsp_convert.h"
+#include "support/config_generator.h"
+
+namespace {
+
+// Thread CPU time: the machine is shared, and wall time would count the
+// time other processes had the core.
+struct Clock {
+  using duration = std::chrono::nanoseconds;
+  using time_point = std::chrono::time_point<Clock, duration>;
+  static time_point now() {
+    timespec t{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+    return time_point(duration(static_cast<int64_t>(t.tv_sec) * 1'000'000'000 + t.tv_nsec));
+  }
+};
+
+struct Stages {
+  std::vector<std::string> order;
+  std::map<std::string, std::vector<double>> samples;
+  template <typename Step>
+  auto time(const std::string& name, Step step) {
+    if (!samples.count(name)) order.push_back(name);
+    const auto start = Clock::now();
+    if constexpr (std::is_void_v<decltype(step())>) {
+      step();
+      samples[name].push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+    } else {
+      auto result = step();
+      samples[name].push_back(std::chrono::duration<double, std::milli>(Clock::now() - start).count());
+      return result;
+    }
+  }
+};
+
+double percentile(std::vector<double> values, double p) {
+  if (values.empty()) return 0;
+  std::sort(values.begin(), values.end());
+  return values[std::min(values.size() - 1, static_cast<size_t>(p * static_cast<double>(values.size() - 1) + 0.5))];
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  int layers = 10000, edits = 20;
+  uint32_t line = 3;  // lsp_bench edits the start of line 3
+  for (int i = 1; i + 1 < argc; i += 2) {
+    if (!std::strcmp(argv[i], "--layers")) layers = std::atoi(argv[i + 1]);
+    else if (!std::strcmp(argv[i], "--line")) line = static_cast<uint32_t>(std::atoi(argv[i + 1]));
+    else if (!std::strcmp(argv[i], "--edits")) edits = std::atoi(argv[i + 1]);
+  }
+  const std::string text = amct::bench::generate_config(layers, 42);
+  amct::syntax::Document document(text);
+  amct::AnalysisOptions options;
+  options.path = "/tmp/edit_stages.cfg";
+  amct::IncrementalAnalyzer analyzer;
+  (void)analyzer.analyze(document, options);
+  const google::protobuf::Descriptor* root_type =
+      amct::schema::bind_schema(document, amct::binding_options_of(options)).schema->root;
+  amct::model::IncrementalBinder binder;
+  amct::IncrementalAmctChecker checker;
+  checker.check(amct::read_amct_headers(document), *binder.bind(document, root_type), {}, nullptr);
+
+  Stages stages;
+  size_t diagnostic_count = 0, rebound = 0, rechecked = 0;
+  for (int i = 0; i < edits; ++i) {
+    const bool insert = i % 2 == 0;
+    amct::syntax::TextChange change;
+    change.range = amct::syntax::Range{{line, 0}, {line, insert ? 0u : 1u}};
+    change.text = insert ? " " : "";
+    stages.time("apply_change", [&] { document.apply_change(change, amct::syntax::PositionEncoding::Utf16); });
+    auto snapshot = stages.time("snapshot", [&] { return document.snapshot(); });
+    stages.time("re-parse (first use of the tree)", [&] { return snapshot.root(); });
+    stages.time("syntax_diagnostics", [&] { return snapshot.syntax_diagnostics(); });
+    amct::Analysis analysis = stages.time("IncrementalAnalyzer::analyze", [&] { return analyzer.analyze(snapshot, options); });
+    analysis = {};
+    // The steps of IncrementalAnalyzer::analyze one by one, on a second analyzer's parts.
+    stages.time("  schema::bind_schema", [&] {
+      return amct::schema::bind_schema(snapshot, amct::binding_options_of(options));
+    });
+    auto bound = stages.time("  IncrementalBinder::bind", [&] { return binder.bind(snapshot, root_type); });
+    const amct::AmctHeaders headers = stages.time("  read_amct_headers", [&] { return amct::read_amct_headers(snapshot); });
+    stages.time("  IncrementalAmctChecker::check", [&] {
+      return checker.check(headers, *bound, {}, &binder.last_reused_fields());
+    });
+    stages.time("  (full check_amct, for comparison)", [&] {
+      return amct::check_amct(snapshot, *bound, amct::AmctCheckOptions{});
+    });
+    analysis = analyzer.analyze(snapshot, options);  // for the figures below
+    auto replaced = stages.time("adopt_tree (under the server's lock)", [&] { return document.adopt_tree(snapshot); });
+    stages.time("  freeing the tree it replaced (unlocked)", [&] { replaced.reset(); });
+    diagnostic_count = analysis.diagnostics.size();
+    rebound = analyzer.last_rebound_units();
+    rechecked = analyzer.last_rechecked_entries();
+    stages.time("diagnostics_json_text", [&] {
+      return amct::server::diagnostics_json_text(snapshot, "file:///tmp/edit_stages.cfg", analysis.diagnostics,
+                                                 amct::syntax::PositionEncoding::Utf16, "https://example.invalid/docs");
+    });
+  }
+  std::printf("edit_stages_bench: %d override blocks, %zu bytes, %zu diagnostics, %d edits "
+              "(the last re-bound %zu top-level units, re-checked %zu override entries)\n",
+              layers, text.size(), diagnostic_count, edits, rebound, rechecked);
+  for (const std::string& name : stages.order)
+    std::printf("  %-34s p50 %8.2f ms   p99 %8.2f ms\n", name.c_str(), percentile(stages.samples[name], 0.5),
+                percentile(stages.samples[name], 0.99));
+}
