@@ -318,3 +318,35 @@ TEST_CASE("in-process: a weights file changed on disk is reloaded and its estima
     CHECK(after != before);
   }
 }
+
+TEST_CASE("in-process: amct.estimatesIn inlayHint shows the estimates as inlay hints at the blocks' line ends",
+          "[lsp][server][estimate][inlay-hints]") {
+  amct::test::TempDir dir;
+  const std::string weights = dir.write("model.safetensors", amct::test::tiny_model_safetensors());
+  json capabilities = engine_client_capabilities();
+  capabilities["workspace"]["inlayHint"] = {{"refreshSupport", true}};
+  TestClient client;
+  client.request(1, "initialize",
+                 {{"capabilities", capabilities},
+                  {"initializationOptions", {{"amct", {{"weights", weights}, {"estimatesIn", "inlayHint"}}}}}});
+  client.notify("initialized", json::object());
+  const std::string uri = "file://" + dir.path("quant.cfg");
+  client.open(uri, kConfig);
+  client.answer_server_requests();
+  CHECK(client.with_method("workspace/inlayHint/refresh").size() == 1);
+  CHECK(client.with_method("workspace/codeLens/refresh").empty());
+  CHECK(count_containing(client.lens_titles(2, uri), "≈ SQNR") == 0);
+
+  const json whole = {{"start", {{"line", 0}, {"character", 0}}}, {"end", {{"line", 9}, {"character", 0}}}};
+  client.request(3, "textDocument/inlayHint", {{"textDocument", {{"uri", uri}}}, {"range", whole}});
+  std::vector<json> estimates;
+  const json answer = client.response(3);
+  for (const json& hint : answer["result"])
+    if (hint["label"].get<std::string>().starts_with("≈ SQNR")) estimates.push_back(hint);
+  REQUIRE(estimates.size() == 2);
+  // Line 0: the global block, whole on its line; line 1: "override_layer_configs {".
+  const std::string first_line = std::string(kConfig).substr(0, std::string(kConfig).find('\n'));
+  CHECK(estimates[0]["position"] == json{{"line", 0}, {"character", first_line.size()}});
+  CHECK(estimates[1]["position"] == json{{"line", 1}, {"character", std::string("override_layer_configs {").size()}});
+  CHECK_THAT(estimates[1]["label"].get<std::string>(), Catch::EndsWith("· 1 layer"));
+}
