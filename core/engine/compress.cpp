@@ -893,6 +893,7 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
         } else {
           q.scale = tensor_scale;
           q.ref_sumsq = row_sumsq[r];
+          if (source.direct() && r + 1 < rows) q.prefetch = row + length;  // while this row computes
         }
         if (src != row) q.ref_sumsq.reset();
         q.out = spec.output ? s.quantized.data() : nullptr;
