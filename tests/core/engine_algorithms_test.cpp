@@ -153,6 +153,8 @@ void require_matches_reference(const std::vector<float>& w, const std::vector<in
     CHECK(e.dot == Approx(ref.dot).epsilon(1e-5));
     CHECK(e.sumsq_approx == Approx(ref.sumsq_approx).epsilon(1e-5));
     CHECK(e.max_abs == Approx(ref.max_abs).epsilon(1e-6));
+    // Quantized: the largest error is one of the same float differences.
+    if (spec.quant) CHECK(e.max_abs == ref.max_abs);
     if (spec.prune.kind != PruneKind::None) {
       REQUIRE(fast.result.prune);
       if (spec.prune.kind == PruneKind::Filter || !fast.result.prune->skipped) {
@@ -167,6 +169,7 @@ void require_matches_reference(const std::vector<float>& w, const std::vector<in
     REQUIRE(quick.error);
     CHECK(quick.error->sumsq_err == Approx(e.sumsq_err).epsilon(1e-5).margin(1e-12));
     CHECK(quick.error->max_abs == Approx(e.max_abs).epsilon(1e-6));
+    if (spec.quant) CHECK(quick.error->max_abs == e.max_abs);
   }
 }
 
