@@ -11,16 +11,20 @@
 namespace amct::server {
 namespace {
 
-// Size and modification time (ns) of a file; size -1 when it cannot be read.
-void stat_file(const std::string& path, int64_t& size, int64_t& mtime) {
+int64_t nanoseconds(const timespec& t) { return static_cast<int64_t>(t.tv_sec) * 1000000000 + t.tv_nsec; }
+
+// Size, modification and change times (ns) and inode of a file; size -1 when
+// it cannot be read. The inode and change time tell a file replaced by a
+// rename; the change time, one whose modification time was set back.
+template <typename State>
+void stat_file(const std::string& path, State& state) {
   struct stat info {};
-  if (path.empty() || ::stat(path.c_str(), &info) != 0) {
-    size = -1;
-    mtime = 0;
-    return;
-  }
-  size = static_cast<int64_t>(info.st_size);
-  mtime = static_cast<int64_t>(info.st_mtim.tv_sec) * 1000000000 + info.st_mtim.tv_nsec;
+  state = State{};
+  if (path.empty() || ::stat(path.c_str(), &info) != 0) return;
+  state.size = static_cast<int64_t>(info.st_size);
+  state.mtime = nanoseconds(info.st_mtim);
+  state.ctime = nanoseconds(info.st_ctim);
+  state.inode = static_cast<uint64_t>(info.st_ino);
 }
 
 }  // namespace
@@ -54,13 +58,16 @@ std::shared_ptr<const LoadedModel> EstimateService::model() {
   FileStamp stamp;
   if (settings_.weights) {
     stamp.weights = *settings_.weights;
-    stat_file(stamp.weights, stamp.size, stamp.mtime);
+    stat_file(stamp.weights, stamp.weights_state);
     if (settings_.manifest) {
       stamp.manifest = *settings_.manifest;
-      stat_file(stamp.manifest, stamp.manifest_size, stamp.manifest_mtime);
+      stat_file(stamp.manifest, stamp.manifest_state);
     }
   }
-  if (loaded_ && stamp == stamp_) return loaded_;
+  if (loaded_ && stamp == stamp_ && !force_reload_) return loaded_;
+  // The same files, changed on disk (rather than other files named by the settings).
+  const bool changed_on_disk = loaded_ && stamp.weights == stamp_.weights && stamp.manifest == stamp_.manifest;
+  force_reload_ = false;
   // (Re)load. Loading maps the file and validates its header: milliseconds,
   // so it is done here rather than making every caller handle "loading".
   auto fresh = std::make_shared<LoadedModel>();
@@ -78,13 +85,32 @@ std::shared_ptr<const LoadedModel> EstimateService::model() {
   loaded_ = fresh;
   stamp_ = stamp;
   ++generation_;
+  cancel_running_ = true;  // a running job computes for the old model: its results would be dropped
   cache_.clear();  // keys name tensors by address: a new mapping may reuse one
   std::string report;
   if (!fresh->error.empty() && fresh->error != last_reported_error_) report = fresh->error;
   last_reported_error_ = fresh->error;
   lock.unlock();
   if (!report.empty() && events_.load_failed) events_.load_failed(report);
+  if (changed_on_disk && events_.model_reloaded) events_.model_reloaded();
   return fresh;
+}
+
+void EstimateService::files_changed() {
+  {
+    std::lock_guard lock(mutex_);
+    if (!settings_.weights) return;
+    force_reload_ = true;
+  }
+  model();
+}
+
+std::vector<std::string> EstimateService::watched_files() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> files;
+  if (settings_.weights) files.push_back(*settings_.weights);
+  if (settings_.weights && settings_.manifest) files.push_back(*settings_.manifest);
+  return files;
 }
 
 void EstimateService::add_model_diagnostics(const syntax::Document& document, const AnalysisOptions& options,

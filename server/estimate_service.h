@@ -46,6 +46,10 @@ struct EstimateEvents {
   std::function<void()> progress_end;
   // The model could not be loaded (once per distinct error).
   std::function<void(const std::string& error)> load_failed;
+  // The weights or manifest file changed on disk and the model was reloaded
+  // (not called for a change of the settings): every document's diagnostics
+  // and estimates are stale. Called without the service's lock held.
+  std::function<void()> model_reloaded;
 };
 
 struct EstimateSettings {
@@ -65,10 +69,16 @@ class EstimateService {
   void configure(const EstimateSettings& settings);
   bool enabled() const;
 
-  // The current model; stats the file and reloads it when it changed. Cheap
-  // when nothing changed (one stat). Loading maps the file and validates
-  // its header; no tensor is read.
+  // The current model; stats the files and reloads them when their size,
+  // modification or change time or inode changed. Cheap when nothing changed
+  // (two stats at most). Loading maps the file and validates its header; no
+  // tensor is read.
   std::shared_ptr<const LoadedModel> model();
+  // The client says a watched file changed (workspace/didChangeWatchedFiles):
+  // reloads even when the stamps look the same (timestamps are coarse).
+  void files_changed();
+  // The files whose changes matter: weights and manifest (absolute paths).
+  std::vector<std::string> watched_files() const;
 
   // Adds the model-aware diagnostics (engine/model_checks.h) to an analysis of
   // an AMCT config, in position order. No-op without a model.
@@ -103,11 +113,17 @@ class EstimateService {
   std::condition_variable idle_;
   EstimateSettings settings_;
   std::shared_ptr<const LoadedModel> loaded_;
+  struct FileState {
+    int64_t size = -1, mtime = 0, ctime = 0;
+    uint64_t inode = 0;
+    bool operator==(const FileState&) const = default;
+  };
   struct FileStamp {
     std::string weights, manifest;
-    int64_t size = -1, mtime = 0, manifest_size = -1, manifest_mtime = 0;
+    FileState weights_state, manifest_state;
     bool operator==(const FileStamp&) const = default;
   } stamp_;
+  bool force_reload_ = false;
   std::string last_reported_error_;
   ide::EstimateCache cache_;
   std::deque<Job> queue_;  // at most one job per document

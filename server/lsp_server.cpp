@@ -23,6 +23,7 @@
 #include "core/ide/code_lens.h"
 #include "core/ide/completion.h"
 #include "core/ide/definition.h"
+#include "core/ide/estimate_inlay_hints.h"
 #include "core/ide/inlay_hints.h"
 #include "core/model/binder.h"
 #include "server/builtin_proto.h"
@@ -47,6 +48,19 @@ using nlohmann::json;
 using syntax::PositionEncoding;
 
 namespace {
+
+// A file name as an LSP glob pattern that matches only itself: the glob's
+// special characters in brackets.
+std::string glob_literal(const std::string& name) {
+  std::string out;
+  for (char c : name) {
+    const bool special = c == '*' || c == '?' || c == '[' || c == ']' || c == '{' || c == '}';
+    if (special) out += '[';
+    out += c;
+    if (special) out += ']';
+  }
+  return out;
+}
 
 // What a feature returns when it sent its result itself (reply_raw).
 constexpr const char* kAlreadyAnswered = "\x01already answered";
@@ -255,7 +269,16 @@ struct LanguageServer::State {
     bool diagnostic_refresh = false;      // workspace.diagnostics.refreshSupport
     bool code_lens_refresh = false;       // workspace.codeLens.refreshSupport
     bool work_done_progress = false;      // window.workDoneProgress
+    bool watched_files_registration = false;  // workspace.didChangeWatchedFiles.dynamicRegistration
+    bool relative_patterns = false;           // workspace.didChangeWatchedFiles.relativePatternSupport
+    bool inlay_hint_refresh = false;          // workspace.inlayHint.refreshSupport
   } client;
+  // amct.estimatesIn: "inlayHint" shows the estimates as inlay hints instead of code lenses.
+  std::atomic<bool> estimates_in_inlay_hints{false};
+  bool initialized_received = false;
+  // The model files the client watches for us (registered dynamically).
+  std::vector<std::string> watched_model_files;
+  void update_model_watch();
   // Pull clients: the diagnostics last served or computed per document, so a
   // change not caused by an edit (settings, the model) triggers a refresh.
   struct ServedDiagnostics {
@@ -291,6 +314,8 @@ struct LanguageServer::State {
   Analysis analyze_with_model(const syntax::Document& document, const AnalysisOptions& options);
   void deliver_diagnostics(const std::string& uri, int64_t version, std::string diagnostics_text);
   json estimate_lenses(const syntax::Document& d, const FeatureContext& context, PositionEncoding enc);
+  // The estimate hints of an AMCT config from what is cached now (none without a model).
+  std::vector<ide::EstimateHint> current_estimate_hints(const syntax::Document& d, const FeatureContext& context);
 
   void reply(const json& id, json result) {
     trace_response(id, &result);
@@ -678,8 +703,10 @@ void LanguageServer::State::apply_settings(const json& settings) {
   }
   weights_setting = optional_string("weights");
   manifest_setting = optional_string("manifest");
+  estimates_in_inlay_hints = optional_string("estimatesIn") == "inlayHint";
   estimates->configure(estimate_settings());
   for (const auto& [uri, doc] : documents) dirty.insert(uri);
+  update_model_watch();
 }
 
 void LanguageServer::State::handle_request(const json& id, const std::string& method, const json& params) {
@@ -712,6 +739,9 @@ void LanguageServer::State::handle_request(const json& id, const std::string& me
       client.diagnostic_refresh = is_true("/workspace/diagnostics/refreshSupport");
       client.code_lens_refresh = is_true("/workspace/codeLens/refreshSupport");
       client.work_done_progress = is_true("/window/workDoneProgress");
+      client.watched_files_registration = is_true("/workspace/didChangeWatchedFiles/dynamicRegistration");
+      client.relative_patterns = is_true("/workspace/didChangeWatchedFiles/relativePatternSupport");
+      client.inlay_hint_refresh = is_true("/workspace/inlayHint/refreshSupport");
     }
     phase = Phase::Running;
     reply(id, {{"capabilities", server_capabilities(encoding)},
@@ -782,12 +812,18 @@ void LanguageServer::State::handle_request(const json& id, const std::string& me
   }
   if (method == "textDocument/inlayHint") {
     const syntax::Range range = range_from_json(params.at("range"));
-    queue_schema_request(id, params, [enc, range](const syntax::Document& d, const FeatureContext& context) {
+    queue_schema_request(id, params, [this, enc, range](const syntax::Document& d, const FeatureContext& context) {
       json out = json::array();
       if (!context.schema) return out;
       ide::InlayHintOptions options;
       options.range = ByteRange{d.offset_at(range.start, enc), d.offset_at(range.end, enc)};
-      for (const ide::InlayHint& hint : ide::inlay_hints(bound_model(d, context), options)) {
+      std::vector<ide::InlayHint> hints = ide::inlay_hints(bound_model(d, context), options);
+      if (estimates_in_inlay_hints) {
+        for (ide::InlayHint& hint : ide::estimate_inlay_hints(d, current_estimate_hints(d, context), options))
+          hints.push_back(std::move(hint));
+        std::stable_sort(hints.begin(), hints.end(), [](const auto& a, const auto& b) { return a.offset < b.offset; });
+      }
+      for (const ide::InlayHint& hint : hints) {
         const syntax::Position p = d.position_at(hint.offset, enc);
         out.push_back({{"position", {{"line", p.line}, {"character", p.character}}},
                        {"label", hint.label},
@@ -853,9 +889,11 @@ void LanguageServer::State::handle_request(const json& id, const std::string& me
       if (api_setting) options.api = parse_amct_api(*api_setting).value_or(AmctApi::Compressed);
       std::string lenses = code_lenses_json_text(d, ide::code_lenses(bound_model(d, context), options), enc);
       // The error estimates (amct.weights) after the precedence lenses.
-      for (const json& lens : estimate_lenses(d, context, enc)) {
+      for (const json& lens : estimates_in_inlay_hints ? json::array() : estimate_lenses(d, context, enc)) {
         lenses.pop_back();  // ']'
-        lenses += (lenses.back() == '[' ? "" : ",") + lens.dump(-1, ' ', false, json::error_handler_t::replace) + "]";
+        if (lenses.back() != '[') lenses += ',';  // separate appends: GCC 12's -Wrestrict misfires on a + chain
+        lenses += lens.dump(-1, ' ', false, json::error_handler_t::replace);
+        lenses += ']';
       }
       reply_raw(id, lenses);
       return json(kAlreadyAnswered);
@@ -929,6 +967,11 @@ void LanguageServer::State::handle_notification(const std::string& method, const
   }
   if (phase != Phase::Running) return;  // notifications before initialize are dropped
   if (method == "initialized") {
+    {
+      std::lock_guard lock(mutex);
+      initialized_received = true;
+      update_model_watch();
+    }
     if (client_pulls_configuration) request_configuration();
     log(3, std::string("amct-lsp ") + AMCT_LSP_VERSION + " ready (position encoding " +
                (encoding == PositionEncoding::Utf8 ? "utf-8" : "utf-16") + ")");
@@ -1001,6 +1044,18 @@ void LanguageServer::State::handle_notification(const std::string& method, const
     if (!client.pull_diagnostics) notify("textDocument/publishDiagnostics", {{"uri", uri}, {"diagnostics", json::array()}});
     return;
   }
+  if (method == "workspace/didChangeWatchedFiles") {
+    // Only the model files are watched; a change of either reloads the model
+    // (and its model_reloaded event marks every document for a new check).
+    const std::vector<std::string> watched = estimates->watched_files();
+    bool model_changed = false;
+    if (params.contains("changes") && params["changes"].is_array())
+      for (const json& change : params["changes"])
+        if (change.is_object() && change.contains("uri") && change["uri"].is_string())
+          model_changed |= std::find(watched.begin(), watched.end(), uri_to_path(change["uri"])) != watched.end();
+    if (model_changed) estimates->files_changed();
+    return;
+  }
   if (method == "textDocument/didSave") {
     const std::string uri = params.at("textDocument").at("uri");
     std::lock_guard lock(mutex);
@@ -1016,11 +1071,20 @@ void LanguageServer::State::handle_notification(const std::string& method, const
 void LanguageServer::State::start_estimates() {
   EstimateEvents events;
   events.estimates_changed = [this](const std::string&, int64_t) {
-    if (client.code_lens_refresh) send_request("amct-refresh-", "workspace/codeLens/refresh", nullptr);
+    if (estimates_in_inlay_hints) {
+      if (client.inlay_hint_refresh) send_request("amct-refresh-", "workspace/inlayHint/refresh", nullptr);
+    } else if (client.code_lens_refresh) {
+      send_request("amct-refresh-", "workspace/codeLens/refresh", nullptr);
+    }
   };
   events.progress_begin = [this](const std::string& title) { progress_begin(title); };
   events.progress_report = [this](unsigned percent, const std::string& message) { progress_report(percent, message); };
   events.progress_end = [this] { progress_end(); };
+  events.model_reloaded = [this] {
+    std::lock_guard lock(mutex);
+    for (const auto& [uri, doc] : documents) dirty.insert(uri);
+    wake.notify_all();
+  };
   events.load_failed = [this](const std::string& error) {
     notify("window/showMessage", {{"type", 1}, {"message", "amct.weights: " + error}});
     log(1, "amct.weights: " + error);
@@ -1081,8 +1145,17 @@ json LanguageServer::State::estimate_lenses(const syntax::Document& d, const Fea
                    {"command", {{"title", "⚠ amct.weights: " + loaded->error}, {"command", ""}}}});
     return out;
   }
+  for (const ide::EstimateHint& hint : current_estimate_hints(d, context))
+    out.push_back({{"range", range_to_json(d.range_of(hint.range, enc))},
+                   {"command", {{"title", hint.label}, {"command", ""}}}});
+  return out;
+}
+
+std::vector<ide::EstimateHint> LanguageServer::State::current_estimate_hints(const syntax::Document& d,
+                                                                             const FeatureContext& context) {
+  if (!estimates->enabled() || !estimates->model()->model) return {};
   const model::BoundDocument& bound = bound_model(d, context);
-  if (!is_amct_config(bound)) return out;
+  if (!is_amct_config(bound)) return {};
   std::optional<std::string> api;
   {
     std::lock_guard lock(mutex);
@@ -1090,10 +1163,36 @@ json LanguageServer::State::estimate_lenses(const syntax::Document& d, const Fea
   }
   ResolveOptions resolve;
   resolve.api = resolve_amct_options(d, {context.soc, api}).context.api;
-  for (const ide::EstimateHint& hint : estimates->hints(extract_config(bound.root), resolve))
-    out.push_back({{"range", range_to_json(d.range_of(hint.range, enc))},
-                   {"command", {{"title", hint.label}, {"command", ""}}}});
-  return out;
+  return estimates->hints(extract_config(bound.root), resolve);
+}
+
+// Asks the client to watch the weights and manifest files (once initialized,
+// and again when the settings name other files). Under `mutex`.
+void LanguageServer::State::update_model_watch() {
+  if (!client.watched_files_registration || !initialized_received) return;
+  const std::vector<std::string> files = estimates->watched_files();
+  if (files == watched_model_files) return;
+  const std::string registration = "amct-model-files";
+  if (!watched_model_files.empty())
+    send_request("amct-unregister-", "client/unregisterCapability",
+                 {{"unregisterations", {{{"id", registration}, {"method", "workspace/didChangeWatchedFiles"}}}}});
+  watched_model_files = files;
+  if (files.empty()) return;
+  json watchers = json::array();
+  for (const std::string& file : files) {
+    const size_t slash = file.find_last_of('/');
+    json pattern;
+    if (client.relative_patterns && slash != std::string::npos) {
+      pattern = {{"baseUri", path_to_uri(slash == 0 ? "/" : file.substr(0, slash))}, {"pattern", glob_literal(file.substr(slash + 1))}};
+    } else {
+      pattern = glob_literal(file);
+    }
+    watchers.push_back({{"globPattern", pattern}, {"kind", 7}});  // create | change | delete
+  }
+  send_request("amct-register-", "client/registerCapability",
+               {{"registrations", {{{"id", registration},
+                                    {"method", "workspace/didChangeWatchedFiles"},
+                                    {"registerOptions", {{"watchers", watchers}}}}}}});
 }
 
 void LanguageServer::State::send_request(const std::string& id_prefix, const std::string& method, json params) {

@@ -9,6 +9,10 @@
 #include <thread>
 #include <vector>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 namespace amct::engine {
 
 void ErrorSums::add(const ErrorSums& other) {
@@ -84,14 +88,24 @@ constexpr uint64_t kFloatRun = 1024;
 
 #define AMCT_KERNEL __attribute__((target_clones("avx2", "default")))
 
-AMCT_KERNEL void row_min_max(const float* x, uint64_t n, float& out_min, float& out_max) {
+// Min, max and sum of squares of a row: ARQ's first pass, the one that
+// reads the row from memory (the second finds it in L1/L2).
+AMCT_KERNEL void row_scan(const float* x, uint64_t n, float& out_min, float& out_max, double& sumsq) {
   v8f lo = splat8(std::numeric_limits<float>::infinity());
   v8f hi = -lo;
+  double total = 0;
   uint64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const v8f v = load8(x + i);
-    lo = v < lo ? v : lo;
-    hi = v > hi ? v : hi;
+  while (i + 16 <= n) {
+    v8f acc0 = splat8(0), acc1 = acc0;  // two chains: add latency
+    const uint64_t end = std::min(n, i + kFloatRun) & ~uint64_t{15};
+    for (; i < end; i += 16) {
+      const v8f v0 = load8(x + i), v1 = load8(x + i + 8);
+      lo = vmin(lo, vmin(v0, v1));
+      hi = vmax(hi, vmax(v0, v1));
+      acc0 += v0 * v0;
+      acc1 += v1 * v1;
+    }
+    total += lanes_sum(acc0 + acc1);
   }
   float mn = lo[0], mx = hi[0];
   for (int k = 1; k < 8; ++k) {
@@ -101,9 +115,11 @@ AMCT_KERNEL void row_min_max(const float* x, uint64_t n, float& out_min, float& 
   for (; i < n; ++i) {
     mn = x[i] < mn ? x[i] : mn;
     mx = x[i] > mx ? x[i] : mx;
+    total += static_cast<double>(x[i]) * x[i];
   }
   out_min = std::min(out_min, mn);
   out_max = std::max(out_max, mx);
+  sumsq += total;
 }
 
 // Sum of squares and max |x| of a row.
@@ -130,59 +146,212 @@ AMCT_KERNEL void row_energy(const float* x, uint64_t n, double& sumsq, float& ma
   max_abs = std::max(max_abs, m);
 }
 
-// ŵ = clamp(round(src / scale)) * scale, compared with `ref`. Writes ŵ to
-// `out` when given.
-AMCT_KERNEL void row_quantize(const float* ref, const float* src, uint64_t n, float scale, float qmin,
-                              float qmax, float* out, ErrorSums& sums) {
-  const v8f s = splat8(scale), lo = splat8(qmin), hi = splat8(qmax), magic = splat8(12582912.0f);
-  v8f peak = splat8(0);
-  double rr = 0, ee = 0, rq = 0, qq = 0;
-  uint64_t i = 0;
-  while (i + 8 <= n) {
-    // ||ŵ||² is not accumulated: it follows from the other three sums.
-    v8f a_rr = splat8(0), a_ee = a_rr, a_rq = a_rr;
-    const uint64_t end = std::min(n, i + kFloatRun) & ~uint64_t{7};
-    for (; i < end; i += 8) {
-      const v8f w = load8(ref + i);
-      v8f y = load8(src + i) / s;
-      y = y < lo ? lo : y;
-      y = y > hi ? hi : y;
-      y = (y + magic) - magic;  // round half to even (|y| <= 2^15)
-      const v8f q = y * s;
-      const v8f e = w - q;
-      if (out) store8(out + i, q);
-      a_rr += w * w;
-      a_ee += e * e;
-      a_rq += w * q;
-      peak = vmax(peak, vabs(e));
-    }
-    const double run_rr = lanes_sum(a_rr), run_ee = lanes_sum(a_ee), run_rq = lanes_sum(a_rq);
-    rr += run_rr;
-    ee += run_ee;
-    rq += run_rq;
-    qq += run_ee + 2 * run_rq - run_rr;  // ||w - ŵ||² = ||w||² - 2 w·ŵ + ||ŵ||²
-  }
-  float m = lanes_max(peak);
-  for (; i < n; ++i) {
-    const float w = ref[i];
-    float y = src[i] / scale;
-    y = y < qmin ? qmin : y;
-    y = y > qmax ? qmax : y;
-    y = round_half_even(y);
-    const float q = y * scale;
+// One row of ARQ's second pass: ŵ = clamp(round(src / scale)) * scale,
+// compared with `ref` (src is the pruned row, or ref itself).
+struct QuantRow {
+  const float* ref = nullptr;
+  const float* src = nullptr;
+  uint64_t n = 0;
+  float scale = 1, qmin = -128, qmax = 127;
+  float* out = nullptr;             // receives ŵ when set
+  std::optional<double> ref_sumsq;  // ||ref||² when the first pass had it (src == ref)
+  const float* prefetch = nullptr;  // the next row, fetched while this one computes
+};
+
+// The rule itself, with the division (as AMCT and the tests' reference).
+inline float exact_quantized(float x, const QuantRow& row) {
+  return std::clamp(std::nearbyint(x / row.scale), row.qmin, row.qmax) * row.scale;
+}
+
+// Sums of one row, in double.
+struct RowSums {
+  double rr = 0, ee = 0, wq = 0;
+  float peak = 0;
+};
+
+// Elements [begin, end) by the exact rule.
+void quantize_exactly(const QuantRow& row, uint64_t begin, uint64_t end, RowSums& sums) {
+  for (uint64_t i = begin; i < end; ++i) {
+    const float w = row.ref[i], q = exact_quantized(row.src[i], row);
     const float e = w - q;
-    if (out) out[i] = q;
-    rr += static_cast<double>(w) * w;
-    ee += static_cast<double>(e) * e;
-    rq += static_cast<double>(w) * q;
-    qq += static_cast<double>(q) * q;
-    m = std::max(m, std::fabs(e));
+    if (row.out) row.out[i] = q;
+    sums.rr += static_cast<double>(w) * w;
+    sums.ee += static_cast<double>(e) * e;
+    sums.wq += static_cast<double>(w) * q;
+    sums.peak = std::max(sums.peak, std::fabs(e));
   }
-  sums.sumsq_ref += rr;
-  sums.sumsq_err += ee;
-  sums.dot += rq;
-  sums.sumsq_approx += qq;
-  sums.max_abs = std::max(sums.max_abs, static_cast<double>(m));
+}
+
+constexpr uint64_t kTieBlock = 64;  // elements per check for flagged elements
+
+#if defined(__x86_64__)
+// GCC would fuse the intrinsics' multiply and subtract (q = y * s, e = w - q)
+// into an FMA, making e differ from w - ŵ; the sums use explicit FMAs.
+#if defined(__clang__)
+#define AMCT_AVX2_FMA __attribute__((target("avx2,fma")))
+#else
+#define AMCT_AVX2_FMA __attribute__((target("avx2,fma"), optimize("fp-contract=off")))
+#endif
+
+AMCT_AVX2_FMA inline double hsum(__m256 v) {
+  const __m256d wide = _mm256_add_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(v)),
+                                     _mm256_cvtps_pd(_mm256_extractf128_ps(v, 1)));
+  alignas(32) double lanes[4];
+  _mm256_store_pd(lanes, wide);
+  return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
+}
+
+AMCT_AVX2_FMA inline float hmax(__m256 v) {
+  alignas(32) float lanes[8];
+  _mm256_store_ps(lanes, v);
+  float m = lanes[0];
+  for (int k = 1; k < 8; ++k) m = std::max(m, lanes[k]);
+  return m;
+}
+
+// The fast rule, y = min(x * (1/s), qmax) rounded half to even, rounds like
+// x / s except within |y| * 2^-22 <= 2^-15 of a half-integer: there
+// |x - ŵ| > s * (0.5 - 2^-14) (as it is for a clamped code). A block with
+// such an element ("flagged") comes here: its lanes are computed again with
+// the same instructions, flagged elements get the exact rule, and where their
+// code differs, the sums the fast path added are corrected.
+AMCT_AVX2_FMA __attribute__((noinline)) void fix_flagged_block(const QuantRow& row, uint64_t begin,
+                                                               float tie_limit, RowSums& fix) {
+  const __m256 inv = _mm256_set1_ps(1.0f / row.scale), s = _mm256_set1_ps(row.scale);
+  const __m256 hi = _mm256_set1_ps(row.qmax), limit = _mm256_set1_ps(tie_limit);
+  const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
+  __m256 peak = _mm256_setzero_ps();
+  for (uint64_t k = begin; k < begin + kTieBlock; k += 8) {
+    const __m256 w = _mm256_loadu_ps(row.ref + k), x = _mm256_loadu_ps(row.src + k);
+    const __m256 y =
+        _mm256_round_ps(_mm256_min_ps(_mm256_mul_ps(x, inv), hi), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const __m256 q = _mm256_mul_ps(y, s);
+    const __m256 abs_e = _mm256_and_ps(_mm256_sub_ps(w, q), abs_mask);
+    const __m256 flagged = _mm256_cmp_ps(_mm256_and_ps(_mm256_sub_ps(x, q), abs_mask), limit, _CMP_GT_OQ);
+    peak = _mm256_max_ps(peak, _mm256_andnot_ps(flagged, abs_e));
+    const int lanes = _mm256_movemask_ps(flagged);
+    if (lanes == 0) continue;
+    alignas(32) float fast[8];
+    _mm256_store_ps(fast, q);
+    for (int lane = 0; lane < 8; ++lane) {
+      if (!(lanes >> lane & 1)) continue;
+      const uint64_t i = k + static_cast<uint64_t>(lane);
+      const float w1 = row.ref[i], q1 = exact_quantized(row.src[i], row);
+      const float e = w1 - q1, fast_error = w1 - fast[lane];
+      fix.peak = std::max(fix.peak, std::fabs(e));
+      if (q1 != fast[lane]) {
+        fix.ee += static_cast<double>(e) * e - static_cast<double>(fast_error) * fast_error;
+        fix.wq += static_cast<double>(w1) * q1 - static_cast<double>(w1) * fast[lane];
+        if (row.out) row.out[i] = q1;
+      }
+    }
+  }
+  fix.peak = std::max(fix.peak, hmax(peak));
+}
+
+template <bool kPruned, bool kStore>
+AMCT_AVX2_FMA void quantize_row_avx2(const QuantRow& row, RowSums& sums) {
+  const float scale = row.scale;
+  const float tie_limit = scale * (0.5f - 1.0f / 16384);
+  const __m256 inv = _mm256_set1_ps(1.0f / scale), s = _mm256_set1_ps(scale), hi = _mm256_set1_ps(row.qmax);
+  const __m256 limit = _mm256_set1_ps(tie_limit);
+  const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
+  const float* ref = row.ref;
+  const float* src = row.src;
+  __m256 peak = _mm256_setzero_ps();
+  RowSums fix;
+  uint64_t i = 0;
+  const uint64_t n = row.n;
+  while (i + kTieBlock <= n) {
+    // Two accumulator sets: the FMA latency.
+    __m256 rr0 = _mm256_setzero_ps(), rr1 = rr0, ee0 = rr0, ee1 = rr0, wq0 = rr0, wq1 = rr0;
+    const uint64_t end = std::min(n, i + kFloatRun) / kTieBlock * kTieBlock;
+    for (; i < end; i += kTieBlock) {
+      if (row.prefetch) {
+        for (uint64_t line = 0; line < kTieBlock; line += 16) _mm_prefetch(row.prefetch + i + line, _MM_HINT_T0);
+      }
+      __m256 check = _mm256_setzero_ps(), block_peak = check;
+      for (uint64_t k = i; k < i + kTieBlock; k += 16) {
+        const __m256 w0 = _mm256_loadu_ps(ref + k), w1 = _mm256_loadu_ps(ref + k + 8);
+        const __m256 x0 = kPruned ? _mm256_loadu_ps(src + k) : w0;
+        const __m256 x1 = kPruned ? _mm256_loadu_ps(src + k + 8) : w1;
+        // No lower clamp: |x| <= max(|max|, |min|) = s * D with D <= 2^(b-1).
+        const __m256 y0 = _mm256_round_ps(_mm256_min_ps(_mm256_mul_ps(x0, inv), hi),
+                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        const __m256 y1 = _mm256_round_ps(_mm256_min_ps(_mm256_mul_ps(x1, inv), hi),
+                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        const __m256 q0 = _mm256_mul_ps(y0, s), q1 = _mm256_mul_ps(y1, s);
+        const __m256 e0 = _mm256_sub_ps(w0, q0), e1 = _mm256_sub_ps(w1, q1);
+        const __m256 abs_e = _mm256_max_ps(_mm256_and_ps(e0, abs_mask), _mm256_and_ps(e1, abs_mask));
+        if (kPruned) {
+          const __m256 d0 = _mm256_and_ps(_mm256_sub_ps(x0, q0), abs_mask);
+          const __m256 d1 = _mm256_and_ps(_mm256_sub_ps(x1, q1), abs_mask);
+          check = _mm256_max_ps(check, _mm256_max_ps(d0, d1));
+          block_peak = _mm256_max_ps(block_peak, abs_e);
+          rr0 = _mm256_fmadd_ps(w0, w0, rr0);
+          rr1 = _mm256_fmadd_ps(w1, w1, rr1);
+        } else {
+          check = _mm256_max_ps(check, abs_e);
+        }
+        if (kStore) {
+          _mm256_storeu_ps(row.out + k, q0);
+          _mm256_storeu_ps(row.out + k + 8, q1);
+        }
+        ee0 = _mm256_fmadd_ps(e0, e0, ee0);
+        ee1 = _mm256_fmadd_ps(e1, e1, ee1);
+        wq0 = _mm256_fmadd_ps(w0, q0, wq0);
+        wq1 = _mm256_fmadd_ps(w1, q1, wq1);
+      }
+      if (_mm256_movemask_ps(_mm256_cmp_ps(check, limit, _CMP_GT_OQ))) {
+        fix_flagged_block(row, i, tie_limit, fix);
+      } else {
+        peak = _mm256_max_ps(peak, kPruned ? block_peak : check);
+      }
+    }
+    if (kPruned) sums.rr += hsum(_mm256_add_ps(rr0, rr1));
+    sums.ee += hsum(_mm256_add_ps(ee0, ee1));
+    sums.wq += hsum(_mm256_add_ps(wq0, wq1));
+  }
+  sums.ee += fix.ee;
+  sums.wq += fix.wq;
+  sums.peak = std::max({sums.peak, fix.peak, hmax(peak)});
+  quantize_exactly(row, i, n, sums);  // the tail
+}
+#endif
+
+bool has_avx2_fma() {
+#if defined(__x86_64__)
+  static const bool supported = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+  return supported;
+#else
+  return false;
+#endif
+}
+
+// Without pruning the first pass summed ||w||² already; with pruning the
+// row's own energy is summed here.
+void quantize_row(const QuantRow& row, ErrorSums& sums) {
+  RowSums r;
+  const bool pruned = !(row.ref_sumsq && row.src == row.ref);
+#if defined(__x86_64__)
+  if (has_avx2_fma()) {
+    if (pruned) {
+      row.out ? quantize_row_avx2<true, true>(row, r) : quantize_row_avx2<true, false>(row, r);
+    } else {
+      row.out ? quantize_row_avx2<false, true>(row, r) : quantize_row_avx2<false, false>(row, r);
+    }
+  } else {
+    quantize_exactly(row, 0, row.n, r);
+  }
+#else
+  quantize_exactly(row, 0, row.n, r);
+#endif
+  if (!pruned) r.rr = *row.ref_sumsq;  // replaces the tail's part sum
+  sums.sumsq_ref += r.rr;
+  sums.sumsq_err += r.ee;
+  sums.dot += r.wq;
+  sums.sumsq_approx += r.ee + 2 * r.wq - r.rr;  // ||w - ŵ||² = ||w||² - 2 w·ŵ + ||ŵ||²
+  sums.max_abs = std::max(sums.max_abs, static_cast<double>(r.peak));
 }
 
 // 4:2 figures of one group from the squares of its 4 weights: the energy
@@ -676,7 +845,10 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
   const float qmin = -static_cast<float>(1 << (bits - 1));
   const float qmax = static_cast<float>((1 << (bits - 1)) - 1);
   float tensor_scale = 1.0f;
+  // ||row||² from the first pass of per-tensor ARQ (used for unpruned rows).
+  std::vector<double> row_sumsq;
   if (spec.quant && !spec.quant->channel_wise) {
+    row_sumsq.assign(rows, 0.0);
     for_each_chunk(chunks, threads, [&](uint64_t chunk, unsigned worker) {
       Scratch& s = buffers(worker);
       auto [begin, end] = rows_of(chunk);
@@ -684,7 +856,7 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
       for (uint64_t r = begin; r < end; ++r) {
         const float* row = source.row(r, s.row.data());
         const float* src = pruned_source(r, row, s, scratch_figures);
-        row_min_max(src, length, figures[chunk].min_value, figures[chunk].max_value);
+        row_scan(src, length, figures[chunk].min_value, figures[chunk].max_value, row_sumsq[r]);
       }
     });
     float mn = std::numeric_limits<float>::infinity(), mx = -mn;
@@ -704,15 +876,29 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
       const float* row = source.row(r, s.row.data());
       const float* src = pruned_source(r, row, s, f);
       if (spec.quant) {
-        float scale = tensor_scale;
+        QuantRow q;
+        q.ref = row;
+        q.src = src;
+        q.n = length;
+        q.qmin = qmin;
+        q.qmax = qmax;
         if (spec.quant->channel_wise) {
           float mn = std::numeric_limits<float>::infinity(), mx = -mn;
-          row_min_max(src, length, mn, mx);
-          scale = arq_scale(mx, mn, bits);
+          double sumsq = 0;
+          row_scan(src, length, mn, mx, sumsq);
+          q.scale = arq_scale(mx, mn, bits);
+          q.ref_sumsq = sumsq;
+          // Fetching the next row meanwhile, its first pass reads from cache.
+          if (source.direct() && r + 1 < rows) q.prefetch = row + length;
+        } else {
+          q.scale = tensor_scale;
+          q.ref_sumsq = row_sumsq[r];
+          if (source.direct() && r + 1 < rows) q.prefetch = row + length;  // while this row computes
         }
-        float* out_row = spec.output ? s.quantized.data() : nullptr;
-        row_quantize(row, src, length, scale, qmin, qmax, out_row, f.error);
-        if (spec.output) source.store(r, out_row, spec.output);
+        if (src != row) q.ref_sumsq.reset();
+        q.out = spec.output ? s.quantized.data() : nullptr;
+        quantize_row(q, f.error);
+        if (spec.output) source.store(r, q.out, spec.output);
       } else {
         // Pruning only, with output: ŵ is the pruned row.
         ErrorSums& e = f.error;

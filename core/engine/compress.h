@@ -14,9 +14,12 @@
 //  - prune, then quantize the pruned weight.
 // Weights are viewed out-channel-major: [Cout, Cin, k...]. A layer whose
 // output channels are on axis 1 (ConvTranspose, ONNX MatMul) is transposed
-// on the fly. Kernels make one pass per row (two for per-tensor ARQ), keep no
-// copy of the tensor, widen F16/BF16 on the fly, and split rows over threads.
-// Results do not depend on the thread count.
+// on the fly. Kernels keep no copy of the tensor, widen F16/BF16 on the fly
+// and split rows over threads; per-channel ARQ reads each row from memory
+// once (its second pass finds the row in cache), per-tensor ARQ reads the
+// tensor twice (the scale needs the global max first). ARQ's codes are those
+// of the division x / scale, computed without it (multiply by 1/scale, exact
+// rule for the rare near-ties). Results do not depend on the thread count.
 #include <cmath>
 #include <cstdint>
 #include <optional>

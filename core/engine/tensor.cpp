@@ -2,6 +2,10 @@
 
 #include <cmath>
 
+#if defined(__x86_64__)
+#include <immintrin.h>
+#endif
+
 namespace amct::engine {
 
 const char* dtype_name(DType dtype) {
@@ -69,6 +73,34 @@ uint16_t float_to_half(float value) {
   return sign | static_cast<uint16_t>((exponent << 10) | ((m >> 13) & 0x3FFu));
 }
 
+namespace {
+
+void widen_halves(const unsigned char* p, uint64_t count, float* out) {
+  for (uint64_t i = 0; i < count; ++i) {
+    uint16_t h;
+    std::memcpy(&h, p + i * 2, 2);
+    out[i] = half_to_float(h);
+  }
+}
+
+#if defined(__x86_64__)
+// vcvtph2ps: 8 halves per instruction, exact like half_to_float.
+__attribute__((target("avx,f16c"))) void widen_halves_f16c(const unsigned char* p, uint64_t count, float* out) {
+  uint64_t i = 0;
+  for (; i + 8 <= count; i += 8)
+    _mm256_storeu_ps(out + i, _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(p + i * 2))));
+  widen_halves(p + i * 2, count - i, out + i);
+}
+
+// Every CPU with AVX2 has F16C; clang's __builtin_cpu_supports knows no "f16c".
+bool has_f16c() {
+  static const bool supported = __builtin_cpu_supports("avx2");
+  return supported;
+}
+#endif
+
+}  // namespace
+
 void widen_to_float(const TensorView& view, uint64_t first, uint64_t count, float* out) {
   switch (view.dtype) {
     case DType::F32:
@@ -76,11 +108,10 @@ void widen_to_float(const TensorView& view, uint64_t first, uint64_t count, floa
       return;
     case DType::F16: {
       const unsigned char* p = view.data + first * 2;
-      for (uint64_t i = 0; i < count; ++i) {
-        uint16_t h;
-        std::memcpy(&h, p + i * 2, 2);
-        out[i] = half_to_float(h);
-      }
+#if defined(__x86_64__)
+      if (has_f16c()) return widen_halves_f16c(p, count, out);
+#endif
+      widen_halves(p, count, out);
       return;
     }
     case DType::BF16: {

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <limits>
 #include <numeric>
 
@@ -152,6 +153,8 @@ void require_matches_reference(const std::vector<float>& w, const std::vector<in
     CHECK(e.dot == Approx(ref.dot).epsilon(1e-5));
     CHECK(e.sumsq_approx == Approx(ref.sumsq_approx).epsilon(1e-5));
     CHECK(e.max_abs == Approx(ref.max_abs).epsilon(1e-6));
+    // Quantized: the largest error is one of the same float differences.
+    if (spec.quant) CHECK(e.max_abs == ref.max_abs);
     if (spec.prune.kind != PruneKind::None) {
       REQUIRE(fast.result.prune);
       if (spec.prune.kind == PruneKind::Filter || !fast.result.prune->skipped) {
@@ -166,6 +169,7 @@ void require_matches_reference(const std::vector<float>& w, const std::vector<in
     REQUIRE(quick.error);
     CHECK(quick.error->sumsq_err == Approx(e.sumsq_err).epsilon(1e-5).margin(1e-12));
     CHECK(quick.error->max_abs == Approx(e.max_abs).epsilon(1e-6));
+    if (spec.quant) CHECK(quick.error->max_abs == e.max_abs);
   }
 }
 
@@ -396,6 +400,31 @@ TEST_CASE("F16 and BF16 weights are widened on the fly", "[engine]") {
   CHECK(bfloat16_to_float(0x3F80) == 1.0f);
   CHECK(float_to_half(65504.0f) == 0x7BFF);
   CHECK(float_to_bfloat16(1.0f) == 0x3F80);
+}
+
+TEST_CASE("every F16 and BF16 value widens to the float half_to_float / bfloat16_to_float give", "[engine]") {
+  std::string bytes(65536 * 2, '\0');
+  for (uint32_t h = 0; h < 65536; ++h) {
+    bytes[2 * h] = static_cast<char>(h & 0xFF);
+    bytes[2 * h + 1] = static_cast<char>(h >> 8);
+  }
+  for (DType dtype : {DType::F16, DType::BF16}) {
+    CAPTURE(dtype_name(dtype));
+    const TensorView all = test::view_of_bytes(bytes, dtype, {65536});
+    std::vector<float> widened(65536);
+    // From an odd element too: the vector loop and the tail, unaligned.
+    for (uint64_t first : {uint64_t{0}, uint64_t{3}}) {
+      widen_to_float(all, first, 65536 - first, widened.data());
+      size_t mismatches = 0;
+      for (uint32_t h = static_cast<uint32_t>(first); h < 65536; ++h) {
+        const float expected = dtype == DType::F16 ? half_to_float(static_cast<uint16_t>(h))
+                                                   : bfloat16_to_float(static_cast<uint16_t>(h));
+        const float got = widened[h - first];
+        mismatches += std::isnan(expected) ? !std::isnan(got) : std::memcmp(&expected, &got, 4) != 0;
+      }
+      CHECK(mismatches == 0);
+    }
+  }
 }
 
 TEST_CASE("metrics: rel L2, SQNR, cosine agree", "[engine]") {

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include <cmath>
+#include <cstring>
 
 #include "core/engine/compress.h"
 #include "core/engine_test_support.h"
@@ -125,6 +126,83 @@ TEST_CASE("amct-lsp --estimate text: table sorted by error with bars, and a summ
   CHECK(out.compare(first_row, 3, "fc ") == 0);
   CHECK_THAT(out.substr(first_row, out.find('\n', first_row) - first_row), Catch::Contains("####################"));
   CHECK_THAT(out, Catch::Contains("worst layers: fc, "));
+}
+
+namespace {
+
+// Five equal BF16 layers, 11.3M parameters (above --estimate's progress
+// threshold of 10M): the bar moves in fifths.
+std::string large_bf16_safetensors() {
+  const int64_t rows = 1024, columns = 2200;
+  std::vector<amct::test::SafetensorsEntry> entries;
+  uint64_t state = 12345;
+  for (int i = 0; i < 5; ++i) {
+    std::string bytes(static_cast<size_t>(rows * columns) * 2, '\0');
+    for (size_t k = 0; k < bytes.size(); k += 2) {
+      state = state * 6364136223846793005ull + 1442695040888963407ull;
+      // A float in (-0.05, 0.05), its top half is the BF16 value.
+      const float value = (static_cast<float>(state >> 40) / 16777216.0f - 0.5f) * 0.1f;
+      uint32_t bits;
+      std::memcpy(&bits, &value, 4);
+      bytes[k] = static_cast<char>((bits >> 16) & 0xFF);
+      bytes[k + 1] = static_cast<char>(bits >> 24);
+    }
+    entries.push_back({"block" + std::to_string(i) + ".weight", "BF16", {rows, columns}, std::move(bytes)});
+  }
+  return amct::test::safetensors_file(entries);
+}
+
+std::string bar_frame(int filled, const std::string& percent) {
+  return "\r[" + std::string(static_cast<size_t>(filled), '#') + std::string(static_cast<size_t>(30 - filled), ' ') +
+         "] " + percent + "% of 11.3M parameters";
+}
+
+}  // namespace
+
+TEST_CASE("amct-lsp --estimate: a progress bar on stderr when it is a terminal and the model is large",
+          "[cli][estimate][progress]") {
+  TempDir dir;
+  const std::string cfg = dir.write("quant.cfg", "retrain_weight_quant_config { arq_retrain { dst_type: INT8 } }\n");
+  const std::string large = dir.write("large.safetensors", large_bf16_safetensors());
+  amct::test::ProcessOptions options;
+  options.arguments = {"--estimate", cfg, "--weights", large};
+
+  SECTION("stderr is a terminal: the bar fills in fifths, then is erased") {
+    options.standard_error_is_terminal = true;
+    const auto result = amct::test::run_process(AMCT_LSP_BINARY, options);
+    INFO("stderr: " << result.standard_error);
+    REQUIRE(result.exit_code == 0);
+    const std::string& err = result.standard_error;
+    size_t at = 0;
+    for (const auto& [filled, percent] : std::vector<std::pair<int, std::string>>{
+             {6, " 20"}, {12, " 40"}, {18, " 60"}, {24, " 80"}, {30, "100"}}) {
+      CAPTURE(percent);
+      const size_t frame = err.find(bar_frame(filled, percent), at);
+      REQUIRE(frame != std::string::npos);  // in order
+      at = frame + 1;
+    }
+    // Erased at the end: carriage return, clear to the end of the line, nothing after.
+    CHECK(err.size() >= 4);
+    CHECK(err.compare(err.size() - 4, 4, "\r\033[K") == 0);
+    CHECK(err.find('\n') == std::string::npos);
+    // The report itself goes to stdout as usual.
+    CHECK_THAT(result.standard_output, Catch::Contains("safetensors, 5 layers, 11.3M parameters"));
+  }
+
+  SECTION("stderr is a pipe: no bar") {
+    const auto result = amct::test::run_process(AMCT_LSP_BINARY, options);
+    REQUIRE(result.exit_code == 0);
+    CHECK(result.standard_error.empty());
+    CHECK_THAT(result.standard_output, Catch::Contains("safetensors, 5 layers, 11.3M parameters"));
+  }
+
+  SECTION("a small model at a terminal: no bar") {
+    options.arguments = {"--estimate", cfg, "--weights", dir.write("small.safetensors", SmallModel().safetensors())};
+    options.standard_error_is_terminal = true;
+    const auto result = amct::test::run_process(AMCT_LSP_BINARY, options);
+    REQUIRE(result.exit_code == 0);
+    CHECK(result.standard_error.empty());
+  }
 }
 
 TEST_CASE("amct-lsp --estimate on an ONNX model with 4:2 pruning", "[cli][estimate]") {

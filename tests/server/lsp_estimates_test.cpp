@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <cstdio>
 #include <mutex>
 #include <set>
 #include <vector>
@@ -233,4 +234,119 @@ TEST_CASE("in-process: a client that pulls diagnostics gets no pushes, and a ref
     CHECK(published[1]["params"]["diagnostics"].size() == 2);
     CHECK(client.with_method("workspace/diagnostic/refresh").empty());
   }
+}
+
+TEST_CASE("in-process: a weights file changed on disk is reloaded and its estimates recomputed",
+          "[lsp][server][estimate][watch]") {
+  amct::test::TempDir dir;
+  const std::string weights = dir.write("model.safetensors", amct::test::tiny_model_safetensors());
+  const std::string uri = "file://" + dir.path("quant.cfg");
+  auto fc_lens = [](const std::vector<std::string>& titles) {
+    for (const std::string& t : titles)
+      if (t.find("· 1 layer") != std::string::npos) return t;
+    return std::string();
+  };
+
+  SECTION("the client watches the files the server registered") {
+    json capabilities = engine_client_capabilities();
+    capabilities["workspace"]["didChangeWatchedFiles"] = {{"dynamicRegistration", true}, {"relativePatternSupport", true}};
+    TestClient client;
+    client.request(1, "initialize", {{"capabilities", capabilities},
+                                     {"rootUri", "file://" + dir.path("")},
+                                     {"initializationOptions", {{"amct", {{"weights", "model.safetensors"}}}}}});
+    client.notify("initialized", json::object());
+    const auto registrations = client.with_method("client/registerCapability");
+    REQUIRE(registrations.size() == 1);
+    const json& registration = registrations[0]["params"]["registrations"][0];
+    CHECK(registration["method"] == "workspace/didChangeWatchedFiles");
+    const json& watcher = registration["registerOptions"]["watchers"][0];
+    CHECK(watcher["globPattern"]["baseUri"] == "file://" + dir.path(""));
+    CHECK(watcher["globPattern"]["pattern"] == "model.safetensors");
+
+    client.open(uri, kConfig);
+    client.answer_server_requests();
+    const std::string before = fc_lens(client.lens_titles(2, uri));
+    REQUIRE(!before.empty());
+    CHECK(client.with_method("workspace/codeLens/refresh").size() == 1);
+
+    // Rewritten in place, same size: the client's word is enough.
+    const std::string changed = amct::test::tiny_model_safetensors(1000.0f);
+    REQUIRE(changed.size() == amct::test::tiny_model_safetensors().size());
+    dir.write("model.safetensors", changed);
+    client.notify("workspace/didChangeWatchedFiles", {{"changes", {{{"uri", "file://" + weights}, {"type", 2}}}}});
+    client.answer_server_requests();
+    CHECK(client.with_method("workspace/codeLens/refresh").size() == 2);
+    const std::string after = fc_lens(client.lens_titles(3, uri));
+    REQUIRE(!after.empty());
+    CHECK(after != before);
+
+    // Another file: nothing happens.
+    client.notify("workspace/didChangeWatchedFiles",
+                  {{"changes", {{{"uri", "file://" + dir.path("other.safetensors")}, {"type", 2}}}}});
+    client.answer_server_requests();
+    CHECK(client.with_method("workspace/codeLens/refresh").size() == 2);
+
+    // Other files in the settings: the old registration goes, a new one comes.
+    const std::string manifest = dir.write("layers.json", "{\"layers\":[]}");
+    client.notify("workspace/didChangeConfiguration",
+                  {{"settings", {{"amct", {{"weights", "model.safetensors"}, {"manifest", manifest}}}}}});
+    CHECK(client.with_method("client/unregisterCapability").size() == 1);
+    const auto again = client.with_method("client/registerCapability");
+    REQUIRE(again.size() == 2);
+    CHECK(again[1]["params"]["registrations"][0]["registerOptions"]["watchers"].size() == 2);
+  }
+
+  SECTION("without watching: the stamps of the file, checked when estimates are asked for") {
+    TestClient client;
+    client.request(1, "initialize", {{"capabilities", engine_client_capabilities()},
+                                     {"initializationOptions", {{"amct", {{"weights", weights}}}}}});
+    client.notify("initialized", json::object());
+    CHECK(client.with_method("client/registerCapability").empty());
+    client.open(uri, kConfig);
+    client.answer_server_requests();
+    const std::string before = fc_lens(client.lens_titles(2, uri));
+    REQUIRE(!before.empty());
+
+    // Replaced by a rename, as many tools save: same size, a new inode.
+    const std::string fresh = dir.write("model.safetensors.tmp", amct::test::tiny_model_safetensors(1000.0f));
+    REQUIRE(std::rename(fresh.c_str(), weights.c_str()) == 0);
+    client.lens_titles(3, uri);  // sees the change, starts the recomputation
+    client.answer_server_requests();
+    CHECK(client.with_method("workspace/codeLens/refresh").size() == 2);
+    const std::string after = fc_lens(client.lens_titles(4, uri));
+    REQUIRE(!after.empty());
+    CHECK(after != before);
+  }
+}
+
+TEST_CASE("in-process: amct.estimatesIn inlayHint shows the estimates as inlay hints at the blocks' line ends",
+          "[lsp][server][estimate][inlay-hints]") {
+  amct::test::TempDir dir;
+  const std::string weights = dir.write("model.safetensors", amct::test::tiny_model_safetensors());
+  json capabilities = engine_client_capabilities();
+  capabilities["workspace"]["inlayHint"] = {{"refreshSupport", true}};
+  TestClient client;
+  client.request(1, "initialize",
+                 {{"capabilities", capabilities},
+                  {"initializationOptions", {{"amct", {{"weights", weights}, {"estimatesIn", "inlayHint"}}}}}});
+  client.notify("initialized", json::object());
+  const std::string uri = "file://" + dir.path("quant.cfg");
+  client.open(uri, kConfig);
+  client.answer_server_requests();
+  CHECK(client.with_method("workspace/inlayHint/refresh").size() == 1);
+  CHECK(client.with_method("workspace/codeLens/refresh").empty());
+  CHECK(count_containing(client.lens_titles(2, uri), "≈ SQNR") == 0);
+
+  const json whole = {{"start", {{"line", 0}, {"character", 0}}}, {"end", {{"line", 9}, {"character", 0}}}};
+  client.request(3, "textDocument/inlayHint", {{"textDocument", {{"uri", uri}}}, {"range", whole}});
+  std::vector<json> estimates;
+  const json answer = client.response(3);
+  for (const json& hint : answer["result"])
+    if (hint["label"].get<std::string>().starts_with("≈ SQNR")) estimates.push_back(hint);
+  REQUIRE(estimates.size() == 2);
+  // Line 0: the global block, whole on its line; line 1: "override_layer_configs {".
+  const std::string first_line = std::string(kConfig).substr(0, std::string(kConfig).find('\n'));
+  CHECK(estimates[0]["position"] == json{{"line", 0}, {"character", first_line.size()}});
+  CHECK(estimates[1]["position"] == json{{"line", 1}, {"character", std::string("override_layer_configs {").size()}});
+  CHECK_THAT(estimates[1]["label"].get<std::string>(), Catch::EndsWith("· 1 layer"));
 }

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pty.h>
 #include <signal.h>
 #include <spawn.h>
 #include <sys/wait.h>
@@ -38,6 +39,14 @@ ProcessResult run_process(const std::string& program, const ProcessOptions& opti
   // A child that exits early must not kill the test with SIGPIPE.
   signal(SIGPIPE, SIG_IGN);
   Pipe in, out, err;
+  if (options.standard_error_is_terminal) {
+    close_fd(err.read_end);
+    close_fd(err.write_end);
+    // read_end: the terminal's master side; write_end: the child's terminal.
+    if (openpty(&err.read_end, &err.write_end, nullptr, nullptr, nullptr) != 0) throw std::runtime_error("openpty failed");
+    fcntl(err.read_end, F_SETFD, FD_CLOEXEC);
+    fcntl(err.write_end, F_SETFD, FD_CLOEXEC);
+  }
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, in.read_end, STDIN_FILENO);

@@ -14,6 +14,9 @@ struct ProcessOptions {
   std::string standard_input;          // written to the child's stdin, then closed
   std::string working_directory;       // "" = the current one
   std::chrono::milliseconds time_limit{std::chrono::seconds(120)};
+  // The child's stderr is a pseudo-terminal (openpty) instead of a pipe: what
+  // a user at a terminal sees (the terminal turns "\n" into "\r\n").
+  bool standard_error_is_terminal = false;
 };
 
 struct ProcessResult {
