@@ -16,6 +16,7 @@ export interface AmctSettings {
   importRoots: string[];
   schemaMappings: SchemaMapping[];
   docsLanguage: string;
+  estimatesIn: string;
 }
 
 const asString = (value: unknown): string => (typeof value === 'string' ? value.trim() : '');
@@ -48,6 +49,7 @@ export function readSettings(get: (key: string) => unknown): AmctSettings {
     importRoots: asStrings(get('importRoots')),
     schemaMappings: asMappings(get('schemaMappings')),
     docsLanguage: asString(get('docsLanguage')) || 'auto',
+    estimatesIn: asString(get('estimatesIn')) || 'codeLens',
   };
 }
 
@@ -72,6 +74,7 @@ export function initializationOptions(settings: AmctSettings, context: PathConte
   if (settings.importRoots.length) options.importRoots = settings.importRoots.map((root) => absolute(root, context));
   if (settings.schemaMappings.length) options.schemaMappings = settings.schemaMappings;
   if (settings.docsLanguage && settings.docsLanguage !== 'auto') options.docsLanguage = settings.docsLanguage;
+  if (settings.estimatesIn === 'inlayHint') options.estimatesIn = settings.estimatesIn;
   return options;
 }
 

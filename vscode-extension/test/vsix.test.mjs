@@ -39,7 +39,7 @@ test('package.json: entry point, languages, grammars, commands and settings', ()
   assert.deepEqual(manifest.contributes.commands.map((c) => c.command).sort(),
     ['amct.restartServer', 'amct.runEstimate', 'amct.selectSoc', 'amct.showResolvedConfig', 'amct.useForFile']);
   const settings = Object.keys(manifest.contributes.configuration.properties).sort();
-  assert.deepEqual(settings, ['amct.api', 'amct.docsLanguage', 'amct.importRoots', 'amct.manifest', 'amct.schemaMappings',
+  assert.deepEqual(settings, ['amct.api', 'amct.docsLanguage', 'amct.estimatesIn', 'amct.importRoots', 'amct.manifest', 'amct.schemaMappings',
     'amct.server.path', 'amct.socVersion', 'amct.trace.server', 'amct.weights']);
   assert.equal(manifest.contributes.configuration.properties['amct.server.path'].scope, 'machine-overridable');
   // Bundled: no node_modules in the package.

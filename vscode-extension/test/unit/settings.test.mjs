@@ -6,7 +6,7 @@ const from = (values) => readSettings((key) => values[key]);
 const context = { homeDir: '/home/u', workspaceFolder: '/ws' };
 
 test('defaults give empty initializationOptions: the server keeps its own defaults', () => {
-  const settings = from({ socVersion: '', api: '', weights: '', manifest: '', importRoots: [], schemaMappings: [], docsLanguage: 'auto' });
+  const settings = from({ socVersion: '', api: '', weights: '', manifest: '', importRoots: [], schemaMappings: [], docsLanguage: 'auto', estimatesIn: 'codeLens' });
   assert.deepEqual(initializationOptions(settings, context), {});
   assert.deepEqual(initializationOptions(from({}), context), {});
 });
@@ -14,7 +14,7 @@ test('defaults give empty initializationOptions: the server keeps its own defaul
 test('every server setting is passed under the name the server reads, paths made absolute', () => {
   const settings = from({
     socVersion: ' Ascend310P3 ', api: 'quant', weights: 'model/w.safetensors', manifest: '${workspaceFolder}/m.json',
-    importRoots: ['protos', '/abs/protos', '', 42], docsLanguage: 'zh',
+    importRoots: ['protos', '/abs/protos', '', 42], docsLanguage: 'zh', estimatesIn: 'inlayHint',
     schemaMappings: [{ glob: '**/*.pbtxt', proto: 'protos/model.proto', message: 'pkg.Model' }, { glob: 'incomplete' }],
   });
   assert.deepEqual(initializationOptions(settings, context), {
@@ -25,6 +25,7 @@ test('every server setting is passed under the name the server reads, paths made
     importRoots: ['/ws/protos', '/abs/protos'],
     schemaMappings: [{ glob: '**/*.pbtxt', proto: 'protos/model.proto', message: 'pkg.Model' }],
     docsLanguage: 'zh',
+    estimatesIn: 'inlayHint',
   });
 });
 
