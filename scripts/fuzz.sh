@@ -11,7 +11,7 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(fuzz_document fuzz_formatting fuzz_jsonrpc)
+((${#targets[@]})) || targets=(fuzz_document fuzz_formatting fuzz_jsonrpc fuzz_weights)
 BUILD_DIR=${FUZZ_BUILD_DIR:-build-fuzz}
 
 launcher=()
@@ -22,7 +22,7 @@ cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=
   -DAMCT_FUZZ=ON -DAMCT_BUILD_TESTS=OFF -DAMCT_BUILD_BENCH=OFF "${launcher[@]}" >/dev/null
 cmake --build "$BUILD_DIR" -j"${FUZZ_BUILD_JOBS:-$(nproc)}" --target "${targets[@]}"
 
-declare -A dictionary=([fuzz_document]=textproto [fuzz_formatting]=textproto [fuzz_jsonrpc]=jsonrpc)
+declare -A dictionary=([fuzz_document]=textproto [fuzz_formatting]=textproto [fuzz_jsonrpc]=jsonrpc [fuzz_weights]=weights)
 status=0
 for target in "${targets[@]}"; do
   name=${target#fuzz_}
