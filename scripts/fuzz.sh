@@ -6,6 +6,7 @@
 # AMCT_FUZZ_SEED=N fixes libFuzzer's seed (CI: the same mutations every run).
 # Exit status 1 when a target found a crash, leak, hang or broken invariant.
 #   scripts/fuzz.sh [SECONDS] [TARGET...]    e.g. scripts/fuzz.sh 600 fuzz_formatting
+# Long runs measured in CPU time (issue 7: 10 CPU-minutes per target): scripts/fuzz-long.sh.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 seconds=${1:-60}
