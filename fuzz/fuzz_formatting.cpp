@@ -24,6 +24,7 @@
 
 using namespace amct;
 using amct::test::bound_values;
+using amct::test::kParseGaveUp;
 using amct::test::meaning_tokens;
 
 namespace {
@@ -39,7 +40,12 @@ namespace {
 void expect_same_meaning(const char* what, const std::string& before, const std::string& after) {
   const auto tokens_before = meaning_tokens(before);
   if (tokens_before && tokens_before != meaning_tokens(after)) fail(what, before, after);
-  if (bound_values(before) != bound_values(after)) fail(what, before, after);
+  const auto values_before = bound_values(before);
+  const auto values_after = bound_values(after);
+  // A parse that ran out of its wall-clock budget (a starved CPU) is no verdict.
+  auto gave_up = [](const std::vector<std::string>& values) { return !values.empty() && values[0] == kParseGaveUp; };
+  if (gave_up(values_before) || gave_up(values_after)) return;
+  if (values_before != values_after) fail(what, before, after);
 }
 
 }  // namespace
@@ -60,6 +66,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (!once) return 0;  // syntax errors: not formatted, by design
 
   const syntax::Document formatted(*once);
+  // The parse has a wall-clock budget: on a starved CPU it may give up (an
+  // empty tree for a text that is not blank). That says nothing about the
+  // formatter, so the input is skipped (finding 259ce7556e81 was such a run).
+  if (amct::test::parse_gave_up(formatted)) return 0;
   const auto twice = ide::formatted_text(formatted, options);
   if (!twice) fail("the formatted text has syntax errors", text, *once);
   if (*twice != *once) fail("not idempotent", *once, *twice);
@@ -72,7 +82,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const uint32_t start = range_seed % (length + 1);
   const uint32_t end = start + (range_seed >> 12) % (length - start + 1);
   const std::string ranged = ide::apply_edits(text, ide::format_range(document, {start, end}, options));
-  if (!ide::formatted_text(syntax::Document(ranged), options)) fail("range format broke the syntax", text, ranged);
+  const syntax::Document ranged_document(ranged);
+  if (amct::test::parse_gave_up(ranged_document)) return 0;
+  if (!ide::formatted_text(ranged_document, options)) fail("range format broke the syntax", text, ranged);
   expect_same_meaning("meaning changed by range formatting", text, ranged);
   return 0;
 }

@@ -6,12 +6,13 @@
 # AMCT_FUZZ_SEED=N fixes libFuzzer's seed (CI: the same mutations every run).
 # Exit status 1 when a target found a crash, leak, hang or broken invariant.
 #   scripts/fuzz.sh [SECONDS] [TARGET...]    e.g. scripts/fuzz.sh 600 fuzz_formatting
+# Long runs measured in CPU time (issue 7: 10 CPU-minutes per target): scripts/fuzz-long.sh.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 seconds=${1:-60}
 shift || true
 targets=("$@")
-((${#targets[@]})) || targets=(fuzz_document fuzz_formatting fuzz_jsonrpc)
+((${#targets[@]})) || targets=(fuzz_document fuzz_formatting fuzz_jsonrpc fuzz_weights)
 BUILD_DIR=${FUZZ_BUILD_DIR:-build-fuzz}
 
 source scripts/compiler-cache.sh
@@ -19,7 +20,7 @@ cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DCMAKE_C_COMPILER=
   -DAMCT_FUZZ=ON -DAMCT_BUILD_TESTS=OFF -DAMCT_BUILD_BENCH=OFF "${launcher[@]}" >/dev/null
 cmake --build "$BUILD_DIR" -j"${FUZZ_BUILD_JOBS:-$(nproc)}" --target "${targets[@]}"
 
-declare -A dictionary=([fuzz_document]=textproto [fuzz_formatting]=textproto [fuzz_jsonrpc]=jsonrpc)
+declare -A dictionary=([fuzz_document]=textproto [fuzz_formatting]=textproto [fuzz_jsonrpc]=jsonrpc [fuzz_weights]=weights)
 status=0
 for target in "${targets[@]}"; do
   name=${target#fuzz_}

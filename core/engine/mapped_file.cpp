@@ -40,10 +40,24 @@ std::optional<MappedFile> MappedFile::open(const std::string& path, std::string&
   return file;
 }
 
+MappedFile MappedFile::copy_of(std::string_view bytes, std::string name) {
+  MappedFile file;
+  file.path_ = std::move(name);
+  file.size_ = bytes.size();
+  if (!bytes.empty()) {
+    auto* copy = new unsigned char[bytes.size()];
+    std::memcpy(copy, bytes.data(), bytes.size());
+    file.data_ = copy;
+    file.heap_ = true;
+  }
+  return file;
+}
+
 MappedFile::MappedFile(MappedFile&& other) noexcept
-    : data_(other.data_), size_(other.size_), path_(std::move(other.path_)) {
+    : data_(other.data_), size_(other.size_), heap_(other.heap_), path_(std::move(other.path_)) {
   other.data_ = nullptr;
   other.size_ = 0;
+  other.heap_ = false;
 }
 
 MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
@@ -51,9 +65,11 @@ MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
     release();
     data_ = other.data_;
     size_ = other.size_;
+    heap_ = other.heap_;
     path_ = std::move(other.path_);
     other.data_ = nullptr;
     other.size_ = 0;
+    other.heap_ = false;
   }
   return *this;
 }
@@ -61,9 +77,15 @@ MappedFile& MappedFile::operator=(MappedFile&& other) noexcept {
 MappedFile::~MappedFile() { release(); }
 
 void MappedFile::release() {
-  if (data_ != nullptr) ::munmap(const_cast<unsigned char*>(data_), size_);
+  if (data_ != nullptr) {
+    if (heap_)
+      delete[] data_;
+    else
+      ::munmap(const_cast<unsigned char*>(data_), size_);
+  }
   data_ = nullptr;
   size_ = 0;
+  heap_ = false;
 }
 
 }  // namespace amct::engine

@@ -14,6 +14,11 @@ class MappedFile {
   // The mapping of `path`, or nullopt with `error` set ("cannot open x: ...").
   // An empty file is mapped as an empty view.
   static std::optional<MappedFile> open(const std::string& path, std::string& error);
+  // A heap copy of `bytes` standing in for the file `name` (fuzzing, tests,
+  // buffers that are not files): exactly `bytes.size()` bytes are allocated,
+  // so a read past the end is a heap overflow AddressSanitizer reports
+  // (with a mapping it would land in the page's zero tail, unnoticed).
+  static MappedFile copy_of(std::string_view bytes, std::string name);
 
   MappedFile(MappedFile&& other) noexcept;
   MappedFile& operator=(MappedFile&& other) noexcept;
@@ -32,6 +37,7 @@ class MappedFile {
 
   const unsigned char* data_ = nullptr;
   size_t size_ = 0;
+  bool heap_ = false;  // data_ is new[]-allocated (copy_of), not a mapping
   std::string path_;
 };
 

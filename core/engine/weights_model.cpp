@@ -295,35 +295,39 @@ void apply_manifest(WeightsModel& model, const LayerManifest& manifest) {
 }  // namespace
 
 LoadResult load_weights(const LoadOptions& options) {
-  LoadResult result;
   std::string error;
   std::optional<MappedFile> mapped = MappedFile::open(options.weights_path, error);
-  if (!mapped) {
-    result.error = error;
-    return result;
+  if (!mapped) return LoadResult{std::nullopt, error};
+  std::optional<ManifestText> manifest;
+  if (options.manifest_path) {
+    std::optional<std::string> text = read_small_file(*options.manifest_path, error);
+    if (!text) return LoadResult{std::nullopt, error};
+    manifest = ManifestText{*options.manifest_path, std::move(*text)};
   }
-  auto file = std::make_shared<const MappedFile>(std::move(*mapped));
-  const bool onnx_name = ends_with(options.weights_path, ".onnx");
-  const bool safetensors_name = ends_with(options.weights_path, ".safetensors");
+  return load_weights(std::make_shared<const MappedFile>(std::move(*mapped)), options.safetensors, manifest);
+}
+
+LoadResult load_weights(std::shared_ptr<const MappedFile> file, const SafetensorsLimits& limits,
+                        const std::optional<ManifestText>& manifest_text) {
+  LoadResult result;
+  const std::string& path = file->path();
+  const bool onnx_name = ends_with(path, ".onnx");
+  const bool safetensors_name = ends_with(path, ".safetensors");
   if (file->size() == 0) {
-    result.error = options.weights_path + ": empty file";
+    result.error = path + ": empty file";
     return result;
   }
   if (safetensors_name || (!onnx_name && looks_like_safetensors(file->bytes()))) {
-    result = load_safetensors(file, options.safetensors);
+    result = load_safetensors(file, limits);
   } else {
     result = read_onnx_model(file);
   }
   if (!result.model) return result;
 
-  if (options.manifest_path) {
-    std::optional<std::string> text = read_small_file(*options.manifest_path, error);
-    if (!text) {
-      return LoadResult{std::nullopt, error};
-    }
-    const LayerManifest manifest = parse_layer_manifest(*text);
+  if (manifest_text) {
+    const LayerManifest manifest = parse_layer_manifest(manifest_text->text);
     if (!manifest.error.empty()) {
-      return LoadResult{std::nullopt, *options.manifest_path + ": " + manifest.error};
+      return LoadResult{std::nullopt, manifest_text->path + ": " + manifest.error};
     }
     apply_manifest(*result.model, manifest);
   }
@@ -348,14 +352,15 @@ LoadResult load_weights(const LoadOptions& options) {
 // ---- .npy ---------------------------------------------------------------------------
 
 NpyResult read_npy(const std::string& path) {
-  NpyResult result;
   std::string error;
   std::optional<MappedFile> mapped = MappedFile::open(path, error);
-  if (!mapped) {
-    result.error = error;
-    return result;
-  }
-  auto file = std::make_shared<const MappedFile>(std::move(*mapped));
+  if (!mapped) return NpyResult{std::nullopt, error};
+  return read_npy(std::make_shared<const MappedFile>(std::move(*mapped)));
+}
+
+NpyResult read_npy(std::shared_ptr<const MappedFile> file) {
+  NpyResult result;
+  const std::string& path = file->path();
   const std::string_view bytes = file->bytes();
   auto fail = [&](const std::string& message) {
     result.error = path + ": " + message;

@@ -121,6 +121,17 @@ struct LoadOptions {
 // The format is chosen by extension (.onnx, .safetensors), else by content.
 LoadResult load_weights(const LoadOptions& options);
 
+// A manifest's text, and its path for messages.
+struct ManifestText {
+  std::string path;
+  std::string text;
+};
+
+// load_weights() of a file already in memory (MappedFile::open or copy_of):
+// the format is chosen by the file's path() and content the same way.
+LoadResult load_weights(std::shared_ptr<const MappedFile> file, const SafetensorsLimits& limits,
+                        const std::optional<ManifestText>& manifest = {});
+
 // ---- .npy activation samples ---------------------------------------------------
 
 struct NpyArray {
@@ -134,5 +145,7 @@ struct NpyResult {
 };
 
 NpyResult read_npy(const std::string& path);
+// The same for a file already in memory (path() names it in messages).
+NpyResult read_npy(std::shared_ptr<const MappedFile> file);
 
 }  // namespace amct::engine

@@ -556,7 +556,7 @@ uint32_t line_of(const syntax::Document& document, uint32_t offset) {
   return low;
 }
 
-// Whether formatting is safe: no syntax errors, and no header comment whose
+// Whether formatting is safe: a whole tree, no syntax errors, and no header comment whose
 // line goes on after a lone '\r'. The header scanner ends a header there,
 // but protobuf's tokenizer ends comments only at '\n', so what follows is a
 // comment to AMCT and a field to the tree; a line break would change that.
@@ -564,6 +564,12 @@ bool formattable(const syntax::Document& document) {
   const TSNode root = document.root();
   if (ts_node_has_error(root)) return false;
   const std::string& text = document.text();
+  // A parse that gave up (its wall-clock budget ran out, or too many unclosed
+  // brackets) leaves the tree of an empty text, without errors: printing it
+  // would delete the whole document (fuzz finding, on a starved CPU). A real
+  // parse of a text with anything but blanks has children (or errors).
+  if (ts_node_child_count(root) == 0 && text.find_first_not_of(" \t\r\n\f\v") != std::string::npos)
+    return false;
   TSTreeCursor cursor = ts_tree_cursor_new(root);
   bool safe = true;
   if (ts_tree_cursor_goto_first_child(&cursor)) {

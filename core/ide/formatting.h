@@ -29,6 +29,8 @@
 // buffers are often broken; formatting resumes as soon as they parse. The
 // same holds for a header comment whose line goes on after a lone '\r' (the
 // tree ends the header there, protobuf's tokenizer does not).
+// And for a document whose parse gave up (too many unclosed brackets, or the
+// time budget ran out, see Document::reparse()): its tree is empty.
 #include <cstdint>
 #include <optional>
 #include <string>

@@ -3,6 +3,10 @@
 // file is written by the test itself.
 #include <catch2/catch.hpp>
 
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+
 #include "core/engine/strict_json.h"
 #include "core/engine/weights_model.h"
 #include "core/engine_test_support.h"
@@ -244,6 +248,90 @@ TEST_CASE(".npy activation samples", "[engine]") {
   std::string f8 = test::npy_file({1}, {1});
   f8.replace(f8.find("<f4"), 3, "<f8");
   CHECK_THAT(read_npy(dir.write("d.npy", f8)).error, Catch::Contains("dtype must be"));
+}
+
+}  // namespace amct::engine
+
+namespace amct::engine {
+
+TEST_CASE("loaders on bytes in memory: the same results as on files", "[engine]") {
+  // The in-memory entry points (MappedFile::copy_of) are what the weights fuzz
+  // target uses: the format is still chosen by the name, then by content.
+  const std::string weights = test::safetensors_file(
+      {{"conv1.weight", "F32", {2, 1, 1, 1}, test::f32_bytes({1, -2})}, {"fc.weight", "F32", {1, 2}, test::f32_bytes({3, 4})}});
+  auto file = std::make_shared<const MappedFile>(MappedFile::copy_of(weights, "model.bin"));
+  CHECK(file->size() == weights.size());
+  CHECK(file->bytes() == weights);
+  const LoadResult loaded = load_weights(file, {}, ManifestText{"m.json", R"({"layers":[{"name":"fc","type":"Linear"}]})"});
+  REQUIRE(loaded.model);
+  CHECK(loaded.model->format == "safetensors");
+  REQUIRE(loaded.model->layers.size() == 2);
+  CHECK(loaded.model->layers[0].type == "Conv2d");
+  CHECK(loaded.model->layers[0].type_inferred);
+  CHECK(loaded.model->layers[1].type == "Linear");
+  CHECK_FALSE(loaded.model->layers[1].type_inferred);
+  CHECK(element_at(loaded.model->layers[1].weight, 1) == 4.0f);
+
+  // A .onnx name sends the same bytes to the ONNX reader.
+  const LoadResult as_onnx = load_weights(std::make_shared<const MappedFile>(MappedFile::copy_of(weights, "m.onnx")), {});
+  CHECK_FALSE(as_onnx.model);
+  CHECK_THAT(as_onnx.error, Catch::StartsWith("m.onnx: "));
+  const LoadResult bad_manifest = load_weights(file, {}, ManifestText{"m.json", "[]"});
+  CHECK_FALSE(bad_manifest.model);
+  CHECK_THAT(bad_manifest.error, Catch::StartsWith("m.json: "));
+  CHECK(load_weights(std::make_shared<const MappedFile>(MappedFile::copy_of("", "e.safetensors")), {}).error ==
+        "e.safetensors: empty file");
+
+  const NpyResult sample =
+      read_npy(std::make_shared<const MappedFile>(MappedFile::copy_of(test::npy_file({3}, {1, 2, 3}), "s.npy")));
+  REQUIRE(sample.array);
+  CHECK(element_at(sample.array->view, 2) == 3.0f);
+}
+
+}  // namespace amct::engine
+
+namespace amct::engine {
+
+TEST_CASE("the seed files of fuzz_weights load", "[engine]") {
+  // fuzz/make_weights_seeds.py writes them: a selector byte (fuzz/fuzz_weights.cpp),
+  // then a valid file. A seed that does not load would start the fuzzer from errors.
+  const std::filesystem::path seeds = std::filesystem::path(AMCT_SOURCE_DIR) / "fuzz/corpus/weights";
+  size_t weights = 0, manifests = 0, samples = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(seeds)) {
+    INFO(entry.path().string());
+    std::ifstream in(entry.path(), std::ios::binary);
+    const std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    REQUIRE(bytes.size() > 1);
+    const std::string file = bytes.substr(1);
+    switch (static_cast<unsigned char>(bytes[0]) % 5) {
+      case 0:
+      case 1:
+      case 2: {
+        static const char* const names[] = {"seed.safetensors", "seed.onnx", "seed.weights"};
+        const LoadResult loaded = load_weights(
+            std::make_shared<const MappedFile>(MappedFile::copy_of(file, names[static_cast<unsigned char>(bytes[0]) % 5])), {});
+        INFO(loaded.error);
+        REQUIRE(loaded.model);
+        CHECK_FALSE(loaded.model->layers.empty());
+        ++weights;
+        break;
+      }
+      case 3:
+        CHECK(parse_layer_manifest(file).error.empty());
+        ++manifests;
+        break;
+      case 4: {
+        const NpyResult sample = read_npy(std::make_shared<const MappedFile>(MappedFile::copy_of(file, "seed.npy")));
+        INFO(sample.error);
+        CHECK(sample.array);
+        ++samples;
+        break;
+      }
+    }
+  }
+  CHECK(weights >= 6);
+  CHECK(manifests >= 2);
+  CHECK(samples >= 2);
 }
 
 }  // namespace amct::engine

@@ -643,3 +643,47 @@ TEST_CASE("formatting: a header without value before a CRLF, then a NUL, is form
   CHECK(bound_values(text) == bound_values(*once));  // protobuf's tokenizer rejects the NUL itself
   CHECK(format("\n\n# c\r\na: 1\n") == "# c\r\na: 1\r\n");  // the first line with content decides
 }
+
+TEST_CASE("formatting: multi-line concatenated strings mixing quote kinds keep their meaning", "[formatting][fuzz]") {
+  // The text of fuzz finding 259ce7556e81 (fuzz/corpus/formatting/finding-259ce7556e81):
+  // concatenations across lines with ' and " parts, CR runs before a comment's
+  // line end, invalid UTF-8 in comments.
+  expect_formats_to("a: \"x\" \"y\"\n'b :x''y'\nc: \"x\" 'y' \"z\"\nd: \"line 1\"# 2re\r\r\r\n   \"line 2\"\n"
+                    "  \"line 3\"  '4'\ne: \"x\" # c\xff\xfe\n",
+                    "a: \"x\" \"y\"\n    'b :x' 'y'\nc: \"x\" 'y' \"z\"\nd: \"line 1\" # 2re\n    \"line 2\"\n"
+                    "    \"line 3\" '4'\ne: \"x\" # c\xff\xfe\n");
+
+  // The fuzz input itself, read as fuzz_formatting reads it (FuzzedDataProvider
+  // takes the option bytes from the end: the last byte is the flags, the four
+  // before it the range seed).
+  const std::string input =
+      read_file(std::filesystem::path(AMCT_SOURCE_DIR) / "fuzz/corpus/formatting/finding-259ce7556e81");
+  REQUIRE(input.size() > 5);
+  const auto flags = static_cast<uint8_t>(input.back());
+  const std::string text = input.substr(0, input.size() - 5);
+  const FormattingOptions options{1u + (flags & 7u), (flags & 8u) == 0};
+  const std::string once = format(text, options);
+  CHECK(format(once, options) == once);
+  CHECK(apply_edits(text, format_document(Document(text), options)) == once);
+  expect_same_meaning(text, once);
+}
+
+TEST_CASE("formatting: a document whose parse gave up is left alone, not emptied", "[formatting][fuzz]") {
+  // Fuzz finding 259ce7556e81 failed only on a starved CPU: a parse ran out of
+  // its wall-clock budget and Document kept the tree of an empty text (no
+  // errors). Had it been the formatter's parse, formatting would have printed
+  // that tree: "" for the whole document. Too many unclosed brackets give up
+  // the same way, deterministically.
+  std::string text = "a: 1\n";
+  for (int i = 0; i < 12001; ++i) text += "b {\n";
+  const Document document(text);
+  bool gave_up = false;
+  for (const auto& diagnostic : document.syntax_diagnostics())
+    gave_up = gave_up || diagnostic.message.find("the parser gave up") != std::string::npos;
+  REQUIRE(gave_up);
+  CHECK_FALSE(formatted_text(document, {}).has_value());
+  CHECK(format_document(document, {}).empty());
+  CHECK(format_range(document, {0, static_cast<uint32_t>(text.size())}, {}).empty());
+  // A text of blanks only has an empty tree too, and formats to "".
+  CHECK(format(" \n\t\n") == "");
+}

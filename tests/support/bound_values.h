@@ -55,6 +55,17 @@ inline std::optional<std::vector<std::string>> meaning_tokens(const std::string&
   return tokens;
 }
 
+// Whether the parse of `document` gave up: the tree of an empty text for a
+// text that is not blank. The parse budget is wall-clock time, so on a starved
+// CPU any parse may give up (fuzz finding 259ce7556e81 was such a run).
+inline bool parse_gave_up(const syntax::Document& document) {
+  return ts_node_child_count(document.root()) == 0 &&
+         document.text().find_first_not_of(" \t\r\n\f\v") != std::string::npos;
+}
+
+// The first value of bound_values() when the parse gave up.
+inline constexpr const char* kParseGaveUp = "(the parse gave up)";
+
 // What the binder makes of a document under the built-in AMCT schema: every
 // field occurrence (path, descriptor, typed values) and every schema
 // diagnostic (code and message), in order.
@@ -62,6 +73,7 @@ inline std::vector<std::string> bound_values(const std::string& text) {
   const syntax::Document document(text);
   const auto bound = model::bind(document, schema::amct_schema().root);
   std::vector<std::string> values;
+  if (parse_gave_up(document)) values.push_back(kParseGaveUp);
   for (const auto& diagnostic : bound.diagnostics) values.push_back(diagnostic.code + ": " + diagnostic.message);
   struct Item {
     const model::Message* message;
