@@ -161,6 +161,15 @@ void estimate(const WeightsModel& model, unsigned config_index) {
   (void)check_config_against_model(config, infos);
 }
 
+// A loader gives a model or an error, never both or neither; a model must be
+// consistent and survive an estimate.
+void check_loaded(const LoadResult& loaded, unsigned config_index) {
+  require(loaded.model.has_value() != !loaded.error.empty(), "neither a model nor an error (or both)");
+  if (!loaded.model) return;
+  check_model(*loaded.model);
+  estimate(*loaded.model, config_index);
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -176,11 +185,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       static const char* const names[] = {"fuzz.safetensors", "fuzz.onnx", "fuzz.weights"};
       auto file = std::make_shared<const MappedFile>(MappedFile::copy_of(bytes, names[selector % 5]));
       const LoadResult loaded = load_weights(file, SafetensorsLimits{});
-      require(loaded.model.has_value() != !loaded.error.empty(), "neither a model nor an error (or both)");
-      if (loaded.model) {
-        check_model(*loaded.model);
-        estimate(*loaded.model, config_index);
-      }
+      check_loaded(loaded, config_index);
       break;
     }
     case 3: {
@@ -188,11 +193,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       auto file = std::make_shared<const MappedFile>(MappedFile::copy_of(model_bytes, "builtin.safetensors"));
       const LoadResult loaded =
           load_weights(file, SafetensorsLimits{}, ManifestText{"fuzz.json", std::string(bytes)});
-      require(loaded.model.has_value() != !loaded.error.empty(), "neither a model nor an error (or both)");
-      if (loaded.model) {
-        check_model(*loaded.model);
-        estimate(*loaded.model, config_index);
-      }
+      check_loaded(loaded, config_index);
       break;
     }
     case 4: {
