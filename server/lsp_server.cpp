@@ -14,6 +14,7 @@
 #include <set>
 #include <thread>
 #include <fnmatch.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "core/analysis.h"
@@ -325,6 +326,7 @@ struct LanguageServer::State {
   // The document's diagnostics with the model-aware ones, as a pull or a push answer.
   Analysis analyze_with_model(const syntax::Document& document, const AnalysisOptions& options);
   void deliver_diagnostics(const std::string& uri, int64_t version, const std::string& diagnostics_text);
+  std::string publish_buffer;  // deliver_diagnostics(), on the diagnostics thread alone
   json estimate_lenses(const syntax::Document& d, const FeatureContext& context, PositionEncoding enc);
   // The estimate hints of an AMCT config from what is cached now (none without a model).
   std::vector<ide::EstimateHint> current_estimate_hints(const syntax::Document& d, const FeatureContext& context);
@@ -1134,7 +1136,9 @@ Analysis LanguageServer::State::analyze_with_model(const syntax::Document& docum
 void LanguageServer::State::deliver_diagnostics(const std::string& uri, int64_t version,
                                                 const std::string& diagnostics_text) {
   if (!client.pull_diagnostics) {
-    std::string body = "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/publishDiagnostics\",\"params\":{\"uri\":";
+    // Written into a buffer kept for its capacity (megabytes, every edit).
+    std::string& body = publish_buffer;
+    body.assign("{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/publishDiagnostics\",\"params\":{\"uri\":");
     append_json_string(body, uri);
     body += ",\"version\":" + std::to_string(version) + ",\"diagnostics\":";
     body += diagnostics_text;
@@ -1270,12 +1274,20 @@ void LanguageServer::wait_estimates_idle() {
 
 int run_stdio_server() {
   std::mutex output_mutex;
+  // The header and the body in one writev: a publish is megabytes, and
+  // framing it by copying would cost a copy (and its page faults) per edit.
   auto write_all = [&](const std::string& body) {
-    const std::string framed = frame_message(body);
+    const std::string header = "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
     std::lock_guard lock(output_mutex);
     size_t written = 0;
-    while (written < framed.size()) {
-      const ssize_t n = ::write(STDOUT_FILENO, framed.data() + written, framed.size() - written);
+    const size_t total = header.size() + body.size();
+    while (written < total) {
+      iovec parts[2];
+      int count = 0;
+      if (written < header.size()) parts[count++] = {const_cast<char*>(header.data()) + written, header.size() - written};
+      const size_t body_written = written > header.size() ? written - header.size() : 0;
+      parts[count++] = {const_cast<char*>(body.data()) + body_written, body.size() - body_written};
+      const ssize_t n = ::writev(STDOUT_FILENO, parts, count);
       if (n <= 0) return;  // the client is gone
       written += static_cast<size_t>(n);
     }
