@@ -1,0 +1,135 @@
+#include "server/batch_arena.h"
+
+#include <sys/mman.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstdlib>
+#include <new>
+
+#if defined(__SANITIZE_ADDRESS__)
+#define AMCT_BATCH_ARENA 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(memory_sanitizer) || __has_feature(thread_sanitizer)
+#define AMCT_BATCH_ARENA 0
+#endif
+#endif
+#ifndef AMCT_BATCH_ARENA
+#define AMCT_BATCH_ARENA 1
+#endif
+
+namespace amct::server {
+namespace {
+
+constexpr size_t kAlignment = __STDCPP_DEFAULT_NEW_ALIGNMENT__;
+// Each thread bumps in its own chunk: no atomic operation per allocation,
+// and the blocks of one thread stay together.
+constexpr size_t kChunkBytes = size_t{2} << 20;
+constexpr size_t kMinimumBudget = size_t{16} << 20;
+
+// Set once by enable_batch_arena(), before the worker threads start.
+std::atomic<bool> g_enabled{false};
+char* g_base = nullptr;
+size_t g_size = 0;
+std::atomic<size_t> g_next{0};  // offset of the first chunk not handed out
+
+thread_local char* t_cursor = nullptr;
+thread_local char* t_limit = nullptr;
+
+constexpr size_t round_up(size_t bytes, size_t to) { return (bytes + to - 1) & ~(to - 1); }
+
+// `bytes` from the shared part of the arena, or null when the budget is spent.
+char* take_shared(size_t bytes) {
+  const size_t offset = g_next.fetch_add(bytes, std::memory_order_relaxed);
+  if (offset > g_size || g_size - offset < bytes) return nullptr;
+  return g_base + offset;
+}
+
+void* arena_allocate(size_t bytes) {
+  bytes = round_up(bytes == 0 ? 1 : bytes, kAlignment);
+  if (static_cast<size_t>(t_limit - t_cursor) >= bytes) {
+    char* block = t_cursor;
+    t_cursor += bytes;
+    return block;
+  }
+  if (bytes > kChunkBytes / 8) return take_shared(bytes);  // large: not worth a chunk
+  char* chunk = take_shared(kChunkBytes);
+  if (chunk == nullptr) return nullptr;
+  t_cursor = chunk + bytes;
+  t_limit = chunk + kChunkBytes;
+  return chunk;
+}
+
+bool in_arena(const void* pointer) {
+  const auto address = reinterpret_cast<uintptr_t>(pointer);
+  const auto base = reinterpret_cast<uintptr_t>(g_base);
+  return address >= base && address - base < g_size;
+}
+
+}  // namespace
+
+bool enable_batch_arena(size_t budget_bytes) {
+  if (!AMCT_BATCH_ARENA || g_enabled.load() || budget_bytes < kMinimumBudget) return false;
+  const size_t size = round_up(budget_bytes, kChunkBytes);
+  void* mapping = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+  if (mapping == MAP_FAILED) return false;
+#ifdef MADV_HUGEPAGE
+  // Huge pages: ~300 faults instead of ~150,000 for a 35 MB config (the
+  // zeroing stays). Advice only: fine if refused.
+  madvise(mapping, size, MADV_HUGEPAGE);
+#endif
+  g_base = static_cast<char*>(mapping);
+  g_size = size;
+  g_enabled.store(true);
+  return true;
+}
+
+size_t batch_arena_used() {
+  if (!g_enabled.load()) return 0;
+  const size_t next = g_next.load();
+  return next < g_size ? next : g_size;
+}
+
+}  // namespace amct::server
+
+#if AMCT_BATCH_ARENA
+
+namespace {
+
+void* allocate(size_t bytes) {
+  if (amct::server::g_enabled.load(std::memory_order_relaxed)) {
+    if (void* block = amct::server::arena_allocate(bytes)) return block;
+  }
+  return std::malloc(bytes == 0 ? 1 : bytes);
+}
+
+void* allocate_or_throw(size_t bytes) {
+  while (true) {
+    if (void* block = allocate(bytes)) return block;
+    std::new_handler handler = std::get_new_handler();
+    if (handler == nullptr) throw std::bad_alloc();
+    handler();
+  }
+}
+
+void release(void* pointer) noexcept {
+  if (pointer == nullptr || amct::server::in_arena(pointer)) return;
+  std::free(pointer);
+}
+
+}  // namespace
+
+// The replaceable global allocation functions ([new.delete]); the aligned
+// forms keep the library's (aligned_alloc / free), which never see arena blocks.
+void* operator new(size_t bytes) { return allocate_or_throw(bytes); }
+void* operator new[](size_t bytes) { return allocate_or_throw(bytes); }
+void* operator new(size_t bytes, const std::nothrow_t&) noexcept { return allocate(bytes); }
+void* operator new[](size_t bytes, const std::nothrow_t&) noexcept { return allocate(bytes); }
+void operator delete(void* pointer) noexcept { release(pointer); }
+void operator delete[](void* pointer) noexcept { release(pointer); }
+void operator delete(void* pointer, size_t) noexcept { release(pointer); }
+void operator delete[](void* pointer, size_t) noexcept { release(pointer); }
+void operator delete(void* pointer, const std::nothrow_t&) noexcept { release(pointer); }
+void operator delete[](void* pointer, const std::nothrow_t&) noexcept { release(pointer); }
+
+#endif
