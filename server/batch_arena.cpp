@@ -5,6 +5,7 @@
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
+#include <mutex>
 #include <new>
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -45,6 +46,62 @@ char* take_shared(size_t bytes) {
   return g_base + offset;
 }
 
+// Large blocks (buffers of big vectors and strings, which grow by doubling
+// and free the old buffer) are given back and reused: fresh memory costs its
+// zeroing by the kernel, reused memory does not. Neighbours merge. Few: a
+// fixed table under a lock, and no allocation in here.
+constexpr size_t kLargeBytes = kChunkBytes / 8;
+struct FreeBlock {
+  char* start;
+  size_t size;
+};
+constexpr size_t kMaxFreeBlocks = 1024;
+FreeBlock g_free[kMaxFreeBlocks];
+size_t g_free_count = 0;
+std::mutex g_free_mutex;
+
+char* take_large(size_t bytes) {
+  {
+    std::lock_guard<std::mutex> lock(g_free_mutex);
+    FreeBlock* best = nullptr;
+    for (size_t i = 0; i < g_free_count; ++i) {
+      if (g_free[i].size >= bytes && (best == nullptr || g_free[i].size < best->size)) best = &g_free[i];
+    }
+    if (best != nullptr) {
+      char* block = best->start;
+      best->start += bytes;
+      best->size -= bytes;
+      if (best->size == 0) *best = g_free[--g_free_count];
+      return block;
+    }
+  }
+  return take_shared(bytes);
+}
+
+void give_back_large(char* start, size_t bytes) {
+  std::lock_guard<std::mutex> lock(g_free_mutex);
+  FreeBlock* merged = nullptr;
+  for (size_t i = 0; i < g_free_count; ++i) {
+    if (g_free[i].start + g_free[i].size == start) {  // right after a free block
+      g_free[i].size += bytes;
+      merged = &g_free[i];
+      break;
+    }
+  }
+  if (merged == nullptr) {
+    if (g_free_count == kMaxFreeBlocks) return;  // table full: this block stays unused
+    merged = &g_free[g_free_count++];
+    *merged = {start, bytes};
+  }
+  for (size_t i = 0; i < g_free_count; ++i) {  // a free block right after the merged one
+    if (g_free[i].start == merged->start + merged->size) {
+      merged->size += g_free[i].size;
+      g_free[i] = g_free[--g_free_count];
+      break;
+    }
+  }
+}
+
 void* arena_allocate(size_t bytes) {
   bytes = round_up(bytes == 0 ? 1 : bytes, kAlignment);
   if (static_cast<size_t>(t_limit - t_cursor) >= bytes) {
@@ -52,7 +109,7 @@ void* arena_allocate(size_t bytes) {
     t_cursor += bytes;
     return block;
   }
-  if (bytes > kChunkBytes / 8) return take_shared(bytes);  // large: not worth a chunk
+  if (bytes > kLargeBytes) return take_large(bytes);
   char* chunk = take_shared(kChunkBytes);
   if (chunk == nullptr) return nullptr;
   t_cursor = chunk + bytes;
@@ -73,11 +130,6 @@ bool enable_batch_arena(size_t budget_bytes) {
   const size_t size = round_up(budget_bytes, kChunkBytes);
   void* mapping = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   if (mapping == MAP_FAILED) return false;
-#ifdef MADV_HUGEPAGE
-  // Huge pages: ~300 faults instead of ~150,000 for a 35 MB config (the
-  // zeroing stays). Advice only: fine if refused.
-  madvise(mapping, size, MADV_HUGEPAGE);
-#endif
   g_base = static_cast<char*>(mapping);
   g_size = size;
   g_enabled.store(true);
@@ -117,6 +169,17 @@ void release(void* pointer) noexcept {
   std::free(pointer);
 }
 
+// With the size (std::allocator gives it back): large arena blocks are reused.
+void release(void* pointer, size_t bytes) noexcept {
+  if (pointer == nullptr) return;
+  if (!amct::server::in_arena(pointer)) {
+    std::free(pointer);
+    return;
+  }
+  bytes = amct::server::round_up(bytes == 0 ? 1 : bytes, amct::server::kAlignment);
+  if (bytes > amct::server::kLargeBytes) amct::server::give_back_large(static_cast<char*>(pointer), bytes);
+}
+
 }  // namespace
 
 // The replaceable global allocation functions ([new.delete]); the aligned
@@ -127,8 +190,8 @@ void* operator new(size_t bytes, const std::nothrow_t&) noexcept { return alloca
 void* operator new[](size_t bytes, const std::nothrow_t&) noexcept { return allocate(bytes); }
 void operator delete(void* pointer) noexcept { release(pointer); }
 void operator delete[](void* pointer) noexcept { release(pointer); }
-void operator delete(void* pointer, size_t) noexcept { release(pointer); }
-void operator delete[](void* pointer, size_t) noexcept { release(pointer); }
+void operator delete(void* pointer, size_t bytes) noexcept { release(pointer, bytes); }
+void operator delete[](void* pointer, size_t bytes) noexcept { release(pointer, bytes); }
 void operator delete(void* pointer, const std::nothrow_t&) noexcept { release(pointer); }
 void operator delete[](void* pointer, const std::nothrow_t&) noexcept { release(pointer); }
 
