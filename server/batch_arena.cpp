@@ -2,6 +2,7 @@
 
 #include <sys/mman.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdint>
 #include <cstdlib>
@@ -39,10 +40,32 @@ thread_local char* t_limit = nullptr;
 
 constexpr size_t round_up(size_t bytes, size_t to) { return (bytes + to - 1) & ~(to - 1); }
 
+// Memory is faulted in ahead of use, kPopulateBytes at a time, with one
+// madvise(MADV_POPULATE_WRITE) instead of one page fault per 4 KiB page
+// (Linux 5.14 on; elsewhere the pages fault in on touch, as without it).
+constexpr size_t kPopulateBytes = size_t{16} << 20;
+std::atomic<size_t> g_populated{0};  // offset up to which the arena is populated (or being populated)
+
+void populate_through(size_t end) {
+#ifdef MADV_POPULATE_WRITE
+  size_t populated = g_populated.load(std::memory_order_relaxed);
+  while (populated < end && populated < g_size) {
+    const size_t next = std::min(g_size, populated + kPopulateBytes);
+    if (g_populated.compare_exchange_weak(populated, next, std::memory_order_relaxed)) {
+      madvise(g_base + populated, next - populated, MADV_POPULATE_WRITE);
+      populated = next;
+    }
+  }
+#else
+  (void)end;
+#endif
+}
+
 // `bytes` from the shared part of the arena, or null when the budget is spent.
 char* take_shared(size_t bytes) {
   const size_t offset = g_next.fetch_add(bytes, std::memory_order_relaxed);
   if (offset > g_size || g_size - offset < bytes) return nullptr;
+  populate_through(offset + bytes);
   return g_base + offset;
 }
 

@@ -167,8 +167,9 @@ void tune_allocator_for_batch_run() {
 }
 
 // The arena's budget for checking `files`: about what the check allocates
-// (a 35 MB config: 600 MB), so that a batch of huge files goes back to
-// malloc (which reuses freed memory) instead of growing without bound.
+// (a 35 MB config: 500 MB), so that a batch of huge files goes back to
+// malloc (which reuses freed memory) instead of growing without bound;
+// 0 (no arena) for small inputs.
 size_t batch_arena_budget(const std::vector<std::string>& files) {
   constexpr size_t kBytesPerInputByte = 24;
   constexpr size_t kMaximum = size_t{3} << 30;
@@ -178,6 +179,8 @@ size_t batch_arena_budget(const std::vector<std::string>& files) {
     const uintmax_t size = fs::file_size(file, ec);
     if (!ec) input_bytes += static_cast<size_t>(size);
   }
+  constexpr size_t kMinimumInput = size_t{1} << 20;  // below: a few milliseconds, malloc is as good
+  if (input_bytes < kMinimumInput) return 0;
   return std::min(kMaximum, input_bytes * kBytesPerInputByte + (size_t{64} << 20));
 }
 
