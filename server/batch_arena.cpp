@@ -101,7 +101,7 @@ char* take_large(size_t bytes) {
   return take_shared(bytes);
 }
 
-void give_back_large(char* start, size_t bytes) {
+[[maybe_unused]] void give_back_large(char* start, size_t bytes) {
   std::lock_guard<std::mutex> lock(g_free_mutex);
   FreeBlock* merged = nullptr;
   for (size_t i = 0; i < g_free_count; ++i) {
@@ -125,7 +125,7 @@ void give_back_large(char* start, size_t bytes) {
   }
 }
 
-void* arena_allocate(size_t bytes) {
+[[maybe_unused]] void* arena_allocate(size_t bytes) {
   bytes = round_up(bytes == 0 ? 1 : bytes, kAlignment);
   if (static_cast<size_t>(t_limit - t_cursor) >= bytes) {
     char* block = t_cursor;
@@ -140,7 +140,7 @@ void* arena_allocate(size_t bytes) {
   return chunk;
 }
 
-bool in_arena(const void* pointer) {
+[[maybe_unused]] bool in_arena(const void* pointer) {
   const auto address = reinterpret_cast<uintptr_t>(pointer);
   const auto base = reinterpret_cast<uintptr_t>(g_base);
   return address >= base && address - base < g_size;
