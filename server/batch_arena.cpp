@@ -43,6 +43,8 @@ constexpr size_t round_up(size_t bytes, size_t to) { return (bytes + to - 1) & ~
 // Memory is faulted in ahead of use, kPopulateBytes at a time, with one
 // madvise(MADV_POPULATE_WRITE) instead of one page fault per 4 KiB page
 // (Linux 5.14 on; elsewhere the pages fault in on touch, as without it).
+// Only for the chunks of small blocks, which are filled: large blocks (a
+// vector reserved for the worst case) fault in the pages they touch.
 constexpr size_t kPopulateBytes = size_t{16} << 20;
 std::atomic<size_t> g_populated{0};  // offset up to which the arena is populated (or being populated)
 
@@ -65,7 +67,6 @@ void populate_through(size_t end) {
 char* take_shared(size_t bytes) {
   const size_t offset = g_next.fetch_add(bytes, std::memory_order_relaxed);
   if (offset > g_size || g_size - offset < bytes) return nullptr;
-  populate_through(offset + bytes);
   return g_base + offset;
 }
 
@@ -135,6 +136,7 @@ char* take_large(size_t bytes) {
   if (bytes > kLargeBytes) return take_large(bytes);
   char* chunk = take_shared(kChunkBytes);
   if (chunk == nullptr) return nullptr;
+  populate_through(static_cast<size_t>(chunk - g_base) + kChunkBytes);
   t_cursor = chunk + bytes;
   t_limit = chunk + kChunkBytes;
   return chunk;
