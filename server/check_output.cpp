@@ -8,6 +8,7 @@
 #include <map>
 #include <nlohmann/json.hpp>
 
+#include "core/parallel.h"
 #include "core/syntax/utf.h"
 #include "server/check_codes.h"
 
@@ -162,6 +163,30 @@ void append_location(std::string& out, std::string_view printable_path, const sy
   append_number(out, position.column);
 }
 
+void append_text_diagnostics(std::string& out, std::string_view path, const LocatedDiagnostic* begin,
+                             const LocatedDiagnostic* end) {
+  for (const LocatedDiagnostic* diagnostic = begin; diagnostic != end; ++diagnostic) {
+    append_location(out, path, diagnostic->start);
+    out += ": ";
+    out += severity_name(diagnostic->severity);
+    out += ": ";
+    append_printable(out, diagnostic->message);
+    out += " [";
+    out += diagnostic->code;
+    out += "]\n";
+    for (const LocatedRelated& related : diagnostic->related) {
+      append_location(out, path, related.start);
+      out += ": note: ";
+      append_printable(out, related.message);
+      out += '\n';
+    }
+  }
+}
+
+// From this many diagnostics in one file on, its two halves are written on
+// two threads and joined.
+constexpr size_t kParallelText = 8192;
+
 }  // namespace
 
 // Built in one string with plain appends: a 100,000-block config can have
@@ -180,22 +205,18 @@ std::string text_report(const std::vector<FileReport>& reports) {
   for (const FileReport& report : reports) {
     if (report.read_error) continue;
     const std::string path = printable(report.path);
-    for (const LocatedDiagnostic& diagnostic : report.diagnostics) {
-      append_location(out, path, diagnostic.start);
-      out += ": ";
-      out += severity_name(diagnostic.severity);
-      out += ": ";
-      append_printable(out, diagnostic.message);
-      out += " [";
-      out += diagnostic.code;
-      out += "]\n";
-      for (const LocatedRelated& related : diagnostic.related) {
-        append_location(out, path, related.start);
-        out += ": note: ";
-        append_printable(out, related.message);
-        out += '\n';
-      }
+    const std::vector<LocatedDiagnostic>& diagnostics = report.diagnostics;
+    const size_t half = diagnostics.size() / 2;
+    if (diagnostics.size() < kParallelText) {
+      append_text_diagnostics(out, path, diagnostics.data(), diagnostics.data() + diagnostics.size());
+      continue;
     }
+    std::string second;
+    second.reserve(estimate / 2);
+    run_both(
+        true, [&] { append_text_diagnostics(out, path, diagnostics.data(), diagnostics.data() + half); },
+        [&] { append_text_diagnostics(second, path, diagnostics.data() + half, diagnostics.data() + diagnostics.size()); });
+    out += second;
   }
   return out;
 }

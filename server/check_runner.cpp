@@ -18,6 +18,7 @@
 #include <functional>
 #include <thread>
 
+#include "core/parallel.h"
 #include "core/syntax/utf.h"
 
 namespace amct::server {
@@ -224,15 +225,25 @@ LocatedDiagnostic locate(Locators& locators, Diagnostic&& diagnostic) {
   return located;
 }
 
+// From this many diagnostics on, the two halves are located on two threads
+// (each with its own cursors: a cursor's answer does not depend on where it
+// started).
+constexpr size_t kParallelLocate = 8192;
+
 // The diagnostics of `analysis`, moved out and located.
 std::vector<LocatedDiagnostic> locate_all(std::string_view text, Analysis& analysis) {
   const LineIndex lines(text);
-  Locators locators(lines);
   std::vector<Diagnostic> diagnostics = std::move(analysis.diagnostics);
   analysis.diagnostics.clear();
-  std::vector<LocatedDiagnostic> located;
-  located.reserve(diagnostics.size());
-  for (Diagnostic& diagnostic : diagnostics) located.push_back(locate(locators, std::move(diagnostic)));
+  std::vector<LocatedDiagnostic> located(diagnostics.size());
+  const auto locate_range = [&](size_t begin, size_t end) {
+    Locators locators(lines);
+    for (size_t i = begin; i < end; ++i) located[i] = locate(locators, std::move(diagnostics[i]));
+  };
+  const size_t half = diagnostics.size() / 2;
+  run_both(
+      diagnostics.size() >= kParallelLocate, [&] { locate_range(0, half); },
+      [&] { locate_range(half, diagnostics.size()); });
   return located;
 }
 

@@ -3,9 +3,12 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <iterator>
 #include <string_view>
 #include <optional>
 #include <utility>
+
+#include "core/parallel.h"
 
 namespace amct {
 namespace {
@@ -17,6 +20,10 @@ std::string format_number(double value) {
   std::snprintf(buffer, sizeof buffer, "%g", value);
   return buffer;
 }
+
+// From this many override entries on, their own rules run in two halves on
+// two threads.
+constexpr size_t kParallelEntries = 4096;
 
 class RuleChecker {
  public:
@@ -37,10 +44,25 @@ class RuleChecker {
   // `given`: the entries' own diagnostics; null: computed here.
   std::vector<Diagnostic> run(std::optional<EntryRulesView> given) {
     std::vector<EntryRuleDiagnostics> computed;
+    const bool owned = !given.has_value();  // computed here: moved out, not copied
     if (!given) {
-      computed.reserve(config_.name_overrides.size() + config_.type_overrides.size());
+      std::vector<const OverrideEntry*> all;
+      all.reserve(config_.name_overrides.size() + config_.type_overrides.size());
       for (const auto* overrides : {&config_.name_overrides, &config_.type_overrides})
-        for (const OverrideEntry& entry : *overrides) computed.push_back(entry_rules(entry));
+        for (const OverrideEntry& entry : *overrides) all.push_back(&entry);
+      // Each entry stands alone: two halves on two threads, each checker
+      // with its own scratch list.
+      computed.resize(all.size());
+      const size_t half = all.size() / 2;
+      RuleChecker second(config_, context_);
+      run_both(
+          all.size() >= kParallelEntries,
+          [&] {
+            for (size_t i = 0; i < half; ++i) computed[i] = entry_rules(*all[i]);
+          },
+          [&] {
+            for (size_t i = half; i < all.size(); ++i) computed[i] = second.entry_rules(*all[i]);
+          });
       given = EntryRulesView{&computed, nullptr};
     }
     const EntryRulesView& entries = *given;
@@ -48,8 +70,15 @@ class RuleChecker {
     // Each rule in turn over the global blocks and then every entry, as a
     // walk of the whole config would emit them (the final sort is stable).
     auto append = [&](std::vector<Diagnostic> EntryRuleDiagnostics::*rule, size_t from) {
-      for (size_t i = from; i < entries.size(); ++i)
-        diagnostics_.insert(diagnostics_.end(), (entries[i].*rule).begin(), (entries[i].*rule).end());
+      for (size_t i = from; i < entries.size(); ++i) {
+        if (owned) {
+          std::vector<Diagnostic>& own = computed[i].*rule;
+          diagnostics_.insert(diagnostics_.end(), std::make_move_iterator(own.begin()),
+                              std::make_move_iterator(own.end()));
+        } else {
+          diagnostics_.insert(diagnostics_.end(), (entries[i].*rule).begin(), (entries[i].*rule).end());
+        }
+      }
     };
     const BlockSource global = global_source();
     check_batch_num();
