@@ -699,6 +699,21 @@ struct ChunkFigures {
   float max_value = -std::numeric_limits<float>::infinity();
 };
 
+// Lowers (raises) an extreme shared by the threads to `value`; returns the
+// extreme as it was before (NaN never changes it: such tensors get no figures).
+float lower_to(std::atomic<float>& extreme, float value) {
+  float seen = extreme.load(std::memory_order_relaxed);
+  while (value < seen && !extreme.compare_exchange_weak(seen, value, std::memory_order_relaxed)) {
+  }
+  return seen;
+}
+float raise_to(std::atomic<float>& extreme, float value) {
+  float seen = extreme.load(std::memory_order_relaxed);
+  while (value > seen && !extreme.compare_exchange_weak(seen, value, std::memory_order_relaxed)) {
+  }
+  return seen;
+}
+
 }  // namespace
 
 CompressResult compress_weight(const TensorView& weight, const CompressSpec& spec) {
@@ -844,31 +859,11 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
   const int bits = spec.quant ? spec.quant->bits : 8;
   const float qmin = -static_cast<float>(1 << (bits - 1));
   const float qmax = static_cast<float>((1 << (bits - 1)) - 1);
-  float tensor_scale = 1.0f;
-  // ||row||² from the first pass of per-tensor ARQ (used for unpruned rows).
+  // ||row||² from per-tensor ARQ's scan (used for unpruned rows).
   std::vector<double> row_sumsq;
-  if (spec.quant && !spec.quant->channel_wise) {
-    row_sumsq.assign(rows, 0.0);
-    for_each_chunk(chunks, threads, [&](uint64_t chunk, unsigned worker) {
-      Scratch& s = buffers(worker);
-      auto [begin, end] = rows_of(chunk);
-      ChunkFigures scratch_figures;
-      for (uint64_t r = begin; r < end; ++r) {
-        const float* row = source.row(r, s.row.data());
-        const float* src = pruned_source(r, row, s, scratch_figures);
-        row_scan(src, length, figures[chunk].min_value, figures[chunk].max_value, row_sumsq[r]);
-      }
-    });
-    float mn = std::numeric_limits<float>::infinity(), mx = -mn;
-    for (ChunkFigures& f : figures) {
-      mn = std::min(mn, f.min_value);
-      mx = std::max(mx, f.max_value);
-      f = ChunkFigures{};
-    }
-    tensor_scale = arq_scale(mx, mn, bits);
-  }
-
-  for_each_chunk(chunks, threads, [&](uint64_t chunk, unsigned worker) {
+  // Pass 2 of one chunk: prune and/or quantize its rows (`tensor_scale` for
+  // per-tensor ARQ), adding to the chunk's figures.
+  auto process_chunk = [&](uint64_t chunk, unsigned worker, float tensor_scale) {
     Scratch& s = buffers(worker);
     auto [begin, end] = rows_of(chunk);
     ChunkFigures& f = figures[chunk];
@@ -893,7 +888,8 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
         } else {
           q.scale = tensor_scale;
           q.ref_sumsq = row_sumsq[r];
-          if (source.direct() && r + 1 < rows) q.prefetch = row + length;  // while this row computes
+          // The chunk's scan brought its rows into cache; fetch the next
+          // chunk's only while quantizing its last row.
         }
         if (src != row) q.ref_sumsq.reset();
         q.out = spec.output ? s.quantized.data() : nullptr;
@@ -913,7 +909,57 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
         source.store(r, src, spec.output);
       }
     }
-  });
+  };
+
+  if (spec.quant && !spec.quant->channel_wise) {
+    // Per-tensor ARQ in one read in the common case: each chunk is scanned
+    // (min, max, ||row||², from memory) and quantized at once from cache with
+    // the scale of the extremes seen so far by every thread; chunks whose
+    // scale was not the final one are quantized again at the end. Codes and
+    // sums are those the final scale gives: as if the whole tensor had been
+    // scanned first.
+    row_sumsq.assign(rows, 0.0);
+    std::vector<float> chunk_min(chunks, std::numeric_limits<float>::infinity());
+    std::vector<float> chunk_max(chunks, -std::numeric_limits<float>::infinity());
+    std::vector<float> chunk_scale(chunks, 0.0f);
+    // (Ordering chunks by the max of a strided sample, so that the max is met
+    // early, did not lower the share quantized again on the benchmark's
+    // weights: the max is one element anywhere.)
+    std::atomic<float> seen_min{std::numeric_limits<float>::infinity()};
+    std::atomic<float> seen_max{-std::numeric_limits<float>::infinity()};
+    for_each_chunk(chunks, threads, [&](uint64_t chunk, unsigned worker) {
+      Scratch& s = buffers(worker);
+      auto [begin, end] = rows_of(chunk);
+      ChunkFigures scratch_figures;
+      for (uint64_t r = begin; r < end; ++r) {
+        const float* row = source.row(r, s.row.data());
+        const float* src = pruned_source(r, row, s, scratch_figures);
+        row_scan(src, length, chunk_min[chunk], chunk_max[chunk], row_sumsq[r]);
+      }
+      const float mn = std::min(chunk_min[chunk], lower_to(seen_min, chunk_min[chunk]));
+      const float mx = std::max(chunk_max[chunk], raise_to(seen_max, chunk_max[chunk]));
+      chunk_scale[chunk] = arq_scale(mx, mn, bits);
+      process_chunk(chunk, worker, chunk_scale[chunk]);
+    });
+    const float mn = *std::min_element(chunk_min.begin(), chunk_min.end());
+    const float mx = *std::max_element(chunk_max.begin(), chunk_max.end());
+    const float final_scale = arq_scale(mx, mn, bits);
+    std::vector<uint64_t> stale;
+    std::atomic<uint64_t> requantized{0};
+    for (uint64_t c = 0; c < chunks; ++c) {
+      if (chunk_scale[c] != final_scale) stale.push_back(c);
+    }
+    for_each_chunk(stale.size(), threads, [&](uint64_t k, unsigned worker) {
+      const uint64_t chunk = stale[k];
+      figures[chunk] = ChunkFigures{};
+      process_chunk(chunk, worker, final_scale);
+      const auto [begin, end] = rows_of(chunk);
+      requantized += (end - begin) * length;
+    });
+    result.requantized_elements = requantized.load();
+  } else {
+    for_each_chunk(chunks, threads, [&](uint64_t chunk, unsigned worker) { process_chunk(chunk, worker, 1.0f); });
+  }
   ErrorSums error;
   double prune_total = 0, prune_removed = 0;
   for (const ChunkFigures& f : figures) {

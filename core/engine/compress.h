@@ -16,8 +16,10 @@
 // output channels are on axis 1 (ConvTranspose, ONNX MatMul) is transposed
 // on the fly. Kernels keep no copy of the tensor, widen F16/BF16 on the fly
 // and split rows over threads; per-channel ARQ reads each row from memory
-// once (its second pass finds the row in cache), per-tensor ARQ reads the
-// tensor twice (the scale needs the global max first). ARQ's codes are those
+// once (its second pass finds the row in cache); per-tensor ARQ scans and
+// quantizes each L2-sized chunk at once with the scale of the extremes seen
+// so far, and quantizes again (from memory) only the chunks whose scale was
+// not the tensor's final one. ARQ's codes are those
 // of the division x / scale, computed without it (multiply by 1/scale, exact
 // rule for the rare near-ties). Results do not depend on the thread count.
 #include <cmath>
@@ -87,6 +89,9 @@ struct CompressResult {
   std::optional<PruneFigures> prune;   // when pruning ran
   uint64_t non_finite = 0;             // NaN/Inf weights: then no figures are given
   std::string problem;                 // why there are no figures ("" if there are)
+  // Per-tensor ARQ: elements quantized a second time because the scale their
+  // chunk first got was not the tensor's final one .
+  uint64_t requantized_elements = 0;
 };
 
 CompressResult compress_weight(const TensorView& weight, const CompressSpec& spec);

@@ -128,6 +128,7 @@ LayerEstimate estimate_layer(const ModelLayer& layer, const LayerResolution& res
   estimate.error = result.error;
   estimate.prune_figures = result.prune;
   estimate.problem = result.problem;
+  estimate.requantized_elements = result.requantized_elements;
   if (result.prune) {
     if (spec.prune.kind == PruneKind::Filter) {
       const uint64_t per_channel = result.prune->total ? layer.weight.elements / result.prune->total : 0;

@@ -44,6 +44,7 @@ struct LayerEstimate {
 
   std::vector<std::string> notes;  // downgrades, skipped features, ...
   std::string problem;             // no figures: why (NaN weights, ...)
+  uint64_t requantized_elements = 0;  // per-tensor ARQ's second quantization (speed figure)
 };
 
 struct EstimateSummary {
