@@ -191,10 +191,20 @@ void EstimateService::run() {
         const ide::PendingEstimate& p = pending[i];
         const engine::ModelLayer& layer = loaded->model->layers[p.layer_index];
         auto estimate = std::make_shared<const engine::LayerEstimate>(engine::estimate_layer(layer, p.resolution, threads));
+        // Truncated in place while read (the mapping's SIGBUS guard gave zeros):
+        // the layer shows the problem until the file is rewritten and reloaded.
+        const bool weights_changed = estimate->weights_changed;
+        std::string report;
         {
           std::lock_guard inner(mutex_);
           if (generation == generation_) cache_[p.key] = std::move(estimate);
+          if (weights_changed && generation == generation_) {
+            force_reload_ = true;
+            if (last_reported_error_ != engine::kFileChangedWhileRead) report = engine::kFileChangedWhileRead;
+            last_reported_error_ = engine::kFileChangedWhileRead;
+          }
         }
+        if (!report.empty() && events_.load_failed) events_.load_failed(report);
         ++layers_computed_;
         done += layer.weight.elements;
         if (events_.progress_report)

@@ -45,6 +45,7 @@ struct LayerEstimate {
   std::vector<std::string> notes;  // downgrades, skipped features, ...
   std::string problem;             // no figures: why (NaN weights, ...)
   uint64_t requantized_elements = 0;  // per-tensor ARQ's second quantization (speed figure)
+  bool weights_changed = false;  // the mapped file shrank while read: no figures (problem says so)
 };
 
 struct EstimateSummary {
@@ -63,6 +64,9 @@ struct ModelEstimate {
   std::vector<LayerEstimate> layers;  // model order
   EstimateSummary summary;
   bool cancelled = false;
+  // Set when the weights file was truncated in place while it was read
+  // (kFileChangedWhileRead): the figures are not the file's.
+  std::string error;
 };
 
 struct EstimateOptions {
