@@ -18,8 +18,8 @@
 // and split rows over threads; per-channel ARQ reads each row from memory
 // once (its second pass finds the row in cache); per-tensor ARQ scans and
 // quantizes each L2-sized chunk at once with the scale of the extremes seen
-// so far, and quantizes again (from memory) only the chunks whose scale was
-// not the tensor's final one. ARQ's codes are those
+// so far, and reads again only the chunks whose scale was not the tensor's
+// final one (and the first quarter, only scanned at first). ARQ's codes are those
 // of the division x / scale, computed without it (multiply by 1/scale, exact
 // rule for the rare near-ties). Results do not depend on the thread count.
 #include <cmath>
@@ -89,8 +89,10 @@ struct CompressResult {
   std::optional<PruneFigures> prune;   // when pruning ran
   uint64_t non_finite = 0;             // NaN/Inf weights: then no figures are given
   std::string problem;                 // why there are no figures ("" if there are)
-  // Per-tensor ARQ: elements quantized a second time because the scale their
-  // chunk first got was not the tensor's final one .
+  // Per-tensor ARQ (speed figures): elements read from the weight a second
+  // time (chunks only scanned at first, or quantized with a scale that was
+  // not the final one), and those quantized twice (the latter).
+  uint64_t reread_elements = 0;
   uint64_t requantized_elements = 0;
 };
 

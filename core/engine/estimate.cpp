@@ -132,6 +132,7 @@ LayerEstimate estimate_layer(const ModelLayer& layer, const LayerResolution& res
   estimate.error = result.error;
   estimate.prune_figures = result.prune;
   estimate.problem = result.problem;
+  estimate.reread_elements = result.reread_elements;
   estimate.requantized_elements = result.requantized_elements;
   if (mapping_changed_at(layer.weight.data)) {  // truncated in place under us: the figures read zeros
     estimate.error.reset();

@@ -44,7 +44,9 @@ struct LayerEstimate {
 
   std::vector<std::string> notes;  // downgrades, skipped features, ...
   std::string problem;             // no figures: why (NaN weights, ...)
-  uint64_t requantized_elements = 0;  // per-tensor ARQ's second quantization (speed figure)
+  // Per-tensor ARQ's second read / second quantization (speed figures, see CompressResult).
+  uint64_t reread_elements = 0;
+  uint64_t requantized_elements = 0;
   bool weights_changed = false;  // the mapped file shrank while read: no figures (problem says so)
 };
 
