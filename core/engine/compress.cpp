@@ -9,6 +9,8 @@
 #include <thread>
 #include <vector>
 
+#include <unistd.h>
+
 #if defined(__x86_64__)
 #include <immintrin.h>
 #endif
@@ -714,6 +716,20 @@ float raise_to(std::atomic<float>& extreme, float value) {
   return seen;
 }
 
+// Tensors up to this size are scanned whole before quantizing (per-tensor ARQ).
+uint64_t two_pass_bytes() {
+  static const uint64_t bytes = [] {
+    long l3 = -1;
+#if defined(_SC_LEVEL3_CACHE_SIZE)
+    l3 = ::sysconf(_SC_LEVEL3_CACHE_SIZE);
+#endif
+    return static_cast<uint64_t>(l3 > 0 ? l3 : 8L << 20) / 3;
+  }();
+  return bytes;
+}
+
+uint64_t elements_bytes(const TensorView& w) { return w.elements * sizeof(float); }
+
 }  // namespace
 
 CompressResult compress_weight(const TensorView& weight, const CompressSpec& spec) {
@@ -928,7 +944,12 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
     std::vector<float> chunk_min(chunks, std::numeric_limits<float>::infinity());
     std::vector<float> chunk_max(chunks, -std::numeric_limits<float>::infinity());
     std::vector<float> chunk_scale(chunks, std::numeric_limits<float>::quiet_NaN());  // NaN: not quantized yet
-    const uint64_t scanned_only = chunks / 4;
+    // A tensor that stays in the last-level cache between two passes (with
+    // one more such tensor on the other thread) is scanned whole first, then
+    // quantized from cache: a second read there is cheaper than quantizing
+    // chunks twice.
+    const uint64_t two_pass_limit = spec.two_pass_max_bytes.value_or(two_pass_bytes());
+    const uint64_t scanned_only = elements_bytes(weight) <= two_pass_limit ? chunks : chunks / 4;
     std::atomic<float> seen_min{std::numeric_limits<float>::infinity()};
     std::atomic<float> seen_max{-std::numeric_limits<float>::infinity()};
     for_each_chunk(chunks, threads, [&](uint64_t chunk, unsigned worker) {

@@ -79,6 +79,11 @@ struct CompressSpec {
   PruneSpec prune;
   bool output_axis_is_1 = false;  // transpose the first two axes first
   unsigned threads = 1;           // within this tensor
+  // Per-tensor ARQ scans tensors up to this many bytes (as floats) whole
+  // before quantizing them (they stay in cache between the passes); larger
+  // ones are quantized chunk by chunk with the running max. Default: a third
+  // of the last-level cache.
+  std::optional<uint64_t> two_pass_max_bytes;
   // When set, receives ŵ (pruned then quantized) in the weight's own layout,
   // `elements` floats. For tests and small tensors; the estimate leaves it null.
   float* output = nullptr;

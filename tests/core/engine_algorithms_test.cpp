@@ -367,10 +367,18 @@ TEST_CASE("per-tensor ARQ quantizes chunks with the running max and redoes the s
         CAPTURE(outlier.index, bits, int(prune));
         CompressSpec spec = arq(bits, false);
         spec.prune = {prune, 0.3, true};
+        spec.two_pass_max_bytes = 0;  // chunk by chunk, whatever this machine's cache
+        require_matches_reference(w, shape, spec);
+        spec.two_pass_max_bytes = uint64_t{1} << 40;  // scanned whole first
         require_matches_reference(w, shape, spec);
       }
     CompressSpec spec = arq(8, false);
     spec.threads = 1;
+    spec.two_pass_max_bytes = uint64_t{1} << 40;
+    const CompressResult two_pass = compress_weight(view_of(w, shape), spec);
+    CHECK(two_pass.reread_elements == count);  // every chunk, from cache
+    CHECK(two_pass.requantized_elements == 0);
+    spec.two_pass_max_bytes = 0;
     const CompressResult one_thread = compress_weight(view_of(w, shape), spec);
     CAPTURE(outlier.index);
     // Chunk 0 (the first quarter) is only scanned at first, then quantized at the end.
