@@ -7,9 +7,9 @@
 #include <limits>
 #include <numeric>
 #include <thread>
+#include <fstream>
+#include <string>
 #include <vector>
-
-#include <unistd.h>
 
 #if defined(__x86_64__)
 #include <immintrin.h>
@@ -716,15 +716,22 @@ float raise_to(std::atomic<float>& extreme, float value) {
   return seen;
 }
 
+// The last-level cache's size from sysfs (sysconf's figure can be the host
+// CPU's rather than the virtual machine's); 8 MB when unknown.
+uint64_t last_level_cache_bytes() {
+  for (int index = 3; index >= 2; --index) {
+    const std::string dir = "/sys/devices/system/cpu/cpu0/cache/index" + std::to_string(index) + "/";
+    std::ifstream size_file(dir + "size");
+    uint64_t kib = 0;
+    char unit = 0;
+    if (size_file >> kib >> unit && unit == 'K' && kib > 0) return std::min<uint64_t>(kib << 10, uint64_t{256} << 20);
+  }
+  return uint64_t{8} << 20;
+}
+
 // Tensors up to this size are scanned whole before quantizing (per-tensor ARQ).
 uint64_t two_pass_bytes() {
-  static const uint64_t bytes = [] {
-    long l3 = -1;
-#if defined(_SC_LEVEL3_CACHE_SIZE)
-    l3 = ::sysconf(_SC_LEVEL3_CACHE_SIZE);
-#endif
-    return static_cast<uint64_t>(l3 > 0 ? l3 : 8L << 20) / 3;
-  }();
+  static const uint64_t bytes = last_level_cache_bytes() / 3;
   return bytes;
 }
 
