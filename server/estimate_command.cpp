@@ -290,6 +290,11 @@ int run_estimate_command(const std::vector<std::string>& args, std::ostream& out
   }
   const engine::ModelEstimate estimate = engine::estimate_model(extract_config(bound.root), model, options);
   if (show_progress) std::fprintf(stderr, "\r\033[K");
+  if (!estimate.error.empty()) {  // truncated in place while read: the figures are not the file's
+    err << "amct-lsp --estimate: " << parsed.weights_path
+        << ": the weights file changed while it was read (truncated in place?); run again once it is rewritten\n";
+    return 2;
+  }
 
   if (parsed.format == "json") {
     Json layers = Json::array();

@@ -179,6 +179,7 @@ void EstimateService::run() {
     lock.unlock();
 
     bool cancelled = false;
+    bool weights_changed = false;
     if (!pending.empty()) {
       uint64_t total = 0, done = 0;
       for (const ide::PendingEstimate& p : pending) total += loaded->model->layers[p.layer_index].weight.elements;
@@ -191,6 +192,12 @@ void EstimateService::run() {
         const ide::PendingEstimate& p = pending[i];
         const engine::ModelLayer& layer = loaded->model->layers[p.layer_index];
         auto estimate = std::make_shared<const engine::LayerEstimate>(engine::estimate_layer(layer, p.resolution, threads));
+        if (estimate->weights_changed) {
+          // Truncated in place while read (the mapping's SIGBUS guard gave
+          // zeros): nothing of this mapping is worth caching; reload below.
+          weights_changed = true;
+          break;
+        }
         {
           std::lock_guard inner(mutex_);
           if (generation == generation_) cache_[p.key] = std::move(estimate);
@@ -202,6 +209,17 @@ void EstimateService::run() {
                                   std::to_string(i + 1) + "/" + std::to_string(pending.size()) + " layers");
       }
       if (events_.progress_end) events_.progress_end();
+    }
+    if (weights_changed) {
+      // Say so once, and drop the model: the truncated file fails to load
+      // (no stale figures shown); rewritten, it loads and is estimated again.
+      if (events_.load_failed) events_.load_failed(engine::kFileChangedWhileRead);
+      {
+        std::lock_guard inner(mutex_);
+        force_reload_ = true;
+      }
+      model();
+      cancelled = true;
     }
 
     lock.lock();

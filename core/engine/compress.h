@@ -16,8 +16,10 @@
 // output channels are on axis 1 (ConvTranspose, ONNX MatMul) is transposed
 // on the fly. Kernels keep no copy of the tensor, widen F16/BF16 on the fly
 // and split rows over threads; per-channel ARQ reads each row from memory
-// once (its second pass finds the row in cache), per-tensor ARQ reads the
-// tensor twice (the scale needs the global max first). ARQ's codes are those
+// once (its second pass finds the row in cache); per-tensor ARQ scans and
+// quantizes each L2-sized chunk at once with the scale of the extremes seen
+// so far, and reads again only the chunks whose scale was not the tensor's
+// final one (and the first quarter, only scanned at first). ARQ's codes are those
 // of the division x / scale, computed without it (multiply by 1/scale, exact
 // rule for the rare near-ties). Results do not depend on the thread count.
 #include <cmath>
@@ -77,6 +79,11 @@ struct CompressSpec {
   PruneSpec prune;
   bool output_axis_is_1 = false;  // transpose the first two axes first
   unsigned threads = 1;           // within this tensor
+  // Per-tensor ARQ scans tensors up to this many bytes (as floats) whole
+  // before quantizing them (they stay in cache between the passes); larger
+  // ones are quantized chunk by chunk with the running max. Default: a third
+  // of the last-level cache.
+  std::optional<uint64_t> two_pass_max_bytes;
   // When set, receives ŵ (pruned then quantized) in the weight's own layout,
   // `elements` floats. For tests and small tensors; the estimate leaves it null.
   float* output = nullptr;
@@ -87,6 +94,11 @@ struct CompressResult {
   std::optional<PruneFigures> prune;   // when pruning ran
   uint64_t non_finite = 0;             // NaN/Inf weights: then no figures are given
   std::string problem;                 // why there are no figures ("" if there are)
+  // Per-tensor ARQ (speed figures): elements read from the weight a second
+  // time (chunks only scanned at first, or quantized with a scale that was
+  // not the final one), and those quantized twice (the latter).
+  uint64_t reread_elements = 0;
+  uint64_t requantized_elements = 0;
 };
 
 CompressResult compress_weight(const TensorView& weight, const CompressSpec& spec);

@@ -59,6 +59,10 @@ void add_activation_figures(LayerEstimate& estimate, const ResolvedDataQuant& da
   }
   estimate.activation_measured =
       activation_quant_error(x, asymmetric_quant(lo, hi, estimate.activation_bits), estimate.activation_bits);
+  if (sample.array->file && sample.array->file->changed_while_mapped()) {
+    estimate.activation_measured.reset();
+    estimate.notes.push_back("activation sample: the file changed while it was read");
+  }
 }
 
 }  // namespace
@@ -128,6 +132,15 @@ LayerEstimate estimate_layer(const ModelLayer& layer, const LayerResolution& res
   estimate.error = result.error;
   estimate.prune_figures = result.prune;
   estimate.problem = result.problem;
+  estimate.reread_elements = result.reread_elements;
+  estimate.requantized_elements = result.requantized_elements;
+  if (mapping_changed_at(layer.weight.data)) {  // truncated in place under us: the figures read zeros
+    estimate.error.reset();
+    estimate.prune_figures.reset();
+    estimate.problem = kFileChangedWhileRead;
+    estimate.weights_changed = true;
+    return estimate;
+  }
   if (result.prune) {
     if (spec.prune.kind == PruneKind::Filter) {
       const uint64_t per_channel = result.prune->total ? layer.weight.elements / result.prune->total : 0;
@@ -238,6 +251,12 @@ ModelEstimate estimate_model(const AmctConfig& config, const WeightsModel& model
   worker();
   for (std::thread& thread : pool) thread.join();
   out.cancelled = cancelled();
+  for (const ModelLayer& layer : model.layers) {
+    if (mapping_changed_at(layer.weight.data)) {
+      out.error = kFileChangedWhileRead;
+      break;
+    }
+  }
   out.summary = summarize_estimates(out.layers);
   return out;
 }

@@ -44,6 +44,10 @@ struct LayerEstimate {
 
   std::vector<std::string> notes;  // downgrades, skipped features, ...
   std::string problem;             // no figures: why (NaN weights, ...)
+  // Per-tensor ARQ's second read / second quantization (speed figures, see CompressResult).
+  uint64_t reread_elements = 0;
+  uint64_t requantized_elements = 0;
+  bool weights_changed = false;  // the mapped file shrank while read: no figures (problem says so)
 };
 
 struct EstimateSummary {
@@ -62,6 +66,9 @@ struct ModelEstimate {
   std::vector<LayerEstimate> layers;  // model order
   EstimateSummary summary;
   bool cancelled = false;
+  // Set when the weights file was truncated in place while it was read
+  // (kFileChangedWhileRead): the figures are not the file's.
+  std::string error;
 };
 
 struct EstimateOptions {

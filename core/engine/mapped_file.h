@@ -2,6 +2,17 @@
 // A read-only memory map of a whole file (RAII). Weights files are mapped,
 // never read into memory: tensors are views into the mapping, and only the
 // pages a kernel touches are read from disk.
+//
+// A file truncated in place while mapped makes reads past its new end raise
+// SIGBUS, which would kill the process (the language server). Mappings are
+// therefore registered with a process-wide SIGBUS handler (installed once, by
+// the first open): a fault inside a registered mapping replaces the pages
+// from the faulting one to the mapping's end with zero pages and marks the
+// mapping changed, so the read goes on (no jump out of a kernel, no unwinding
+// through locks or allocations) and callers that read a mapping check
+// changed_while_mapped() / mapping_changed_at() afterwards and give
+// kFileChangedWhileRead instead of figures. Faults elsewhere go to the handler
+// that was installed before (or the default action).
 #include <cstddef>
 #include <optional>
 #include <string>
@@ -30,6 +41,9 @@ class MappedFile {
   size_t size() const { return size_; }
   std::string_view bytes() const { return {reinterpret_cast<const char*>(data_), size_}; }
   const std::string& path() const { return path_; }
+  // True once a read of this mapping faulted because the file shrank under
+  // it: the bytes from the fault on read as zeros, not as the file.
+  bool changed_while_mapped() const;
 
  private:
   MappedFile() = default;
@@ -40,5 +54,15 @@ class MappedFile {
   bool heap_ = false;  // data_ is new[]-allocated (copy_of), not a mapping
   std::string path_;
 };
+
+// Whether the registered mapping holding `address` changed while mapped (see
+// above); false for addresses outside any mapping (heap copies, tests).
+bool mapping_changed_at(const void* address);
+
+// Has the SIGBUS handler been installed (by the first MappedFile::open)?
+bool mapped_file_guard_installed();
+
+inline constexpr const char* kFileChangedWhileRead =
+    "the weights file changed while it was read; estimates will be recomputed when it is rewritten";
 
 }  // namespace amct::engine

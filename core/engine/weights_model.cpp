@@ -322,6 +322,9 @@ LoadResult load_weights(std::shared_ptr<const MappedFile> file, const Safetensor
   } else {
     result = read_onnx_model(file);
   }
+  if (file->changed_while_mapped()) {  // truncated in place while the header was read
+    return LoadResult{std::nullopt, path + ": the file changed while it was read (truncated in place?)"};
+  }
   if (!result.model) return result;
 
   if (manifest_text) {

@@ -349,6 +349,52 @@ TEST_CASE("fast kernels match the reference implementation on random tensors", "
   }
 }
 
+TEST_CASE("per-tensor ARQ quantizes chunks with the running max and redoes the stale ones", "[engine][arq-tensor]") {
+  // 256 x 1024 floats: 4 chunks of 64 rows (the kernel's 256 KB chunks). The
+  // max |w| first in the tensor, then in its last chunk (every earlier chunk
+  // got a smaller scale), then a negative min dominating (D = 2^(b-1)).
+  const std::vector<int64_t> shape = {256, 1024};
+  const size_t count = 256 * 1024;
+  struct Placement {
+    size_t index;
+    float factor;
+  };
+  for (const Placement& outlier : {Placement{5, 12.0f}, Placement{count - 3, 12.0f}, Placement{count / 2 + 7, -15.0f}}) {
+    std::vector<float> w = test::random_weights(count, 77);
+    w[outlier.index] = outlier.factor * 0.05f;
+    for (int bits : {4, 8})
+      for (PruneKind prune : {PruneKind::None, PruneKind::Selective4of2, PruneKind::Filter}) {
+        CAPTURE(outlier.index, bits, int(prune));
+        CompressSpec spec = arq(bits, false);
+        spec.prune = {prune, 0.3, true};
+        spec.two_pass_max_bytes = 0;  // chunk by chunk, whatever this machine's cache
+        require_matches_reference(w, shape, spec);
+        spec.two_pass_max_bytes = uint64_t{1} << 40;  // scanned whole first
+        require_matches_reference(w, shape, spec);
+      }
+    CompressSpec spec = arq(8, false);
+    spec.threads = 1;
+    spec.two_pass_max_bytes = uint64_t{1} << 40;
+    const CompressResult two_pass = compress_weight(view_of(w, shape), spec);
+    CHECK(two_pass.reread_elements == count);  // every chunk, from cache
+    CHECK(two_pass.requantized_elements == 0);
+    spec.two_pass_max_bytes = 0;
+    const CompressResult one_thread = compress_weight(view_of(w, shape), spec);
+    CAPTURE(outlier.index);
+    // Chunk 0 (the first quarter) is only scanned at first, then quantized at the end.
+    if (outlier.index < 64 * 1024) {
+      CHECK(one_thread.reread_elements == 1 * 64 * 1024);
+      CHECK(one_thread.requantized_elements == 0);  // the max was seen first
+    } else if (outlier.index >= 192 * 1024) {
+      CHECK(one_thread.reread_elements == 3 * 64 * 1024);  // every chunk before the last
+      CHECK(one_thread.requantized_elements == 2 * 64 * 1024);
+    } else {
+      CHECK(one_thread.reread_elements == 2 * 64 * 1024);
+      CHECK(one_thread.requantized_elements == 1 * 64 * 1024);
+    }
+  }
+}
+
 TEST_CASE("ARQ codes near half-integers are those of the division", "[engine]") {
   // The kernel multiplies by 1/scale and falls back to division near ties:
   // weights at (k + 1/2) * scale and one float either side of it.
