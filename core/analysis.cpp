@@ -38,23 +38,40 @@ void append_schema_diagnostics(const std::vector<Diagnostic>& schema_diagnostics
   }
 }
 
+// Whether the outline has a header read_amct_headers() could take for
+// `# soc:` or `# amct-api:` (the outline holds every top-level header, and
+// more): without one, the AMCT headers are known to be empty without
+// another walk over the top level.
+bool may_have_amct_headers(const schema::DocumentOutline& outline) {
+  for (const schema::SchemaHeader& header : outline.headers) {
+    std::string name;
+    for (char c : header.key)
+      if (c != '#' && c != ':' && c != ' ' && c != '\t') name += c;
+    if (name == "soc" || name == "amct-api") return true;
+  }
+  return false;
+}
+
 // How analyze() gets the bound model and its AMCT diagnostics: afresh, or incrementally.
 using BindModel = std::function<std::shared_ptr<const model::BoundDocument>(const google::protobuf::Descriptor*)>;
-using CheckAmct = std::function<std::vector<Diagnostic>(const model::BoundDocument&, const AmctCheckOptions&)>;
+using CheckAmct = std::function<std::vector<Diagnostic>(const model::BoundDocument&, const AmctCheckOptions&,
+                                                        bool may_have_headers)>;
 
 Analysis analyze_with(const syntax::Document& document, const AnalysisOptions& options, const BindModel& bind_model,
                       const CheckAmct& check_amct_model) {
   Analysis analysis;
   analysis.diagnostics = document.syntax_diagnostics();
 
-  schema::SchemaBinding binding = schema::bind_schema(document, binding_options_of(options));
+  const schema::DocumentOutline outline = schema::outline_of(document);
+  schema::SchemaBinding binding = schema::bind_schema(outline, binding_options_of(options));
   analysis.diagnostics.insert(analysis.diagnostics.end(), binding.diagnostics.begin(), binding.diagnostics.end());
   if (binding.schema) {
     analysis.schema_description = binding.schema->description;
     std::shared_ptr<const model::BoundDocument> bound_model = bind_model(binding.schema->root);
     const model::BoundDocument& bound = *bound_model;
     std::vector<Diagnostic> amct_diagnostics;
-    if (binding.schema->is_amct) amct_diagnostics = check_amct_model(bound, AmctCheckOptions{options.soc, options.api});
+    if (binding.schema->is_amct)
+      amct_diagnostics = check_amct_model(bound, AmctCheckOptions{options.soc, options.api}, may_have_amct_headers(outline));
     append_schema_diagnostics(bound.diagnostics, amct_diagnostics, analysis.diagnostics);
     // With syntax errors the content is partial: "the config is empty" would
     // only repeat them.
@@ -78,7 +95,7 @@ Analysis analyze(const syntax::Document& document, const AnalysisOptions& option
       [&](const google::protobuf::Descriptor* root_type) {
         return std::make_shared<const model::BoundDocument>(model::bind(document, root_type));
       },
-      [&](const model::BoundDocument& bound, const AmctCheckOptions& amct_options) {
+      [&](const model::BoundDocument& bound, const AmctCheckOptions& amct_options, bool) {
         return check_amct(document, bound, amct_options);
       });
 }
@@ -92,10 +109,11 @@ Analysis IncrementalAnalyzer::analyze(const syntax::Document& document, const An
         bound_now = true;
         return binder_.bind(document, root_type);
       },
-      [&](const model::BoundDocument& bound, const AmctCheckOptions& amct_options) {
+      [&](const model::BoundDocument& bound, const AmctCheckOptions& amct_options, bool may_have_headers) {
         checked_now = true;
         const std::vector<size_t>* reused = checker_follows_binder_ ? &binder_.last_reused_fields() : nullptr;
-        return checker_.check(read_amct_headers(document), bound, amct_options, reused);
+        return checker_.check(may_have_headers ? read_amct_headers(document) : AmctHeaders{}, bound, amct_options,
+                              reused);
       });
   if (bound_now && !checked_now) checker_.forget();
   if (bound_now) checker_follows_binder_ = checked_now;

@@ -55,6 +55,8 @@ class IncrementalAnalyzer {
   size_t last_rebound_units() const { return binder_.last_rebound_units(); }
   // Override entries extracted and checked afresh by the last analyze().
   size_t last_rechecked_entries() const { return checker_.last_rechecked_entries(); }
+  // Whether the last analyze() updated the AMCT checker's entries in place.
+  bool last_updated_entries_in_place() const { return checker_.last_updated_in_place(); }
 
  private:
   model::IncrementalBinder binder_;

@@ -212,7 +212,169 @@ void append_range(std::string& out, const syntax::Range& range) {
   out += "}}";
 }
 
+// Document::position_at for offsets that mostly come in ascending order
+// (sorted diagnostics): the line is found by walking on from the line of the
+// previous offset instead of a binary search over every line.
+class PositionCursor {
+ public:
+  PositionCursor(const syntax::Document& document, syntax::PositionEncoding encoding)
+      : document_(document), encoding_(encoding), size_(static_cast<uint32_t>(document.text().size())) {}
+
+  syntax::Position at(uint32_t offset) {
+    offset = std::min(offset, size_);
+    if (offset < document_.line_start(line_)) {
+      line_ = document_.position_at(offset, syntax::PositionEncoding::Utf8).line;
+    } else {
+      // Galloping: the last line starting at or before the offset, in steps
+      // that double, then halve.
+      const uint32_t count = document_.line_count();
+      uint32_t step = 1;
+      while (line_ + step < count && document_.line_start(line_ + step) <= offset) {
+        line_ += step;
+        step *= 2;
+      }
+      for (; step > 0; step /= 2)
+        if (line_ + step < count && document_.line_start(line_ + step) <= offset) line_ += step;
+    }
+    const uint32_t start = document_.line_start(line_);
+    if (encoding_ == syntax::PositionEncoding::Utf16) {
+      const std::string_view prefix = std::string_view(document_.text()).substr(start, offset - start);
+      for (char c : prefix)
+        if (static_cast<unsigned char>(c) >= 0x80) return document_.position_at(offset, encoding_);
+    }
+    return {line_, offset - start};
+  }
+  syntax::Range range(ByteRange range) { return {at(range.start), at(range.end)}; }
+
+ private:
+  const syntax::Document& document_;
+  syntax::PositionEncoding encoding_;
+  uint32_t size_;
+  uint32_t line_ = 0;
+};
+
+// One diagnostic's JSON object, its LSP ranges given (see PositionCursor).
+void append_diagnostic(std::string& out, const Diagnostic& d, const std::vector<syntax::Range>& ranges,
+                       const std::string& quoted_uri, std::string_view docs_base) {
+  out += "{\"range\":";
+  append_range(out, ranges[0]);
+  out += ",\"severity\":";
+  out += std::to_string(static_cast<int>(d.severity));
+  out += ",\"code\":";
+  append_json_string(out, d.code);
+  if (const std::string href = diagnostic_docs_href(docs_base, d.code); !href.empty()) {
+    out += ",\"codeDescription\":{\"href\":";
+    append_json_string(out, href);
+    out += '}';
+  }
+  out += ",\"source\":\"amct-lsp\",\"message\":";
+  append_json_string(out, d.message);
+  if (!d.related.empty()) {
+    out += ",\"relatedInformation\":[";
+    for (size_t r = 0; r < d.related.size(); ++r) {
+      if (r) out += ',';
+      out += "{\"location\":{\"uri\":";
+      out += quoted_uri;
+      out += ",\"range\":";
+      append_range(out, ranges[1 + r]);
+      out += "},\"message\":";
+      append_json_string(out, d.related[r].message);
+      out += '}';
+    }
+    out += ']';
+  }
+  out += '}';
+}
+
+std::vector<syntax::Range> lsp_ranges(PositionCursor& cursor, const Diagnostic& d) {
+  std::vector<syntax::Range> ranges;
+  ranges.reserve(1 + d.related.size());
+  ranges.push_back(cursor.range(d.range));
+  for (const RelatedInformation& related : d.related) ranges.push_back(cursor.range(related.range));
+  return ranges;
+}
+
+// Whether `d` with LSP ranges `ranges` writes the same JSON as `cached` with `cached_ranges`.
+bool same_json(const Diagnostic& d, const syntax::Range* ranges, const Diagnostic& cached,
+               const syntax::Range* cached_ranges) {
+  if (d.severity != cached.severity || d.related.size() != cached.related.size() ||
+      !std::equal(ranges, ranges + 1 + d.related.size(), cached_ranges) || d.code != cached.code ||
+      d.message != cached.message)
+    return false;
+  for (size_t r = 0; r < d.related.size(); ++r)
+    if (d.related[r].message != cached.related[r].message) return false;
+  return true;
+}
+
 }  // namespace
+
+const std::string& DiagnosticsJsonCache::text(const syntax::Document& document, const std::string& uri,
+                                              const std::vector<Diagnostic>& diagnostics,
+                                              syntax::PositionEncoding encoding, std::string_view docs_base) {
+  // Another spelling of the constant parts: nothing can be copied.
+  if (!valid_ || uri != uri_ || encoding != encoding_ || docs_base != docs_base_) {
+    entries_.clear();
+    ranges_.clear();
+    text_.clear();
+    uri_ = uri;
+    encoding_ = encoding;
+    docs_base_ = std::string(docs_base);
+    valid_ = true;
+  }
+  std::string quoted_uri;
+  append_json_string(quoted_uri, uri);
+  PositionCursor cursor(document, encoding);
+  std::string out = std::move(spare_text_);
+  out.clear();
+  out.reserve(text_.size() + 1024);
+  out += '[';
+  std::vector<Entry> entries = std::move(spare_entries_);
+  entries.clear();
+  entries.reserve(diagnostics.size());
+  std::vector<syntax::Range> ranges = std::move(spare_ranges_);
+  ranges.clear();
+  reused_ = 0;
+  // The previous diagnostics come in the same order, give or take those an
+  // edit added or removed: the next unused one, or one a few further on.
+  constexpr size_t kLookAhead = 8;
+  size_t next_old = 0;
+  for (size_t i = 0; i < diagnostics.size(); ++i) {
+    const Diagnostic& d = diagnostics[i];
+    Entry& entry = entries.emplace_back();
+    entry.first_range = ranges.size();
+    ranges.push_back(cursor.range(d.range));
+    for (const RelatedInformation& related : d.related) ranges.push_back(cursor.range(related.range));
+    const syntax::Range* own = ranges.data() + entry.first_range;
+    if (i) out += ',';
+    size_t match = SIZE_MAX;
+    for (size_t k = next_old; k < entries_.size() && k < next_old + kLookAhead; ++k) {
+      if (same_json(d, own, entries_[k].diagnostic, ranges_.data() + entries_[k].first_range)) {
+        match = k;
+        break;
+      }
+    }
+    entry.begin = out.size();
+    if (match != SIZE_MAX) {
+      Entry& old = entries_[match];
+      out.append(text_, old.begin, old.end - old.begin);
+      entry.diagnostic = std::move(old.diagnostic);
+      next_old = match + 1;
+      ++reused_;
+    } else {
+      append_diagnostic(out, d, std::vector<syntax::Range>(own, own + 1 + d.related.size()), quoted_uri, docs_base);
+      entry.diagnostic = d;
+    }
+    entry.end = out.size();
+  }
+  out += ']';
+  spare_text_ = std::move(text_);
+  text_ = std::move(out);
+  spare_entries_ = std::move(entries_);
+  entries_ = std::move(entries);
+  spare_ranges_ = std::move(ranges_);
+  ranges_ = std::move(ranges);
+  return text_;
+}
 
 std::string diagnostics_json_text(const syntax::Document& document, const std::string& uri,
                                   const std::vector<Diagnostic>& diagnostics, syntax::PositionEncoding encoding,
@@ -222,37 +384,10 @@ std::string diagnostics_json_text(const syntax::Document& document, const std::s
   out += '[';
   std::string quoted_uri;
   append_json_string(quoted_uri, uri);
+  PositionCursor cursor(document, encoding);
   for (size_t i = 0; i < diagnostics.size(); ++i) {
-    const Diagnostic& d = diagnostics[i];
     if (i) out += ',';
-    out += "{\"range\":";
-    append_range(out, range_of(document, d.range, encoding));
-    out += ",\"severity\":";
-    out += std::to_string(static_cast<int>(d.severity));
-    out += ",\"code\":";
-    append_json_string(out, d.code);
-    if (const std::string href = diagnostic_docs_href(docs_base, d.code); !href.empty()) {
-      out += ",\"codeDescription\":{\"href\":";
-      append_json_string(out, href);
-      out += '}';
-    }
-    out += ",\"source\":\"amct-lsp\",\"message\":";
-    append_json_string(out, d.message);
-    if (!d.related.empty()) {
-      out += ",\"relatedInformation\":[";
-      for (size_t r = 0; r < d.related.size(); ++r) {
-        if (r) out += ',';
-        out += "{\"location\":{\"uri\":";
-        out += quoted_uri;
-        out += ",\"range\":";
-        append_range(out, range_of(document, d.related[r].range, encoding));
-        out += "},\"message\":";
-        append_json_string(out, d.related[r].message);
-        out += '}';
-      }
-      out += ']';
-    }
-    out += '}';
+    append_diagnostic(out, diagnostics[i], lsp_ranges(cursor, diagnostics[i]), quoted_uri, docs_base);
   }
   out += ']';
   return out;

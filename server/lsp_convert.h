@@ -33,6 +33,39 @@ nlohmann::json diagnostics_to_json(const syntax::Document& document, const std::
 std::string diagnostics_json_text(const syntax::Document& document, const std::string& uri,
                                   const std::vector<Diagnostic>& diagnostics, syntax::PositionEncoding encoding,
                                   std::string_view docs_base = "");
+// diagnostics_json_text() for successive versions of one document, for the
+// publish after every keystroke: the JSON of a diagnostic whose content and
+// LSP range are those of a diagnostic of the previous call is copied from
+// that call's text, not written again; only the others are written. The text
+// equals diagnostics_json_text() of the same arguments. Not thread-safe: one
+// per document, used by one thread at a time.
+class DiagnosticsJsonCache {
+ public:
+  const std::string& text(const syntax::Document& document, const std::string& uri,
+                          const std::vector<Diagnostic>& diagnostics, syntax::PositionEncoding encoding,
+                          std::string_view docs_base = "");
+  // Diagnostics of the last call whose JSON was copied from the call before.
+  size_t last_reused() const { return reused_; }
+
+ private:
+  struct Entry {
+    Diagnostic diagnostic;
+    size_t first_range = 0;     // in ranges_: the diagnostic's, then its related information's
+    size_t begin = 0, end = 0;  // its JSON in text_
+  };
+  bool valid_ = false;
+  std::string uri_, docs_base_;
+  syntax::PositionEncoding encoding_ = syntax::PositionEncoding::Utf16;
+  std::string text_;
+  std::vector<Entry> entries_;
+  std::vector<syntax::Range> ranges_;
+  // The buffers of the call before last, reused for their capacity (a fresh
+  // 3 MB string costs page faults).
+  std::string spare_text_;
+  std::vector<Entry> spare_entries_;
+  std::vector<syntax::Range> spare_ranges_;
+  size_t reused_ = 0;
+};
 // Code lenses as JSON text (10,000 overrides give 10,000 lenses).
 std::string code_lenses_json_text(const syntax::Document& document, const std::vector<ide::CodeLens>& lenses,
                                   syntax::PositionEncoding encoding);

@@ -14,6 +14,7 @@
 #include <set>
 #include <thread>
 #include <fnmatch.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "core/analysis.h"
@@ -111,6 +112,9 @@ struct OpenDocument {
   // Re-checks after edits re-bind only what changed; used by the
   // diagnostics thread alone.
   std::shared_ptr<IncrementalAnalyzer> analyzer = std::make_shared<IncrementalAnalyzer>();
+  // The JSON of the last publish, whose unchanged diagnostics the next one
+  // copies; used by the diagnostics thread alone.
+  std::shared_ptr<DiagnosticsJsonCache> published_json = std::make_shared<DiagnosticsJsonCache>();
 };
 
 // What a feature needs besides the text: the schema and the settings.
@@ -196,10 +200,19 @@ struct LanguageServer::State {
   // coalesce into one check.
   bool leading_edge = false;
   std::chrono::steady_clock::time_point last_check_start{};
+  // A check runs and has not sent its publish yet. Unlike diagnostics_busy,
+  // cleared before the publish is sent: an edit the client sends as soon as
+  // it has the publish must not count as part of a burst because the thread
+  // is still freeing the previous version.
+  bool checking = false;
   // Call before marking the document dirty.
   void note_edit() {
     last_edit = std::chrono::steady_clock::now();
-    leading_edge = dirty.empty() && !diagnostics_busy && last_edit - last_check_start >= options.diagnostics_debounce;
+    leading_edge = dirty.empty() && !checking && last_edit - last_check_start >= options.diagnostics_debounce;
+  }
+  void check_done() {
+    std::lock_guard lock(mutex);
+    checking = false;
   }
 
   std::thread request_worker;
@@ -312,7 +325,8 @@ struct LanguageServer::State {
   EstimateSettings estimate_settings() const;
   // The document's diagnostics with the model-aware ones, as a pull or a push answer.
   Analysis analyze_with_model(const syntax::Document& document, const AnalysisOptions& options);
-  void deliver_diagnostics(const std::string& uri, int64_t version, std::string diagnostics_text);
+  void deliver_diagnostics(const std::string& uri, int64_t version, const std::string& diagnostics_text);
+  std::string publish_buffer;  // deliver_diagnostics(), on the diagnostics thread alone
   json estimate_lenses(const syntax::Document& d, const FeatureContext& context, PositionEncoding enc);
   // The estimate hints of an AMCT config from what is cached now (none without a model).
   std::vector<ide::EstimateHint> current_estimate_hints(const syntax::Document& d, const FeatureContext& context);
@@ -466,6 +480,7 @@ void LanguageServer::State::diagnostics_loop() {
       continue;
     }
     diagnostics_busy = true;
+    checking = true;
     leading_edge = false;
     last_check_start = std::chrono::steady_clock::now();
     const std::string uri = *dirty.begin();
@@ -473,6 +488,7 @@ void LanguageServer::State::diagnostics_loop() {
     lock.unlock();
     publish(uri);
     lock.lock();
+    checking = false;
     diagnostics_busy = false;
     if (is_idle()) idle_cv.notify_all();
   }
@@ -556,6 +572,7 @@ void LanguageServer::State::publish(const std::string& uri) {
   int64_t version = 0;
   AnalysisOptions analysis_options;
   std::shared_ptr<IncrementalAnalyzer> analyzer;
+  std::shared_ptr<DiagnosticsJsonCache> published_json;
   {
     std::lock_guard lock(mutex);
     auto it = documents.find(uri);
@@ -564,6 +581,7 @@ void LanguageServer::State::publish(const std::string& uri) {
     version = it->second.version;
     analysis_options = options_for(uri);
     analyzer = it->second.analyzer;
+    published_json = it->second.published_json;
     // A check of an older version serves no feature any more; letting it go
     // lets the analyzer move its model instead of binding everything again.
     if (it->second.analyzed_version != version) it->second.analysis.reset();
@@ -571,7 +589,6 @@ void LanguageServer::State::publish(const std::string& uri) {
   Analysis checked = analyzer->analyze(snapshot->document, analysis_options);
   estimates->add_model_diagnostics(snapshot->document, analysis_options, checked);
   auto analysis = std::make_shared<const Analysis>(std::move(checked));
-  (void)snapshot->soc_header();  // computed here, not in the next completion
   // Freed after the lock is released (declared before it).
   std::unique_ptr<TSTree, syntax::Document::TreeDeleter> replaced_tree;
   {
@@ -587,11 +604,17 @@ void LanguageServer::State::publish(const std::string& uri) {
     it->second.analysis = analysis;
     it->second.analyzed_version = version;
   }
+  // Written as text, copying the JSON of the diagnostics the last publish
+  // had: a DOM of thousands of diagnostics costs more than the check.
+  const std::string& diagnostics_text =
+      published_json->text(snapshot->document, uri, analysis->diagnostics, encoding, docs_base());
+  check_done();
+  deliver_diagnostics(uri, version, diagnostics_text);
+  // After the publish, which the user waits for.
   if (estimates->enabled() && analysis->bound && is_amct_config(*analysis->bound))
     estimates->schedule(uri, version, extract_config(analysis->bound->root),
                         ResolveOptions{resolve_amct_options(snapshot->document, {analysis_options.soc, analysis_options.api}).context.api});
-  // Written as text: a DOM of thousands of diagnostics costs more than the check.
-  deliver_diagnostics(uri, version, diagnostics_json_text(snapshot->document, uri, analysis->diagnostics, encoding, docs_base()));
+  (void)snapshot->soc_header();  // computed here, not in the next completion
 }
 
 void LanguageServer::on_message(std::string_view body) {
@@ -1110,9 +1133,12 @@ Analysis LanguageServer::State::analyze_with_model(const syntax::Document& docum
   return analysis;
 }
 
-void LanguageServer::State::deliver_diagnostics(const std::string& uri, int64_t version, std::string diagnostics_text) {
+void LanguageServer::State::deliver_diagnostics(const std::string& uri, int64_t version,
+                                                const std::string& diagnostics_text) {
   if (!client.pull_diagnostics) {
-    std::string body = "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/publishDiagnostics\",\"params\":{\"uri\":";
+    // Written into a buffer kept for its capacity (megabytes, every edit).
+    std::string& body = publish_buffer;
+    body.assign("{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/publishDiagnostics\",\"params\":{\"uri\":");
     append_json_string(body, uri);
     body += ",\"version\":" + std::to_string(version) + ",\"diagnostics\":";
     body += diagnostics_text;
@@ -1248,12 +1274,20 @@ void LanguageServer::wait_estimates_idle() {
 
 int run_stdio_server() {
   std::mutex output_mutex;
+  // The header and the body in one writev: a publish is megabytes, and
+  // framing it by copying would cost a copy (and its page faults) per edit.
   auto write_all = [&](const std::string& body) {
-    const std::string framed = frame_message(body);
+    const std::string header = "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n";
     std::lock_guard lock(output_mutex);
     size_t written = 0;
-    while (written < framed.size()) {
-      const ssize_t n = ::write(STDOUT_FILENO, framed.data() + written, framed.size() - written);
+    const size_t total = header.size() + body.size();
+    while (written < total) {
+      iovec parts[2];
+      int count = 0;
+      if (written < header.size()) parts[count++] = {const_cast<char*>(header.data()) + written, header.size() - written};
+      const size_t body_written = written > header.size() ? written - header.size() : 0;
+      parts[count++] = {const_cast<char*>(body.data()) + body_written, body.size() - body_written};
+      const ssize_t n = ::writev(STDOUT_FILENO, parts, count);
       if (n <= 0) return;  // the client is gone
       written += static_cast<size_t>(n);
     }

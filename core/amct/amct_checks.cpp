@@ -160,6 +160,7 @@ struct IncrementalAmctChecker::State {
   std::vector<EntryRuleDiagnostics> name_rules, type_rules;
   std::vector<FieldEntries> fields;
   size_t rechecked = 0;
+  bool updated_in_place = false;
 };
 
 IncrementalAmctChecker::IncrementalAmctChecker() : state_(std::make_unique<State>()) {}
@@ -170,6 +171,125 @@ void IncrementalAmctChecker::forget() {
 }
 
 size_t IncrementalAmctChecker::last_rechecked_entries() const { return state_->rechecked; }
+bool IncrementalAmctChecker::last_updated_in_place() const { return state_->updated_in_place; }
+
+namespace {
+
+// The entries of one override kind after an edit, as runs: the entries of a
+// root field carried over from the previous model (`old_first`, `count`,
+// moved by `delta` bytes), or of a root field bound afresh.
+struct EntryRun {
+  size_t field = 0;  // root field index in the new model
+  bool reused = false;
+  size_t old_first = 0, count = 0;
+  uint32_t delta = 0;
+};
+
+}  // namespace
+
+// An edit re-binds the root fields between its first and last change; the
+// others keep their entries in the same order. When every carried-over entry
+// of a kind sits in a prefix and a suffix of the previous entries, the
+// previous vectors are updated where they are: the suffix shifted, the
+// middle replaced. Returns false for any other shape (the caller then
+// assembles the vectors anew).
+bool IncrementalAmctChecker::update_in_place(State& old, State& next, const model::BoundDocument& bound,
+                                             const std::vector<size_t>& reused_from, const RuleContext& context) {
+  std::vector<EntryRun> runs[2];
+  for (size_t i = 0; i < bound.root.fields.size(); ++i) {
+    const std::optional<OverrideKind> kind = override_kind_of(bound.root.fields[i]);
+    if (!kind) continue;
+    EntryRun run;
+    run.field = i;
+    const size_t from = reused_from[i];
+    if (from < old.fields.size() && old.fields[from].is_override && old.fields[from].kind == *kind) {
+      run.reused = true;
+      run.old_first = old.fields[from].first;
+      run.count = old.fields[from].count;
+      run.delta = bound.root.fields[i].range.start - old.fields[from].start;
+    }
+    runs[static_cast<int>(*kind)].push_back(run);
+  }
+  // Check the shape first: nothing may be moved before it is known to fit.
+  struct Splice {
+    size_t prefix_runs = 0, suffix_runs = 0;  // leading / trailing reused runs
+    size_t old_prefix_end = 0, old_suffix_begin = 0;
+  } splices[2];
+  for (int kind = 0; kind < 2; ++kind) {
+    const std::vector<EntryRun>& list = runs[kind];
+    const size_t old_total = kind == 0 ? old.config.name_overrides.size() : old.config.type_overrides.size();
+    Splice& splice = splices[kind];
+    size_t expected = 0;
+    while (splice.prefix_runs < list.size() && list[splice.prefix_runs].reused &&
+           list[splice.prefix_runs].old_first == expected) {
+      expected += list[splice.prefix_runs].count;
+      ++splice.prefix_runs;
+    }
+    splice.old_prefix_end = expected;
+    size_t begin = old_total;
+    while (splice.prefix_runs + splice.suffix_runs < list.size()) {
+      const EntryRun& run = list[list.size() - 1 - splice.suffix_runs];
+      if (!run.reused || run.old_first + run.count != begin || run.old_first < splice.old_prefix_end) break;
+      begin = run.old_first;
+      ++splice.suffix_runs;
+    }
+    splice.old_suffix_begin = begin;
+    for (size_t r = splice.prefix_runs; r + splice.suffix_runs < list.size(); ++r)
+      if (list[r].reused) return false;  // a carried-over field in the middle: another shape
+  }
+
+  for (int kind = 0; kind < 2; ++kind) {
+    const std::vector<EntryRun>& list = runs[kind];
+    const Splice& splice = splices[kind];
+    std::vector<OverrideEntry>& entries = kind == 0 ? old.config.name_overrides : old.config.type_overrides;
+    std::vector<EntryRuleDiagnostics>& rules = kind == 0 ? old.name_rules : old.type_rules;
+    // The middle: the entries of the fields bound afresh.
+    std::vector<OverrideEntry> fresh;
+    std::vector<size_t> fresh_counts;
+    for (size_t r = splice.prefix_runs; r + splice.suffix_runs < list.size(); ++r) {
+      const size_t before = fresh.size();
+      extract_override_entries(bound.root.fields[list[r].field], static_cast<OverrideKind>(kind), fresh);
+      fresh_counts.push_back(fresh.size() - before);
+    }
+    std::vector<EntryRuleDiagnostics> fresh_rules;
+    fresh_rules.reserve(fresh.size());
+    for (const OverrideEntry& entry : fresh) fresh_rules.push_back(check_entry_rules(entry, context));
+    next.rechecked += fresh.size();
+    // Carried-over entries move with their fields.
+    for (size_t r = 0; r < list.size(); ++r) {
+      const EntryRun& run = list[r];
+      if (!run.reused || run.delta == 0) continue;
+      for (size_t k = run.old_first; k < run.old_first + run.count; ++k) {
+        shift_ranges(entries[k], run.delta);
+        rules[k].shift(run.delta);
+      }
+    }
+    const auto first = static_cast<std::ptrdiff_t>(splice.old_prefix_end);
+    const auto last = static_cast<std::ptrdiff_t>(splice.old_suffix_begin);
+    if (static_cast<size_t>(last - first) == fresh.size()) {
+      std::move(fresh.begin(), fresh.end(), entries.begin() + first);
+      std::move(fresh_rules.begin(), fresh_rules.end(), rules.begin() + first);
+    } else {
+      entries.erase(entries.begin() + first, entries.begin() + last);
+      entries.insert(entries.begin() + first, std::make_move_iterator(fresh.begin()), std::make_move_iterator(fresh.end()));
+      rules.erase(rules.begin() + first, rules.begin() + last);
+      rules.insert(rules.begin() + first, std::make_move_iterator(fresh_rules.begin()),
+                   std::make_move_iterator(fresh_rules.end()));
+    }
+    // Where each field's entries are now.
+    size_t at = 0, fresh_run = 0;
+    for (size_t r = 0; r < list.size(); ++r) {
+      const EntryRun& run = list[r];
+      const size_t count = run.reused ? run.count : fresh_counts[fresh_run++];
+      next.fields[run.field] = {true, static_cast<OverrideKind>(kind), at, count,
+                                bound.root.fields[run.field].range.start};
+      at += count;
+    }
+    (kind == 0 ? next.config.name_overrides : next.config.type_overrides) = std::move(entries);
+    (kind == 0 ? next.name_rules : next.type_rules) = std::move(rules);
+  }
+  return true;
+}
 
 std::vector<Diagnostic> IncrementalAmctChecker::check(const AmctHeaders& headers, const model::BoundDocument& bound,
                                                       const AmctCheckOptions& options,
@@ -192,54 +312,53 @@ std::vector<Diagnostic> IncrementalAmctChecker::check(const AmctHeaders& headers
   next.series = context.series;
   next.config = extract_config_without_overrides(bound.root);
   next.fields.resize(bound.root.fields.size());
-  for (size_t i = 0; i < bound.root.fields.size(); ++i) {
-    const model::Field& field = bound.root.fields[i];
-    const std::optional<OverrideKind> kind = override_kind_of(field);
-    if (!kind) continue;
-    std::vector<OverrideEntry>& entries =
-        *kind == OverrideKind::ByName ? next.config.name_overrides : next.config.type_overrides;
-    std::vector<EntryRuleDiagnostics>& rules = *kind == OverrideKind::ByName ? next.name_rules : next.type_rules;
-    State::FieldEntries& placed = next.fields[i];
-    placed = {true, *kind, entries.size(), 0, field.range.start};
-    const size_t from = reuse ? (*reused_from)[i] : SIZE_MAX;
-    if (from < old.fields.size() && old.fields[from].is_override && old.fields[from].kind == *kind) {
-      const State::FieldEntries& was = old.fields[from];
-      std::vector<OverrideEntry>& old_entries =
-          *kind == OverrideKind::ByName ? old.config.name_overrides : old.config.type_overrides;
-      std::vector<EntryRuleDiagnostics>& old_rules = *kind == OverrideKind::ByName ? old.name_rules : old.type_rules;
-      const uint32_t delta = field.range.start - was.start;
-      for (size_t k = was.first; k < was.first + was.count; ++k) {
-        entries.push_back(std::move(old_entries[k]));
-        rules.push_back(std::move(old_rules[k]));
-        if (delta != 0) {
-          shift_ranges(entries.back(), delta);
-          rules.back().shift(delta);
+  next.updated_in_place = reuse && update_in_place(old, next, bound, *reused_from, context);
+  if (!next.updated_in_place) {
+    next.config.name_overrides.clear();
+    next.config.type_overrides.clear();
+    next.name_rules.clear();
+    next.type_rules.clear();
+    next.rechecked = 0;
+    for (size_t i = 0; i < bound.root.fields.size(); ++i) {
+      const model::Field& field = bound.root.fields[i];
+      const std::optional<OverrideKind> kind = override_kind_of(field);
+      if (!kind) continue;
+      std::vector<OverrideEntry>& entries =
+          *kind == OverrideKind::ByName ? next.config.name_overrides : next.config.type_overrides;
+      std::vector<EntryRuleDiagnostics>& rules = *kind == OverrideKind::ByName ? next.name_rules : next.type_rules;
+      State::FieldEntries& placed = next.fields[i];
+      placed = {true, *kind, entries.size(), 0, field.range.start};
+      const size_t from = reuse ? (*reused_from)[i] : SIZE_MAX;
+      if (from < old.fields.size() && old.fields[from].is_override && old.fields[from].kind == *kind) {
+        const State::FieldEntries& was = old.fields[from];
+        std::vector<OverrideEntry>& old_entries =
+            *kind == OverrideKind::ByName ? old.config.name_overrides : old.config.type_overrides;
+        std::vector<EntryRuleDiagnostics>& old_rules = *kind == OverrideKind::ByName ? old.name_rules : old.type_rules;
+        const uint32_t delta = field.range.start - was.start;
+        for (size_t k = was.first; k < was.first + was.count; ++k) {
+          entries.push_back(std::move(old_entries[k]));
+          rules.push_back(std::move(old_rules[k]));
+          if (delta != 0) {
+            shift_ranges(entries.back(), delta);
+            rules.back().shift(delta);
+          }
         }
+      } else {
+        const size_t before = entries.size();
+        extract_override_entries(field, *kind, entries);
+        for (size_t k = before; k < entries.size(); ++k) rules.push_back(check_entry_rules(entries[k], context));
+        next.rechecked += entries.size() - before;
       }
-    } else {
-      const size_t before = entries.size();
-      extract_override_entries(field, *kind, entries);
-      for (size_t k = before; k < entries.size(); ++k) rules.push_back(check_entry_rules(entries[k], context));
-      next.rechecked += entries.size() - before;
+      placed.count = entries.size() - placed.first;
     }
-    placed.count = entries.size() - placed.first;
   }
 
-  std::vector<EntryRuleDiagnostics> entry_rules = std::move(next.name_rules);
-  entry_rules.insert(entry_rules.end(), std::make_move_iterator(next.type_rules.begin()),
-                     std::make_move_iterator(next.type_rules.end()));
   std::vector<Diagnostic> diagnostics = std::move(resolved.diagnostics);
-  std::vector<Diagnostic> rules = check_rules(next.config, context, entry_rules);
-  diagnostics.insert(diagnostics.end(), std::make_move_iterator(rules.begin()), std::make_move_iterator(rules.end()));
-  std::stable_sort(diagnostics.begin(), diagnostics.end(),
-                   [](const Diagnostic& a, const Diagnostic& b) { return a.range.start < b.range.start; });
+  std::vector<Diagnostic> rules = check_rules(next.config, context, next.name_rules, next.type_rules);
+  if (diagnostics.empty()) diagnostics = std::move(rules);
+  else diagnostics.insert(diagnostics.end(), std::make_move_iterator(rules.begin()), std::make_move_iterator(rules.end()));
+  sort_by_start(diagnostics);  // stable; nothing to do when no SoC or API name was unknown
 
-  // Kept for the next call, split again by kind.
-  const size_t names = next.config.name_overrides.size();
-  next.name_rules.assign(std::make_move_iterator(entry_rules.begin()),
-                         std::make_move_iterator(entry_rules.begin() + static_cast<std::ptrdiff_t>(names)));
-  next.type_rules.assign(std::make_move_iterator(entry_rules.begin() + static_cast<std::ptrdiff_t>(names)),
-                         std::make_move_iterator(entry_rules.end()));
   *state_ = std::move(next);
   return diagnostics;
 }

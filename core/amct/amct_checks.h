@@ -85,9 +85,14 @@ class IncrementalAmctChecker {
   void forget();
   // Override entries extracted and checked afresh by the last call.
   size_t last_rechecked_entries() const;
+  // Whether the last call updated the previous entries where they were
+  // (an edit's usual shape) rather than assembling them anew.
+  bool last_updated_in_place() const;
 
  private:
   struct State;
+  static bool update_in_place(State& old, State& next, const model::BoundDocument& bound,
+                              const std::vector<size_t>& reused_from, const RuleContext& context);
   std::unique_ptr<State> state_;
 };
 

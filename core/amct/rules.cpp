@@ -4,7 +4,7 @@
 #include <cctype>
 #include <cstdio>
 #include <string_view>
-#include <unordered_map>
+#include <optional>
 #include <utility>
 
 namespace amct {
@@ -23,17 +23,27 @@ class RuleChecker {
   RuleChecker(const AmctConfig& config, const RuleContext& context)
       : config_(config), context_(context) {}
 
-  // `given`: the entries' own diagnostics (check_entry_rules), name
-  // overrides then type overrides; null: computed here.
-  std::vector<Diagnostic> run(const std::vector<EntryRuleDiagnostics>* given) {
+  // The entries' own diagnostics (check_entry_rules): name overrides, then
+  // type overrides, held in one vector or two.
+  struct EntryRulesView {
+    const std::vector<EntryRuleDiagnostics>* names;
+    const std::vector<EntryRuleDiagnostics>* types;  // null: in `names` after the name overrides
+    size_t size() const { return names->size() + (types ? types->size() : 0); }
+    const EntryRuleDiagnostics& operator[](size_t i) const {
+      return i < names->size() ? (*names)[i] : (*types)[i - names->size()];
+    }
+  };
+
+  // `given`: the entries' own diagnostics; null: computed here.
+  std::vector<Diagnostic> run(std::optional<EntryRulesView> given) {
     std::vector<EntryRuleDiagnostics> computed;
     if (!given) {
       computed.reserve(config_.name_overrides.size() + config_.type_overrides.size());
       for (const auto* overrides : {&config_.name_overrides, &config_.type_overrides})
         for (const OverrideEntry& entry : *overrides) computed.push_back(entry_rules(entry));
-      given = &computed;
+      given = EntryRulesView{&computed, nullptr};
     }
-    const std::vector<EntryRuleDiagnostics>& entries = *given;
+    const EntryRulesView& entries = *given;
     const size_t first_type = config_.name_overrides.size();
     // Each rule in turn over the global blocks and then every entry, as a
     // walk of the whole config would emit them (the final sort is stable).
@@ -307,7 +317,7 @@ class RuleChecker {
 
   static constexpr const char* kOverrideTypesSay = "stops with \"override layers types not supported\"";
 
-  void check_layer_types(const std::vector<EntryRuleDiagnostics>& entries, size_t first_type) {
+  void check_layer_types(const EntryRulesView& entries, size_t first_type) {
     const std::vector<Feature> in_use = features_in_use();
     const std::vector<Feature> all_features = {Feature::Quantization, Feature::FilterPruning,
                                                Feature::SelectivePruning};
@@ -476,34 +486,71 @@ class RuleChecker {
 
   void check_duplicate_overrides(const std::vector<OverrideEntry>& entries, const char* field,
                                  const char* what) {
-    std::unordered_map<std::string_view, const OverrideEntry*> first_by_key;
-    first_by_key.reserve(entries.size());
+    FirstOccurrence<const OverrideEntry*> first_by_key(entries.size());
     for (const OverrideEntry& entry : entries) {
       if (!entry.key) continue;
-      const auto [it, inserted] = first_by_key.emplace(entry.key->value, &entry);
-      if (inserted) continue;
+      const OverrideEntry* const* first = first_by_key.find_or_add(0, entry.key->value, &entry);
+      if (!first) continue;
       add(entry.key->range, Severity::Error, "duplicate-override",
           std::string("a second ") + field + " entry for " + what + " " +
               quoted(entry.key->value) + ": AMCT stops with an error (each " + what +
               " may be overridden once). Merge the two entries into one.",
-          {{it->second->key->range, std::string("first ") + field + " entry for " +
-                                        quoted(entry.key->value)}});
+          {{(*first)->key->range, std::string("first ") + field + " entry for " +
+                                      quoted(entry.key->value)}});
     }
   }
 
   void check_duplicate_skips() {
-    // One table per list: the same name in two lists is a union, not a repeat.
-    std::unordered_map<std::string_view, const SkipEntry*> first[6];
+    // Keyed by list and value: the same name in two lists is a union, not a repeat.
+    FirstOccurrence<const SkipEntry*> first_in_list(config_.skips.size());
     for (const SkipEntry& skip : config_.skips) {
-      const auto [it, inserted] = first[static_cast<int>(skip.list)].emplace(skip.value, &skip);
-      if (inserted) continue;
+      const SkipEntry* const* first = first_in_list.find_or_add(static_cast<size_t>(skip.list), skip.value, &skip);
+      if (!first) continue;
       add(skip.range, Severity::Warning, "duplicate-skip",
           quoted(skip.value) + " is already in " + skip_list_name(skip.list) +
               ": AMCT ignores the repeat (it de-duplicates the list). Remove this entry.",
-          {{it->second->range, std::string("first ") + skip_list_name(skip.list) + " entry " +
-                                   quoted(skip.value)}});
+          {{(*first)->range, std::string("first ") + skip_list_name(skip.list) + " entry " +
+                                 quoted(skip.value)}});
     }
   }
+
+  // The first item seen with each (group, key): an open-addressing table
+  // over the keys' hashes. The duplicate rules run over every override entry
+  // after each keystroke; a node-based map allocated once per entry.
+  template <typename Item>
+  class FirstOccurrence {
+   public:
+    explicit FirstOccurrence(size_t capacity) {
+      size_t size = 16;
+      while (size < capacity * 2) size *= 2;
+      slots_.assign(size, Slot{});
+      mask_ = size - 1;
+      // The keys stay valid: they point into the config.
+    }
+    // The item first added with this group and key, or null after adding `item`.
+    const Item* find_or_add(size_t group, std::string_view key, Item item) {
+      const size_t hash = std::hash<std::string_view>{}(key) ^ (group * 0x9E3779B97F4A7C15ull);
+      for (size_t at = hash & mask_;; at = (at + 1) & mask_) {
+        Slot& slot = slots_[at];
+        if (!slot.used) {
+          slot = {true, hash, group, key, item};
+          return nullptr;
+        }
+        if (slot.hash == hash && slot.group == group && slot.key == key) return &slot.item;
+      }
+    }
+
+   private:
+    struct Slot {
+      bool used = false;
+      size_t hash = 0;
+      size_t group = 0;
+      std::string_view key;
+      Item item{};
+    };
+    std::vector<Slot> slots_;
+    size_t mask_ = 0;
+  };
 
   const AmctConfig& config_;
   const RuleContext& context_;
@@ -563,7 +610,7 @@ const std::vector<RuleCode>& amct_rule_codes() {
 }
 
 std::vector<Diagnostic> check_rules(const AmctConfig& config, const RuleContext& context) {
-  return RuleChecker(config, context).run(nullptr);
+  return RuleChecker(config, context).run(std::nullopt);
 }
 
 EntryRuleDiagnostics check_entry_rules(const OverrideEntry& entry, const RuleContext& context) {
@@ -573,7 +620,13 @@ EntryRuleDiagnostics check_entry_rules(const OverrideEntry& entry, const RuleCon
 
 std::vector<Diagnostic> check_rules(const AmctConfig& config, const RuleContext& context,
                                     const std::vector<EntryRuleDiagnostics>& entry_rules) {
-  return RuleChecker(config, context).run(&entry_rules);
+  return RuleChecker(config, context).run(RuleChecker::EntryRulesView{&entry_rules, nullptr});
+}
+
+std::vector<Diagnostic> check_rules(const AmctConfig& config, const RuleContext& context,
+                                    const std::vector<EntryRuleDiagnostics>& name_entry_rules,
+                                    const std::vector<EntryRuleDiagnostics>& type_entry_rules) {
+  return RuleChecker(config, context).run(RuleChecker::EntryRulesView{&name_entry_rules, &type_entry_rules});
 }
 
 void EntryRuleDiagnostics::shift(uint32_t delta) {

@@ -59,5 +59,9 @@ EntryRuleDiagnostics check_entry_rules(const OverrideEntry& entry, const RuleCon
 // Equals check_rules(config, context).
 std::vector<Diagnostic> check_rules(const AmctConfig& config, const RuleContext& context,
                                     const std::vector<EntryRuleDiagnostics>& entry_rules);
+// The same with the verdicts of the name and the type overrides apart.
+std::vector<Diagnostic> check_rules(const AmctConfig& config, const RuleContext& context,
+                                    const std::vector<EntryRuleDiagnostics>& name_entry_rules,
+                                    const std::vector<EntryRuleDiagnostics>& type_entry_rules);
 
 }  // namespace amct

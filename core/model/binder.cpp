@@ -798,7 +798,10 @@ static std::optional<std::vector<UnitSource>> units_around_edit(const Incrementa
   if (!state.error_free || ts_node_has_error(root) || state.units.empty()) return std::nullopt;
   const std::string_view old_text = state.text;
   const size_t prefix = common_prefix(old_text, text);
-  const size_t suffix = common_suffix(old_text, text, std::min(old_text.size(), text.size()) - prefix);
+  // Measured apart: when the edit repeats the text around it (a block
+  // copied next to itself), the two overlap, and the fields on either side
+  // are still matched; the reuse below takes each old unit once, in order.
+  const size_t suffix = common_suffix(old_text, text, std::min(old_text.size(), text.size()));
   const uint32_t delta = static_cast<uint32_t>(text.size() - old_text.size());  // modular
   const auto& units = state.units;
   // Old units kept in place: those ending before the edit, less the last one
@@ -833,6 +836,7 @@ static std::optional<std::vector<UnitSource>> units_around_edit(const Incrementa
   int64_t index = kept_before == 0 ? (ts_tree_cursor_goto_first_child(&cursor) ? 0 : -1)
                                    : ts_tree_cursor_goto_first_child_for_byte(&cursor, from);
   bool matched = until_end;
+  size_t next_old = kept_before;  // old units before this one are taken
   uint32_t child_index = first_child_index;
   const Symbols& S = symbols();
   if (index >= 0 && kept_before > 0 && ts_node_start_byte(ts_tree_cursor_current_node(&cursor)) != from) index = -1;
@@ -856,6 +860,8 @@ static std::optional<std::vector<UnitSource>> units_around_edit(const Incrementa
           old_index = unit_at(start - delta, end - delta);
           old_delta = delta;
         }
+        if (old_index != SIZE_MAX && (old_index < next_old || old_index >= first_kept_after)) old_index = SIZE_MAX;
+        if (old_index != SIZE_MAX) next_old = old_index + 1;
         if (old_index != SIZE_MAX) sources.push_back({old_index, old_delta, {}, false, child_index});
         else sources.push_back({SIZE_MAX, 0, child, false, child_index});
       }

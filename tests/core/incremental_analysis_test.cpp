@@ -287,3 +287,61 @@ TEST_CASE("edits that keep the syntax intact re-bind only the fields next to the
   CHECK(clean_edits > 150);
   CHECK(small_rebinds == clean_edits);  // no clean edit re-bound more than the fields around it
 }
+TEST_CASE("incremental AMCT check: typing, deleting and copying override blocks update the entries in place",
+          "[incremental][amct]") {
+  AnalysisOptions options;
+  options.path = "/w/large.cfg";
+  Document document(amct::bench::generate_config(200, 42));
+  IncrementalAnalyzer incremental;
+  (void)incremental.analyze(document, options);
+  const auto replace = [&](uint32_t start, uint32_t end, std::string text) {
+    amct::syntax::TextChange change;
+    change.range = amct::syntax::Range{document.position_at(start, PositionEncoding::Utf8),
+                                       document.position_at(end, PositionEncoding::Utf8)};
+    change.text = std::move(text);
+    document.apply_change(change, PositionEncoding::Utf8);
+  };
+  const auto check = [&](const char* what, bool in_place) {
+    INFO(what);
+    std::string partial;
+    {
+      const Analysis analysis = incremental.analyze(document, options);
+      partial = render(analysis.diagnostics);
+    }
+    CHECK(incremental.last_updated_entries_in_place() == in_place);
+    CHECK(partial == render(amct::analyze(document, options).diagnostics));
+  };
+  const auto block_at = [&](size_t nth) {  // the nth override_layer_configs block, with its line end
+    size_t at = 0;
+    for (size_t i = 0; i <= nth; ++i) at = document.text().find("override_layer_configs", at + 1);
+    const size_t next = document.text().find("\noverride_", at);
+    return std::pair<uint32_t, uint32_t>(static_cast<uint32_t>(at), static_cast<uint32_t>(next + 1));
+  };
+  // lsp_bench's edit: before every entry, moving all of them.
+  const uint32_t batch = static_cast<uint32_t>(document.text().find("batch_num"));
+  replace(batch, batch, " ");
+  check("a space before batch_num", true);
+  CHECK(incremental.last_rechecked_entries() == 0);
+  replace(batch, batch + 1, "");
+  check("and removed", true);
+  // A block deleted: the later entries move up.
+  auto [start, end] = block_at(30);
+  const std::string block = document.text().substr(start, end - start);
+  replace(start, end, "");
+  check("a block deleted", true);
+  // Copied twice further on: duplicate-override across entries.
+  std::tie(start, end) = block_at(60);
+  replace(start, start, block + block);
+  check("a block copied twice", true);
+  CHECK(incremental.last_rechecked_entries() == 2);
+  // A layer name changed to another entry's.
+  std::tie(start, end) = block_at(5);
+  const size_t quote = document.text().find('"', start);
+  replace(static_cast<uint32_t>(quote + 1), static_cast<uint32_t>(quote + 1), "x");
+  check("a layer name typed into", true);
+  // With the previous model still held, every field is bound and every entry extracted again.
+  const Analysis held = incremental.analyze(document, options);
+  const Analysis again = incremental.analyze(document, options);
+  CHECK(incremental.last_rechecked_entries() > 200);
+  CHECK(render(again.diagnostics) == render(held.diagnostics));
+}

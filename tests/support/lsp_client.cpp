@@ -84,6 +84,9 @@ std::optional<json> LspProcess::read_message(std::chrono::steady_clock::time_poi
       const size_t key = buffer_.find("Content-Length: ");
       const size_t length = std::stoul(buffer_.substr(key + 16, header_end - key - 16));
       if (buffer_.size() >= header_end + 4 + length) {
+        // No read() happens while a whole message is buffered, so the last
+        // one completed this message.
+        last_arrival = last_read_;
         json message = json::parse(buffer_.substr(header_end + 4, length));
         buffer_.erase(0, header_end + 4 + length);
         return message;
@@ -96,6 +99,7 @@ std::optional<json> LspProcess::read_message(std::chrono::steady_clock::time_poi
     char chunk[65536];
     const ssize_t n = read(from_server_, chunk, sizeof chunk);
     if (n <= 0) return std::nullopt;
+    last_read_ = std::chrono::steady_clock::now();
     buffer_.append(chunk, static_cast<size_t>(n));
   }
 }

@@ -36,6 +36,10 @@ class LspProcess {
   int wait_exit();  // exit status of the process
 
   std::vector<nlohmann::json> seen;
+  // When the bytes of the last message returned (or kept in `seen`) had all
+  // arrived, before this client parsed them: the server's latency, without
+  // the client's own JSON parse (lsp_bench).
+  std::chrono::steady_clock::time_point last_arrival{};
 
  private:
   std::optional<nlohmann::json> read_message(std::chrono::steady_clock::time_point deadline);
@@ -45,6 +49,7 @@ class LspProcess {
   int from_server_ = -1;
   int next_id_ = 1;
   std::string buffer_;
+  std::chrono::steady_clock::time_point last_read_{};  // of the read() that last added bytes
 };
 
 }  // namespace amct::test
