@@ -23,7 +23,11 @@ module.exports = grammar({
     $._error_sentinel,
   ],
 
-  word: ($) => $.identifier,
+  // No `word` token: the grammar has no keywords, and tree-sitter 0.20.7
+  // reuses a node starting with the word token in an incremental re-parse
+  // only in the very parse state the node started in, which the parser never
+  // is in (the token is read before the previous item is reduced): every
+  // top-level field after an edit was lexed and parsed again.
 
   rules: {
     source_file: ($) => repeat(choice($.header, $.field)),

@@ -12,6 +12,8 @@
 #include <cstring>
 #include <limits>
 #include <map>
+#include <optional>
+#include <span>
 #include <unordered_map>
 #include <utility>
 
@@ -680,14 +682,14 @@ namespace {
 
 // Moves every byte range of a reused unit by `delta` (modular: a negative
 // delta wraps, and the sum is right). Iterative: nesting can be 100,000 deep.
-void shift_fields(std::vector<Field>& fields, uint32_t delta) {
-  std::vector<std::vector<Field>*> pending{&fields};
+void shift_fields(std::span<Field> fields, uint32_t delta) {
+  std::vector<std::span<Field>> pending{fields};
   auto shift = [delta](ByteRange& range) {
     range.start += delta;
     range.end += delta;
   };
   while (!pending.empty()) {
-    std::vector<Field>& list = *pending.back();
+    const std::span<Field> list = pending.back();
     pending.pop_back();
     for (Field& field : list) {
       shift(field.name_range);
@@ -696,7 +698,7 @@ void shift_fields(std::vector<Field>& fields, uint32_t delta) {
       for (Message& message : field.messages) {
         shift(message.range);
         shift(message.open_range);
-        pending.push_back(&message.fields);
+        pending.push_back(message.fields);
       }
     }
   }
@@ -723,6 +725,7 @@ struct IncrementalBinder::State {
     bool is_error = false;
     size_t first_field = 0;
     size_t field_count = 0;
+    uint32_t child_index = 0;  // among the root's visible children
     std::vector<Diagnostic> top, nested, required;
     std::vector<const Message*> broken;
   };
@@ -733,7 +736,35 @@ struct IncrementalBinder::State {
   std::vector<Unit> units;
   size_t rebound = 0;
   std::vector<size_t> reused_fields;
+  bool error_free = false;        // no syntax error anywhere in the last tree
+  uint32_t root_child_count = 0;  // visible children of the last root
 };
+
+namespace {
+
+// Length of the common prefix of `a` and `b`; memcmp in blocks, then bytes.
+size_t common_prefix(std::string_view a, std::string_view b) {
+  const size_t limit = std::min(a.size(), b.size());
+  constexpr size_t kBlock = 4096;
+  size_t at = 0;
+  while (at + kBlock <= limit && std::memcmp(a.data() + at, b.data() + at, kBlock) == 0) at += kBlock;
+  while (at < limit && a[at] == b[at]) ++at;
+  return at;
+}
+
+// Length of the common suffix of `a` and `b`, at most `limit`.
+size_t common_suffix(std::string_view a, std::string_view b, size_t limit) {
+  limit = std::min({limit, a.size(), b.size()});
+  constexpr size_t kBlock = 4096;
+  size_t length = 0;
+  while (length + kBlock <= limit &&
+         std::memcmp(a.data() + a.size() - length - kBlock, b.data() + b.size() - length - kBlock, kBlock) == 0)
+    length += kBlock;
+  while (length < limit && a[a.size() - length - 1] == b[b.size() - length - 1]) ++length;
+  return length;
+}
+
+}  // namespace
 
 IncrementalBinder::IncrementalBinder() : state_(std::make_unique<State>()) {}
 IncrementalBinder::~IncrementalBinder() = default;
@@ -741,97 +772,232 @@ IncrementalBinder::~IncrementalBinder() = default;
 size_t IncrementalBinder::last_rebound_units() const { return state_->rebound; }
 const std::vector<size_t>& IncrementalBinder::last_reused_fields() const { return state_->reused_fields; }
 
+namespace {
+
+// The top-level units of a new tree, as IncrementalBinder::bind assembles
+// them: an old unit moved over (shifted by `delta`), or a node bound afresh.
+struct UnitSource {
+  size_t old_index = SIZE_MAX;  // reuse this old unit...
+  uint32_t delta = 0;           // ...moved by this many bytes (modular)
+  TSNode node{};                // or bind this node
+  bool is_error = false;
+  uint32_t child_index = 0;
+};
+
+}  // namespace
+
+// The units of the new tree found without walking the whole root, when the
+// old and new trees are free of syntax errors: text outside the edited span
+// [prefix, size - suffix) is the same, so the top-level fields wholly before
+// the field just before the edit, and wholly after the one just after it,
+// parse as before (an LR parse of the same text from the same top-level
+// state). Only the root's children around the edit are visited; the count of
+// its children checks the rest. nullopt: not applicable, walk the root.
+static std::optional<std::vector<UnitSource>> units_around_edit(const IncrementalBinder::State& state,
+                                                                  std::string_view text, TSNode root) {
+  if (!state.error_free || ts_node_has_error(root) || state.units.empty()) return std::nullopt;
+  const std::string_view old_text = state.text;
+  const size_t prefix = common_prefix(old_text, text);
+  // Measured apart: when the edit repeats the text around it (a block
+  // copied next to itself), the two overlap, and the fields on either side
+  // are still matched; the reuse below takes each old unit once, in order.
+  const size_t suffix = common_suffix(old_text, text, std::min(old_text.size(), text.size()));
+  const uint32_t delta = static_cast<uint32_t>(text.size() - old_text.size());  // modular
+  const auto& units = state.units;
+  // Old units kept in place: those ending before the edit, less the last one
+  // (a string or separator after it may join it); `first_kept_after` onwards
+  // move by delta: those starting after the edit, less the first.
+  size_t kept_before = 0;
+  while (kept_before < units.size() && units[kept_before].end < prefix) ++kept_before;
+  kept_before = kept_before > 0 ? kept_before - 1 : 0;
+  size_t first_kept_after = units.size();
+  while (first_kept_after > kept_before && units[first_kept_after - 1].start > old_text.size() - suffix)
+    --first_kept_after;
+  first_kept_after = std::min(units.size(), first_kept_after + 1);
+  if (first_kept_after < kept_before) return std::nullopt;
+
+  // The old unit spanning exactly [start, end), if any (units are in source order).
+  auto unit_at = [&](uint32_t start, uint32_t end) {
+    const auto it = std::lower_bound(units.begin(), units.end(), start,
+                                     [](const IncrementalBinder::State::Unit& unit, uint32_t at) { return unit.start < at; });
+    return it != units.end() && it->start == start && it->end == end ? static_cast<size_t>(it - units.begin()) : SIZE_MAX;
+  };
+  std::vector<UnitSource> sources;
+  sources.reserve(units.size() + 8);
+  for (size_t i = 0; i < kept_before; ++i) sources.push_back({i, 0, {}, false, units[i].child_index});
+  // The root's children from the first unit not kept (or its first child).
+  const uint32_t from = kept_before < units.size() ? units[kept_before].start : 0;
+  // With nothing kept before, from the root's first child (a header or comment, maybe).
+  const uint32_t first_child_index = kept_before > 0 ? units[kept_before].child_index : 0;
+  const bool until_end = first_kept_after == units.size();
+  const uint32_t stop_at = until_end ? 0 : units[first_kept_after].start + delta;
+  const uint32_t stop_length = until_end ? 0 : units[first_kept_after].end - units[first_kept_after].start;
+  TSTreeCursor cursor = ts_tree_cursor_new(root);
+  int64_t index = kept_before == 0 ? (ts_tree_cursor_goto_first_child(&cursor) ? 0 : -1)
+                                   : ts_tree_cursor_goto_first_child_for_byte(&cursor, from);
+  bool matched = until_end;
+  size_t next_old = kept_before;  // old units before this one are taken
+  uint32_t child_index = first_child_index;
+  const Symbols& S = symbols();
+  if (index >= 0 && kept_before > 0 && ts_node_start_byte(ts_tree_cursor_current_node(&cursor)) != from) index = -1;
+  if (index >= 0) {
+    do {
+      const TSNode child = ts_tree_cursor_current_node(&cursor);
+      const uint32_t start = ts_node_start_byte(child);
+      if (!until_end && start >= stop_at) {
+        matched = start == stop_at && ts_node_end_byte(child) - start == stop_length && is_type(child, S.field);
+        break;
+      }
+      if (is_type(child, S.field)) {
+        // A field wholly in the unchanged text that an old unit spans
+        // exactly has the same bytes: reused, as by the full walk.
+        const uint32_t end = ts_node_end_byte(child);
+        size_t old_index = SIZE_MAX;
+        uint32_t old_delta = 0;
+        if (end <= prefix) {
+          old_index = unit_at(start, end);
+        } else if (start >= text.size() - suffix) {
+          old_index = unit_at(start - delta, end - delta);
+          old_delta = delta;
+        }
+        if (old_index != SIZE_MAX && (old_index < next_old || old_index >= first_kept_after)) old_index = SIZE_MAX;
+        if (old_index != SIZE_MAX) next_old = old_index + 1;
+        if (old_index != SIZE_MAX) sources.push_back({old_index, old_delta, {}, false, child_index});
+        else sources.push_back({SIZE_MAX, 0, child, false, child_index});
+      }
+      ++child_index;
+    } while (ts_tree_cursor_goto_next_sibling(&cursor));
+  }
+  ts_tree_cursor_delete(&cursor);
+  if (index < 0 || !matched) return std::nullopt;
+  const uint32_t kept_after_children =
+      until_end ? 0 : state.root_child_count - units[first_kept_after].child_index;
+  if (child_index + kept_after_children != ts_node_child_count(root)) return std::nullopt;
+  const uint32_t index_shift = child_index - (until_end ? 0 : units[first_kept_after].child_index);  // modular
+  for (size_t i = first_kept_after; i < units.size(); ++i)
+    sources.push_back({i, delta, {}, false, units[i].child_index + index_shift});
+  return sources;
+}
+
 std::shared_ptr<const BoundDocument> IncrementalBinder::bind(const syntax::Document& document,
                                                              const google::protobuf::Descriptor* root_type) {
   State& state = *state_;
   const std::string_view text = document.text();
   const TSNode root = document.root();
   const Symbols& S = symbols();
+  const bool can_reuse = state.model && state.root_type == root_type && state.model.use_count() == 1;
 
-  // The root's own fields (source order) and ERROR children: bind() takes
-  // the fields first, then those inside ERROR nodes.
-  std::vector<TSNode> field_nodes, error_nodes;
-  TSTreeCursor cursor = ts_tree_cursor_new(root);
-  if (ts_tree_cursor_goto_first_child(&cursor)) {
-    do {
-      const TSNode child = ts_tree_cursor_current_node(&cursor);
-      if (is_type(child, S.field)) field_nodes.push_back(child);
-      else if (is_error_node(child)) error_nodes.push_back(child);
-    } while (ts_tree_cursor_goto_next_sibling(&cursor));
-  }
-  ts_tree_cursor_delete(&cursor);
-
-  // Which old unit each new field reuses: the fields before the first and
-  // after the last edit, found as the longest common prefix and suffix of
-  // error-free fields with the same bytes. The same bytes parse to the same
-  // field subtree when neither has syntax errors, so they bind the same.
-  std::vector<size_t> reuse(field_nodes.size(), SIZE_MAX);
-  if (state.model && state.root_type == root_type && state.model.use_count() == 1) {
-    std::vector<size_t> old_fields;  // indices into state.units, source order
-    for (size_t i = 0; i < state.units.size(); ++i)
-      if (!state.units[i].is_error) old_fields.push_back(i);
-    auto same = [&](size_t old_index, TSNode node) {
-      const State::Unit& old = state.units[old_index];
-      const uint32_t start = ts_node_start_byte(node), end = ts_node_end_byte(node);
-      return !old.has_syntax_error && !ts_node_has_error(node) && old.end - old.start == end - start &&
-             end <= text.size() && old.end <= state.text.size() &&
-             std::memcmp(state.text.data() + old.start, text.data() + start, end - start) == 0;
-    };
-    size_t prefix = 0;
-    while (prefix < old_fields.size() && prefix < field_nodes.size() && same(old_fields[prefix], field_nodes[prefix])) {
-      reuse[prefix] = old_fields[prefix];
-      ++prefix;
+  std::optional<std::vector<UnitSource>> sources;
+  if (can_reuse) sources = units_around_edit(state, text, root);
+  if (!sources) {
+    // The root's own fields (source order) and ERROR children: bind() takes
+    // the fields first, then those inside ERROR nodes.
+    std::vector<TSNode> field_nodes, error_nodes;
+    std::vector<uint32_t> field_indices, error_indices;
+    uint32_t child_index = 0;
+    TSTreeCursor cursor = ts_tree_cursor_new(root);
+    if (ts_tree_cursor_goto_first_child(&cursor)) {
+      do {
+        const TSNode child = ts_tree_cursor_current_node(&cursor);
+        if (is_type(child, S.field)) {
+          field_nodes.push_back(child);
+          field_indices.push_back(child_index);
+        } else if (is_error_node(child)) {
+          error_nodes.push_back(child);
+          error_indices.push_back(child_index);
+        }
+        ++child_index;
+      } while (ts_tree_cursor_goto_next_sibling(&cursor));
     }
-    for (size_t old_at = old_fields.size(), new_at = field_nodes.size();
-         old_at > prefix && new_at > prefix && same(old_fields[old_at - 1], field_nodes[new_at - 1]);
-         --old_at, --new_at)
-      reuse[new_at - 1] = old_fields[old_at - 1];
+    ts_tree_cursor_delete(&cursor);
+
+    // Which old unit each new field reuses: the fields before the first and
+    // after the last edit, found as the longest common prefix and suffix of
+    // error-free fields with the same bytes. The same bytes parse to the same
+    // field subtree when neither has syntax errors, so they bind the same.
+    std::vector<size_t> reuse(field_nodes.size(), SIZE_MAX);
+    if (can_reuse) {
+      std::vector<size_t> old_fields;  // indices into state.units, source order
+      for (size_t i = 0; i < state.units.size(); ++i)
+        if (!state.units[i].is_error) old_fields.push_back(i);
+      auto same = [&](size_t old_index, TSNode node) {
+        const State::Unit& old = state.units[old_index];
+        const uint32_t start = ts_node_start_byte(node), end = ts_node_end_byte(node);
+        return !old.has_syntax_error && !ts_node_has_error(node) && old.end - old.start == end - start &&
+               end <= text.size() && old.end <= state.text.size() &&
+               std::memcmp(state.text.data() + old.start, text.data() + start, end - start) == 0;
+      };
+      size_t prefix = 0;
+      while (prefix < old_fields.size() && prefix < field_nodes.size() && same(old_fields[prefix], field_nodes[prefix])) {
+        reuse[prefix] = old_fields[prefix];
+        ++prefix;
+      }
+      for (size_t old_at = old_fields.size(), new_at = field_nodes.size();
+           old_at > prefix && new_at > prefix && same(old_fields[old_at - 1], field_nodes[new_at - 1]);
+           --old_at, --new_at)
+        reuse[new_at - 1] = old_fields[old_at - 1];
+    }
+    sources.emplace();
+    for (size_t i = 0; i < field_nodes.size(); ++i) {
+      if (reuse[i] != SIZE_MAX)
+        sources->push_back({reuse[i], ts_node_start_byte(field_nodes[i]) - state.units[reuse[i]].start, {}, false,
+                            field_indices[i]});
+      else
+        sources->push_back({SIZE_MAX, 0, field_nodes[i], false, field_indices[i]});
+    }
+    for (size_t i = 0; i < error_nodes.size(); ++i) sources->push_back({SIZE_MAX, 0, error_nodes[i], true, error_indices[i]});
   }
+  state.root_child_count = ts_node_child_count(root);
 
   auto model = std::make_shared<BoundDocument>();
   model->root.descriptor = root_type;
   model->root.range = {0, static_cast<uint32_t>(text.size())};
   model->root.open_range = {0, 0};
   std::vector<State::Unit> units;
+  units.reserve(sources->size());
+  if (can_reuse) model->root.fields.reserve(state.model->root.fields.size() + 8);
   Binder binder(text, root_type);
   state.rebound = 0;
   std::vector<size_t> reused_fields;
 
-  auto add_unit = [&](TSNode node, bool is_error, size_t reused) {
+  for (const UnitSource& source : *sources) {
     State::Unit unit;
+    unit.child_index = source.child_index;
+    unit.first_field = model->root.fields.size();
+    if (source.old_index != SIZE_MAX) {
+      State::Unit& old = state.units[source.old_index];
+      const uint32_t delta = source.delta;
+      unit.has_syntax_error = old.has_syntax_error;
+      unit.is_error = old.is_error;
+      unit.start = old.start + delta;
+      unit.end = old.end + delta;
+      std::vector<Field>& old_fields = state.model->root.fields;
+      const size_t first = model->root.fields.size();
+      for (size_t k = 0; k < old.field_count; ++k) {
+        reused_fields.push_back(old.first_field + k);
+        model->root.fields.push_back(std::move(old_fields[old.first_field + k]));
+      }
+      if (delta != 0) {
+        shift_fields(std::span<Field>(model->root.fields).subspan(first), delta);
+        shift_diagnostics(old.top, delta);
+        shift_diagnostics(old.nested, delta);
+        shift_diagnostics(old.required, delta);
+      }
+      unit.field_count = old.field_count;
+      unit.top = std::move(old.top);
+      unit.nested = std::move(old.nested);
+      unit.required = std::move(old.required);
+      unit.broken = std::move(old.broken);
+      units.push_back(std::move(unit));
+      continue;
+    }
+    const TSNode node = source.node;
     unit.has_syntax_error = ts_node_has_error(node);
     unit.start = ts_node_start_byte(node);
     unit.end = ts_node_end_byte(node);
-    unit.is_error = is_error;
-    unit.first_field = model->root.fields.size();
-    if (reused != SIZE_MAX) {
-      {
-        State::Unit& old = state.units[reused];
-        {
-          const uint32_t delta = unit.start - old.start;
-          std::vector<Field>& old_fields = state.model->root.fields;
-          std::vector<Field> moved(std::make_move_iterator(old_fields.begin() + old.first_field),
-                                   std::make_move_iterator(old_fields.begin() + old.first_field + old.field_count));
-          if (delta != 0) {
-            shift_fields(moved, delta);
-            shift_diagnostics(old.top, delta);
-            shift_diagnostics(old.nested, delta);
-            shift_diagnostics(old.required, delta);
-          }
-          unit.field_count = moved.size();
-          for (size_t k = 0; k < moved.size(); ++k) reused_fields.push_back(old.first_field + k);
-          for (Field& field : moved) model->root.fields.push_back(std::move(field));
-          unit.top = std::move(old.top);
-          unit.nested = std::move(old.nested);
-          unit.required = std::move(old.required);
-          unit.broken = std::move(old.broken);
-          units.push_back(std::move(unit));
-          return;
-        }
-      }
-    }
+    unit.is_error = source.is_error;
     ++state.rebound;
-    Binder::UnitResult result = binder.bind_unit(node, is_error);
+    Binder::UnitResult result = binder.bind_unit(node, source.is_error);
     unit.field_count = result.fields.size();
     reused_fields.insert(reused_fields.end(), result.fields.size(), SIZE_MAX);
     for (Field& field : result.fields) model->root.fields.push_back(std::move(field));
@@ -840,10 +1006,7 @@ std::shared_ptr<const BoundDocument> IncrementalBinder::bind(const syntax::Docum
     unit.required = std::move(result.required);
     unit.broken = std::move(result.broken);
     units.push_back(std::move(unit));
-  };
-
-  for (size_t i = 0; i < field_nodes.size(); ++i) add_unit(field_nodes[i], false, reuse[i]);
-  for (TSNode node : error_nodes) add_unit(node, true, SIZE_MAX);
+  }
 
   // Diagnostics in bind()'s emission order, then its stable sort by start.
   std::vector<Diagnostic> diagnostics;
@@ -876,6 +1039,7 @@ std::shared_ptr<const BoundDocument> IncrementalBinder::bind(const syntax::Docum
   state.reused_fields = std::move(reused_fields);
   state.root_type = root_type;
   state.text.assign(text);
+  state.error_free = !ts_node_has_error(root);
   return model;
 }
 

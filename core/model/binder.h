@@ -82,8 +82,9 @@ class IncrementalBinder {
   // or SIZE_MAX if it was bound afresh.
   const std::vector<size_t>& last_reused_fields() const;
 
+  struct State;  // opaque: defined in binder.cpp
+
  private:
-  struct State;
   std::unique_ptr<State> state_;
 };
 

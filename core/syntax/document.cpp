@@ -27,12 +27,17 @@ std::string quoted(std::string_view text) {
 
 // The leaves (tokens, and ERROR nodes without children: characters no token
 // matched) of a subtree, in order. Iterative: the tree may be 10,000 deep.
+// With a cursor: ts_node_child(root, i) searches from the first child.
 bool error_in_visible_child(TSNode node) {
-  const uint32_t count = ts_node_child_count(node);
-  for (uint32_t i = 0; i < count; ++i) {
-    if (ts_node_has_error(ts_node_child(node, i))) return true;
+  TSTreeCursor cursor = ts_tree_cursor_new(node);
+  bool found = false;
+  if (ts_tree_cursor_goto_first_child(&cursor)) {
+    do {
+      found = ts_node_has_error(ts_tree_cursor_current_node(&cursor));
+    } while (!found && ts_tree_cursor_goto_next_sibling(&cursor));
   }
-  return false;
+  ts_tree_cursor_delete(&cursor);
+  return found;
 }
 
 std::vector<TSNode> leaves_of(TSNode node) {
@@ -99,7 +104,7 @@ uint32_t unclosed_brackets(std::string_view text) {
       while (i < text.size() && text[i] != '\n') ++i;
     } else if (c == '"' || c == '\'') {
       for (++i; i < text.size() && text[i] != c && text[i] != '\n'; ++i)
-        if (text[i] == '\\') ++i;
+        if (text[i] == '\\' && i + 1 < text.size() && text[i + 1] != '\n') ++i;  // a string ends at the line's end
     } else if (c == '{' || c == '<' || c == '[') {
       ++depth;
     } else if ((c == '}' || c == '>' || c == ']') && depth > 0) {
@@ -109,11 +114,35 @@ uint32_t unclosed_brackets(std::string_view text) {
   return depth;
 }
 
+// How much replacing the lines [first, last] of a text by others can change
+// unclosed_brackets(): strings and comments end at the line's end, so the
+// scan enters every line in the same state, and each bracket moves the final
+// count by at most one (the later brackets do not widen a difference).
+uint32_t brackets_in(std::string_view lines) {
+  uint32_t count = 0;
+  for (const char c : lines)
+    count += c == '{' || c == '<' || c == '[' || c == '}' || c == '>' || c == ']';
+  return count;
+}
+
+// The whole lines of `text` around [start, end).
+std::string_view lines_around(std::string_view text, size_t start, size_t end) {
+  start = std::min(start, text.size());
+  end = std::clamp(end, start, text.size());
+  const size_t line_start = text.rfind('\n', start == 0 ? std::string_view::npos : start - 1);
+  const size_t from = line_start == std::string_view::npos || start == 0 ? 0 : line_start + 1;
+  const size_t line_end = text.find('\n', end);
+  const size_t to = line_end == std::string_view::npos ? text.size() : line_end;
+  return text.substr(from, to - from);
+}
+
 }  // namespace
 
 ByteRange byte_range_of(TSNode node) { return {ts_node_start_byte(node), ts_node_end_byte(node)}; }
 
-Document::Document(std::string text) : text_(std::move(text)) { index_lines(); }
+Document::Document(std::string text) : text_(std::move(text)) {
+  index_lines();
+}
 
 Document::~Document() {
   if (tree_) ts_tree_delete(tree_);
@@ -126,6 +155,7 @@ Document::Document(Document&& other) noexcept
       line_starts_(std::move(other.line_starts_)),
       tree_(std::exchange(other.tree_, nullptr)),
       parse_gave_up_(other.parse_gave_up_),
+      unclosed_bound_(other.unclosed_bound_),
       parsed_(other.parsed_.load()) {}
 
 Document& Document::operator=(Document&& other) noexcept {
@@ -135,6 +165,7 @@ Document& Document::operator=(Document&& other) noexcept {
     line_starts_ = std::move(other.line_starts_);
     tree_ = std::exchange(other.tree_, nullptr);
     parse_gave_up_ = other.parse_gave_up_;
+    unclosed_bound_ = other.unclosed_bound_;
     parsed_ = other.parsed_.load();
   }
   return *this;
@@ -148,6 +179,7 @@ Document Document::snapshot() const {
   std::lock_guard lock(*parse_mutex_);
   copy.tree_ = tree_ ? ts_tree_copy(tree_) : nullptr;
   copy.parse_gave_up_ = parse_gave_up_;
+  copy.unclosed_bound_ = unclosed_bound_;
   copy.parsed_ = parsed_.load();
   return copy;
 }
@@ -194,7 +226,8 @@ void Document::reparse(TSParser* parser, const TSTree* old_tree) const {
   // file, give up with a diagnostic rather than hang the editor or CI.
   const uint64_t budget_micros = kParseBudgetMicros + 2 * static_cast<uint64_t>(text_.size());
   ts_parser_set_timeout_micros(parser, budget_micros);
-  TSTree* tree = unclosed_brackets(text_) > kMaxUnclosedBrackets
+  if (unclosed_bound_ > kMaxUnclosedBrackets) unclosed_bound_ = unclosed_brackets(text_);
+  TSTree* tree = unclosed_bound_ > kMaxUnclosedBrackets
                      ? nullptr
                      : ts_parser_parse_string(parser, old_tree, text_.data(), static_cast<uint32_t>(text_.size()));
   parse_gave_up_ = tree == nullptr;
@@ -214,6 +247,20 @@ void Document::index_lines() {
   const char* end = data + text_.size();
   for (const char* p = data; (p = static_cast<const char*>(std::memchr(p, '\n', end - p))) != nullptr; ++p)
     line_starts_.push_back(static_cast<uint32_t>(p - data + 1));
+}
+
+void Document::reindex_lines(uint32_t start, uint32_t removed, std::string_view inserted) {
+  // Line starts after `start` up to the end of the removed bytes go; those
+  // of the inserted text come in; the rest move by the change in length.
+  const auto first = std::upper_bound(line_starts_.begin(), line_starts_.end(), start);
+  const auto last = std::upper_bound(first, line_starts_.end(), start + removed);
+  std::vector<uint32_t> added;
+  for (size_t at = inserted.find('\n'); at != std::string_view::npos; at = inserted.find('\n', at + 1))
+    added.push_back(static_cast<uint32_t>(start + at + 1));
+  const uint32_t delta = static_cast<uint32_t>(inserted.size()) - removed;  // modular
+  for (auto it = last; it != line_starts_.end(); ++it) *it += delta;
+  const auto erased_at = line_starts_.erase(first, last);
+  line_starts_.insert(erased_at, added.begin(), added.end());
 }
 
 uint32_t Document::line_start(uint32_t line) const {
@@ -286,6 +333,7 @@ void Document::apply_change(const TextChange& change, PositionEncoding encoding)
     tree_ = nullptr;
     parse_gave_up_ = false;
     index_lines();
+    unclosed_bound_ = UINT32_MAX;  // unknown: counted at the next parse
     return;
   }
   uint32_t start = offset_at(change.range->start, encoding);
@@ -301,8 +349,12 @@ void Document::apply_change(const TextChange& change, PositionEncoding encoding)
   edit.new_end_byte = start + static_cast<uint32_t>(change.text.size());
   edit.start_point = point_at(start);
   edit.old_end_point = point_at(old_end);
+  const uint32_t removed_brackets = brackets_in(lines_around(text_, start, old_end));
   text_.replace(start, old_end - start, change.text);
-  index_lines();
+  reindex_lines(start, old_end - start, change.text);
+  const uint32_t added_brackets = brackets_in(lines_around(text_, start, edit.new_end_byte));
+  unclosed_bound_ = static_cast<uint32_t>(
+      std::min<uint64_t>(uint64_t{unclosed_bound_} + removed_brackets + added_brackets, UINT32_MAX));
   edit.new_end_point = point_at(edit.new_end_byte);
   // A placeholder tree (the parse gave up) is dropped at the next parse; no tree: parsed from scratch.
   if (tree_ && !parse_gave_up_) ts_tree_edit(tree_, &edit);

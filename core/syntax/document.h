@@ -109,6 +109,8 @@ class Document {
   void ensure_parsed() const;
   void reparse(TSParser* parser, const TSTree* old_tree) const;
   void index_lines();
+  // Updates line_starts_ for text_[start, start + inserted) replacing `removed` bytes.
+  void reindex_lines(uint32_t start, uint32_t removed, std::string_view inserted);
 
   std::string text_;
   std::vector<uint32_t> line_starts_;
@@ -116,6 +118,12 @@ class Document {
   // changes since applied as edits (null: parse from scratch).
   mutable TSTree* tree_ = nullptr;
   mutable bool parse_gave_up_ = false;  // the parse ran out of budget; the tree is empty
+  // An upper bound of the brackets still open at the end of `text_` (see
+  // document.cpp): counting them exactly reads the whole text, 10 ms for
+  // 3 MB, so an edit only raises the bound by what its lines can change, and
+  // the exact count is taken when the bound passes the parser's limit.
+  // UINT32_MAX: not known (a new text).
+  mutable uint32_t unclosed_bound_ = UINT32_MAX;
   mutable std::atomic<bool> parsed_{false};
   mutable std::unique_ptr<std::mutex> parse_mutex_ = std::make_unique<std::mutex>();
 };

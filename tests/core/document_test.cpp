@@ -186,3 +186,85 @@ TEST_CASE("pathological nesting: the parse gives up within its budget instead of
   document.apply_change({std::nullopt, "a: 1"}, PositionEncoding::Utf16);
   CHECK(document.syntax_diagnostics().empty());
 }
+
+namespace {
+
+std::string diagnostics_of(const Document& document) {
+  std::string out;
+  for (const auto& diagnostic : document.syntax_diagnostics())
+    out += std::to_string(diagnostic.range.start) + "-" + std::to_string(diagnostic.range.end) + " " + diagnostic.message + "\n";
+  return out;
+}
+
+// Every line start, and the conversions around each, of `document`.
+std::string line_index_of(const Document& document) {
+  std::string out;
+  for (uint32_t line = 0; line < document.line_count(); ++line) {
+    out += std::to_string(document.line_start(line)) + "-" + std::to_string(document.line_end(line)) + " ";
+    const uint32_t middle = (document.line_start(line) + document.line_end(line)) / 2;
+    const Position position = document.position_at(middle, PositionEncoding::Utf16);
+    out += std::to_string(position.line) + ":" + std::to_string(position.character) + " ";
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("random edits keep the line index, the tree and the diagnostics of a fresh document", "[document][edit-parse]") {
+  // Small edits as an editor sends them, including newlines, brackets and
+  // quotes that unbalance the structure, against a fresh Document of the text.
+  std::string text;
+  for (int i = 0; i < 40; ++i)
+    text += "override_layer_configs {\n  layer_name: \"l" + std::to_string(i) +
+            "\"\n  retrain_weight_quant_config { arq_retrain { channel_wise: true } }\n}\n# note\n";
+  Document document(text);
+  (void)document.root();
+  const std::vector<std::string> pieces = {"", " ", "\n", "{", "}", "\"", "#", "x", "\n\n}", "a: 1\n", "é", "<", ":"};
+  uint64_t seed = 12345;
+  auto next = [&](uint64_t bound) {
+    seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+    return (seed >> 33) % bound;
+  };
+  for (int step = 0; step < 300; ++step) {
+    const uint32_t size = static_cast<uint32_t>(document.text().size());
+    const uint32_t start = static_cast<uint32_t>(next(size + 1));
+    const uint32_t end = std::min<uint32_t>(size, start + static_cast<uint32_t>(next(4)));
+    const std::string& piece = pieces[next(pieces.size())];
+    const Position from = document.position_at(start, PositionEncoding::Utf8);
+    const Position to = document.position_at(end, PositionEncoding::Utf8);
+    std::string expected_text = document.text();
+    expected_text.replace(start, end - start, piece);
+    document.apply_change({amct::syntax::Range{from, to}, piece}, PositionEncoding::Utf8);
+    REQUIRE(document.text() == expected_text);
+    const Document fresh(expected_text);
+    INFO("step " << step);
+    REQUIRE(line_index_of(document) == line_index_of(fresh));
+    if (step % 10 == 0) {  // parse now and then, so that several edits pile up on one tree
+      CHECK(sexp(document) == sexp(fresh));
+      CHECK(diagnostics_of(document) == diagnostics_of(fresh));
+    }
+  }
+}
+
+TEST_CASE("the unclosed-bracket guard holds when the brackets come one edit at a time", "[document][edit-parse]") {
+  // The parser is not given text with more than 12,000 unclosed brackets (a
+  // heap corruption of tree-sitter 0.20.7). Edits only raise an upper bound of
+  // the count; the bound must never let such a text through, and must not
+  // refuse text a fresh document parses.
+  std::string text;
+  for (int i = 0; i < 11999; ++i) text += "a {\n";
+  Document document(text);
+  CHECK(diagnostics_of(document) == diagnostics_of(Document(text)));
+  CHECK_THAT(document.syntax_diagnostics().front().message, !Catch::Contains("gave up"));
+  const uint32_t last_line = document.line_count() - 1;
+  document.apply_change({amct::syntax::Range{{last_line, 0}, {last_line, 0}}, "b {\nc {\n"}, PositionEncoding::Utf8);
+  const auto diagnostics = document.syntax_diagnostics();
+  REQUIRE(!diagnostics.empty());
+  CHECK_THAT(diagnostics.front().message, Catch::Contains("12001 brackets are never closed"));
+  // Closing them again (a string hides one '{' of the line it is on) parses again.
+  document.apply_change({amct::syntax::Range{{last_line, 0}, {last_line + 2, 0}}, "b \"{\" }\n"}, PositionEncoding::Utf8);
+  const auto repaired = document.syntax_diagnostics();
+  CHECK(diagnostics_of(document) == diagnostics_of(Document(document.text())));
+  REQUIRE(!repaired.empty());
+  CHECK_THAT(repaired.front().message, !Catch::Contains("gave up"));
+}

@@ -227,6 +227,66 @@ TEST_CASE("incremental analysis re-binds only the top-level fields an edit touch
   CHECK(incremental.last_rechecked_entries() > 400);
 }
 
+TEST_CASE("edits that keep the syntax intact re-bind only the fields next to them, and equal a full analysis",
+          "[incremental][edit-parse]") {
+  // The binder then finds the fields around the edit from the tree without
+  // walking the root; the shapes here move top-level boundaries: a separator
+  // or a second string that joins the field before the edit, blank lines,
+  // comments, new fields, removed lines.
+  AnalysisOptions options;
+  options.path = "/w/clean.cfg";
+  Document document(amct::bench::generate_config(80, 21));
+  REQUIRE(Document(document.text()).syntax_diagnostics().empty());
+  document.apply_change({std::nullopt, "name: \"a\"\n" + document.text() + "\nlast: 1\n"}, PositionEncoding::Utf8);
+  IncrementalAnalyzer incremental;
+  (void)incremental.analyze(document, options);
+  std::mt19937 random(77);
+  static const std::string kPieces[] = {" ", "\n", "\n\n", "# note\n", "batch_num: 3\n", " ,", ";", " \"b\"",
+                                        "skip_layers: \"x\"\n", "\"c\" "};
+  int clean_edits = 0, small_rebinds = 0;
+  for (int i = 0; i < 400; ++i) {
+    const std::string& text = document.text();
+    uint32_t start = static_cast<uint32_t>(random() % (text.size() + 1));
+    uint32_t end = start;
+    if (random() % 3 == 0) {  // at the end of a value: where separators and strings join
+      const size_t value_end = text.find_first_of("\"0123456789", start);
+      if (value_end != std::string::npos) start = end = static_cast<uint32_t>(value_end + 1);
+    } else if (random() % 4 == 0) {  // a whole line goes
+      const uint32_t line = document.position_at(start, PositionEncoding::Utf8).line;
+      start = document.line_start(line);
+      end = std::min<uint32_t>(static_cast<uint32_t>(text.size()), document.line_end(line) + 1);
+    } else {  // at a line start
+      start = end = document.line_start(document.position_at(start, PositionEncoding::Utf8).line);
+    }
+    const std::string insert = end > start ? "" : kPieces[random() % std::size(kPieces)];
+    const std::string before = text;
+    document.apply_change({amct::syntax::Range{document.position_at(start, PositionEncoding::Utf8),
+                                               document.position_at(end, PositionEncoding::Utf8)},
+                           insert},
+                          PositionEncoding::Utf8);
+    if (!document.syntax_diagnostics().empty()) {  // undo edits that break the syntax
+      document.apply_change({std::nullopt, before}, PositionEncoding::Utf8);
+      (void)incremental.analyze(document, options);
+      continue;
+    }
+    ++clean_edits;
+    std::string partial_diagnostics, partial_model;
+    size_t rebound = 0;
+    {
+      const Analysis partial = incremental.analyze(document, options);
+      rebound = incremental.last_rebound_units();
+      partial_diagnostics = render(partial.diagnostics);
+      partial_model = render(partial);
+    }
+    const Analysis full = amct::analyze(document, options);
+    INFO("edit " << i << " at " << start << ": '" << insert << "'\n" << document.text());
+    REQUIRE(partial_diagnostics == render(full.diagnostics));
+    REQUIRE(partial_model == render(full));
+    small_rebinds += rebound <= 4;
+  }
+  CHECK(clean_edits > 150);
+  CHECK(small_rebinds == clean_edits);  // no clean edit re-bound more than the fields around it
+}
 TEST_CASE("incremental AMCT check: typing, deleting and copying override blocks update the entries in place",
           "[incremental][amct]") {
   AnalysisOptions options;
