@@ -177,6 +177,16 @@ inline std::vector<float> random_weights(size_t count, uint32_t seed, float scal
   return out;
 }
 
+// A safetensors file of 32 layers of 1024x1024 floats (128 MB, over the
+// progress bar's 10M parameters): enough work that a test can stop the
+// process in the middle of an estimate.
+inline std::string large_safetensors_model(uint32_t seed) {
+  const std::string layer = f32_bytes(random_weights(1024 * 1024, seed));
+  std::vector<SafetensorsEntry> entries;
+  for (int i = 0; i < 32; ++i) entries.push_back({"layer" + std::to_string(i) + ".weight", "F32", {1024, 1024}, layer});
+  return safetensors_file(entries);
+}
+
 inline engine::TensorView view_of(const std::vector<float>& values, std::vector<int64_t> shape) {
   engine::TensorView view;
   view.dtype = engine::DType::F32;

@@ -18,14 +18,6 @@
 
 namespace {
 
-// 32 layers of 1024x1024 floats (128 MB, over the progress bar's 10M parameters).
-std::string big_model() {
-  const std::string layer = amct::test::f32_bytes(amct::test::random_weights(1024 * 1024, 6));
-  std::vector<amct::test::SafetensorsEntry> entries;
-  for (int i = 0; i < 32; ++i) entries.push_back({"layer" + std::to_string(i) + ".weight", "F32", {1024, 1024}, layer});
-  return amct::test::safetensors_file(entries);
-}
-
 // Reads what is available from `fd` within `timeout`; false at end of file.
 bool read_some(int fd, std::string& into, std::chrono::milliseconds timeout) {
   pollfd p{fd, POLLIN, 0};
@@ -42,7 +34,7 @@ bool read_some(int fd, std::string& into, std::chrono::milliseconds timeout) {
 TEST_CASE("amct-lsp --estimate: weights truncated in place mid-estimate give an error and exit 2",
           "[cli][estimate][sigbus]") {
   amct::test::TempDir dir;
-  const std::string weights = dir.write("model.safetensors", big_model());
+  const std::string weights = dir.write("model.safetensors", amct::test::large_safetensors_model(6));
   const std::string cfg = dir.write("quant.cfg", "retrain_weight_quant_config { arq_retrain { channel_wise: false } }\n");
   int terminal = -1, child_side = -1;
   REQUIRE(::openpty(&terminal, &child_side, nullptr, nullptr, nullptr) == 0);

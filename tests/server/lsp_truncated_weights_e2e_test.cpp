@@ -16,23 +16,10 @@
 using amct::test::LspProcess;
 using nlohmann::json;
 
-namespace {
-
-// 32 layers of 1024x1024 floats (128 MB): far more work than the moment
-// between the progress request and the stop.
-std::string big_model() {
-  const std::string layer = amct::test::f32_bytes(amct::test::random_weights(1024 * 1024, 5));
-  std::vector<amct::test::SafetensorsEntry> entries;
-  for (int i = 0; i < 32; ++i) entries.push_back({"layer" + std::to_string(i) + ".weight", "F32", {1024, 1024}, layer});
-  return amct::test::safetensors_file(entries);
-}
-
-}  // namespace
-
 TEST_CASE("e2e: the weights file truncated in place during an estimate: an error message, the server answers",
           "[lsp][e2e][estimate][sigbus]") {
   amct::test::TempDir dir;
-  const std::string weights = dir.write("model.safetensors", big_model());
+  const std::string weights = dir.write("model.safetensors", amct::test::large_safetensors_model(5));
   LspProcess server;
   const json capabilities = {{"window", {{"workDoneProgress", true}}}};
   REQUIRE(server.wait_for_response(server.request(
