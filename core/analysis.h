@@ -60,6 +60,9 @@ class IncrementalAnalyzer {
   // Whether the last analyze() kept the previous outline (headers and
   // top-level field names) instead of walking the top level again.
   bool last_reused_outline() const { return reused_outline_; }
+  // The outline of the last analyze()'s document: every top-level header (and
+  // those inside top-level error nodes) and the distinct top-level field names.
+  const schema::DocumentOutline& last_outline() const { return top_level_.outline; }
 
  private:
   // What the top-level walks found for the last analyzed text, kept while an
