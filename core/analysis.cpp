@@ -1,6 +1,7 @@
 #include "core/analysis.h"
 
 #include <algorithm>
+#include <cstring>
 #include <functional>
 
 #include "core/amct/amct_checks.h"
@@ -57,12 +58,15 @@ using BindModel = std::function<std::shared_ptr<const model::BoundDocument>(cons
 using CheckAmct = std::function<std::vector<Diagnostic>(const model::BoundDocument&, const AmctCheckOptions&,
                                                         bool may_have_headers)>;
 
-Analysis analyze_with(const syntax::Document& document, const AnalysisOptions& options, const BindModel& bind_model,
-                      const CheckAmct& check_amct_model) {
-  Analysis analysis;
-  analysis.diagnostics = document.syntax_diagnostics();
+bool has_syntax_error(const std::vector<Diagnostic>& diagnostics) {
+  return std::any_of(diagnostics.begin(), diagnostics.end(), [](const Diagnostic& d) { return d.code == "syntax-error"; });
+}
 
-  const schema::DocumentOutline outline = schema::outline_of(document);
+Analysis analyze_with(std::vector<Diagnostic> syntax_diagnostics, const schema::DocumentOutline& outline,
+                      const AnalysisOptions& options, const BindModel& bind_model, const CheckAmct& check_amct_model) {
+  Analysis analysis;
+  analysis.diagnostics = std::move(syntax_diagnostics);
+
   schema::SchemaBinding binding = schema::bind_schema(outline, binding_options_of(options));
   analysis.diagnostics.insert(analysis.diagnostics.end(), binding.diagnostics.begin(), binding.diagnostics.end());
   if (binding.schema) {
@@ -75,8 +79,7 @@ Analysis analyze_with(const syntax::Document& document, const AnalysisOptions& o
     append_schema_diagnostics(bound.diagnostics, amct_diagnostics, analysis.diagnostics);
     // With syntax errors the content is partial: "the config is empty" would
     // only repeat them.
-    const bool broken = std::any_of(analysis.diagnostics.begin(), analysis.diagnostics.end(),
-                                    [](const Diagnostic& d) { return d.code == "syntax-error"; });
+    const bool broken = has_syntax_error(analysis.diagnostics);
     for (Diagnostic& diagnostic : amct_diagnostics)
       if (!(broken && diagnostic.code == "empty-config")) analysis.diagnostics.push_back(std::move(diagnostic));
     analysis.schema = std::move(binding.schema);
@@ -87,11 +90,107 @@ Analysis analyze_with(const syntax::Document& document, const AnalysisOptions& o
   return analysis;
 }
 
+// Length of the common prefix of `a` and `b`; memcmp in blocks, then bytes.
+size_t common_prefix(std::string_view a, std::string_view b) {
+  const size_t limit = std::min(a.size(), b.size());
+  constexpr size_t kBlock = 4096;
+  size_t at = 0;
+  while (at + kBlock <= limit && std::memcmp(a.data() + at, b.data() + at, kBlock) == 0) at += kBlock;
+  while (at < limit && a[at] == b[at]) ++at;
+  return at;
+}
+
+// Length of the common suffix of `a` and `b`, at most `limit`.
+size_t common_suffix(std::string_view a, std::string_view b, size_t limit) {
+  limit = std::min({limit, a.size(), b.size()});
+  constexpr size_t kBlock = 4096;
+  size_t length = 0;
+  while (length + kBlock <= limit &&
+         std::memcmp(a.data() + a.size() - length - kBlock, b.data() + b.size() - length - kBlock, kBlock) == 0)
+    length += kBlock;
+  while (length < limit && a[a.size() - length - 1] == b[b.size() - length - 1]) ++length;
+  return length;
+}
+
+// Characters that can change how the rest of a text splits into tokens,
+// comments, strings and bracket levels.
+bool is_structural(char c) {
+  return std::string_view("{}<>[]\"'\\#\n\r").find(c) != std::string_view::npos;
+}
+bool is_blank(char c) { return c == ' ' || c == '\t'; }
+bool is_space(char c) { return is_blank(c) || c == '\n' || c == '\r'; }
+
+// Whether `text` = P + inserted + S, after `old_text` = P + removed + S, has
+// the headers and top-level field names of `old_text` (header ranges moved
+// with S). Both texts parse without syntax errors. Each line enters the lexer
+// in the same state (strings and comments end at the line's end), and neither
+// replaced part holds a bracket, quote, backslash, `#` or line break, so the
+// edit changes no bracket level, string or comment outside itself; on a line
+// without `#` and quotes it touches no header, and then the top level is kept
+// when the edit only widens or narrows a run of blanks, or lies inside
+// brackets (a message or list value).
+bool keeps_top_level(std::string_view old_text, std::string_view text, size_t prefix, size_t suffix, TSNode root) {
+  const std::string_view removed = old_text.substr(prefix, old_text.size() - suffix - prefix);
+  const std::string_view inserted = text.substr(prefix, text.size() - suffix - prefix);
+  if (std::any_of(removed.begin(), removed.end(), is_structural) ||
+      std::any_of(inserted.begin(), inserted.end(), is_structural))
+    return false;
+  const size_t end = prefix + inserted.size();
+  const size_t line_start = text.rfind('\n', prefix == 0 ? 0 : prefix - 1);
+  const size_t from = line_start == std::string_view::npos || prefix == 0 ? 0 : line_start + 1;
+  const size_t line_end = std::min(text.find('\n', end), text.size());
+  if (text.substr(from, line_end - from).find_first_of("#\"'") != std::string_view::npos) return false;
+  if (std::all_of(removed.begin(), removed.end(), is_blank) && std::all_of(inserted.begin(), inserted.end(), is_blank) &&
+      ((prefix == 0 || is_space(text[prefix - 1])) || (end == text.size() || is_space(text[end]))))
+    return true;
+  for (TSNode node = ts_node_descendant_for_byte_range(root, static_cast<uint32_t>(prefix), static_cast<uint32_t>(end));
+       !ts_node_is_null(node); node = ts_node_parent(node)) {
+    const std::string_view type = ts_node_type(node);
+    if ((type == "message" || type == "message_list" || type == "scalar_list") && ts_node_start_byte(node) < prefix &&
+        end < ts_node_end_byte(node))
+      return true;
+  }
+  return false;
+}
+
+void shift_after(ByteRange& range, size_t at, uint32_t delta) {
+  if (range.start >= at) {
+    range.start += delta;
+    range.end += delta;
+  }
+}
+
 }  // namespace
+
+const schema::DocumentOutline& IncrementalAnalyzer::outline_of(const syntax::Document& document, bool parsed_cleanly) {
+  const std::string& text = document.text();
+  reused_outline_ = false;
+  if (top_level_.valid && parsed_cleanly) {
+    const size_t prefix = common_prefix(top_level_.text, text);
+    const size_t suffix = common_suffix(top_level_.text, text, std::min(top_level_.text.size(), text.size()) - prefix);
+    if (keeps_top_level(top_level_.text, text, prefix, suffix, document.root())) {
+      const size_t old_end = top_level_.text.size() - suffix;
+      const uint32_t delta = static_cast<uint32_t>(text.size() - top_level_.text.size());  // modular
+      for (schema::SchemaHeader& header : top_level_.outline.headers) shift_after(header.range, old_end, delta);
+      if (top_level_.amct_headers) {
+        for (auto* header : {&top_level_.amct_headers->soc, &top_level_.amct_headers->api})
+          if (*header) shift_after((*header)->range, old_end, delta);
+      }
+      reused_outline_ = true;
+    }
+  }
+  if (!reused_outline_) {
+    top_level_.outline = schema::outline_of(document);
+    top_level_.amct_headers.reset();
+  }
+  top_level_.text.assign(text);
+  top_level_.valid = parsed_cleanly;
+  return top_level_.outline;
+}
 
 Analysis analyze(const syntax::Document& document, const AnalysisOptions& options) {
   return analyze_with(
-      document, options,
+      document.syntax_diagnostics(), schema::outline_of(document), options,
       [&](const google::protobuf::Descriptor* root_type) {
         return std::make_shared<const model::BoundDocument>(model::bind(document, root_type));
       },
@@ -103,8 +202,10 @@ Analysis analyze(const syntax::Document& document, const AnalysisOptions& option
 Analysis IncrementalAnalyzer::analyze(const syntax::Document& document, const AnalysisOptions& options) {
   // The checker follows the binder only when it saw every model the binder made.
   bool bound_now = false, checked_now = false;
+  std::vector<Diagnostic> syntax_diagnostics = document.syntax_diagnostics();
+  const schema::DocumentOutline& outline = outline_of(document, !has_syntax_error(syntax_diagnostics));
   Analysis analysis = analyze_with(
-      document, options,
+      std::move(syntax_diagnostics), outline, options,
       [&](const google::protobuf::Descriptor* root_type) {
         bound_now = true;
         return binder_.bind(document, root_type);
@@ -112,7 +213,8 @@ Analysis IncrementalAnalyzer::analyze(const syntax::Document& document, const An
       [&](const model::BoundDocument& bound, const AmctCheckOptions& amct_options, bool may_have_headers) {
         checked_now = true;
         const std::vector<size_t>* reused = checker_follows_binder_ ? &binder_.last_reused_fields() : nullptr;
-        return checker_.check(may_have_headers ? read_amct_headers(document) : AmctHeaders{}, bound, amct_options,
+        if (may_have_headers && !top_level_.amct_headers) top_level_.amct_headers = read_amct_headers(document);
+        return checker_.check(may_have_headers ? *top_level_.amct_headers : AmctHeaders{}, bound, amct_options,
                               reused);
       });
   if (bound_now && !checked_now) checker_.forget();

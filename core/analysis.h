@@ -57,8 +57,26 @@ class IncrementalAnalyzer {
   size_t last_rechecked_entries() const { return checker_.last_rechecked_entries(); }
   // Whether the last analyze() updated the AMCT checker's entries in place.
   bool last_updated_entries_in_place() const { return checker_.last_updated_in_place(); }
+  // Whether the last analyze() kept the previous outline (headers and
+  // top-level field names) instead of walking the top level again.
+  bool last_reused_outline() const { return reused_outline_; }
+  // The outline of the last analyze()'s document: every top-level header (and
+  // those inside top-level error nodes) and the distinct top-level field names.
+  const schema::DocumentOutline& last_outline() const { return top_level_.outline; }
 
  private:
+  // What the top-level walks found for the last analyzed text, kept while an
+  // edit cannot change it (see keeps_top_level in analysis.cpp).
+  struct TopLevel {
+    std::string text;             // the text it was read from
+    bool valid = false;           // read from a tree without syntax errors
+    schema::DocumentOutline outline;
+    std::optional<AmctHeaders> amct_headers;  // read when first needed
+  };
+  const schema::DocumentOutline& outline_of(const syntax::Document& document, bool parsed_cleanly);
+
+  TopLevel top_level_;
+  bool reused_outline_ = false;
   model::IncrementalBinder binder_;
   IncrementalAmctChecker checker_;
   bool checker_follows_binder_ = false;  // the checker saw the binder's previous model

@@ -81,6 +81,11 @@ struct VersionSnapshot {
   explicit VersionSnapshot(syntax::Document copy) : document(std::move(copy)) {}
   const syntax::Document document;
   std::optional<std::string> soc_header() const;
+  // soc_header() without the walk, when the caller knows the top level has no
+  // header whose key names a SoC.
+  void know_no_soc_header() const {
+    std::call_once(soc_once_, [] {});
+  }
 
  private:
   mutable std::once_flag soc_once_;
@@ -133,6 +138,11 @@ const model::BoundDocument& bound_model(const syntax::Document& document, const 
   return fresh;
 }
 
+// Whether `key_text` (a header's key) is one soc_header() takes.
+bool names_soc(std::string_view key_text) {
+  return key_text.find("soc") != std::string_view::npos && key_text.find("proto") == std::string_view::npos;
+}
+
 // The value of a top-level `# soc:` header, which overrides the setting.
 std::optional<std::string> soc_header(const syntax::Document& document) {
   std::optional<std::string> soc;
@@ -145,7 +155,7 @@ std::optional<std::string> soc_header(const syntax::Document& document) {
       TSNode value = ts_node_child_by_field_name(node, "value", 5);
       if (ts_node_is_null(key) || ts_node_is_null(value)) continue;
       const std::string_view key_text = document.text_of(key);
-      if (key_text.find("soc") != std::string_view::npos && key_text.find("proto") == std::string_view::npos)
+      if (names_soc(key_text))
         soc = std::string(document.text_of(value));
     } while (ts_tree_cursor_goto_next_sibling(&cursor));
   }
@@ -614,7 +624,16 @@ void LanguageServer::State::publish(const std::string& uri) {
   if (estimates->enabled() && analysis->bound && is_amct_config(*analysis->bound))
     estimates->schedule(uri, version, extract_config(analysis->bound->root),
                         ResolveOptions{resolve_amct_options(snapshot->document, {analysis_options.soc, analysis_options.api}).context.api});
-  (void)snapshot->soc_header();  // computed here, not in the next completion
+  // Computed here, not in the next completion. The analysis saw every
+  // top-level header (the outline has them all, with the key's `#`, `:` and
+  // blanks trimmed, which cannot make or break "soc" or "proto"): without one
+  // naming a SoC, no walk is needed.
+  const schema::DocumentOutline& outline = analyzer->last_outline();
+  if (std::none_of(outline.headers.begin(), outline.headers.end(),
+                   [](const schema::SchemaHeader& header) { return names_soc(header.key); }))
+    snapshot->know_no_soc_header();
+  else
+    (void)snapshot->soc_header();
 }
 
 void LanguageServer::on_message(std::string_view body) {

@@ -190,6 +190,11 @@ std::unique_ptr<TSTree, Document::TreeDeleter> Document::adopt_tree(const Docume
   std::lock_guard lock(*parse_mutex_);
   std::unique_ptr<TSTree, TreeDeleter> replaced(std::exchange(tree_, ts_tree_copy(parsed.tree_)));
   parse_gave_up_ = parsed.parse_gave_up_;
+  // The same text: the parse's bound (counted exactly when it was unknown)
+  // holds here too. Without it a document opened with its text keeps an
+  // unknown bound, and every snapshot's parse counts the brackets of the
+  // whole text again.
+  unclosed_bound_ = std::min(unclosed_bound_, parsed.unclosed_bound_);
   parsed_ = true;
   return replaced;
 }

@@ -345,3 +345,62 @@ TEST_CASE("incremental AMCT check: typing, deleting and copying override blocks 
   CHECK(incremental.last_rechecked_entries() > 200);
   CHECK(render(again.diagnostics) == render(held.diagnostics));
 }
+
+// The analyzer keeps the previous outline (headers, top-level names) across
+// edits that cannot change it. On a file that is not `.cfg`, the top-level
+// names choose the schema and `# soc:` the rules: each edit below that does
+// change them would give other diagnostics if the outline were kept wrongly.
+TEST_CASE("incremental analysis keeps the outline only across edits that cannot change it", "[incremental]") {
+  AnalysisOptions options;
+  options.path = "/w/config.txt";
+  Document document(
+      "# soc: Ascend310P3\n"
+      "\n"
+      "override_layer_configs {\n"
+      "  layer_name: \"l\"\n"
+      "  retrain_data_quant_config { ulq_quantize { dst_type: INT4 } }\n"
+      "}\n"
+      "# soc: Ascend910B2\n");
+  IncrementalAnalyzer incremental;
+  (void)incremental.analyze(document, options);
+  struct Edit {
+    const char* what;
+    std::string find;     // replace the first occurrence of this...
+    std::string replace;  // ...by this
+    bool reused;
+  };
+  const Edit edits[] = {
+      {"a blank at a line's start", "override_layer_configs {", " override_layer_configs {", true},
+      {"a blank removed again", " override_layer_configs {", "override_layer_configs {", true},
+      {"a character inside a nested message", "dst_type: INT4", "dst_type: INT8", true},
+      {"blanks inside a message", "layer_name: \"l\"\n  retrain", "layer_name: \"l\"\n    retrain", true},
+      {"a top-level name renamed (no AMCT names left: no schema)", "override_layer_configs", "overrixde_layer_configs", false},
+      {"the name restored", "overrixde_layer_configs", "override_layer_configs", false},
+      {"a header's value (the last `# soc:` wins)", "Ascend910B2", "Nonsense9", false},
+      {"the header's value back", "Nonsense9", "Ascend910B2", false},
+      {"a blank in a header", "# soc: Ascend310P3", "#  soc: Ascend310P3", false},
+      {"a blank that splits a top-level name", "override_layer_configs", "override_layer _configs", false},
+      {"the name joined again", "override_layer _configs", "override_layer_configs", false},
+      {"a character inside a string", "layer_name: \"l\"", "layer_name: \"lx\"", false},
+      {"the block's brace removed", "INT8 } }\n}", "INT8 } }\n", false},
+      {"the brace back", "INT8 } }\n", "INT8 } }\n}", false},
+      {"an edit inside a message after the headers moved", "dst_type: INT8", "dst_type: INT4", true},
+  };
+  for (const Edit& edit : edits) {
+    const std::string& text = document.text();
+    const size_t at = text.find(edit.find);
+    REQUIRE(at != std::string::npos);
+    amct::syntax::TextChange change;
+    change.range = amct::syntax::Range{document.position_at(static_cast<uint32_t>(at), PositionEncoding::Utf8),
+                                       document.position_at(static_cast<uint32_t>(at + edit.find.size()),
+                                                            PositionEncoding::Utf8)};
+    change.text = edit.replace;
+    document.apply_change(change, PositionEncoding::Utf8);
+    INFO(edit.what << ":\n" << document.text());
+    const Analysis full = amct::analyze(document, options);
+    const Analysis partial = incremental.analyze(document, options);
+    CHECK(incremental.last_reused_outline() == edit.reused);
+    REQUIRE(render(partial.diagnostics) == render(full.diagnostics));
+    REQUIRE(render(partial) == render(full));
+  }
+}

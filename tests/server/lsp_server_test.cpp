@@ -187,3 +187,41 @@ TEST_CASE("in-process: an edit to an idle server is checked at once; a burst wai
   CHECK(diagnostics.back()["params"]["version"] == 40);
   for (const json& d : diagnostics) CHECK(d["params"]["version"] >= 3);
 }
+
+// The server learns a version's `# soc:` header after its check, from the
+// check's outline when that has no SoC header (no walk); completion must see
+// a header added by an edit, and keep it across edits that reuse the outline.
+TEST_CASE("in-process: completion follows a `# soc:` header added and kept by edits", "[lsp][server]") {
+  TestClient client;
+  client.request(1, "initialize", {{"capabilities", json::object()}});
+  const std::string uri = "file:///w/soc.cfg";
+  client.notify("textDocument/didOpen",
+                {{"textDocument",
+                  {{"uri", uri}, {"version", 1}, {"text", "retrain_weight_quant_config { arq_retrain { dst_type: INT8 } }\n"}}}});
+  int id = 10;
+  auto int4_detail = [&](int line) {
+    client.request(++id, "textDocument/completion",
+                   {{"textDocument", {{"uri", uri}}}, {"position", {{"line", line}, {"character", 54}}}});
+    for (const json& m : client.received()) {
+      if (m.value("id", 0) != id) continue;
+      const json& result = m["result"];
+      const json& items = result.is_array() ? result : result["items"];
+      for (const json& item : items)
+        if (item["label"] == "INT4") return item.value("detail", std::string());
+    }
+    return std::string("(no INT4 item)");
+  };
+  CHECK_THAT(int4_detail(0), !Catch::Contains("not supported on Ascend910B2") && !Catch::Contains("no INT4"));
+  auto edit = [&](int version, int line, int character, const std::string& text) {
+    const json at = {{"line", line}, {"character", character}};
+    json change = {{"range", {{"start", at}, {"end", at}}}, {"text", text}};
+    client.notify("textDocument/didChange", {{"textDocument", {{"uri", uri}, {"version", version}}},
+                                             {"contentChanges", json::array({change})}});
+    (void)client.received();
+  };
+  edit(2, 0, 0, "# soc: Ascend910B2\n");
+  CHECK_THAT(int4_detail(1), Catch::Contains("not supported on Ascend910B2"));
+  edit(3, 1, 29, " ");  // a blank inside the message: the outline is kept
+  edit(4, 1, 29, "");
+  CHECK_THAT(int4_detail(1), Catch::Contains("not supported on Ascend910B2"));
+}
