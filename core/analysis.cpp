@@ -1,13 +1,13 @@
 #include "core/analysis.h"
 
 #include <algorithm>
-#include <cstring>
 #include <functional>
 
 #include "core/amct/amct_checks.h"
 #include "core/model/binder.h"
 #include "core/model/fast_binder.h"
 #include "core/schema/binding.h"
+#include "core/syntax/text_compare.h"
 #include "core/text_util.h"
 
 namespace amct {
@@ -90,27 +90,8 @@ Analysis analyze_with(std::vector<Diagnostic> syntax_diagnostics, const schema::
   return analysis;
 }
 
-// Length of the common prefix of `a` and `b`; memcmp in blocks, then bytes.
-size_t common_prefix(std::string_view a, std::string_view b) {
-  const size_t limit = std::min(a.size(), b.size());
-  constexpr size_t kBlock = 4096;
-  size_t at = 0;
-  while (at + kBlock <= limit && std::memcmp(a.data() + at, b.data() + at, kBlock) == 0) at += kBlock;
-  while (at < limit && a[at] == b[at]) ++at;
-  return at;
-}
-
-// Length of the common suffix of `a` and `b`, at most `limit`.
-size_t common_suffix(std::string_view a, std::string_view b, size_t limit) {
-  limit = std::min({limit, a.size(), b.size()});
-  constexpr size_t kBlock = 4096;
-  size_t length = 0;
-  while (length + kBlock <= limit &&
-         std::memcmp(a.data() + a.size() - length - kBlock, b.data() + b.size() - length - kBlock, kBlock) == 0)
-    length += kBlock;
-  while (length < limit && a[a.size() - length - 1] == b[b.size() - length - 1]) ++length;
-  return length;
-}
+using syntax::common_prefix;
+using syntax::common_suffix;
 
 // Characters that can change how the rest of a text splits into tokens,
 // comments, strings and bracket levels.

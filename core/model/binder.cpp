@@ -1,5 +1,6 @@
 #include "core/model/binder.h"
 #include "core/model/value_rules.h"
+#include "core/syntax/text_compare.h"
 #include "core/text_util.h"
 
 #include <google/protobuf/descriptor.pb.h>
@@ -740,31 +741,8 @@ struct IncrementalBinder::State {
   uint32_t root_child_count = 0;  // visible children of the last root
 };
 
-namespace {
-
-// Length of the common prefix of `a` and `b`; memcmp in blocks, then bytes.
-size_t common_prefix(std::string_view a, std::string_view b) {
-  const size_t limit = std::min(a.size(), b.size());
-  constexpr size_t kBlock = 4096;
-  size_t at = 0;
-  while (at + kBlock <= limit && std::memcmp(a.data() + at, b.data() + at, kBlock) == 0) at += kBlock;
-  while (at < limit && a[at] == b[at]) ++at;
-  return at;
-}
-
-// Length of the common suffix of `a` and `b`, at most `limit`.
-size_t common_suffix(std::string_view a, std::string_view b, size_t limit) {
-  limit = std::min({limit, a.size(), b.size()});
-  constexpr size_t kBlock = 4096;
-  size_t length = 0;
-  while (length + kBlock <= limit &&
-         std::memcmp(a.data() + a.size() - length - kBlock, b.data() + b.size() - length - kBlock, kBlock) == 0)
-    length += kBlock;
-  while (length < limit && a[a.size() - length - 1] == b[b.size() - length - 1]) ++length;
-  return length;
-}
-
-}  // namespace
+using syntax::common_prefix;
+using syntax::common_suffix;
 
 IncrementalBinder::IncrementalBinder() : state_(std::make_unique<State>()) {}
 IncrementalBinder::~IncrementalBinder() = default;
