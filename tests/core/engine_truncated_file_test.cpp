@@ -109,8 +109,16 @@ TEST_CASE("a SIGBUS outside the weights mappings still has its default action", 
   }
   int status = 0;
   REQUIRE(::waitpid(child, &status, 0) == child);
+  // The previous action runs: the default one (death by SIGBUS), or under
+  // AddressSanitizer the sanitizer's own handler (a report, then exit 1).
+  // Either way the read is not repaired (exit 4 or 5).
+#if defined(__SANITIZE_ADDRESS__)
+  CHECK(WIFEXITED(status));
+  if (WIFEXITED(status)) CHECK(WEXITSTATUS(status) == 1);
+#else
   CHECK(WIFSIGNALED(status));
   if (WIFSIGNALED(status)) CHECK(WTERMSIG(status) == SIGBUS);
+#endif
 }
 
 }  // namespace amct::engine
