@@ -44,13 +44,10 @@ void append_schema_diagnostics(const std::vector<Diagnostic>& schema_diagnostics
 // more): without one, the AMCT headers are known to be empty without
 // another walk over the top level.
 bool may_have_amct_headers(const schema::DocumentOutline& outline) {
-  for (const schema::SchemaHeader& header : outline.headers) {
-    std::string name;
-    for (char c : header.key)
-      if (c != '#' && c != ':' && c != ' ' && c != '\t') name += c;
-    if (name == "soc" || name == "amct-api") return true;
-  }
-  return false;
+  return std::any_of(outline.headers.begin(), outline.headers.end(), [](const schema::SchemaHeader& header) {
+    const std::string name = amct_header_name(header.key);
+    return name == "soc" || name == "amct-api";
+  });
 }
 
 // How analyze() gets the bound model and its AMCT diagnostics: afresh, or incrementally.

@@ -7,15 +7,6 @@
 namespace amct {
 namespace {
 
-// "# soc:" / "#soc :" -> "soc"
-std::string header_name(std::string_view key) {
-  std::string name;
-  for (char c : key) {
-    if (c != '#' && c != ':' && c != ' ' && c != '\t') name += c;
-  }
-  return name;
-}
-
 std::string unknown_soc_message(std::string_view soc, const SocCatalog& catalog) {
   std::vector<std::string> patterns;
   for (const SocPattern& pattern : catalog.patterns) patterns.push_back(pattern.pattern);
@@ -33,6 +24,14 @@ std::string unknown_soc_message(std::string_view soc, const SocCatalog& catalog)
 }
 
 }  // namespace
+
+std::string amct_header_name(std::string_view key) {
+  std::string name;
+  for (char c : key) {
+    if (c != '#' && c != ':' && c != ' ' && c != '\t') name += c;
+  }
+  return name;
+}
 
 AmctHeaders read_amct_headers(const syntax::Document& document) {
   AmctHeaders headers;
@@ -60,7 +59,7 @@ AmctHeaders read_amct_headers(const syntax::Document& document) {
 
 void add_amct_header(AmctHeaders& headers, std::string_view key_text, ByteRange key_range,
                      std::optional<std::string_view> value_text, ByteRange value_range) {
-  const std::string name = header_name(key_text);
+  const std::string name = amct_header_name(key_text);
   Located<std::string> located;
   if (!value_text) {
     located.range = key_range;

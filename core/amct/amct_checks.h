@@ -28,6 +28,9 @@ struct AmctHeaders {
   std::optional<Located<std::string>> api;
 };
 AmctHeaders read_amct_headers(const syntax::Document& document);
+// The name a header key stands for in the AMCT headers: "# soc:" and
+// "#soc :" -> "soc" (`#`, `:` and blanks dropped).
+std::string amct_header_name(std::string_view key);
 // The same from a header comment's key text (`# soc:`) and value text (or
 // nothing); for parsers without a tree. Call in source order: the last wins.
 void add_amct_header(AmctHeaders& headers, std::string_view key_text, ByteRange key_range,
