@@ -60,6 +60,9 @@ class IncrementalAnalyzer {
   // Whether the last analyze() kept the previous outline (headers and
   // top-level field names) instead of walking the top level again.
   bool last_reused_outline() const { return reused_outline_; }
+  // Whether the last analyze() parsed only the top-level fields around the
+  // edit, leaving the document's tree unparsed.
+  bool last_parsed_region_only() const { return parsed_region_only_; }
   // The outline of the last analyze()'s document: every top-level header (and
   // those inside top-level error nodes) and the distinct top-level field names.
   const schema::DocumentOutline& last_outline() const { return top_level_.outline; }
@@ -73,13 +76,17 @@ class IncrementalAnalyzer {
     schema::DocumentOutline outline;
     std::optional<AmctHeaders> amct_headers;  // read when first needed
   };
-  const schema::DocumentOutline& outline_of(const syntax::Document& document, bool parsed_cleanly);
+  const schema::DocumentOutline& outline_of(const syntax::Document& document, bool parsed_cleanly,
+                                            const syntax::RegionTree* region);
+  bool region_keeps_top_level(const syntax::RegionTree& region, std::string_view text) const;
 
   TopLevel top_level_;
   bool reused_outline_ = false;
   model::IncrementalBinder binder_;
   IncrementalAmctChecker checker_;
   bool checker_follows_binder_ = false;  // the checker saw the binder's previous model
+  bool parsed_region_only_ = false;
+  bool last_text_clean_ = false;  // the last analyze() bound a text without syntax diagnostics
 };
 
 // The schema-binding part of the options.

@@ -604,8 +604,9 @@ void LanguageServer::State::publish(const std::string& uri) {
   {
     std::lock_guard lock(mutex);
     auto it = documents.find(uri);
-    // The next edit re-parses from this tree rather than from an older one.
-    if (it != documents.end() && it->second.version == version)
+    // The next parse starts from this tree rather than from an older one.
+    // (A check that parsed only the fields around the edit left no tree.)
+    if (it != documents.end() && it->second.version == version && snapshot->document.is_parsed())
       replaced_tree = it->second.document.adopt_tree(snapshot->document);
     // Dropped when the document changed or closed meanwhile: a newer check follows.
     if (it == documents.end() || it->second.version != version || dirty.count(uri)) return;

@@ -5,11 +5,13 @@
 #include <google/protobuf/descriptor.h>
 
 #include <memory>
+#include <optional>
 #include <string_view>
 #include <vector>
 
 #include "core/model/bound.h"
 #include "core/syntax/document.h"
+#include "core/syntax/region_parse.h"
 
 namespace amct::model {
 
@@ -72,8 +74,23 @@ class IncrementalBinder {
   IncrementalBinder(const IncrementalBinder&) = delete;
   IncrementalBinder& operator=(const IncrementalBinder&) = delete;
 
+  // With `region`, a tree of region_to_reparse(document.text()) alone, the
+  // document's own tree is not parsed when the region is enough: the fields
+  // around the edit are bound from it, and the rest moved over.
   std::shared_ptr<const BoundDocument> bind(const syntax::Document& document,
-                                            const google::protobuf::Descriptor* root_type);
+                                            const google::protobuf::Descriptor* root_type,
+                                            const syntax::RegionTree* region = nullptr);
+
+  // The bytes of `text` (the next version) that hold every top-level unit an
+  // edit since the last call may have changed, starting and ending at
+  // top-level boundaries, when the last version had no syntax errors; parsed
+  // alone without errors, they stand for the whole tree (see bind()).
+  std::optional<ByteRange> region_to_reparse(std::string_view text) const;
+  // Whether the last call bound from such a region, without the whole tree.
+  bool last_bound_from_region() const;
+  // The names of the last call's top-level fields starting in `bytes` (of
+  // the last call's text), in source order; empty without a model.
+  std::vector<std::string_view> top_level_names_in(ByteRange bytes) const;
 
   // Top-level units bound afresh by the last call (the rest were reused).
   size_t last_rebound_units() const;

@@ -150,14 +150,16 @@ void check_edits(const std::string& name, const std::string& text, const EditRun
       options.soc = kSocs[random() % std::size(kSocs)];
       options.api = kApis[random() % std::size(kApis)];
     }
-    const Analysis full = amct::analyze(document, options);
     std::string incremental_diagnostics, incremental_model;
     {
+      // First, while the document's tree is not parsed (as in the server):
+      // the analyzer may parse only the fields around the edit.
       // Dropped before the next edit, so the analyzer may reuse its model.
       const Analysis partial = incremental.analyze(document, options);
       incremental_diagnostics = render(partial.diagnostics);
       incremental_model = render(partial);
     }
+    const Analysis full = amct::analyze(document, options);
     INFO(name << " after edit " << i << ":\n" << document.text());
     REQUIRE(incremental_diagnostics == render(full.diagnostics));
     REQUIRE(incremental_model == render(full));
@@ -243,7 +245,7 @@ TEST_CASE("edits that keep the syntax intact re-bind only the fields next to the
   std::mt19937 random(77);
   static const std::string kPieces[] = {" ", "\n", "\n\n", "# note\n", "batch_num: 3\n", " ,", ";", " \"b\"",
                                         "skip_layers: \"x\"\n", "\"c\" "};
-  int clean_edits = 0, small_rebinds = 0;
+  int clean_edits = 0, small_rebinds = 0, region_only = 0;
   for (int i = 0; i < 400; ++i) {
     const std::string& text = document.text();
     uint32_t start = static_cast<uint32_t>(random() % (text.size() + 1));
@@ -264,7 +266,8 @@ TEST_CASE("edits that keep the syntax intact re-bind only the fields next to the
                                                document.position_at(end, PositionEncoding::Utf8)},
                            insert},
                           PositionEncoding::Utf8);
-    if (!document.syntax_diagnostics().empty()) {  // undo edits that break the syntax
+    // Judged on a copy: the document's own tree stays unparsed, as in the server.
+    if (!Document(document.text()).syntax_diagnostics().empty()) {  // undo edits that break the syntax
       document.apply_change({std::nullopt, before}, PositionEncoding::Utf8);
       (void)incremental.analyze(document, options);
       continue;
@@ -275,6 +278,7 @@ TEST_CASE("edits that keep the syntax intact re-bind only the fields next to the
     {
       const Analysis partial = incremental.analyze(document, options);
       rebound = incremental.last_rebound_units();
+      region_only += incremental.last_parsed_region_only();
       partial_diagnostics = render(partial.diagnostics);
       partial_model = render(partial);
     }
@@ -286,6 +290,56 @@ TEST_CASE("edits that keep the syntax intact re-bind only the fields next to the
   }
   CHECK(clean_edits > 150);
   CHECK(small_rebinds == clean_edits);  // no clean edit re-bound more than the fields around it
+  // Edits that add or remove top-level fields walk the whole tree for the outline.
+  CHECK(region_only > clean_edits / 4);
+}
+
+TEST_CASE("an edit inside a value is checked from the fields around it, leaving the tree unparsed",
+          "[incremental][edit-parse]") {
+  AnalysisOptions options;
+  options.path = "/w/large.cfg";
+  Document document(amct::bench::generate_config(300, 5));
+  IncrementalAnalyzer incremental;
+  (void)incremental.analyze(document, options);
+  auto edit = [&](uint32_t start, uint32_t end, const std::string& text) {
+    document.apply_change({amct::syntax::Range{document.position_at(start, PositionEncoding::Utf8),
+                                               document.position_at(end, PositionEncoding::Utf8)},
+                           text},
+                          PositionEncoding::Utf8);
+    std::string partial;
+    {
+      const Analysis analysis = incremental.analyze(document, options);
+      partial = render(analysis.diagnostics) + render(analysis);
+    }
+    const bool region_only = incremental.last_parsed_region_only();
+    CHECK(region_only == !document.is_parsed());
+    const Analysis full = amct::analyze(document, options);
+    INFO(document.text());
+    CHECK(partial == render(full.diagnostics) + render(full));
+    return region_only;
+  };
+  const std::string& text = document.text();
+  const uint32_t value = static_cast<uint32_t>(text.find("clip_max: ", text.size() / 2) + 10);
+  CHECK(edit(value, value + 1, "7"));                // a digit
+  CHECK(edit(value, value, "-"));                    // a sign
+  const uint32_t number_end = static_cast<uint32_t>(text.find('\n', value));
+  CHECK(edit(value, number_end, "wide"));            // an identifier: a type error, no syntax error
+  CHECK(edit(value, value + 4, "0.25"));
+  const uint32_t name = static_cast<uint32_t>(text.find("layer_name: \"", text.size() / 3) + 13);
+  CHECK(edit(name, name, "renamed_"));               // a layer name: the AMCT rules see it
+  // A syntax error needs the whole tree (its diagnostics come from it), and so
+  // does the next edit, which repairs it.
+  CHECK_FALSE(edit(value, value, "{"));
+  CHECK_FALSE(edit(value, value + 1, ""));
+  CHECK(edit(value, value + 1, "9"));
+  // A new top-level field changes the outline: the whole tree is walked.
+  const uint32_t line = static_cast<uint32_t>(text.find("\noverride_layer_configs", text.size() / 2) + 1);
+  CHECK_FALSE(edit(line, line, "batch_num: 4\n"));
+  CHECK(edit(line + 11, line + 12, "5"));          // its value, once it is there
+  // Fields sharing a line: the region must end where a line starts (a
+  // comment or a name typed before a field on its line would run into it).
+  CHECK_FALSE(edit(line + 12, line + 13, " skip_layers: \"a\" skip_layers: \"b\"\n"));
+  CHECK_FALSE(edit(line + 11, line + 12, "6"));
 }
 TEST_CASE("incremental AMCT check: typing, deleting and copying override blocks update the entries in place",
           "[incremental][amct]") {
