@@ -104,7 +104,11 @@ int main(int argc, char** argv) {
     auto region = stages.time("  parse_region (the fields around the edit)", [&] {
       return region_bytes ? amct::syntax::parse_region(snapshot.text(), *region_bytes) : std::nullopt;
     });
-    auto bound = stages.time("  IncrementalBinder::bind", [&] { return binder.bind(snapshot, root_type, region ? &*region : nullptr); });
+    auto bound = stages.time("  IncrementalBinder::bind", [&] {
+      amct::model::IncrementalBindOptions bind_options;
+      bind_options.region = region ? &*region : nullptr;
+      return binder.bind(snapshot, root_type, bind_options);
+    });
     stages.time("re-parse (the whole tree, at a feature's first use)", [&] { return snapshot.root(); });
     stages.time("syntax_diagnostics", [&] { return snapshot.syntax_diagnostics(); });
     stages.time("  schema::bind_schema", [&] {

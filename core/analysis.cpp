@@ -146,8 +146,11 @@ const schema::DocumentOutline& IncrementalAnalyzer::outline_of(const syntax::Doc
   const std::string& text = document.text();
   reused_outline_ = false;
   if (top_level_.valid && parsed_cleanly) {
-    const size_t prefix = common_prefix(top_level_.text, text);
-    const size_t suffix = common_suffix(top_level_.text, text, std::min(top_level_.text.size(), text.size()) - prefix);
+    // With a region, the binder has just compared the same two texts.
+    const std::optional<std::pair<size_t, size_t>> ends = region ? binder_.common_ends_with(text) : std::nullopt;
+    const size_t prefix = ends ? ends->first : common_prefix(top_level_.text, text);
+    const size_t suffix =
+        ends ? ends->second : common_suffix(top_level_.text, text, std::min(top_level_.text.size(), text.size()) - prefix);
     // The region's tree holds the edit (it spans every changed byte).
     if (keeps_top_level(top_level_.text, text, prefix, suffix, region ? region->root() : document.root()) ||
         (region && region_keeps_top_level(*region, text))) {
@@ -210,7 +213,8 @@ Analysis analyze(const syntax::Document& document, const AnalysisOptions& option
       });
 }
 
-Analysis IncrementalAnalyzer::analyze(const syntax::Document& document, const AnalysisOptions& options) {
+Analysis IncrementalAnalyzer::analyze(const syntax::Document& document, const AnalysisOptions& options,
+                                      const DiagnosticsReady& diagnostics_ready) {
   // The checker follows the binder only when it saw every model the binder made.
   bool bound_now = false, checked_now = false;
   // After an edit to a text without syntax errors, the top-level fields
@@ -231,7 +235,10 @@ Analysis IncrementalAnalyzer::analyze(const syntax::Document& document, const An
       std::move(syntax_diagnostics), outline, options,
       [&](const google::protobuf::Descriptor* root_type) {
         bound_now = true;
-        return binder_.bind(document, root_type, region ? &*region : nullptr);
+        model::IncrementalBindOptions bind_options;
+        bind_options.region = region ? &*region : nullptr;
+        bind_options.defer_nested_shifts = static_cast<bool>(diagnostics_ready);
+        return binder_.bind(document, root_type, bind_options);
       },
       [&](const model::BoundDocument& bound, const AmctCheckOptions& amct_options, bool may_have_headers) {
         checked_now = true;
@@ -244,6 +251,10 @@ Analysis IncrementalAnalyzer::analyze(const syntax::Document& document, const An
   if (bound_now) checker_follows_binder_ = checked_now;
   // The binder's last text is this one, free of any syntax diagnostic
   // (invalid UTF-8 included): the next edit may parse its region alone.
+  if (diagnostics_ready) {
+    diagnostics_ready(analysis.diagnostics);
+    binder_.finish_deferred();
+  }
   last_text_clean_ = bound_now && syntax_clean;
   parsed_region_only_ = region.has_value() && !document.is_parsed();
   return analysis;

@@ -1,6 +1,7 @@
 #pragma once
 // One file's full check: syntax, schema binding, schema diagnostics and the
 // AMCT rules. The CLI (--check) and the language server both call this.
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,7 +51,13 @@ std::optional<Analysis> analyze_without_tree(std::string_view text, const Analys
 // analyzer per document, used by one thread at a time.
 class IncrementalAnalyzer {
  public:
-  Analysis analyze(const syntax::Document& document, const AnalysisOptions& options);
+  // `diagnostics_ready`, when set, gets the diagnostics as soon as they are
+  // final, before the model is (moving the insides of the override blocks
+  // after an edit near the top of a large file); it must not look at the
+  // model. The result is complete either way.
+  using DiagnosticsReady = std::function<void(const std::vector<Diagnostic>&)>;
+  Analysis analyze(const syntax::Document& document, const AnalysisOptions& options,
+                   const DiagnosticsReady& diagnostics_ready = {});
   // Top-level units bound afresh by the last analyze() (the rest were reused).
   size_t last_rebound_units() const { return binder_.last_rebound_units(); }
   // Override entries extracted and checked afresh by the last analyze().

@@ -1,5 +1,7 @@
 #include "core/model/binder.h"
+
 #include "core/model/value_rules.h"
+#include "core/parallel.h"
 #include "core/syntax/text_compare.h"
 #include "core/text_util.h"
 
@@ -705,6 +707,33 @@ void shift_fields(std::span<Field> fields, uint32_t delta) {
   }
 }
 
+bool is_repeated_message(const Field& field) {
+  return field.descriptor != nullptr && field.descriptor->is_repeated() &&
+         field.descriptor->cpp_type() == pb::FieldDescriptor::CPPTYPE_MESSAGE;
+}
+
+// A field's own ranges and scalars, not those inside its messages.
+void shift_field_itself(Field& field, uint32_t delta) {
+  auto shift = [delta](ByteRange& range) {
+    range.start += delta;
+    range.end += delta;
+  };
+  shift(field.name_range);
+  shift(field.range);
+  for (ScalarValue& scalar : field.scalars) shift(scalar.range);
+}
+
+// The rest of a field shift_field_itself() moved.
+void shift_messages_of(Field& field, uint32_t delta) {
+  for (Message& message : field.messages) {
+    message.range.start += delta;
+    message.range.end += delta;
+    message.open_range.start += delta;
+    message.open_range.end += delta;
+    shift_fields(message.fields, delta);
+  }
+}
+
 void shift_diagnostics(std::vector<Diagnostic>& diagnostics, uint32_t delta) {
   for (Diagnostic& diagnostic : diagnostics) {
     diagnostic.range.start += delta;
@@ -717,6 +746,16 @@ void shift_diagnostics(std::vector<Diagnostic>& diagnostics, uint32_t delta) {
 }
 
 }  // namespace
+
+// The old units an edit leaves alone, from the last call's text and units:
+// [0, kept_before) stay where they were, [first_kept_after, end) move by
+// `delta`; the text between is parsed and bound again.
+struct EditSpan {
+  size_t kept_before = 0;
+  size_t first_kept_after = 0;
+  uint32_t delta = 0;  // modular
+  size_t prefix = 0, suffix = 0;
+};
 
 struct IncrementalBinder::State {
   struct Unit {
@@ -739,6 +778,18 @@ struct IncrementalBinder::State {
   std::vector<size_t> reused_fields;
   bool error_free = false;        // no syntax error anywhere in the last tree
   bool bound_from_region = false;  // the last call parsed only the region around the edit
+  // Root fields whose messages still lie at their old offsets: they move by
+  // `delta` in finish_deferred().
+  struct DeferredShift {
+    size_t field = 0;
+    uint32_t delta = 0;
+  };
+  std::vector<DeferredShift> deferred;
+  struct SpanCache {
+    std::string_view text;  // the next version's text, as given
+    EditSpan span;
+  };
+  mutable std::optional<SpanCache> span_cache;
   uint32_t root_child_count = 0;  // visible children of the last root
 };
 
@@ -750,6 +801,29 @@ IncrementalBinder::~IncrementalBinder() = default;
 
 size_t IncrementalBinder::last_rebound_units() const { return state_->rebound; }
 bool IncrementalBinder::last_bound_from_region() const { return state_->bound_from_region; }
+
+void IncrementalBinder::finish_deferred() {
+  State& state = *state_;
+  if (state.deferred.empty()) return;
+  std::vector<Field>& fields = state.model->root.fields;
+  const std::vector<State::DeferredShift>& deferred = state.deferred;
+  const size_t middle = deferred.size() / 2;
+  auto shift_part = [&](size_t begin, size_t end) {
+    for (size_t i = begin; i < end; ++i) shift_messages_of(fields[deferred[i].field], deferred[i].delta);
+  };
+  constexpr size_t kParallelFields = 1000;
+  run_both(deferred.size() >= kParallelFields, [&] { shift_part(0, middle); }, [&] { shift_part(middle, deferred.size()); });
+  state.deferred.clear();
+}
+
+std::optional<std::pair<size_t, size_t>> IncrementalBinder::common_ends_with(std::string_view text) const {
+  const State& state = *state_;
+  if (!state.span_cache || state.span_cache->text.data() != text.data() || state.span_cache->text.size() != text.size())
+    return std::nullopt;
+  const EditSpan& span = state.span_cache->span;
+  const size_t shorter = std::min(state.text.size(), text.size());
+  return std::pair{span.prefix, std::min(span.suffix, shorter - span.prefix)};
+}
 
 std::vector<std::string_view> IncrementalBinder::top_level_names_in(ByteRange bytes) const {
   std::vector<std::string_view> names;
@@ -785,18 +859,12 @@ struct UnitSource {
 // parse as before (an LR parse of the same text from the same top-level
 // state). Only the root's children around the edit are visited; the count of
 // its children checks the rest. nullopt: not applicable, walk the root.
-// The old units an edit leaves alone, from the last call's text and units:
-// [0, kept_before) stay where they were, [first_kept_after, end) move by
-// `delta`; the text between is parsed and bound again.
-struct EditSpan {
-  size_t kept_before = 0;
-  size_t first_kept_after = 0;
-  uint32_t delta = 0;  // modular
-  size_t prefix = 0, suffix = 0;
-};
-
 static std::optional<EditSpan> edit_span(const IncrementalBinder::State& state, std::string_view text) {
   if (!state.error_free || state.units.empty()) return std::nullopt;
+  // Comparing two versions of a large file costs a millisecond: the analyzer
+  // asks for the region, then binds the same text (the cache goes at the end of bind()).
+  if (state.span_cache && state.span_cache->text.data() == text.data() && state.span_cache->text.size() == text.size())
+    return state.span_cache->span;
   const std::string_view old_text = state.text;
   EditSpan span;
   span.prefix = common_prefix(old_text, text);
@@ -817,6 +885,7 @@ static std::optional<EditSpan> edit_span(const IncrementalBinder::State& state, 
     --first_kept_after;
   span.first_kept_after = std::min(units.size(), first_kept_after + 1);
   if (span.first_kept_after < span.kept_before) return std::nullopt;
+  state.span_cache = IncrementalBinder::State::SpanCache{text, span};
   return span;
 }
 
@@ -926,8 +995,10 @@ std::optional<ByteRange> IncrementalBinder::region_to_reparse(std::string_view t
 
 std::shared_ptr<const BoundDocument> IncrementalBinder::bind(const syntax::Document& document,
                                                              const google::protobuf::Descriptor* root_type,
-                                                             const syntax::RegionTree* region) {
+                                                             const IncrementalBindOptions& options) {
+  finish_deferred();
   State& state = *state_;
+  const syntax::RegionTree* region = options.region;
   const std::string_view text = document.text();
   const Symbols& S = symbols();
   const bool can_reuse = state.model && state.root_type == root_type && state.model.use_count() == 1;
@@ -935,7 +1006,7 @@ std::shared_ptr<const BoundDocument> IncrementalBinder::bind(const syntax::Docum
   std::optional<std::vector<UnitSource>> sources;
   uint32_t root_child_count = 0;
   state.bound_from_region = false;
-  if (can_reuse && region != nullptr && region->region() == region_to_reparse(text)) {
+  if (can_reuse && region != nullptr && region->region() == region_to_reparse(text)) {  // (cached)
     sources = units_around_edit(state, text, region->root(), true, root_child_count);
     state.bound_from_region = sources.has_value();
   }
@@ -1013,6 +1084,14 @@ std::shared_ptr<const BoundDocument> IncrementalBinder::bind(const syntax::Docum
   Binder binder(text, root_type);
   state.rebound = 0;
   std::vector<size_t> reused_fields;
+  // Reused units that moved, shifted after the loop (on two threads for a
+  // large file: an edit near the top moves ~500,000 ranges of a 10,000-block
+  // file, spread over the heap).
+  struct Shift {
+    size_t unit = 0, first_field = 0, field_count = 0;
+    uint32_t delta = 0;
+  };
+  std::vector<Shift> shifts;
 
   for (const UnitSource& source : *sources) {
     State::Unit unit;
@@ -1031,12 +1110,7 @@ std::shared_ptr<const BoundDocument> IncrementalBinder::bind(const syntax::Docum
         reused_fields.push_back(old.first_field + k);
         model->root.fields.push_back(std::move(old_fields[old.first_field + k]));
       }
-      if (delta != 0) {
-        shift_fields(std::span<Field>(model->root.fields).subspan(first), delta);
-        shift_diagnostics(old.top, delta);
-        shift_diagnostics(old.nested, delta);
-        shift_diagnostics(old.required, delta);
-      }
+      if (delta != 0) shifts.push_back({units.size(), first, old.field_count, delta});
       unit.field_count = old.field_count;
       unit.top = std::move(old.top);
       unit.nested = std::move(old.nested);
@@ -1060,6 +1134,46 @@ std::shared_ptr<const BoundDocument> IncrementalBinder::bind(const syntax::Docum
     unit.required = std::move(result.required);
     unit.broken = std::move(result.broken);
     units.push_back(std::move(unit));
+  }
+
+  {
+    size_t total = 0;
+    for (const Shift& shift : shifts) total += shift.field_count;
+    // The two halves by field count: shifts [0, middle) here, the rest on the other thread.
+    size_t middle = 0;
+    for (size_t counted = 0; middle < shifts.size() && counted < total / 2; ++middle) counted += shifts[middle].field_count;
+    // Deferred: the insides of repeated message fields (the model's bulk;
+    // nothing assembling the diagnostics reads them).
+    std::vector<State::DeferredShift> deferred;
+    if (options.defer_nested_shifts) {
+      for (const Shift& shift : shifts) {
+        for (size_t i = shift.first_field; i < shift.first_field + shift.field_count; ++i) {
+          Field& field = model->root.fields[i];
+          if (!is_repeated_message(field)) continue;
+          shift_field_itself(field, shift.delta);
+          deferred.push_back({i, shift.delta});
+        }
+      }
+    }
+    auto shift_part = [&](size_t begin, size_t end) {
+      for (size_t i = begin; i < end; ++i) {
+        const Shift& shift = shifts[i];
+        const std::span<Field> moved = std::span<Field>(model->root.fields).subspan(shift.first_field, shift.field_count);
+        if (!options.defer_nested_shifts) {
+          shift_fields(moved, shift.delta);
+        } else {
+          for (Field& field : moved)
+            if (!is_repeated_message(field)) shift_fields(std::span<Field>(&field, 1), shift.delta);
+        }
+        State::Unit& unit = units[shift.unit];
+        shift_diagnostics(unit.top, shift.delta);
+        shift_diagnostics(unit.nested, shift.delta);
+        shift_diagnostics(unit.required, shift.delta);
+      }
+    };
+    constexpr size_t kParallelShiftFields = 2000;
+    run_both(total >= kParallelShiftFields, [&] { shift_part(0, middle); }, [&] { shift_part(middle, shifts.size()); });
+    state.deferred = std::move(deferred);
   }
 
   // Diagnostics in bind()'s emission order, then its stable sort by start.
@@ -1094,6 +1208,7 @@ std::shared_ptr<const BoundDocument> IncrementalBinder::bind(const syntax::Docum
   state.reused_fields = std::move(reused_fields);
   state.root_type = root_type;
   state.text.assign(text);
+  state.span_cache.reset();
   state.error_free = state.bound_from_region || !ts_node_has_error(root);
   return model;
 }

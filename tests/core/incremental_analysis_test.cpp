@@ -155,9 +155,16 @@ void check_edits(const std::string& name, const std::string& text, const EditRun
       // First, while the document's tree is not parsed (as in the server):
       // the analyzer may parse only the fields around the edit.
       // Dropped before the next edit, so the analyzer may reuse its model.
-      const Analysis partial = incremental.analyze(document, options);
+      // Every other edit, as the server checks: diagnostics first, the model after.
+      std::string early_diagnostics;
+      const Analysis partial =
+          i % 2 == 0 ? incremental.analyze(document, options)
+                     : incremental.analyze(document, options, [&](const std::vector<amct::Diagnostic>& diagnostics) {
+                         early_diagnostics = render(diagnostics);
+                       });
       incremental_diagnostics = render(partial.diagnostics);
       incremental_model = render(partial);
+      if (i % 2 == 1) REQUIRE(early_diagnostics == incremental_diagnostics);
     }
     const Analysis full = amct::analyze(document, options);
     INFO(name << " after edit " << i << ":\n" << document.text());
@@ -308,8 +315,11 @@ TEST_CASE("an edit inside a value is checked from the fields around it, leaving 
                           PositionEncoding::Utf8);
     std::string partial;
     {
-      const Analysis analysis = incremental.analyze(document, options);
+      std::string early;
+      const Analysis analysis = incremental.analyze(
+          document, options, [&](const std::vector<amct::Diagnostic>& diagnostics) { early = render(diagnostics); });
       partial = render(analysis.diagnostics) + render(analysis);
+      CHECK(early == render(analysis.diagnostics));
     }
     const bool region_only = incremental.last_parsed_region_only();
     CHECK(region_only == !document.is_parsed());
