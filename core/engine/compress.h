@@ -84,6 +84,12 @@ struct CompressSpec {
   // ones are quantized chunk by chunk with the running max. Default: a third
   // of the last-level cache.
   std::optional<uint64_t> two_pass_max_bytes;
+  // The tensor the caller compresses next (its bytes, any dtype), if known:
+  // per-tensor ARQ fetches it into cache while it quantizes a tensor it
+  // scanned whole (from cache, compute-bound, the memory bus idle), so that
+  // the next scan reads from cache. A hint only: figures do not depend on it.
+  const unsigned char* next_tensor = nullptr;
+  uint64_t next_tensor_bytes = 0;
   // When set, receives ŵ (pruned then quantized) in the weight's own layout,
   // `elements` floats. For tests and small tensors; the estimate leaves it null.
   float* output = nullptr;
