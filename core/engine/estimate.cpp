@@ -10,7 +10,7 @@
 namespace amct::engine {
 namespace {
 
-constexpr uint64_t kBigLayer = uint64_t{1} << 20;  // elements: split within the tensor
+constexpr uint64_t kBigLayer = uint64_t{1} << 20;  // elements: the least a tensor split over the threads has
 
 uint64_t input_channels(const ModelLayer& layer) {
   const auto& s = layer.weight.shape;
@@ -235,17 +235,22 @@ ModelEstimate estimate_model(const AmctConfig& config, const WeightsModel& model
     out.layers[i] = estimate_layer(layer, resolution, inner_threads, options.activations_dir, next_weight);
     finished(layer);
   };
-  // Big tensors one at a time, split over every thread; small ones spread
-  // over the threads, one layer each.
+  // Tensors holding a large share of the model one at a time, split over
+  // every thread; the others one per thread, largest first (so that the
+  // threads finish together), with no barrier or thread start per tensor.
+  const uint64_t split_above = std::max<uint64_t>(kBigLayer, total / (uint64_t{4} * threads));
   std::vector<size_t> small;
   for (size_t i = 0; i < n; ++i) {
-    if (model.layers[i].weight.elements >= kBigLayer && threads > 1) {
+    if (model.layers[i].weight.elements >= split_above && threads > 1) {
       if (cancelled()) break;
       run(i, threads, nullptr);
     } else {
       small.push_back(i);
     }
   }
+  std::stable_sort(small.begin(), small.end(), [&](size_t a, size_t b) {
+    return model.layers[a].weight.elements > model.layers[b].weight.elements;
+  });
   // Each worker claims its next layer before running the current one, so
   // that the kernels can fetch it meanwhile.
   std::atomic<size_t> next{0};
