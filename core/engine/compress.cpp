@@ -951,6 +951,12 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
   const float qmax = static_cast<float>((1 << (bits - 1)) - 1);
   // ||row||² from per-tensor ARQ's scan (used for unpruned rows).
   std::vector<double> row_sumsq;
+  // Per-tensor ARQ of an unpruned F32 tensor in its own layout (figures
+  // only): a chunk's rows are contiguous and share the scale, so the chunk
+  // is scanned and quantized as one span, without a row's fixed costs.
+  const bool spans = spec.quant && !spec.quant->channel_wise && source.direct() && prune == PruneKind::None &&
+                     spec.output == nullptr;
+  std::vector<double> chunk_sumsq;  // ||chunk||² (spans)
   // Pass 2 of one chunk: prune and/or quantize its rows (`tensor_scale` for
   // per-tensor ARQ), adding to the chunk's figures.
   // `prefetch_rows`: per-tensor ARQ fetches the row that many rows ahead
@@ -965,6 +971,27 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
     Scratch& s = buffers(worker);
     auto [begin, end] = rows_of(chunk);
     ChunkFigures& f = figures[chunk];
+    if (spans) {
+      QuantRow q;
+      q.ref = q.src = source.row(begin, nullptr);
+      q.n = (end - begin) * length;
+      q.qmin = qmin;
+      q.qmax = qmax;
+      q.scale = tensor_scale.scale;
+      q.src_max = tensor_scale.max_value;
+      q.ref_sumsq = chunk_sumsq[chunk];
+      if (fetch_next_tensor) {
+        const uint64_t offset = begin * row_bytes * next_ratio;
+        if (spec.next_tensor && offset + q.n * sizeof(float) * next_ratio <= spec.next_tensor_bytes) {
+          q.prefetch = reinterpret_cast<const char*>(spec.next_tensor) + offset;
+          q.prefetch_ratio = next_ratio;
+        }
+      } else if (prefetch_rows > 0 && end + prefetch_rows <= rows) {
+        q.prefetch = reinterpret_cast<const char*>(q.ref + prefetch_rows * length);
+      }
+      quantize_row(q, f.error);
+      return;
+    }
     for (uint64_t r = begin; r < end; ++r) {
       const float* row = source.row(r, s.row.data());
       const float* src = pruned_source(r, row, s, f);
@@ -1030,7 +1057,11 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
     // tensor read twice (instead of all of it) and 28 % quantized twice.
     // (Ordering chunks by the max of a strided sample, to meet the max early,
     // did not lower the share on the benchmark's weights.)
-    row_sumsq.assign(rows, 0.0);
+    if (spans) {
+      chunk_sumsq.assign(chunks, 0.0);
+    } else {
+      row_sumsq.assign(rows, 0.0);
+    }
     std::vector<float> chunk_min(chunks, std::numeric_limits<float>::infinity());
     std::vector<float> chunk_max(chunks, -std::numeric_limits<float>::infinity());
     std::vector<float> chunk_scale(chunks, std::numeric_limits<float>::quiet_NaN());  // NaN: not quantized yet
@@ -1047,7 +1078,11 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
       Scratch& s = buffers(worker);
       auto [begin, end] = rows_of(chunk);
       ChunkFigures scratch_figures;
-      for (uint64_t r = begin; r < end; ++r) {
+      if (spans) {
+        row_scan(source.row(begin, nullptr), (end - begin) * length, chunk_min[chunk], chunk_max[chunk],
+                 chunk_sumsq[chunk]);
+      }
+      for (uint64_t r = begin; r < end && !spans; ++r) {
         const float* row = source.row(r, s.row.data());
         const float* src = pruned_source(r, row, s, scratch_figures);
         row_scan(src, length, chunk_min[chunk], chunk_max[chunk], row_sumsq[r]);

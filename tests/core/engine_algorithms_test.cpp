@@ -168,6 +168,10 @@ void require_matches_reference(const std::vector<float>& w, const std::vector<in
     const CompressResult quick = compress_weight(view_of(w, shape), figures_only);
     REQUIRE(quick.error);
     CHECK(quick.error->sumsq_err == Approx(e.sumsq_err).epsilon(1e-5).margin(1e-12));
+    // (Per-tensor ARQ takes whole chunks as one span here: the other sums too.)
+    CHECK(quick.error->sumsq_ref == Approx(ref.sumsq_ref).epsilon(1e-5));
+    CHECK(quick.error->dot == Approx(ref.dot).epsilon(1e-5));
+    CHECK(quick.error->sumsq_approx == Approx(ref.sumsq_approx).epsilon(1e-5));
     CHECK(quick.error->max_abs == Approx(e.max_abs).epsilon(1e-6));
     if (spec.quant) CHECK(quick.error->max_abs == e.max_abs);
   }
