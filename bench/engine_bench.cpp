@@ -13,7 +13,10 @@
 // cache); per-tensor ARQ reads each chunk once and quantizes it with the
 // running max, then reads again the chunks whose scale was not the final one
 // (and the first quarter, only scanned at first): "read twice" and
-// "quantized twice" are those shares of the weights.
+// "quantized twice" are those shares of the weights (tensors scanned whole
+// count as read twice: their second read is from cache).
+// --per-layer: compress_weight alone per layer, caches flushed before each
+// run, per-channel next to per-tensor ARQ (where per-tensor loses time).
 #include <algorithm>
 #include <chrono>
 #include <cmath>

@@ -19,9 +19,13 @@
 // once (its second pass finds the row in cache); per-tensor ARQ scans and
 // quantizes each L2-sized chunk at once with the scale of the extremes seen
 // so far, and reads again only the chunks whose scale was not the tensor's
-// final one (and the first quarter, only scanned at first). ARQ's codes are those
-// of the division x / scale, computed without it (multiply by 1/scale, exact
-// rule for the rare near-ties). Results do not depend on the thread count.
+// final one (and the first quarter, only scanned at first); a tensor that
+// fits in a third of the last-level cache is scanned whole, then quantized
+// from cache while the caller's next tensor (CompressSpec::next_tensor) is
+// fetched. Unpruned F32 chunks are processed as one span, not row by row.
+// ARQ's codes are those of the division x / scale, computed without it
+// (multiply by 1/scale, exact rule for the rare near-ties; no clamp when no
+// code can exceed qmax). Results do not depend on the thread count.
 #include <cmath>
 #include <cstdint>
 #include <optional>
