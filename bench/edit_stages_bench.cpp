@@ -96,7 +96,19 @@ int main(int argc, char** argv) {
     stages.time("apply_change", [&] { document.apply_change(change, amct::syntax::PositionEncoding::Utf16); });
     auto snapshot = stages.time("snapshot", [&] { return document.snapshot(); });
     // As the server checks an edit: the document's tree is not parsed yet.
-    amct::Analysis analysis = stages.time("IncrementalAnalyzer::analyze", [&] { return analyzer.analyze(snapshot, options); });
+    // As the server calls it: the diagnostics are published from the callback.
+    Clock::time_point analyze_start;
+    amct::Analysis analysis = stages.time("IncrementalAnalyzer::analyze", [&] {
+      analyze_start = Clock::now();
+      return analyzer.analyze(snapshot, options, [&](const std::vector<amct::Diagnostic>&) {
+        stages.samples["  until the diagnostics are ready (the publish starts)"].push_back(
+            std::chrono::duration<double, std::milli>(Clock::now() - analyze_start).count());
+      });
+    });
+    if (stages.samples.count("  until the diagnostics are ready (the publish starts)") &&
+        std::find(stages.order.begin(), stages.order.end(), "  until the diagnostics are ready (the publish starts)") ==
+            stages.order.end())
+      stages.order.push_back("  until the diagnostics are ready (the publish starts)");
     parsed_region_only = analyzer.last_parsed_region_only();
     analysis = {};
     // The steps of IncrementalAnalyzer::analyze one by one, on a second analyzer's parts.
