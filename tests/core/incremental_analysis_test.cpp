@@ -67,6 +67,14 @@ std::string read_file(const std::string& path) {
   return contents.str();
 }
 
+// Replaces the bytes [start, end) with `text`, as an editor's range change.
+void replace_bytes(Document& document, uint32_t start, uint32_t end, const std::string& text) {
+  document.apply_change({amct::syntax::Range{document.position_at(start, PositionEncoding::Utf8),
+                                             document.position_at(end, PositionEncoding::Utf8)},
+                         text},
+                        PositionEncoding::Utf8);
+}
+
 // One random edit, as an editor sends it: a range replacement.
 void random_edit(Document& document, std::mt19937& random) {
   const std::string& text = document.text();
@@ -124,11 +132,7 @@ void random_edit(Document& document, std::mt19937& random) {
       end = std::min(size, start + 1);
       insert = kPieces[random() % 17];
   }
-  amct::syntax::TextChange change;
-  change.range = amct::syntax::Range{document.position_at(start, PositionEncoding::Utf8),
-                                     document.position_at(end, PositionEncoding::Utf8)};
-  change.text = insert;
-  document.apply_change(change, PositionEncoding::Utf8);
+  replace_bytes(document, start, end, insert);
 }
 
 struct EditRun {
@@ -210,11 +214,7 @@ TEST_CASE("incremental analysis re-binds only the top-level fields an edit touch
   CHECK(all_units > 400);
   // A space typed inside the middle of the file.
   const uint32_t middle = static_cast<uint32_t>(document.text().find("layer_name", document.text().size() / 2));
-  amct::syntax::TextChange change;
-  change.range = amct::syntax::Range{document.position_at(middle, PositionEncoding::Utf8),
-                                     document.position_at(middle, PositionEncoding::Utf8)};
-  change.text = " ";
-  document.apply_change(change, PositionEncoding::Utf8);
+  replace_bytes(document, middle, middle, " ");
   std::string partial_diagnostics;
   {
     const Analysis partial = incremental.analyze(document, options);
@@ -269,10 +269,7 @@ TEST_CASE("edits that keep the syntax intact re-bind only the fields next to the
     }
     const std::string insert = end > start ? "" : kPieces[random() % std::size(kPieces)];
     const std::string before = text;
-    document.apply_change({amct::syntax::Range{document.position_at(start, PositionEncoding::Utf8),
-                                               document.position_at(end, PositionEncoding::Utf8)},
-                           insert},
-                          PositionEncoding::Utf8);
+    replace_bytes(document, start, end, insert);
     // Judged on a copy: the document's own tree stays unparsed, as in the server.
     if (!Document(document.text()).syntax_diagnostics().empty()) {  // undo edits that break the syntax
       document.apply_change({std::nullopt, before}, PositionEncoding::Utf8);
@@ -309,10 +306,7 @@ TEST_CASE("an edit inside a value is checked from the fields around it, leaving 
   IncrementalAnalyzer incremental;
   (void)incremental.analyze(document, options);
   auto edit = [&](uint32_t start, uint32_t end, const std::string& text) {
-    document.apply_change({amct::syntax::Range{document.position_at(start, PositionEncoding::Utf8),
-                                               document.position_at(end, PositionEncoding::Utf8)},
-                           text},
-                          PositionEncoding::Utf8);
+    replace_bytes(document, start, end, text);
     std::string partial;
     {
       std::string early;
@@ -351,6 +345,7 @@ TEST_CASE("an edit inside a value is checked from the fields around it, leaving 
   CHECK_FALSE(edit(line + 12, line + 13, " skip_layers: \"a\" skip_layers: \"b\"\n"));
   CHECK_FALSE(edit(line + 11, line + 12, "6"));
 }
+
 TEST_CASE("incremental AMCT check: typing, deleting and copying override blocks update the entries in place",
           "[incremental][amct]") {
   AnalysisOptions options;
@@ -358,13 +353,6 @@ TEST_CASE("incremental AMCT check: typing, deleting and copying override blocks 
   Document document(amct::bench::generate_config(200, 42));
   IncrementalAnalyzer incremental;
   (void)incremental.analyze(document, options);
-  const auto replace = [&](uint32_t start, uint32_t end, std::string text) {
-    amct::syntax::TextChange change;
-    change.range = amct::syntax::Range{document.position_at(start, PositionEncoding::Utf8),
-                                       document.position_at(end, PositionEncoding::Utf8)};
-    change.text = std::move(text);
-    document.apply_change(change, PositionEncoding::Utf8);
-  };
   const auto check = [&](const char* what, bool in_place) {
     INFO(what);
     std::string partial;
@@ -383,25 +371,25 @@ TEST_CASE("incremental AMCT check: typing, deleting and copying override blocks 
   };
   // lsp_bench's edit: before every entry, moving all of them.
   const uint32_t batch = static_cast<uint32_t>(document.text().find("batch_num"));
-  replace(batch, batch, " ");
+  replace_bytes(document, batch, batch, " ");
   check("a space before batch_num", true);
   CHECK(incremental.last_rechecked_entries() == 0);
-  replace(batch, batch + 1, "");
+  replace_bytes(document, batch, batch + 1, "");
   check("and removed", true);
   // A block deleted: the later entries move up.
   auto [start, end] = block_at(30);
   const std::string block = document.text().substr(start, end - start);
-  replace(start, end, "");
+  replace_bytes(document, start, end, "");
   check("a block deleted", true);
   // Copied twice further on: duplicate-override across entries.
   std::tie(start, end) = block_at(60);
-  replace(start, start, block + block);
+  replace_bytes(document, start, start, block + block);
   check("a block copied twice", true);
   CHECK(incremental.last_rechecked_entries() == 2);
   // A layer name changed to another entry's.
   std::tie(start, end) = block_at(5);
   const size_t quote = document.text().find('"', start);
-  replace(static_cast<uint32_t>(quote + 1), static_cast<uint32_t>(quote + 1), "x");
+  replace_bytes(document, static_cast<uint32_t>(quote + 1), static_cast<uint32_t>(quote + 1), "x");
   check("a layer name typed into", true);
   // With the previous model still held, every field is bound and every entry extracted again.
   const Analysis held = incremental.analyze(document, options);
@@ -454,12 +442,7 @@ TEST_CASE("incremental analysis keeps the outline only across edits that cannot 
     const std::string& text = document.text();
     const size_t at = text.find(edit.find);
     REQUIRE(at != std::string::npos);
-    amct::syntax::TextChange change;
-    change.range = amct::syntax::Range{document.position_at(static_cast<uint32_t>(at), PositionEncoding::Utf8),
-                                       document.position_at(static_cast<uint32_t>(at + edit.find.size()),
-                                                            PositionEncoding::Utf8)};
-    change.text = edit.replace;
-    document.apply_change(change, PositionEncoding::Utf8);
+    replace_bytes(document, static_cast<uint32_t>(at), static_cast<uint32_t>(at + edit.find.size()), edit.replace);
     INFO(edit.what << ":\n" << document.text());
     const Analysis full = amct::analyze(document, options);
     const Analysis partial = incremental.analyze(document, options);
