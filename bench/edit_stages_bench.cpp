@@ -112,13 +112,14 @@ int main(int argc, char** argv) {
     parsed_region_only = analyzer.last_parsed_region_only();
     analysis = {};
     // The steps of IncrementalAnalyzer::analyze one by one, on a second analyzer's parts.
-    const auto region_bytes = binder.region_to_reparse(snapshot.text());
+    const auto edited = binder.region_to_reparse(snapshot.text());
     auto region = stages.time("  parse_region (the fields around the edit)", [&] {
-      return region_bytes ? amct::syntax::parse_region(snapshot.text(), *region_bytes) : std::nullopt;
+      return edited ? amct::syntax::parse_region(snapshot.text(), edited->bytes) : std::nullopt;
     });
     auto bound = stages.time("  IncrementalBinder::bind", [&] {
       amct::model::IncrementalBindOptions bind_options;
-      bind_options.region = region ? &*region : nullptr;
+      bind_options.region = edited ? &*edited : nullptr;
+      bind_options.region_tree = region ? &*region : nullptr;
       return binder.bind(snapshot, root_type, bind_options);
     });
     stages.time("re-parse (the whole tree, at a feature's first use)", [&] { return snapshot.root(); });

@@ -142,15 +142,17 @@ void shift_after(ByteRange& range, size_t at, uint32_t delta) {
 }  // namespace
 
 const schema::DocumentOutline& IncrementalAnalyzer::outline_of(const syntax::Document& document, bool parsed_cleanly,
-                                                                 const syntax::RegionTree* region) {
+                                                                 const syntax::RegionTree* region,
+                                                                 const model::ReparseRegion* edited) {
   const std::string& text = document.text();
   reused_outline_ = false;
   if (top_level_.valid && parsed_cleanly) {
-    // With a region, the binder has just compared the same two texts.
-    const std::optional<std::pair<size_t, size_t>> ends = region ? binder_.common_ends_with(text) : std::nullopt;
-    const size_t prefix = ends ? ends->first : common_prefix(top_level_.text, text);
-    const size_t suffix =
-        ends ? ends->second : common_suffix(top_level_.text, text, std::min(top_level_.text.size(), text.size()) - prefix);
+    // With a region, the binder has just compared the same two texts (its
+    // last text is this one's: see last_text_clean_); here the ends must not overlap.
+    const size_t shorter = std::min(top_level_.text.size(), text.size());
+    const size_t prefix = edited ? edited->common_prefix : common_prefix(top_level_.text, text);
+    const size_t suffix = edited ? std::min(edited->common_suffix, shorter - prefix)
+                                 : common_suffix(top_level_.text, text, shorter - prefix);
     // The region's tree holds the edit (it spans every changed byte).
     if (keeps_top_level(top_level_.text, text, prefix, suffix, region ? region->root() : document.root()) ||
         (region && region_keeps_top_level(*region, text))) {
@@ -222,21 +224,23 @@ Analysis IncrementalAnalyzer::analyze(const syntax::Document& document, const An
   // cleanly: the whole text then has no syntax error either, and the binder
   // takes its new fields from them. The document's tree is left unparsed
   // (~20 ms for 10,000 blocks) until a feature asks for it.
+  std::optional<model::ReparseRegion> edited;
   std::optional<syntax::RegionTree> region;
   if (!document.is_parsed() && last_text_clean_) {
-    if (const std::optional<ByteRange> bytes = binder_.region_to_reparse(document.text()))
-      region = syntax::parse_region(document.text(), *bytes);
+    edited = binder_.region_to_reparse(document.text());
+    if (edited) region = syntax::parse_region(document.text(), edited->bytes);
   }
   std::vector<Diagnostic> syntax_diagnostics = region ? std::vector<Diagnostic>{} : document.syntax_diagnostics();
   const bool syntax_clean = syntax_diagnostics.empty();
   const schema::DocumentOutline& outline =
-      outline_of(document, !has_syntax_error(syntax_diagnostics), region ? &*region : nullptr);
+      outline_of(document, !has_syntax_error(syntax_diagnostics), region ? &*region : nullptr, region ? &*edited : nullptr);
   Analysis analysis = analyze_with(
       std::move(syntax_diagnostics), outline, options,
       [&](const google::protobuf::Descriptor* root_type) {
         bound_now = true;
         model::IncrementalBindOptions bind_options;
-        bind_options.region = region ? &*region : nullptr;
+        bind_options.region = edited ? &*edited : nullptr;
+        bind_options.region_tree = region ? &*region : nullptr;
         bind_options.defer_nested_shifts = static_cast<bool>(diagnostics_ready);
         return binder_.bind(document, root_type, bind_options);
       },

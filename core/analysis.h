@@ -84,7 +84,7 @@ class IncrementalAnalyzer {
     std::optional<AmctHeaders> amct_headers;  // read when first needed
   };
   const schema::DocumentOutline& outline_of(const syntax::Document& document, bool parsed_cleanly,
-                                            const syntax::RegionTree* region);
+                                            const syntax::RegionTree* region, const model::ReparseRegion* edited);
   bool region_keeps_top_level(const syntax::RegionTree& region, std::string_view text) const;
 
   TopLevel top_level_;

@@ -747,16 +747,6 @@ void shift_diagnostics(std::vector<Diagnostic>& diagnostics, uint32_t delta) {
 
 }  // namespace
 
-// The old units an edit leaves alone, from the last call's text and units:
-// [0, kept_before) stay where they were, [first_kept_after, end) move by
-// `delta`; the text between is parsed and bound again.
-struct EditSpan {
-  size_t kept_before = 0;
-  size_t first_kept_after = 0;
-  uint32_t delta = 0;  // modular
-  size_t prefix = 0, suffix = 0;
-};
-
 struct IncrementalBinder::State {
   struct Unit {
     bool has_syntax_error = false;
@@ -785,11 +775,6 @@ struct IncrementalBinder::State {
     uint32_t delta = 0;
   };
   std::vector<DeferredShift> deferred;
-  struct SpanCache {
-    std::string_view text;  // the next version's text, as given
-    EditSpan span;
-  };
-  mutable std::optional<SpanCache> span_cache;
   uint32_t root_child_count = 0;  // visible children of the last root
 };
 
@@ -814,15 +799,6 @@ void IncrementalBinder::finish_deferred() {
   constexpr size_t kParallelFields = 1000;
   run_both(deferred.size() >= kParallelFields, [&] { shift_part(0, middle); }, [&] { shift_part(middle, deferred.size()); });
   state.deferred.clear();
-}
-
-std::optional<std::pair<size_t, size_t>> IncrementalBinder::common_ends_with(std::string_view text) const {
-  const State& state = *state_;
-  if (!state.span_cache || state.span_cache->text.data() != text.data() || state.span_cache->text.size() != text.size())
-    return std::nullopt;
-  const EditSpan& span = state.span_cache->span;
-  const size_t shorter = std::min(state.text.size(), text.size());
-  return std::pair{span.prefix, std::min(span.suffix, shorter - span.prefix)};
 }
 
 std::vector<std::string_view> IncrementalBinder::top_level_names_in(ByteRange bytes) const {
@@ -859,56 +835,50 @@ struct UnitSource {
 // parse as before (an LR parse of the same text from the same top-level
 // state). Only the root's children around the edit are visited; the count of
 // its children checks the rest. nullopt: not applicable, walk the root.
-static std::optional<EditSpan> edit_span(const IncrementalBinder::State& state, std::string_view text) {
+// The old units an edit leaves alone, and the bytes between them (without
+// the check that the region ends where a line starts).
+static std::optional<ReparseRegion> edit_span(const IncrementalBinder::State& state, std::string_view text) {
   if (!state.error_free || state.units.empty()) return std::nullopt;
-  // Comparing two versions of a large file costs a millisecond: the analyzer
-  // asks for the region, then binds the same text (the cache goes at the end of bind()).
-  if (state.span_cache && state.span_cache->text.data() == text.data() && state.span_cache->text.size() == text.size())
-    return state.span_cache->span;
   const std::string_view old_text = state.text;
-  EditSpan span;
-  span.prefix = common_prefix(old_text, text);
+  ReparseRegion span;
+  span.common_prefix = common_prefix(old_text, text);
   // Measured apart: when the edit repeats the text around it (a block
   // copied next to itself), the two overlap, and the fields on either side
   // are still matched; the reuse below takes each old unit once, in order.
-  span.suffix = common_suffix(old_text, text, std::min(old_text.size(), text.size()));
+  span.common_suffix = common_suffix(old_text, text, std::min(old_text.size(), text.size()));
   span.delta = static_cast<uint32_t>(text.size() - old_text.size());  // modular
   const auto& units = state.units;
   // Old units kept in place: those ending before the edit, less the last one
   // (a string or separator after it may join it); `first_kept_after` onwards
   // move by delta: those starting after the edit, less the first.
   size_t kept_before = 0;
-  while (kept_before < units.size() && units[kept_before].end < span.prefix) ++kept_before;
+  while (kept_before < units.size() && units[kept_before].end < span.common_prefix) ++kept_before;
   span.kept_before = kept_before > 0 ? kept_before - 1 : 0;
   size_t first_kept_after = units.size();
-  while (first_kept_after > span.kept_before && units[first_kept_after - 1].start > old_text.size() - span.suffix)
+  while (first_kept_after > span.kept_before && units[first_kept_after - 1].start > old_text.size() - span.common_suffix)
     --first_kept_after;
   span.first_kept_after = std::min(units.size(), first_kept_after + 1);
   if (span.first_kept_after < span.kept_before) return std::nullopt;
-  state.span_cache = IncrementalBinder::State::SpanCache{text, span};
-  return span;
-}
-
-// The new text's bytes that edit_span() leaves to be parsed again.
-static ByteRange reparsed_bytes(const IncrementalBinder::State& state, const EditSpan& span, std::string_view text) {
-  const auto& units = state.units;
   const uint32_t start = span.kept_before > 0 ? units[span.kept_before].start : 0;
   const uint32_t end = span.first_kept_after == units.size() ? static_cast<uint32_t>(text.size())
                                                              : units[span.first_kept_after].start + span.delta;
-  return {start, std::max(start, end)};
+  span.bytes = {start, std::max(start, end)};
+  return span;
 }
 
 // `root` is either the whole new tree, or (`region_only`) the tree of
-// reparsed_bytes() alone, whose top-level items are then the only children
+// the region's bytes alone, whose top-level items are then the only children
 // visited.
+// `known`: the span, when the caller has it from edit_span() of this text.
 static std::optional<std::vector<UnitSource>> units_around_edit(const IncrementalBinder::State& state,
                                                                   std::string_view text, TSNode root,
-                                                                  bool region_only, uint32_t& root_child_count) {
+                                                                  bool region_only, const ReparseRegion* known,
+                                                                  uint32_t& root_child_count) {
   if (ts_node_has_error(root)) return std::nullopt;
-  const std::optional<EditSpan> span = edit_span(state, text);
+  const std::optional<ReparseRegion> span = known ? std::optional<ReparseRegion>(*known) : edit_span(state, text);
   if (!span) return std::nullopt;
   const std::string_view old_text = state.text;
-  const size_t prefix = span->prefix, suffix = span->suffix;
+  const size_t prefix = span->common_prefix, suffix = span->common_suffix;
   const uint32_t delta = span->delta;
   const auto& units = state.units;
   const size_t kept_before = span->kept_before, first_kept_after = span->first_kept_after;
@@ -980,17 +950,17 @@ static std::optional<std::vector<UnitSource>> units_around_edit(const Incrementa
   return sources;
 }
 
-std::optional<ByteRange> IncrementalBinder::region_to_reparse(std::string_view text) const {
+std::optional<ReparseRegion> IncrementalBinder::region_to_reparse(std::string_view text) const {
   const State& state = *state_;
   if (!state.model) return std::nullopt;
-  const std::optional<EditSpan> span = edit_span(state, text);
+  std::optional<ReparseRegion> span = edit_span(state, text);
   if (!span) return std::nullopt;
-  const ByteRange region = reparsed_bytes(state, *span, text);
   // The unit kept after the region starts a line: nothing in the region (a
   // comment, a number, a name) can run on into it, so the region parses alone
   // as it does in the whole text.
-  if (region.end < text.size() && text[region.end - 1] != '\n') return std::nullopt;
-  return region;
+  const ByteRange region = span->bytes;
+  if (region.end < text.size() && (region.end == 0 || text[region.end - 1] != '\n')) return std::nullopt;
+  return span;
 }
 
 std::shared_ptr<const BoundDocument> IncrementalBinder::bind(const syntax::Document& document,
@@ -998,7 +968,6 @@ std::shared_ptr<const BoundDocument> IncrementalBinder::bind(const syntax::Docum
                                                              const IncrementalBindOptions& options) {
   finish_deferred();
   State& state = *state_;
-  const syntax::RegionTree* region = options.region;
   const std::string_view text = document.text();
   const Symbols& S = symbols();
   const bool can_reuse = state.model && state.root_type == root_type && state.model.use_count() == 1;
@@ -1006,13 +975,14 @@ std::shared_ptr<const BoundDocument> IncrementalBinder::bind(const syntax::Docum
   std::optional<std::vector<UnitSource>> sources;
   uint32_t root_child_count = 0;
   state.bound_from_region = false;
-  if (can_reuse && region != nullptr && region->region() == region_to_reparse(text)) {  // (cached)
-    sources = units_around_edit(state, text, region->root(), true, root_child_count);
+  if (can_reuse && options.region != nullptr && options.region_tree != nullptr &&
+      options.region_tree->region() == options.region->bytes) {
+    sources = units_around_edit(state, text, options.region_tree->root(), true, options.region, root_child_count);
     state.bound_from_region = sources.has_value();
   }
   // The whole tree, parsed now unless it was already.
   const TSNode root = state.bound_from_region ? TSNode{} : document.root();
-  if (can_reuse && !sources) sources = units_around_edit(state, text, root, false, root_child_count);
+  if (can_reuse && !sources) sources = units_around_edit(state, text, root, false, options.region, root_child_count);
   if (!sources) {
     root_child_count = ts_node_child_count(root);
     // The root's own fields (source order) and ERROR children: bind() takes
@@ -1208,7 +1178,6 @@ std::shared_ptr<const BoundDocument> IncrementalBinder::bind(const syntax::Docum
   state.reused_fields = std::move(reused_fields);
   state.root_type = root_type;
   state.text.assign(text);
-  state.span_cache.reset();
   state.error_free = state.bound_from_region || !ts_node_has_error(root);
   return model;
 }

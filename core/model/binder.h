@@ -7,7 +7,6 @@
 #include <memory>
 #include <optional>
 #include <string_view>
-#include <utility>
 #include <vector>
 
 #include "core/model/bound.h"
@@ -56,11 +55,25 @@ BoundDocument bind(const syntax::Document& document,
 BoundDocument bind_tree(std::string_view text, TSNode root,
                         const google::protobuf::Descriptor* root_type);
 
+// What IncrementalBinder::region_to_reparse() found comparing the last
+// call's text with the next one: the bytes to parse again, and the top-level
+// units the edit leaves alone ([0, kept_before) in place, [first_kept_after,
+// end) moved by `delta`).
+struct ReparseRegion {
+  ByteRange bytes;
+  size_t common_prefix = 0;
+  size_t common_suffix = 0;  // may overlap the prefix (text repeated around the edit)
+  size_t kept_before = 0;
+  size_t first_kept_after = 0;
+  uint32_t delta = 0;  // new size - old size, modular
+};
+
 struct IncrementalBindOptions {
-  // A tree of region_to_reparse(document.text()) alone: the document's own
-  // tree is not parsed when the region is enough (the fields around the edit
-  // are bound from it, and the rest moved over).
-  const syntax::RegionTree* region = nullptr;
+  // region_to_reparse(document.text()) and the tree of its bytes alone: the
+  // document's own tree is not parsed when the region is enough (the fields
+  // around the edit are bound from it, and the rest moved over).
+  const ReparseRegion* region = nullptr;
+  const syntax::RegionTree* region_tree = nullptr;
   // Leave the insides of moved repeated message fields at their old offsets
   // until finish_deferred() (or the next bind()): the root fields, their
   // scalars and every diagnostic are final, so the diagnostics can be
@@ -98,12 +111,9 @@ class IncrementalBinder {
   // edit since the last call may have changed, starting and ending at
   // top-level boundaries, when the last version had no syntax errors; parsed
   // alone without errors, they stand for the whole tree (see bind()).
-  std::optional<ByteRange> region_to_reparse(std::string_view text) const;
+  std::optional<ReparseRegion> region_to_reparse(std::string_view text) const;
   // Whether the last call bound from such a region, without the whole tree.
   bool last_bound_from_region() const;
-  // The common prefix and suffix (not overlapping) of the last call's text
-  // and `text`, when region_to_reparse(text) has just compared the two.
-  std::optional<std::pair<size_t, size_t>> common_ends_with(std::string_view text) const;
   // The names of the last call's top-level fields starting in `bytes` (of
   // the last call's text), in source order; empty without a model.
   std::vector<std::string_view> top_level_names_in(ByteRange bytes) const;
