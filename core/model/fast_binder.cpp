@@ -36,9 +36,11 @@ enum class NodeKind : uint8_t { Field, Message, ScalarList, MessageList, Scalar 
 
 // One node of the parsed document: a field, a message, a list or a scalar.
 // Children are linked (first_child / next_sibling) in one flat array.
+// 32 bytes (a 35 MB config has two million): the four small members share
+// one word.
 struct Node {
   NodeKind kind = NodeKind::Field;
-  ScalarSyntax::Kind scalar_kind = ScalarSyntax::Kind::Other;
+  ScalarSyntax::Kind scalar_kind : 8 = ScalarSyntax::Kind::Other;
   bool has_colon = false;  // Field
   bool negative = false;   // Scalar number
   ByteRange range;
@@ -47,6 +49,7 @@ struct Node {
   uint32_t next_sibling = kNone;
   uint32_t child_count = 0;
 };
+static_assert(sizeof(Node) == 32);
 
 bool is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
