@@ -48,8 +48,8 @@ class MergedView {
   // Occurrences of one field. Most fields occur once: `more` stays empty and
   // costs no allocation (this runs for every override of 100,000-entry files).
   struct Group {
-    const google::protobuf::FieldDescriptor* descriptor;
-    const Field* first;
+    const google::protobuf::FieldDescriptor* descriptor = nullptr;
+    const Field* first = nullptr;
     std::vector<const Field*> more;
   };
 
@@ -63,7 +63,6 @@ class MergedView {
   }
 
   void add_fields_of(const Message& message) {
-    groups_.reserve(groups_.size() + message.fields.size());  // one allocation per view, not one per growth
     for (const Field& field : message.fields) add(field);
   }
 
@@ -72,7 +71,7 @@ class MergedView {
     if (!descriptor) return;
     // Setting a member of a oneof clears the member set before it.
     if (const google::protobuf::OneofDescriptor* oneof = descriptor->containing_oneof()) {
-      std::erase_if(groups_, [&](const Group& group) {
+      groups_.erase_if([&](const Group& group) {
         return group.descriptor != descriptor && group.descriptor->containing_oneof() == oneof;
       });
     }
@@ -92,7 +91,63 @@ class MergedView {
     groups_.push_back({descriptor, &field, {}});
   }
 
-  std::vector<Group> groups_;
+  // The groups in first-seen order: the first few in place (a view per
+  // block of a 100,000-override config, eight blocks an override: no
+  // allocation for them), more on the heap.
+  class Groups {
+   public:
+    Groups() = default;
+    Groups(Groups&& other) noexcept { *this = std::move(other); }
+    Groups& operator=(Groups&& other) noexcept {
+      for (size_t i = 0; i < other.count_; ++i) in_place_[i] = std::move(other.in_place_[i]);
+      count_ = other.count_;
+      spilled_ = std::move(other.spilled_);
+      other.count_ = 0;
+      return *this;
+    }
+    Group* begin() { return spilled_.empty() ? in_place_ : spilled_.data(); }
+    Group* end() { return begin() + size(); }
+    const Group* begin() const { return spilled_.empty() ? in_place_ : spilled_.data(); }
+    const Group* end() const { return begin() + size(); }
+    size_t size() const { return spilled_.empty() ? count_ : spilled_.size(); }
+    void push_back(Group group) {
+      if (spilled_.empty() && count_ < kInPlace) {
+        in_place_[count_++] = std::move(group);
+        return;
+      }
+      if (spilled_.empty()) {
+        spilled_.reserve(2 * kInPlace);
+        for (size_t i = 0; i < count_; ++i) spilled_.push_back(std::move(in_place_[i]));
+        count_ = 0;
+      }
+      spilled_.push_back(std::move(group));
+    }
+    template <typename Predicate>
+    void erase_if(Predicate predicate) {
+      if (!spilled_.empty()) {
+        std::erase_if(spilled_, predicate);
+        if (!spilled_.empty()) return;
+        count_ = 0;
+        return;
+      }
+      size_t kept = 0;
+      for (size_t i = 0; i < count_; ++i) {
+        if (predicate(in_place_[i])) continue;
+        if (kept != i) in_place_[kept] = std::move(in_place_[i]);
+        ++kept;
+      }
+      for (size_t i = kept; i < count_; ++i) in_place_[i] = Group{};
+      count_ = kept;
+    }
+
+   private:
+    static constexpr size_t kInPlace = 8;
+    Group in_place_[kInPlace];
+    size_t count_ = 0;
+    std::vector<Group> spilled_;  // all groups once there are more than kInPlace
+  };
+
+  Groups groups_;
 };
 
 const ScalarValue* last_scalar(const MergedView& view, std::string_view name) {

@@ -8,6 +8,8 @@
 #endif
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <functional>
 #include <iterator>
 #include <unordered_set>
@@ -52,6 +54,17 @@ struct Node {
 static_assert(sizeof(Node) == 32);
 
 bool is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+
+// Bytes that continue an identifier (letters, digits, '_'): one table load
+// per byte of the names that make up most of a config.
+constexpr auto kIdentifierBytes = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 256; ++c) {
+    table[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  }
+  return table;
+}();
+bool continues_identifier(char c) { return kIdentifierBytes[static_cast<unsigned char>(c)]; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_octal_digit(char c) { return c >= '0' && c <= '7'; }
 bool is_hex_digit(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
@@ -171,7 +184,10 @@ class Parser {
       if (c == '\n') {
         line_start_ = true;
         ++pos_;
-      } else if (c == ' ' || c == '\t' || c == '\r') {
+      } else if (c == ' ') {
+        ++pos_;
+        skip_spaces();
+      } else if (c == '\t' || c == '\r') {
         ++pos_;
       } else if (c == '#') {
         if (headers_valid && line_start_ && header_key_end(pos_) != 0) return;
@@ -181,6 +197,17 @@ class Parser {
       } else {
         return;
       }
+    }
+  }
+
+  // Indentation eight spaces at a time.
+  void skip_spaces() {
+    constexpr uint64_t kEightSpaces = 0x2020202020202020;
+    while (pos_ + 8 <= text_.size()) {
+      uint64_t word;
+      std::memcpy(&word, text_.data() + pos_, 8);
+      if (word != kEightSpaces) break;
+      pos_ += 8;
     }
   }
 
@@ -243,7 +270,7 @@ class Parser {
     if (!is_letter(peek())) return false;
     const size_t start = pos_;
     ++pos_;
-    while (pos_ < text_.size() && (is_letter(text_[pos_]) || is_digit(text_[pos_]))) ++pos_;
+    while (pos_ < text_.size() && continues_identifier(text_[pos_])) ++pos_;
     range = {static_cast<uint32_t>(start), static_cast<uint32_t>(pos_)};
     line_start_ = false;
     return true;
@@ -553,10 +580,11 @@ class FastBinder {
     constexpr size_t kBatch = 256;
     std::vector<const Message*> blocks;
     for (uint32_t i = part_.first_top_level; i != kNone; i = node(i).next_sibling) {
+      may_miss_required_ = false;
       if (!bind_field(root, node(i), typed, 0)) return false;
       const Field& field = root.fields.back();
       if (!typed || field.descriptor == nullptr || !field.descriptor->is_repeated() ||
-          field.descriptor->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE)
+          field.descriptor->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE || !may_miss_required_)
         continue;
       for (const Message& element : field.messages) blocks.push_back(&element);
       if (blocks.size() >= kBatch) {
@@ -583,8 +611,60 @@ class FastBinder {
   // The fields of one message (siblings from `first`), typed or not.
   bool bind_fields(Message& message, uint32_t first, bool typed, size_t depth) {
     if (!bind_field_list(message, first, typed, depth)) return false;
-    if (typed) rules::check_overwrites(message, diagnostics_);
+    if (typed) {
+      const bool overwrites = may_overwrite(message);
+      if (overwrites) rules::check_overwrites(message, diagnostics_);
+      // A block whose required fields are all there, with no singular field
+      // given twice (blocks that merge) and no two members of a oneof (one
+      // clears the other), cannot miss a required field.
+      if (overwrites || lacks_required_field(message)) may_miss_required_ = true;
+    }
     return true;
+  }
+
+  bool lacks_required_field(const Message& message) {
+    for (const FieldDescriptor* required : required_fields(message.descriptor)) {
+      const auto set = [required](const Field& field) { return field.descriptor == required; };
+      if (std::none_of(message.fields.begin(), message.fields.end(), set)) return true;
+    }
+    return false;
+  }
+
+  // The required fields of a message type (a schema has few types: a linear cache).
+  const std::vector<const FieldDescriptor*>& required_fields(const pb::Descriptor* type) {
+    for (const auto& [cached_type, fields] : required_cache_) {
+      if (cached_type == type) return fields;
+    }
+    std::vector<const FieldDescriptor*> fields;
+    for (int i = 0; i < type->field_count(); ++i) {
+      if (type->field(i)->is_required()) fields.push_back(type->field(i));
+    }
+    required_cache_.emplace_back(type, std::move(fields));
+    return required_cache_.back().second;
+  }
+
+  // False when rules::check_overwrites() has nothing to report: no singular
+  // field set twice, no two fields of one oneof, no Any value. Cheaper than
+  // its maps for the small blocks (two or three fields) that make up most
+  // of a big config.
+  static bool may_overwrite(const Message& message) {
+    const std::vector<Field>& fields = message.fields;
+    if (fields.size() > 16) return true;
+    for (size_t i = 0; i < fields.size(); ++i) {
+      const FieldDescriptor* set = fields[i].descriptor;
+      if (fields[i].any_type != nullptr) return true;
+      if (set == nullptr) continue;
+      const pb::OneofDescriptor* oneof = set->containing_oneof();
+      const bool repeated = set->is_repeated();
+      if (oneof == nullptr && repeated) continue;
+      for (size_t j = i + 1; j < fields.size(); ++j) {
+        const FieldDescriptor* other = fields[j].descriptor;
+        if (other == nullptr) continue;
+        if (other == set && !repeated) return true;
+        if (oneof != nullptr && other->containing_oneof() == oneof) return true;
+      }
+    }
+    return false;
   }
 
   bool bind_field_list(Message& message, uint32_t first, bool typed, size_t depth) {
@@ -794,6 +874,10 @@ class FastBinder {
   const Part& part_;
   std::vector<Diagnostic> diagnostics_;
   std::vector<Diagnostic> required_;
+  // Whether a typed block bound since the top-level field began might miss
+  // a required field (then its blocks are judged by rules::check_required_blocks).
+  bool may_miss_required_ = false;
+  std::vector<std::pair<const pb::Descriptor*, std::vector<const FieldDescriptor*>>> required_cache_;
 };
 
 // Where a second thread may start parsing: the start of a line near the
