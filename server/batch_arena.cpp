@@ -27,6 +27,8 @@ constexpr size_t kAlignment = __STDCPP_DEFAULT_NEW_ALIGNMENT__;
 // Each thread bumps in its own chunk: no atomic operation per allocation,
 // and the blocks of one thread stay together.
 constexpr size_t kChunkBytes = size_t{2} << 20;
+// Chunks and large blocks are whole pages (madvise needs page-aligned ranges).
+constexpr size_t kPageBytes = 4096;
 constexpr size_t kMinimumBudget = size_t{16} << 20;
 
 // Set once by enable_batch_arena(), before the worker threads start.
@@ -52,12 +54,11 @@ thread_local FreeSmall* t_free_small[kSmallReuseBytes / kAlignment + 1];
 
 constexpr size_t round_up(size_t bytes, size_t to) { return (bytes + to - 1) & ~(to - 1); }
 
-// A chunk of small blocks is faulted in as a whole when it is handed out,
-// with one madvise(MADV_POPULATE_WRITE) instead of one page fault per 4 KiB
-// page (Linux 5.14 on; elsewhere the pages fault in on touch, as without
-// it): such chunks are filled. Large blocks (a vector reserved for the
-// worst case) fault in only the pages they touch, so an over-reserved
-// vector costs address space, not zeroed memory.
+// Chunks of small blocks and large blocks (a vector reserved or resized, a
+// file read into a string) are faulted in as a whole when handed out, with
+// one madvise(MADV_POPULATE_WRITE) instead of one page fault per 4 KiB page
+// (Linux 5.14 on; elsewhere the pages fault in on touch, as without it).
+// Nothing else is: the mapping is reserved for the worst case.
 void populate(char* start, size_t bytes) {
 #ifdef MADV_POPULATE_WRITE
   madvise(start, bytes, MADV_POPULATE_WRITE);
@@ -140,12 +141,19 @@ char* take_large(size_t bytes) {
       return block;
     }
   }
+  // Large blocks never come from a chunk: operator delete gives them back
+  // whole pages (see release()).
+  if (bytes > kLargeBytes) {
+    bytes = round_up(bytes, kPageBytes);  // keeps the chunks after it page-aligned
+    char* block = take_large(bytes);
+    if (block != nullptr) populate(block, bytes);
+    return block;
+  }
   if (static_cast<size_t>(t_limit - t_cursor) >= bytes) {
     char* block = t_cursor;
     t_cursor += bytes;
     return block;
   }
-  if (bytes > kLargeBytes) return take_large(bytes);
   char* chunk = take_shared(kChunkBytes);
   if (chunk == nullptr) return nullptr;
   populate(chunk, kChunkBytes);
@@ -221,7 +229,10 @@ void release(void* pointer, size_t bytes) noexcept {
     head = block;
     return;
   }
-  if (bytes > amct::server::kLargeBytes) amct::server::give_back_large(static_cast<char*>(pointer), bytes);
+  if (bytes > amct::server::kLargeBytes) {
+    amct::server::give_back_large(static_cast<char*>(pointer),
+                                  amct::server::round_up(bytes, amct::server::kPageBytes));
+  }
 }
 
 }  // namespace

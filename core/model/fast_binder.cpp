@@ -144,7 +144,9 @@ class Parser {
       : text_(text), tree_(part), pos_(start), stop_(stop) {}
 
   ParseEnd parse() {
-    tree_.nodes.reserve((std::min(stop_, text_.size()) - pos_) / 12 + 16);
+    // About one node per 17 bytes in generated 100,000-override configs; a
+    // denser text grows the vector.
+    tree_.nodes.reserve((std::min(stop_, text_.size()) - pos_) / 16 + 16);
     std::unordered_set<std::string_view> seen;
     uint32_t last = kNone;
     while (true) {
@@ -966,6 +968,13 @@ std::optional<BoundDocument> bind_fast(const FastSyntax& syntax, const google::p
   }
   sort_by_start(diagnostics);
   bound.diagnostics = std::move(diagnostics);
+  return bound;
+}
+
+std::optional<BoundDocument> bind_fast(FastSyntax&& syntax, const google::protobuf::Descriptor* root_type) {
+  std::optional<BoundDocument> bound = bind_fast(static_cast<const FastSyntax&>(syntax), root_type);
+  syntax.tree_->parts.clear();
+  syntax.tree_->parts.shrink_to_fit();
   return bound;
 }
 
