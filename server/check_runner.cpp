@@ -16,6 +16,8 @@
 #include <exception>
 #include <filesystem>
 #include <functional>
+#include <optional>
+#include <system_error>
 #include <thread>
 
 #include "core/parallel.h"
@@ -225,14 +227,17 @@ LocatedDiagnostic locate(Locators& locators, Diagnostic&& diagnostic) {
   return located;
 }
 
+// From this size on, the line index is built beside the analysis.
+constexpr size_t kBackgroundLineIndex = size_t{4} << 20;
+
 // From this many diagnostics on, the two halves are located on two threads
 // (each with its own cursors: a cursor's answer does not depend on where it
 // started).
 constexpr size_t kParallelLocate = 8192;
 
-// The diagnostics of `analysis`, moved out and located.
-std::vector<LocatedDiagnostic> locate_all(std::string_view text, Analysis& analysis) {
-  const LineIndex lines(text);
+// The diagnostics of `analysis`, moved out and located with `lines` (an
+// index of the same text).
+std::vector<LocatedDiagnostic> locate_all(const LineIndex& lines, Analysis& analysis) {
   std::vector<Diagnostic> diagnostics = std::move(analysis.diagnostics);
   analysis.diagnostics.clear();
   std::vector<LocatedDiagnostic> located(diagnostics.size());
@@ -278,11 +283,28 @@ FileReport check_one_file(const std::string& path, const AnalysisOptions& base_o
     // errors, invalid UTF-8, ...) where only the tree-sitter path is exact.
     // Model checks read the API mode from the Document's headers, so a check
     // against a model takes the tree-sitter path.
+    // A big text's line index is built on a thread of its own meanwhile:
+    // it fills the moments when the analysis runs on one core only.
+    std::optional<LineIndex> lines;
+    std::thread indexer;
+    if (model_layers.empty() && contents.size() >= kBackgroundLineIndex) {
+      try {
+        indexer = std::thread([&] { lines.emplace(contents); });
+      } catch (const std::system_error&) {  // no thread: built after the analysis
+      }
+    }
     std::optional<Analysis> fast_analysis;
-    if (model_layers.empty()) fast_analysis = analyze_without_tree(contents, options);
+    try {
+      if (model_layers.empty()) fast_analysis = analyze_without_tree(contents, options);
+    } catch (...) {
+      if (indexer.joinable()) indexer.join();
+      throw;
+    }
+    if (indexer.joinable()) indexer.join();
     if (fast_analysis) {
       report.schema = fast_analysis->schema_description;
-      report.diagnostics = locate_all(contents, *fast_analysis);
+      if (!lines) lines.emplace(contents);
+      report.diagnostics = locate_all(*lines, *fast_analysis);
       report.analysis = std::make_shared<const Analysis>(std::move(*fast_analysis));
       return report;
     }
@@ -290,7 +312,7 @@ FileReport check_one_file(const std::string& path, const AnalysisOptions& base_o
     Analysis analysis = check_document(document, options);
     add_model_checks(document, options, model_layers, analysis);
     report.schema = analysis.schema_description;
-    report.diagnostics = locate_all(document.text(), analysis);
+    report.diagnostics = locate_all(LineIndex(document.text()), analysis);
   } catch (const std::exception& exception) {
     // Parsing never fails by contract; if a layer still throws (out of
     // memory, a bug), report it for this file and go on with the others.
