@@ -2,6 +2,7 @@
 #include "core/parallel.h"
 
 #include <algorithm>
+#include <array>
 #include <iterator>
 #include <string_view>
 
@@ -465,10 +466,22 @@ AmctConfig extract_config(const model::Message& root, bool with_overrides) {
     read_overrides(view, "override_layer_types", OverrideKind::ByType, config.type_overrides);
   }
   // Skip entries in source order across all lists, so diagnostics come out in order.
+  // The lists' descriptors are looked up once: the root of a big config has
+  // 100,000 fields, and comparing names costs a strlen each.
+  std::array<const google::protobuf::FieldDescriptor*, std::size(kAllSkipLists)> list_fields{};
+  if (root.descriptor != nullptr) {
+    for (size_t i = 0; i < list_fields.size(); ++i)
+      list_fields[i] = root.descriptor->FindFieldByName(skip_list_name(kAllSkipLists[i]));
+  }
+  const auto is_list = [&](const google::protobuf::FieldDescriptor* descriptor, size_t i) {
+    if (root.descriptor != nullptr && descriptor->containing_type() == root.descriptor) return descriptor == list_fields[i];
+    return descriptor->name() == skip_list_name(kAllSkipLists[i]);
+  };
   for (const Field& field : root.fields) {
     if (!field.descriptor) continue;
-    for (SkipList list : kAllSkipLists) {
-      if (field.descriptor->name() != skip_list_name(list)) continue;
+    for (size_t i = 0; i < std::size(kAllSkipLists); ++i) {
+      const SkipList list = kAllSkipLists[i];
+      if (!is_list(field.descriptor, i)) continue;
       for (const ScalarValue& value : field.scalars) {
         if (value.kind != ScalarValue::Kind::String) continue;
         config.skips.push_back({list, value.string_value, value.range});

@@ -81,20 +81,31 @@ class RuleChecker {
       }
     };
     const BlockSource global = global_source();
-    check_batch_num();
-    check_blocks(global);
-    append(&EntryRuleDiagnostics::blocks, 0);
-    check_empty_config();
-    check_api(global);
-    append(&EntryRuleDiagnostics::api, 0);
-    check_layer_types(entries, first_type);
-    append(&EntryRuleDiagnostics::channel_wise, first_type);
-    check_dtypes(global);
-    append(&EntryRuleDiagnostics::dtypes, 0);
-    check_soc_features();
-    check_duplicate_overrides(config_.name_overrides, "override_layer_configs", "layer");
-    check_duplicate_overrides(config_.type_overrides, "override_layer_types", "layer type");
-    check_duplicate_skips();
+    // The duplicate rules (a hash table over every entry) run beside the
+    // others on a big config; their diagnostics follow, as in one pass.
+    RuleChecker duplicates(config_, context_);
+    run_both(
+        entries.size() >= kParallelEntries,
+        [&] {
+          check_batch_num();
+          check_blocks(global);
+          append(&EntryRuleDiagnostics::blocks, 0);
+          check_empty_config();
+          check_api(global);
+          append(&EntryRuleDiagnostics::api, 0);
+          check_layer_types(entries, first_type);
+          append(&EntryRuleDiagnostics::channel_wise, first_type);
+          check_dtypes(global);
+          append(&EntryRuleDiagnostics::dtypes, 0);
+          check_soc_features();
+        },
+        [&] {
+          duplicates.check_duplicate_overrides(config_.name_overrides, "override_layer_configs", "layer");
+          duplicates.check_duplicate_overrides(config_.type_overrides, "override_layer_types", "layer type");
+          duplicates.check_duplicate_skips();
+        });
+    diagnostics_.insert(diagnostics_.end(), std::make_move_iterator(duplicates.diagnostics_.begin()),
+                        std::make_move_iterator(duplicates.diagnostics_.end()));
     sort_by_start(diagnostics_);
     return std::move(diagnostics_);
   }

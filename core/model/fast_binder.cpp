@@ -568,23 +568,29 @@ class FastBinder {
  public:
   FastBinder(std::string_view text, const Part& part) : nodes_(part.nodes), text_(text), part_(part) {}
 
-  // Binds the part's top-level fields into `root` (appended) and judges the
-  // required fields of the elements of repeated top-level fields as it goes
-  // (IncrementalBinder's split); the caller runs the whole-message rules of
-  // the root once all parts are in.
-  bool bind_top_level(Message& root) {
-    const bool typed = root.descriptor != nullptr;
+  // The number of the part's top-level fields.
+  size_t top_level_count() const {
     size_t count = 0;
     for (uint32_t i = part_.first_top_level; i != kNone; i = node(i).next_sibling) ++count;
-    root.fields.reserve(root.fields.size() + count);  // no reallocation: `blocks` point into it
+    return count;
+  }
+
+  // Binds the part's top-level fields into `fields` (top_level_count() of
+  // them, in place in the root's vector: the parts fill their own ranges
+  // side by side) and judges the required fields of the elements of
+  // repeated top-level fields as it goes (IncrementalBinder's split); the
+  // caller runs the whole-message rules of the root once all parts are in.
+  bool bind_top_level(const pb::Descriptor* root_type, Field* fields) {
+    const bool typed = root_type != nullptr;
     // Judged in batches: a block is still in the cache, and one call per
     // block would cost a few allocations each.
     constexpr size_t kBatch = 256;
     std::vector<const Message*> blocks;
+    Field* next = fields;
     for (uint32_t i = part_.first_top_level; i != kNone; i = node(i).next_sibling) {
       may_miss_required_ = false;
-      if (!bind_field(root, node(i), typed, 0)) return false;
-      const Field& field = root.fields.back();
+      Field& field = *next++;
+      if (!bind_field_into(root_type, field, node(i), typed, 0)) return false;
       if (!typed || field.descriptor == nullptr || !field.descriptor->is_repeated() ||
           field.descriptor->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE || !may_miss_required_)
         continue;
@@ -682,7 +688,11 @@ class FastBinder {
 
   bool bind_field(Message& message, const Node& syntax, bool typed, size_t depth) {
     message.fields.emplace_back();
-    Field& field = message.fields.back();
+    return bind_field_into(message.descriptor, message.fields.back(), syntax, typed, depth);
+  }
+
+  // Binds one field of a message of type `parent` into `field`.
+  bool bind_field_into(const pb::Descriptor* parent, Field& field, const Node& syntax, bool typed, size_t depth) {
     field.range = syntax.range;
     field.name_range = syntax.aux;
     field.has_colon = syntax.has_colon;
@@ -690,7 +700,7 @@ class FastBinder {
     const Node& value = node(syntax.first_child);
     if (!typed) return bind_untyped_value(field, value, depth);
 
-    const pb::Descriptor* descriptor = message.descriptor;
+    const pb::Descriptor* descriptor = parent;
     const FieldDescriptor* found = find_field(descriptor, field.name);
     if (found == nullptr) {
       if (descriptor->IsReservedName(field.name)) return false;  // libprotobuf's skipping: not covered
@@ -903,16 +913,24 @@ std::optional<FastSyntax> parse_fast(std::string_view text, const FastOptions& o
   const size_t split = text.size() >= options.parallel_min_bytes ? split_point(text) : std::string_view::npos;
   const bool parallel = split != std::string_view::npos;
   tree.parts.resize(parallel ? 2 : 1);
-  bool acceptable = true;
+  // Each thread also checks the bytes of its half (the split is right after
+  // a newline: no UTF-8 sequence spans it).
+  bool first_acceptable = true;
+  bool second_acceptable = true;
   ParseEnd first_end = ParseEnd::Declined;
   ParseEnd second_end = ParseEnd::Declined;
   run_both(
-      parallel, [&] { first_end = Parser(text, tree.parts[0], 0, split).parse(); },
+      parallel,
       [&] {
-        acceptable = bytes_acceptable(text);
-        if (parallel) second_end = Parser(text, tree.parts[1], split, std::string_view::npos).parse();
+        first_acceptable = bytes_acceptable(text.substr(0, parallel ? split : text.size()));
+        if (first_acceptable) first_end = Parser(text, tree.parts[0], 0, split).parse();
+      },
+      [&] {
+        if (!parallel) return;
+        second_acceptable = bytes_acceptable(text.substr(split));
+        if (second_acceptable) second_end = Parser(text, tree.parts[1], split, std::string_view::npos).parse();
       });
-  if (!acceptable || first_end == ParseEnd::Declined) return std::nullopt;
+  if (!first_acceptable || !second_acceptable || first_end == ParseEnd::Declined) return std::nullopt;
   if (first_end == ParseEnd::Stop && second_end != ParseEnd::End) return std::nullopt;
   if (parallel && first_end == ParseEnd::End) tree.parts.pop_back();  // the guess was inside an item: unused
   std::unordered_set<std::string_view> seen;
@@ -933,19 +951,18 @@ std::optional<BoundDocument> bind_fast(const FastSyntax& syntax, const google::p
   bound.root.open_range = {0, 0};
   std::vector<FastBinder> binders;
   for (const Part& part : tree.parts) binders.emplace_back(tree.text, part);
-  Message second_half;  // the second part's top-level fields, appended after the first's
-  second_half.descriptor = root_type;
+  const size_t first_count = binders[0].top_level_count();
+  bound.root.fields.resize(first_count + (binders.size() > 1 ? binders[1].top_level_count() : 0));
   bool first_ok = true;
   bool second_ok = true;
   run_both(
-      binders.size() > 1, [&] { first_ok = binders[0].bind_top_level(bound.root); },
-      [&] { second_ok = binders.size() < 2 || binders[1].bind_top_level(second_half); });
+      binders.size() > 1, [&] { first_ok = binders[0].bind_top_level(root_type, bound.root.fields.data()); },
+      [&] {
+        second_ok = binders.size() < 2 || binders[1].bind_top_level(root_type, bound.root.fields.data() + first_count);
+      });
   if (!first_ok || !second_ok) return std::nullopt;
   std::vector<Diagnostic> diagnostics = std::move(binders[0].diagnostics());
   if (binders.size() > 1) {
-    bound.root.fields.reserve(bound.root.fields.size() + second_half.fields.size());
-    std::move(second_half.fields.begin(), second_half.fields.end(), std::back_inserter(bound.root.fields));
-    second_half.fields.clear();
     std::vector<Diagnostic>& more = binders[1].diagnostics();
     diagnostics.insert(diagnostics.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
   }
