@@ -181,36 +181,65 @@ class Parser {
   // line (scanner.c: a newline skipped since the last token, or the start of
   // the document) followed by a known key.
   void skip_extras(bool headers_valid) {
-    while (pos_ < text_.size()) {
-      const char c = text_[pos_];
-      if (c == '\n') {
-        line_start_ = true;
-        ++pos_;
-      } else if (c == ' ') {
-        ++pos_;
-        skip_spaces();
-      } else if (c == '\t' || c == '\r') {
-        ++pos_;
+    // (The position lives in a local: a char read may alias the member.)
+    const char* const data = text_.data();
+    const size_t size = text_.size();
+    size_t pos = pos_;
+    bool line_start = line_start_;
+    while (pos < size) {
+      const char c = data[pos];
+      if (c == ' ' || c == '\n' || c == '\t' || c == '\r') {
+        pos = skip_blanks(pos, line_start);
       } else if (c == '#') {
-        if (headers_valid && line_start_ && header_key_end(pos_) != 0) return;
-        const size_t end = text_.find('\n', pos_);
-        pos_ = end == std::string_view::npos ? text_.size() : end;
-        line_start_ = false;
+        if (headers_valid && line_start && header_key_end(pos) != 0) break;
+        const void* newline = std::memchr(data + pos, '\n', size - pos);
+        pos = newline == nullptr ? size : static_cast<size_t>(static_cast<const char*>(newline) - data);
+        line_start = false;
       } else {
-        return;
+        break;
       }
     }
+    pos_ = pos;
+    line_start_ = line_start;
   }
 
-  // Indentation eight spaces at a time.
-  void skip_spaces() {
-    constexpr uint64_t kEightSpaces = 0x2020202020202020;
-    while (pos_ + 8 <= text_.size()) {
-      uint64_t word;
-      std::memcpy(&word, text_.data() + pos_, 8);
-      if (word != kEightSpaces) break;
-      pos_ += 8;
+  // The position after the run of spaces, tabs, carriage returns and
+  // newlines at `pos` (a newline in it sets `line_start`): 16 bytes at a
+  // time, as a config is mostly a newline and indentation between tokens.
+  size_t skip_blanks(size_t pos, bool& line_start) const {
+    const char* const data = text_.data();
+    const size_t size = text_.size();
+#if defined(__SSE2__)
+    const __m128i space = _mm_set1_epi8(' ');
+    const __m128i newline = _mm_set1_epi8('\n');
+    const __m128i tab = _mm_set1_epi8('\t');
+    const __m128i carriage_return = _mm_set1_epi8('\r');
+    while (pos + 16 <= size) {
+      const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + pos));
+      const __m128i newlines = _mm_cmpeq_epi8(bytes, newline);
+      const __m128i blanks = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(bytes, space), newlines),
+                                          _mm_or_si128(_mm_cmpeq_epi8(bytes, tab), _mm_cmpeq_epi8(bytes, carriage_return)));
+      const unsigned blank_mask = static_cast<unsigned>(_mm_movemask_epi8(blanks));
+      const unsigned newline_mask = static_cast<unsigned>(_mm_movemask_epi8(newlines));
+      if (blank_mask == 0xFFFF) {
+        line_start = line_start || newline_mask != 0;
+        pos += 16;
+        continue;
+      }
+      const unsigned run = static_cast<unsigned>(__builtin_ctz(~blank_mask));
+      line_start = line_start || (newline_mask & ((1u << run) - 1)) != 0;
+      return pos + run;
     }
+#endif
+    for (; pos < size; ++pos) {
+      const char c = data[pos];
+      if (c == '\n') {
+        line_start = true;
+      } else if (c != ' ' && c != '\t' && c != '\r') {
+        break;
+      }
+    }
+    return pos;
   }
 
   // The end of a header key (`# soc:`) starting at `at`, or 0.
