@@ -207,7 +207,7 @@ ScalarValue untyped_scalar(const ScalarSyntax& syntax, const StringDecoder& deco
   using Kind = ScalarSyntax::Kind;
   ScalarValue scalar;
   scalar.range = syntax.range;
-  scalar.text = syntax.text;
+  scalar.text.append(syntax.text);  // (empty: append is the shortest path)
   if (syntax.kind == Kind::String) {
     scalar.kind = ScalarValue::Kind::String;
     decode(scalar.string_value, false);
@@ -242,7 +242,7 @@ ScalarValue typed_scalar(const FieldDescriptor* field, const ScalarSyntax& synta
   using Kind = ScalarSyntax::Kind;
   ScalarValue scalar;
   scalar.range = syntax.range;
-  scalar.text = syntax.text;
+  scalar.text.append(syntax.text);  // (empty: append is the shortest path)
   // Messages are built only on failure: most values are fine.
   auto name = [&] { return quoted(field->name()); };
   auto fail = [&](const char* code, std::string message) {
