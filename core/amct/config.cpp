@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <array>
 #include <iterator>
+#include <new>
 #include <string_view>
 
 namespace amct {
@@ -98,52 +99,61 @@ class MergedView {
   class Groups {
    public:
     Groups() = default;
-    Groups(Groups&& other) noexcept { *this = std::move(other); }
-    Groups& operator=(Groups&& other) noexcept {
-      for (size_t i = 0; i < other.count_; ++i) in_place_[i] = std::move(other.in_place_[i]);
+    Groups(Groups&& other) noexcept : spilled_(std::move(other.spilled_)) {
+      for (size_t i = 0; i < other.count_; ++i) new (slot(i)) Group(std::move(*other.slot(i)));
       count_ = other.count_;
-      spilled_ = std::move(other.spilled_);
-      other.count_ = 0;
-      return *this;
+      other.clear_in_place();
     }
-    Group* begin() { return spilled_.empty() ? in_place_ : spilled_.data(); }
+    Groups(const Groups&) = delete;
+    Groups& operator=(const Groups&) = delete;
+    Groups& operator=(Groups&&) = delete;
+    ~Groups() { clear_in_place(); }
+
+    Group* begin() { return spilled_.empty() ? slot(0) : spilled_.data(); }
     Group* end() { return begin() + size(); }
-    const Group* begin() const { return spilled_.empty() ? in_place_ : spilled_.data(); }
+    const Group* begin() const { return spilled_.empty() ? slot(0) : spilled_.data(); }
     const Group* end() const { return begin() + size(); }
     size_t size() const { return spilled_.empty() ? count_ : spilled_.size(); }
     void push_back(Group group) {
       if (spilled_.empty() && count_ < kInPlace) {
-        in_place_[count_++] = std::move(group);
+        new (slot(count_++)) Group(std::move(group));
         return;
       }
       if (spilled_.empty()) {
         spilled_.reserve(2 * kInPlace);
-        for (size_t i = 0; i < count_; ++i) spilled_.push_back(std::move(in_place_[i]));
-        count_ = 0;
+        for (size_t i = 0; i < count_; ++i) spilled_.push_back(std::move(*slot(i)));
+        clear_in_place();
       }
       spilled_.push_back(std::move(group));
     }
     template <typename Predicate>
     void erase_if(Predicate predicate) {
       if (!spilled_.empty()) {
-        std::erase_if(spilled_, predicate);
-        if (!spilled_.empty()) return;
-        count_ = 0;
+        std::erase_if(spilled_, predicate);  // (count_ is 0 once spilled)
         return;
       }
       size_t kept = 0;
       for (size_t i = 0; i < count_; ++i) {
-        if (predicate(in_place_[i])) continue;
-        if (kept != i) in_place_[kept] = std::move(in_place_[i]);
+        if (predicate(*slot(i))) continue;
+        if (kept != i) *slot(kept) = std::move(*slot(i));
         ++kept;
       }
-      for (size_t i = kept; i < count_; ++i) in_place_[i] = Group{};
+      for (size_t i = kept; i < count_; ++i) slot(i)->~Group();
       count_ = kept;
     }
 
    private:
+    // Raw room: only the groups in use are constructed (a view of a small
+    // block builds one or two, not kInPlace).
+    Group* slot(size_t i) { return reinterpret_cast<Group*>(storage_ + i * sizeof(Group)); }
+    const Group* slot(size_t i) const { return reinterpret_cast<const Group*>(storage_ + i * sizeof(Group)); }
+    void clear_in_place() {
+      for (size_t i = 0; i < count_; ++i) slot(i)->~Group();
+      count_ = 0;
+    }
+
     static constexpr size_t kInPlace = 8;
-    Group in_place_[kInPlace];
+    alignas(Group) unsigned char storage_[kInPlace * sizeof(Group)];
     size_t count_ = 0;
     std::vector<Group> spilled_;  // all groups once there are more than kInPlace
   };
