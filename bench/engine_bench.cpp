@@ -5,7 +5,7 @@
 // bandwidth measured in the same run with the same vector code, and the
 // NumPy reference figures of ../shared/perf/README.md.
 //
-//   engine_bench [--repeat N] [--model resnet50|llama7b_layer|all] [--algo NAME] [--threads T] [--quick]
+//   engine_bench [--repeat N] [--model resnet50|llama7b_layer|all] [--algo NAME] [--threads T] [--quick] [--per-layer]
 //
 // GB/s = bytes of weights processed / wall time (median of N runs after a
 // warm-up). Goal (issue 5): ARQ and 4:2 at >= 50 % of the 2-thread read
@@ -13,7 +13,10 @@
 // cache); per-tensor ARQ reads each chunk once and quantizes it with the
 // running max, then reads again the chunks whose scale was not the final one
 // (and the first quarter, only scanned at first): "read twice" and
-// "quantized twice" are those shares of the weights.
+// "quantized twice" are those shares of the weights (tensors scanned whole
+// count as read twice: their second read is from cache).
+// --per-layer: compress_weight alone per layer, caches flushed before each
+// run, per-channel next to per-tensor ARQ (where per-tensor loses time).
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -205,12 +208,52 @@ const std::map<std::string, std::pair<double, double>> kNumpy = {
     {"llama7b_layer/filter_prune_0.3_ascend", {2.93, 5.30}}, {"llama7b_layer/l1_selective_4_2", {0.25, 0.44}},
 };
 
+// --per-layer: compress_weight alone on each layer, from memory (the caches
+// are flushed before every run), channel-wise and per-tensor ARQ side by side.
+void per_layer_report(const Model& model, unsigned threads, int repeat) {
+  std::vector<float> flush(size_t{8} << 20, 1.0f);  // 32 MB: 4x the last-level cache
+  auto evict = [&] {
+    for (size_t i = 0; i < flush.size(); i += 16) flush[i] += 1.0f;
+  };
+  std::printf("%-28s %9s %10s %10s %10s %8s\n", "layer", "elements", "channel", "tensor", "t/c", "reread");
+  double channel_total = 0, tensor_total = 0;
+  for (const amct::engine::ModelLayer& layer : model.weights.layers) {
+    double seconds[2] = {0, 0};
+    uint64_t reread = 0;
+    for (int wise = 0; wise < 2; ++wise) {
+      amct::engine::CompressSpec spec;
+      spec.threads = threads;
+      spec.quant = amct::engine::QuantSpec{8, wise == 0};
+      std::vector<double> times;
+      for (int r = 0; r < repeat; ++r) {
+        evict();
+        const auto start = Clock::now();
+        const amct::engine::CompressResult result = amct::engine::compress_weight(layer.weight, spec);
+        times.push_back(std::chrono::duration<double>(Clock::now() - start).count());
+        reread = result.reread_elements;
+      }
+      seconds[wise] = median(times);
+    }
+    channel_total += seconds[0];
+    tensor_total += seconds[1];
+    const double bytes = static_cast<double>(layer.weight.elements) * 4;
+    std::printf("%-28s %9llu %7.2f GB/s %7.2f GB/s %9.2f %7.0f%%\n", layer.name.c_str(),
+                static_cast<unsigned long long>(layer.weight.elements), bytes / seconds[0] / 1e9,
+                bytes / seconds[1] / 1e9, seconds[1] / seconds[0],
+                100.0 * static_cast<double>(reread) / static_cast<double>(layer.weight.elements));
+  }
+  const double bytes = static_cast<double>(model.weights.parameter_count()) * 4;
+  std::printf("%-28s %9s %7.2f GB/s %7.2f GB/s %9.2f  (sum of per-layer medians, %u threads)\n", "total", "",
+              bytes / channel_total / 1e9, bytes / tensor_total / 1e9, tensor_total / channel_total, threads);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   int repeat = 5;
   std::string which = "all", only_algorithm;
   unsigned only_threads = 0;
+  bool per_layer = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--repeat" && i + 1 < argc) repeat = std::max(1, std::atoi(argv[++i]));
@@ -218,13 +261,23 @@ int main(int argc, char** argv) {
     else if (arg == "--algo" && i + 1 < argc) only_algorithm = argv[++i];
     else if (arg == "--threads" && i + 1 < argc) only_threads = static_cast<unsigned>(std::atoi(argv[++i]));
     else if (arg == "--quick") repeat = 1;
+    else if (arg == "--per-layer") per_layer = true;
     else {
       std::fprintf(stderr, "usage: engine_bench [--repeat N] [--model resnet50|llama7b_layer|all] [--algo NAME] "
-                           "[--threads T] [--quick]\n");
+                           "[--threads T] [--quick] [--per-layer]\n");
       return 2;
     }
   }
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  if (per_layer) {
+    for (const std::string& name : {std::string("resnet50"), std::string("llama7b_layer")}) {
+      if (which != "all" && which != name) continue;
+      const Model model = make_model(name == "resnet50" ? resnet50_shapes() : llama7b_layer_shapes(), 1234);
+      std::printf("%s: ARQ INT8 per layer, from memory\n", name.c_str());
+      per_layer_report(model, only_threads ? only_threads : 1, repeat);
+    }
+    return 0;
+  }
   std::printf("engine_bench: %u cores, %d runs per figure (median after 1 warm-up)\n", cores, repeat);
 
   double bandwidth[3] = {0, 0, 0};

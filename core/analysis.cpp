@@ -7,6 +7,7 @@
 #include "core/model/binder.h"
 #include "core/model/fast_binder.h"
 #include "core/schema/binding.h"
+#include "core/syntax/region_parse.h"
 #include "core/syntax/text_compare.h"
 #include "core/text_util.h"
 
@@ -140,13 +141,19 @@ void shift_after(ByteRange& range, size_t at, uint32_t delta) {
 
 }  // namespace
 
-const schema::DocumentOutline& IncrementalAnalyzer::outline_of(const syntax::Document& document, bool parsed_cleanly) {
+const schema::DocumentOutline& IncrementalAnalyzer::outline_of(const syntax::Document& document, bool parsed_cleanly,
+                                                                 const syntax::RegionTree* region) {
   const std::string& text = document.text();
   reused_outline_ = false;
   if (top_level_.valid && parsed_cleanly) {
-    const size_t prefix = common_prefix(top_level_.text, text);
-    const size_t suffix = common_suffix(top_level_.text, text, std::min(top_level_.text.size(), text.size()) - prefix);
-    if (keeps_top_level(top_level_.text, text, prefix, suffix, document.root())) {
+    // With a region, the binder has just compared the same two texts.
+    const std::optional<std::pair<size_t, size_t>> ends = region ? binder_.common_ends_with(text) : std::nullopt;
+    const size_t prefix = ends ? ends->first : common_prefix(top_level_.text, text);
+    const size_t suffix =
+        ends ? ends->second : common_suffix(top_level_.text, text, std::min(top_level_.text.size(), text.size()) - prefix);
+    // The region's tree holds the edit (it spans every changed byte).
+    if (keeps_top_level(top_level_.text, text, prefix, suffix, region ? region->root() : document.root()) ||
+        (region && region_keeps_top_level(*region, text))) {
       const size_t old_end = top_level_.text.size() - suffix;
       const uint32_t delta = static_cast<uint32_t>(text.size() - top_level_.text.size());  // modular
       for (schema::SchemaHeader& header : top_level_.outline.headers) shift_after(header.range, old_end, delta);
@@ -166,6 +173,35 @@ const schema::DocumentOutline& IncrementalAnalyzer::outline_of(const syntax::Doc
   return top_level_.outline;
 }
 
+// Whether the region parsed after an edit has, at its top level, the same
+// field names in the same order as the text it replaced, and no header in
+// either: then the whole text has the same outline (headers after it moved).
+bool IncrementalAnalyzer::region_keeps_top_level(const syntax::RegionTree& region, std::string_view text) const {
+  const ByteRange bytes = region.region();
+  const uint32_t old_end = bytes.end - static_cast<uint32_t>(text.size() - top_level_.text.size());  // modular
+  if (old_end < bytes.start || old_end > top_level_.text.size()) return false;
+  for (const schema::SchemaHeader& header : top_level_.outline.headers)
+    if (header.range.start >= bytes.start && header.range.start < old_end) return false;
+  const std::vector<std::string_view> old_names = binder_.top_level_names_in({bytes.start, old_end});
+  size_t next = 0;
+  TSTreeCursor cursor = ts_tree_cursor_new(region.root());
+  bool same = true;
+  for (bool more = ts_tree_cursor_goto_first_child(&cursor); more && same;
+       more = ts_tree_cursor_goto_next_sibling(&cursor)) {
+    const TSNode child = ts_tree_cursor_current_node(&cursor);
+    const std::string_view type = ts_node_type(child);
+    if (type == "header") {
+      same = false;
+    } else if (type == "field") {
+      const TSNode name = ts_node_child(child, 0);
+      const std::string_view written = text.substr(ts_node_start_byte(name), ts_node_end_byte(name) - ts_node_start_byte(name));
+      same = next < old_names.size() && old_names[next++] == written;
+    }
+  }
+  ts_tree_cursor_delete(&cursor);
+  return same && next == old_names.size();
+}
+
 Analysis analyze(const syntax::Document& document, const AnalysisOptions& options) {
   return analyze_with(
       document.syntax_diagnostics(), schema::outline_of(document), options,
@@ -177,16 +213,32 @@ Analysis analyze(const syntax::Document& document, const AnalysisOptions& option
       });
 }
 
-Analysis IncrementalAnalyzer::analyze(const syntax::Document& document, const AnalysisOptions& options) {
+Analysis IncrementalAnalyzer::analyze(const syntax::Document& document, const AnalysisOptions& options,
+                                      const DiagnosticsReady& diagnostics_ready) {
   // The checker follows the binder only when it saw every model the binder made.
   bool bound_now = false, checked_now = false;
-  std::vector<Diagnostic> syntax_diagnostics = document.syntax_diagnostics();
-  const schema::DocumentOutline& outline = outline_of(document, !has_syntax_error(syntax_diagnostics));
+  // After an edit to a text without syntax errors, the top-level fields
+  // around the edit, parsed alone, stand for the whole tree when they parse
+  // cleanly: the whole text then has no syntax error either, and the binder
+  // takes its new fields from them. The document's tree is left unparsed
+  // (~20 ms for 10,000 blocks) until a feature asks for it.
+  std::optional<syntax::RegionTree> region;
+  if (!document.is_parsed() && last_text_clean_) {
+    if (const std::optional<ByteRange> bytes = binder_.region_to_reparse(document.text()))
+      region = syntax::parse_region(document.text(), *bytes);
+  }
+  std::vector<Diagnostic> syntax_diagnostics = region ? std::vector<Diagnostic>{} : document.syntax_diagnostics();
+  const bool syntax_clean = syntax_diagnostics.empty();
+  const schema::DocumentOutline& outline =
+      outline_of(document, !has_syntax_error(syntax_diagnostics), region ? &*region : nullptr);
   Analysis analysis = analyze_with(
       std::move(syntax_diagnostics), outline, options,
       [&](const google::protobuf::Descriptor* root_type) {
         bound_now = true;
-        return binder_.bind(document, root_type);
+        model::IncrementalBindOptions bind_options;
+        bind_options.region = region ? &*region : nullptr;
+        bind_options.defer_nested_shifts = static_cast<bool>(diagnostics_ready);
+        return binder_.bind(document, root_type, bind_options);
       },
       [&](const model::BoundDocument& bound, const AmctCheckOptions& amct_options, bool may_have_headers) {
         checked_now = true;
@@ -197,6 +249,14 @@ Analysis IncrementalAnalyzer::analyze(const syntax::Document& document, const An
       });
   if (bound_now && !checked_now) checker_.forget();
   if (bound_now) checker_follows_binder_ = checked_now;
+  // The binder's last text is this one, free of any syntax diagnostic
+  // (invalid UTF-8 included): the next edit may parse its region alone.
+  if (diagnostics_ready) {
+    diagnostics_ready(analysis.diagnostics);
+    binder_.finish_deferred();
+  }
+  last_text_clean_ = bound_now && syntax_clean;
+  parsed_region_only_ = region.has_value() && !document.is_parsed();
   return analysis;
 }
 

@@ -1,6 +1,7 @@
 #pragma once
 // One file's full check: syntax, schema binding, schema diagnostics and the
 // AMCT rules. The CLI (--check) and the language server both call this.
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -50,7 +51,13 @@ std::optional<Analysis> analyze_without_tree(std::string_view text, const Analys
 // analyzer per document, used by one thread at a time.
 class IncrementalAnalyzer {
  public:
-  Analysis analyze(const syntax::Document& document, const AnalysisOptions& options);
+  // `diagnostics_ready`, when set, gets the diagnostics as soon as they are
+  // final, before the model is (moving the insides of the override blocks
+  // after an edit near the top of a large file); it must not look at the
+  // model. The result is complete either way.
+  using DiagnosticsReady = std::function<void(const std::vector<Diagnostic>&)>;
+  Analysis analyze(const syntax::Document& document, const AnalysisOptions& options,
+                   const DiagnosticsReady& diagnostics_ready = {});
   // Top-level units bound afresh by the last analyze() (the rest were reused).
   size_t last_rebound_units() const { return binder_.last_rebound_units(); }
   // Override entries extracted and checked afresh by the last analyze().
@@ -60,6 +67,9 @@ class IncrementalAnalyzer {
   // Whether the last analyze() kept the previous outline (headers and
   // top-level field names) instead of walking the top level again.
   bool last_reused_outline() const { return reused_outline_; }
+  // Whether the last analyze() parsed only the top-level fields around the
+  // edit, leaving the document's tree unparsed.
+  bool last_parsed_region_only() const { return parsed_region_only_; }
   // The outline of the last analyze()'s document: every top-level header (and
   // those inside top-level error nodes) and the distinct top-level field names.
   const schema::DocumentOutline& last_outline() const { return top_level_.outline; }
@@ -73,13 +83,17 @@ class IncrementalAnalyzer {
     schema::DocumentOutline outline;
     std::optional<AmctHeaders> amct_headers;  // read when first needed
   };
-  const schema::DocumentOutline& outline_of(const syntax::Document& document, bool parsed_cleanly);
+  const schema::DocumentOutline& outline_of(const syntax::Document& document, bool parsed_cleanly,
+                                            const syntax::RegionTree* region);
+  bool region_keeps_top_level(const syntax::RegionTree& region, std::string_view text) const;
 
   TopLevel top_level_;
   bool reused_outline_ = false;
   model::IncrementalBinder binder_;
   IncrementalAmctChecker checker_;
   bool checker_follows_binder_ = false;  // the checker saw the binder's previous model
+  bool parsed_region_only_ = false;
+  bool last_text_clean_ = false;  // the last analyze() bound a text without syntax diagnostics
 };
 
 // The schema-binding part of the options.

@@ -596,7 +596,34 @@ void LanguageServer::State::publish(const std::string& uri) {
     // lets the analyzer move its model instead of binding everything again.
     if (it->second.analyzed_version != version) it->second.analysis.reset();
   }
-  Analysis checked = analyzer->analyze(snapshot->document, analysis_options);
+  // Dropped when the document changed or closed meanwhile: a newer check follows.
+  auto still_current = [&](const std::map<std::string, OpenDocument>::iterator& it) {
+    return it != documents.end() && it->second.version == version && !dirty.count(uri);
+  };
+  auto send = [&](const std::vector<Diagnostic>& diagnostics) {
+    // Written as text, copying the JSON of the diagnostics the last publish
+    // had: a DOM of thousands of diagnostics costs more than the check.
+    const std::string& diagnostics_text = published_json->text(snapshot->document, uri, diagnostics, encoding, docs_base());
+    check_done();
+    deliver_diagnostics(uri, version, diagnostics_text);
+  };
+  // Without model-aware diagnostics to add, the diagnostics go out as soon
+  // as they are known; the analyzer finishes the model after (features of
+  // this version read it only once it is stored below).
+  bool sent = false, dropped = false;
+  IncrementalAnalyzer::DiagnosticsReady send_early;
+  if (!estimates->enabled()) {
+    send_early = [&](const std::vector<Diagnostic>& diagnostics) {
+      {
+        std::lock_guard lock(mutex);
+        dropped = !still_current(documents.find(uri));
+      }
+      if (dropped) return;
+      send(diagnostics);
+      sent = true;
+    };
+  }
+  Analysis checked = analyzer->analyze(snapshot->document, analysis_options, send_early);
   estimates->add_model_diagnostics(snapshot->document, analysis_options, checked);
   auto analysis = std::make_shared<const Analysis>(std::move(checked));
   // Freed after the lock is released (declared before it).
@@ -604,22 +631,20 @@ void LanguageServer::State::publish(const std::string& uri) {
   {
     std::lock_guard lock(mutex);
     auto it = documents.find(uri);
-    // The next edit re-parses from this tree rather than from an older one.
-    if (it != documents.end() && it->second.version == version)
+    // The next parse starts from this tree rather than from an older one.
+    // (A check that parsed only the fields around the edit left no tree.)
+    if (it != documents.end() && it->second.version == version && snapshot->document.is_parsed())
       replaced_tree = it->second.document.adopt_tree(snapshot->document);
-    // Dropped when the document changed or closed meanwhile: a newer check follows.
-    if (it == documents.end() || it->second.version != version || dirty.count(uri)) return;
-    it->second.schema = analysis->schema;
-    it->second.schema_known = true;
-    it->second.analysis = analysis;
-    it->second.analyzed_version = version;
+    // A newer version may have come since the early publish: its check follows.
+    if (dropped || (!sent && !still_current(it))) return;
+    if (it != documents.end() && it->second.version == version) {
+      it->second.schema = analysis->schema;
+      it->second.schema_known = true;
+      it->second.analysis = analysis;
+      it->second.analyzed_version = version;
+    }
   }
-  // Written as text, copying the JSON of the diagnostics the last publish
-  // had: a DOM of thousands of diagnostics costs more than the check.
-  const std::string& diagnostics_text =
-      published_json->text(snapshot->document, uri, analysis->diagnostics, encoding, docs_base());
-  check_done();
-  deliver_diagnostics(uri, version, diagnostics_text);
+  if (!sent) send(analysis->diagnostics);
   // After the publish, which the user waits for.
   if (estimates->enabled() && analysis->bound && is_amct_config(*analysis->bound))
     estimates->schedule(uri, version, extract_config(analysis->bound->root),

@@ -90,9 +90,8 @@ constexpr uint64_t kFloatRun = 1024;
 
 #define AMCT_KERNEL __attribute__((target_clones("avx2", "default")))
 
-// Min, max and sum of squares of a row: ARQ's first pass, the one that
-// reads the row from memory (the second finds it in L1/L2).
-AMCT_KERNEL void row_scan(const float* x, uint64_t n, float& out_min, float& out_max, double& sumsq) {
+// Min, max and sum of squares of a row (without AVX2 and FMA).
+AMCT_KERNEL void row_scan_generic(const float* x, uint64_t n, float& out_min, float& out_max, double& sumsq) {
   v8f lo = splat8(std::numeric_limits<float>::infinity());
   v8f hi = -lo;
   double total = 0;
@@ -157,7 +156,13 @@ struct QuantRow {
   float scale = 1, qmin = -128, qmax = 127;
   float* out = nullptr;             // receives ŵ when set
   std::optional<double> ref_sumsq;  // ||ref||² when the first pass had it (src == ref)
-  const float* prefetch = nullptr;  // the next row, fetched while this one computes
+  // Fetched while this row computes (the next row, or the caller's next
+  // tensor): `prefetch_ratio` x 4 bytes per element quantized.
+  const char* prefetch = nullptr;
+  uint64_t prefetch_ratio = 1;
+  // An upper bound of src (the extremes that gave the scale): codes above
+  // qmax need the clamp only when it reaches qmax + 1/2 (+inf: unknown).
+  float src_max = std::numeric_limits<float>::infinity();
 };
 
 // The rule itself, with the division (as AMCT and the tests' reference).
@@ -211,6 +216,39 @@ AMCT_AVX2_FMA inline float hmax(__m256 v) {
   return m;
 }
 
+// row_scan_generic with FMAs for the squares (GCC contracts nothing in ISO
+// mode): the scan is most of per-tensor ARQ's work besides quantizing.
+AMCT_AVX2_FMA void row_scan_avx2(const float* x, uint64_t n, float& out_min, float& out_max, double& sumsq) {
+  __m256 lo = _mm256_set1_ps(std::numeric_limits<float>::infinity());
+  __m256 hi = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
+  double total = 0;
+  uint64_t i = 0;
+  while (i + 16 <= n) {
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;  // two chains: FMA latency
+    const uint64_t end = std::min(n, i + kFloatRun) & ~uint64_t{15};
+    for (; i < end; i += 16) {
+      const __m256 v0 = _mm256_loadu_ps(x + i), v1 = _mm256_loadu_ps(x + i + 8);
+      lo = _mm256_min_ps(lo, _mm256_min_ps(v0, v1));
+      hi = _mm256_max_ps(hi, _mm256_max_ps(v0, v1));
+      acc0 = _mm256_fmadd_ps(v0, v0, acc0);
+      acc1 = _mm256_fmadd_ps(v1, v1, acc1);
+    }
+    total += hsum(_mm256_add_ps(acc0, acc1));
+  }
+  alignas(32) float lows[8];
+  _mm256_store_ps(lows, lo);
+  float mn = lows[0], mx = hmax(hi);
+  for (int k = 1; k < 8; ++k) mn = std::min(mn, lows[k]);
+  for (; i < n; ++i) {
+    mn = x[i] < mn ? x[i] : mn;
+    mx = x[i] > mx ? x[i] : mx;
+    total += static_cast<double>(x[i]) * x[i];
+  }
+  out_min = std::min(out_min, mn);
+  out_max = std::max(out_max, mx);
+  sumsq += total;
+}
+
 // The fast rule, y = min(x * (1/s), qmax) rounded half to even, rounds like
 // x / s except within |y| * 2^-22 <= 2^-15 of a half-integer: there
 // |x - ŵ| > s * (0.5 - 2^-14) (as it is for a clamped code). A block with
@@ -251,7 +289,8 @@ AMCT_AVX2_FMA __attribute__((noinline)) void fix_flagged_block(const QuantRow& r
   fix.peak = std::max(fix.peak, hmax(peak));
 }
 
-template <bool kPruned, bool kStore>
+// kClamp: min(y, qmax) is needed (codes above qmax can occur; see quantize_row).
+template <bool kPruned, bool kStore, bool kClamp>
 AMCT_AVX2_FMA void quantize_row_avx2(const QuantRow& row, RowSums& sums) {
   const float scale = row.scale;
   const float tie_limit = scale * (0.5f - 1.0f / 16384);
@@ -270,7 +309,10 @@ AMCT_AVX2_FMA void quantize_row_avx2(const QuantRow& row, RowSums& sums) {
     const uint64_t end = std::min(n, i + kFloatRun) / kTieBlock * kTieBlock;
     for (; i < end; i += kTieBlock) {
       if (row.prefetch) {
-        for (uint64_t line = 0; line < kTieBlock; line += 16) _mm_prefetch(row.prefetch + i + line, _MM_HINT_T0);
+        const char* ahead = row.prefetch + i * sizeof(float) * row.prefetch_ratio;
+        for (uint64_t line = 0; line < kTieBlock * sizeof(float) * row.prefetch_ratio; line += 64) {
+          _mm_prefetch(ahead + line, _MM_HINT_T0);
+        }
       }
       __m256 check = _mm256_setzero_ps(), block_peak = check;
       for (uint64_t k = i; k < i + kTieBlock; k += 16) {
@@ -278,10 +320,13 @@ AMCT_AVX2_FMA void quantize_row_avx2(const QuantRow& row, RowSums& sums) {
         const __m256 x0 = kPruned ? _mm256_loadu_ps(src + k) : w0;
         const __m256 x1 = kPruned ? _mm256_loadu_ps(src + k + 8) : w1;
         // No lower clamp: |x| <= max(|max|, |min|) = s * D with D <= 2^(b-1).
-        const __m256 y0 = _mm256_round_ps(_mm256_min_ps(_mm256_mul_ps(x0, inv), hi),
-                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-        const __m256 y1 = _mm256_round_ps(_mm256_min_ps(_mm256_mul_ps(x1, inv), hi),
-                                          _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        __m256 t0 = _mm256_mul_ps(x0, inv), t1 = _mm256_mul_ps(x1, inv);
+        if (kClamp) {
+          t0 = _mm256_min_ps(t0, hi);
+          t1 = _mm256_min_ps(t1, hi);
+        }
+        const __m256 y0 = _mm256_round_ps(t0, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        const __m256 y1 = _mm256_round_ps(t1, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
         const __m256 q0 = _mm256_mul_ps(y0, s), q1 = _mm256_mul_ps(y1, s);
         const __m256 e0 = _mm256_sub_ps(w0, q0), e1 = _mm256_sub_ps(w1, q1);
         const __m256 abs_e = _mm256_max_ps(_mm256_and_ps(e0, abs_mask), _mm256_and_ps(e1, abs_mask));
@@ -330,6 +375,15 @@ bool has_avx2_fma() {
 #endif
 }
 
+// Min, max and sum of squares of a row: ARQ's first pass, the one that
+// reads the row from memory (the second finds it in L1/L2).
+void row_scan(const float* x, uint64_t n, float& out_min, float& out_max, double& sumsq) {
+#if defined(__x86_64__)
+  if (has_avx2_fma()) return row_scan_avx2(x, n, out_min, out_max, sumsq);
+#endif
+  row_scan_generic(x, n, out_min, out_max, sumsq);
+}
+
 // Without pruning the first pass summed ||w||² already; with pruning the
 // row's own energy is summed here.
 void quantize_row(const QuantRow& row, ErrorSums& sums) {
@@ -337,11 +391,18 @@ void quantize_row(const QuantRow& row, ErrorSums& sums) {
   const bool pruned = !(row.ref_sumsq && row.src == row.ref);
 #if defined(__x86_64__)
   if (has_avx2_fma()) {
-    if (pruned) {
-      row.out ? quantize_row_avx2<true, true>(row, r) : quantize_row_avx2<true, false>(row, r);
-    } else {
-      row.out ? quantize_row_avx2<false, true>(row, r) : quantize_row_avx2<false, false>(row, r);
-    }
+    // Without the clamp when no code can exceed qmax: x <= src_max gives
+    // x * (1/s) <= src_max * (1/s) <= qmax + 1/4 (rounding is monotonic),
+    // which rounds to at most qmax (and so does x / s, within 2 ulp of it).
+    // The flagged-block path clamps anyway: min() changes nothing there.
+    const bool clamp = !(row.src_max * (1.0f / row.scale) <= row.qmax + 0.25f);
+    using Kernel = void (*)(const QuantRow&, RowSums&);
+    static constexpr Kernel kernels[2][2][2] = {
+        {{quantize_row_avx2<false, false, false>, quantize_row_avx2<false, false, true>},
+         {quantize_row_avx2<false, true, false>, quantize_row_avx2<false, true, true>}},
+        {{quantize_row_avx2<true, false, false>, quantize_row_avx2<true, false, true>},
+         {quantize_row_avx2<true, true, false>, quantize_row_avx2<true, true, true>}}};
+    kernels[pruned][row.out != nullptr][clamp](row, r);
   } else {
     quantize_exactly(row, 0, row.n, r);
   }
@@ -688,6 +749,12 @@ void for_each_chunk(uint64_t chunks, unsigned threads, Fn&& fn) {
   for (std::thread& thread : pool) thread.join();
 }
 
+// Per-tensor ARQ's scale and the max of the extremes it came from.
+struct TensorScale {
+  float scale = 1;
+  float max_value = std::numeric_limits<float>::infinity();
+};
+
 struct Scratch {
   bool ready = false;
   std::vector<float> row, pruned, quantized, zeros;
@@ -884,14 +951,47 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
   const float qmax = static_cast<float>((1 << (bits - 1)) - 1);
   // ||row||² from per-tensor ARQ's scan (used for unpruned rows).
   std::vector<double> row_sumsq;
+  // Per-tensor ARQ of an unpruned F32 tensor in its own layout (figures
+  // only): a chunk's rows are contiguous and share the scale, so the chunk
+  // is scanned and quantized as one span, without a row's fixed costs.
+  const bool spans = spec.quant && !spec.quant->channel_wise && source.direct() && prune == PruneKind::None &&
+                     spec.output == nullptr;
+  std::vector<double> chunk_sumsq;  // ||chunk||² (spans)
   // Pass 2 of one chunk: prune and/or quantize its rows (`tensor_scale` for
   // per-tensor ARQ), adding to the chunk's figures.
   // `prefetch_rows`: per-tensor ARQ fetches the row that many rows ahead
-  // while quantizing each row (0: none).
-  auto process_chunk = [&](uint64_t chunk, unsigned worker, float tensor_scale, uint64_t prefetch_rows) {
+  // while quantizing each row (0: none); `fetch_next_tensor`: it fetches the
+  // caller's next tensor instead (spec.next_tensor), row r the part at r's
+  // place, `next_ratio` times as many bytes as the row has floats.
+  const uint64_t row_bytes = length * sizeof(float);
+  const uint64_t next_ratio =
+      std::clamp<uint64_t>((spec.next_tensor_bytes + elements_bytes(weight) - 1) / elements_bytes(weight), 1, 4);
+  auto process_chunk = [&](uint64_t chunk, unsigned worker, TensorScale tensor_scale, uint64_t prefetch_rows,
+                           bool fetch_next_tensor) {
     Scratch& s = buffers(worker);
     auto [begin, end] = rows_of(chunk);
     ChunkFigures& f = figures[chunk];
+    if (spans) {
+      QuantRow q;
+      q.ref = q.src = source.row(begin, nullptr);
+      q.n = (end - begin) * length;
+      q.qmin = qmin;
+      q.qmax = qmax;
+      q.scale = tensor_scale.scale;
+      q.src_max = tensor_scale.max_value;
+      q.ref_sumsq = chunk_sumsq[chunk];
+      if (fetch_next_tensor) {
+        const uint64_t offset = begin * row_bytes * next_ratio;
+        if (spec.next_tensor && offset + q.n * sizeof(float) * next_ratio <= spec.next_tensor_bytes) {
+          q.prefetch = reinterpret_cast<const char*>(spec.next_tensor) + offset;
+          q.prefetch_ratio = next_ratio;
+        }
+      } else if (prefetch_rows > 0 && end + prefetch_rows <= rows) {
+        q.prefetch = reinterpret_cast<const char*>(q.ref + prefetch_rows * length);
+      }
+      quantize_row(q, f.error);
+      return;
+    }
     for (uint64_t r = begin; r < end; ++r) {
       const float* row = source.row(r, s.row.data());
       const float* src = pruned_source(r, row, s, f);
@@ -907,13 +1007,23 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
           double sumsq = 0;
           row_scan(src, length, mn, mx, sumsq);
           q.scale = arq_scale(mx, mn, bits);
+          q.src_max = mx;
           q.ref_sumsq = sumsq;
           // Fetching the next row meanwhile, its first pass reads from cache.
-          if (source.direct() && r + 1 < rows) q.prefetch = row + length;
+          if (source.direct() && r + 1 < rows) q.prefetch = reinterpret_cast<const char*>(row + length);
         } else {
-          q.scale = tensor_scale;
+          q.scale = tensor_scale.scale;
+          q.src_max = tensor_scale.max_value;
           q.ref_sumsq = row_sumsq[r];
-          if (source.direct() && prefetch_rows > 0 && r + prefetch_rows < rows) q.prefetch = row + prefetch_rows * length;
+          if (fetch_next_tensor) {
+            const uint64_t offset = r * row_bytes * next_ratio;
+            if (spec.next_tensor && offset + row_bytes * next_ratio <= spec.next_tensor_bytes) {
+              q.prefetch = reinterpret_cast<const char*>(spec.next_tensor) + offset;
+              q.prefetch_ratio = next_ratio;
+            }
+          } else if (source.direct() && prefetch_rows > 0 && r + prefetch_rows < rows) {
+            q.prefetch = reinterpret_cast<const char*>(row + prefetch_rows * length);
+          }
         }
         if (src != row) q.ref_sumsq.reset();
         q.out = spec.output ? s.quantized.data() : nullptr;
@@ -947,7 +1057,11 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
     // tensor read twice (instead of all of it) and 28 % quantized twice.
     // (Ordering chunks by the max of a strided sample, to meet the max early,
     // did not lower the share on the benchmark's weights.)
-    row_sumsq.assign(rows, 0.0);
+    if (spans) {
+      chunk_sumsq.assign(chunks, 0.0);
+    } else {
+      row_sumsq.assign(rows, 0.0);
+    }
     std::vector<float> chunk_min(chunks, std::numeric_limits<float>::infinity());
     std::vector<float> chunk_max(chunks, -std::numeric_limits<float>::infinity());
     std::vector<float> chunk_scale(chunks, std::numeric_limits<float>::quiet_NaN());  // NaN: not quantized yet
@@ -956,14 +1070,19 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
     // quantized from cache: a second read there is cheaper than quantizing
     // chunks twice.
     const uint64_t two_pass_limit = spec.two_pass_max_bytes.value_or(two_pass_bytes());
-    const uint64_t scanned_only = elements_bytes(weight) <= two_pass_limit ? chunks : chunks / 4;
+    const bool two_pass = elements_bytes(weight) <= two_pass_limit;
+    const uint64_t scanned_only = two_pass ? chunks : chunks / 4;
     std::atomic<float> seen_min{std::numeric_limits<float>::infinity()};
     std::atomic<float> seen_max{-std::numeric_limits<float>::infinity()};
     for_each_chunk(chunks, threads, [&](uint64_t chunk, unsigned worker) {
       Scratch& s = buffers(worker);
       auto [begin, end] = rows_of(chunk);
       ChunkFigures scratch_figures;
-      for (uint64_t r = begin; r < end; ++r) {
+      if (spans) {
+        row_scan(source.row(begin, nullptr), (end - begin) * length, chunk_min[chunk], chunk_max[chunk],
+                 chunk_sumsq[chunk]);
+      }
+      for (uint64_t r = begin; r < end && !spans; ++r) {
         const float* row = source.row(r, s.row.data());
         const float* src = pruned_source(r, row, s, scratch_figures);
         row_scan(src, length, chunk_min[chunk], chunk_max[chunk], row_sumsq[r]);
@@ -974,7 +1093,7 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
       chunk_scale[chunk] = arq_scale(mx, mn, bits);
       // The chunk is in cache (its scan read it): fetch meanwhile the one this
       // thread likely takes next, so that its scan finds it in cache.
-      process_chunk(chunk, worker, chunk_scale[chunk], threads * rows_per_chunk);
+      process_chunk(chunk, worker, {chunk_scale[chunk], mx}, threads * rows_per_chunk, false);
     });
     const float mn = *std::min_element(chunk_min.begin(), chunk_min.end());
     const float mx = *std::max_element(chunk_max.begin(), chunk_max.end());
@@ -985,17 +1104,19 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
     }
     std::atomic<uint64_t> reread{0}, requantized{0};
     for_each_chunk(again.size(), threads, [&](uint64_t k, unsigned worker) {
-      const uint64_t chunk = again[k];
+      const uint64_t chunk = again[again.size() - 1 - k];  // latest first: the last scanned are still in cache
       const auto [begin, end] = rows_of(chunk);
       reread += (end - begin) * length;
       if (!std::isnan(chunk_scale[chunk])) requantized += (end - begin) * length;
       figures[chunk] = ChunkFigures{};
-      process_chunk(chunk, worker, final_scale, 1);  // from memory: fetch the next row meanwhile
+      // Scanned whole: from cache, fetching the caller's next tensor
+      // meanwhile; otherwise from memory, fetching the next row.
+      process_chunk(chunk, worker, {final_scale, mx}, 1, two_pass);
     });
     result.reread_elements = reread.load();
     result.requantized_elements = requantized.load();
   } else {
-    for_each_chunk(chunks, threads, [&](uint64_t chunk, unsigned worker) { process_chunk(chunk, worker, 1.0f, 0); });
+    for_each_chunk(chunks, threads, [&](uint64_t chunk, unsigned worker) { process_chunk(chunk, worker, {}, 0, false); });
   }
   ErrorSums error;
   double prune_total = 0, prune_removed = 0;

@@ -19,9 +19,13 @@
 // once (its second pass finds the row in cache); per-tensor ARQ scans and
 // quantizes each L2-sized chunk at once with the scale of the extremes seen
 // so far, and reads again only the chunks whose scale was not the tensor's
-// final one (and the first quarter, only scanned at first). ARQ's codes are those
-// of the division x / scale, computed without it (multiply by 1/scale, exact
-// rule for the rare near-ties). Results do not depend on the thread count.
+// final one (and the first quarter, only scanned at first); a tensor that
+// fits in a third of the last-level cache is scanned whole, then quantized
+// from cache while the caller's next tensor (CompressSpec::next_tensor) is
+// fetched. Unpruned F32 chunks are processed as one span, not row by row.
+// ARQ's codes are those of the division x / scale, computed without it
+// (multiply by 1/scale, exact rule for the rare near-ties; no clamp when no
+// code can exceed qmax). Results do not depend on the thread count.
 #include <cmath>
 #include <cstdint>
 #include <optional>
@@ -84,6 +88,12 @@ struct CompressSpec {
   // ones are quantized chunk by chunk with the running max. Default: a third
   // of the last-level cache.
   std::optional<uint64_t> two_pass_max_bytes;
+  // The tensor the caller compresses next (its bytes, any dtype), if known:
+  // per-tensor ARQ fetches it into cache while it quantizes a tensor it
+  // scanned whole (from cache, compute-bound, the memory bus idle), so that
+  // the next scan reads from cache. A hint only: figures do not depend on it.
+  const unsigned char* next_tensor = nullptr;
+  uint64_t next_tensor_bytes = 0;
   // When set, receives ŵ (pruned then quantized) in the weight's own layout,
   // `elements` floats. For tests and small tensors; the estimate leaves it null.
   float* output = nullptr;

@@ -10,7 +10,7 @@
 namespace amct::engine {
 namespace {
 
-constexpr uint64_t kBigLayer = uint64_t{1} << 20;  // elements: split within the tensor
+constexpr uint64_t kBigLayer = uint64_t{1} << 20;  // elements: the least a tensor split over the threads has
 
 uint64_t input_channels(const ModelLayer& layer) {
   const auto& s = layer.weight.shape;
@@ -68,7 +68,7 @@ void add_activation_figures(LayerEstimate& estimate, const ResolvedDataQuant& da
 }  // namespace
 
 LayerEstimate estimate_layer(const ModelLayer& layer, const LayerResolution& resolution, unsigned threads,
-                             const std::optional<std::string>& activations_dir) {
+                             const std::optional<std::string>& activations_dir, const TensorView* next_weight) {
   LayerEstimate estimate;
   estimate.name = layer.name;
   estimate.type = layer.type;
@@ -81,6 +81,10 @@ LayerEstimate estimate_layer(const ModelLayer& layer, const LayerResolution& res
   CompressSpec spec;
   spec.threads = std::max(1u, threads);
   spec.output_axis_is_1 = layer.output_axis_is_1;
+  if (next_weight) {
+    spec.next_tensor = next_weight->data;
+    spec.next_tensor_bytes = next_weight->byte_size();
+  }
   if (resolution.quant.enabled && resolution.quant.weight) {
     const ResolvedWeightQuant& weight = *resolution.quant.weight;
     QuantSpec quant;
@@ -225,26 +229,37 @@ ModelEstimate estimate_model(const AmctConfig& config, const WeightsModel& model
     options.progress(done, total);
   };
   auto cancelled = [&] { return options.cancel && options.cancel->load(); };
-  auto run = [&](size_t i, unsigned inner_threads) {
+  auto run = [&](size_t i, unsigned inner_threads, const TensorView* next_weight) {
     const ModelLayer& layer = model.layers[i];
     const LayerResolution resolution = resolve_layer(config, {layer.name, layer.type}, options.resolve);
-    out.layers[i] = estimate_layer(layer, resolution, inner_threads, options.activations_dir);
+    out.layers[i] = estimate_layer(layer, resolution, inner_threads, options.activations_dir, next_weight);
     finished(layer);
   };
-  // Big tensors one at a time, split over every thread; small ones spread
-  // over the threads, one layer each.
+  // Tensors holding a large share of the model one at a time, split over
+  // every thread; the others one per thread, largest first (so that the
+  // threads finish together), with no barrier or thread start per tensor.
+  const uint64_t split_above = std::max<uint64_t>(kBigLayer, total / (uint64_t{4} * threads));
   std::vector<size_t> small;
   for (size_t i = 0; i < n; ++i) {
-    if (model.layers[i].weight.elements >= kBigLayer && threads > 1) {
+    if (model.layers[i].weight.elements >= split_above && threads > 1) {
       if (cancelled()) break;
-      run(i, threads);
+      run(i, threads, nullptr);
     } else {
       small.push_back(i);
     }
   }
+  std::stable_sort(small.begin(), small.end(), [&](size_t a, size_t b) {
+    return model.layers[a].weight.elements > model.layers[b].weight.elements;
+  });
+  // Each worker claims its next layer before running the current one, so
+  // that the kernels can fetch it meanwhile.
   std::atomic<size_t> next{0};
   auto worker = [&] {
-    for (size_t k = next++; k < small.size() && !cancelled(); k = next++) run(small[k], 1);
+    for (size_t k = next++; k < small.size() && !cancelled();) {
+      const size_t following = next++;
+      run(small[k], 1, following < small.size() ? &model.layers[small[following]].weight : nullptr);
+      k = following;
+    }
   };
   std::vector<std::thread> pool;
   for (unsigned t = 1; t < threads && t < small.size(); ++t) pool.emplace_back(worker);

@@ -82,8 +82,11 @@ struct EstimateOptions {
 };
 
 // One layer with its resolution (the LSP caches these by weight and config).
+// `next_weight`: the weight the caller estimates next on this thread, if
+// known (fetched into cache while the kernels are compute-bound; a hint).
 LayerEstimate estimate_layer(const ModelLayer& layer, const LayerResolution& resolution,
-                             unsigned threads, const std::optional<std::string>& activations_dir = {});
+                             unsigned threads, const std::optional<std::string>& activations_dir = {},
+                             const TensorView* next_weight = nullptr);
 
 // A key of everything estimate_layer's result depends on (the weight's
 // identity and the effective settings, not where they came from): the LSP

@@ -71,6 +71,8 @@ class Document {
   // the language server's reader — never waits for tree-sitter.
   TSNode root() const;
   const TSTree* tree() const;
+  // Whether the tree of this very text is parsed (root() costs nothing).
+  bool is_parsed() const { return parsed_.load(std::memory_order_acquire); }
 
   // Applies an LSP content change to the text and as a tree-sitter edit to
   // the old tree; the next use of the tree re-parses incrementally with it.

@@ -168,6 +168,10 @@ void require_matches_reference(const std::vector<float>& w, const std::vector<in
     const CompressResult quick = compress_weight(view_of(w, shape), figures_only);
     REQUIRE(quick.error);
     CHECK(quick.error->sumsq_err == Approx(e.sumsq_err).epsilon(1e-5).margin(1e-12));
+    // (Per-tensor ARQ takes whole chunks as one span here: the other sums too.)
+    CHECK(quick.error->sumsq_ref == Approx(ref.sumsq_ref).epsilon(1e-5));
+    CHECK(quick.error->dot == Approx(ref.dot).epsilon(1e-5));
+    CHECK(quick.error->sumsq_approx == Approx(ref.sumsq_approx).epsilon(1e-5));
     CHECK(quick.error->max_abs == Approx(e.max_abs).epsilon(1e-6));
     if (spec.quant) CHECK(quick.error->max_abs == e.max_abs);
   }
@@ -416,6 +420,40 @@ TEST_CASE("ARQ codes near half-integers are those of the division", "[engine]") 
     CAPTURE(bits);
     require_matches_reference(rows, {2, 256}, arq(bits, true));
     require_matches_reference(rows, {2, 256}, arq(bits, false));
+  }
+}
+
+TEST_CASE("ARQ clamps codes above qmax in the vector kernel, and only skips the clamp when none can occur",
+          "[engine][arq-clamp]") {
+  // |min| > |max|: D = 2^(b-1), scale = 1/D for min = -1, so max * D can
+  // round to D, one above qmax. The kernel skips min(y, qmax) when
+  // max * (1/scale) <= qmax + 1/4: rows with max just below, at and above
+  // that bound, and max rounding to D (clamped), each 256 long (the
+  // vector path, not the scalar tail).
+  for (int bits : {4, 8}) {
+    const float d = std::ldexp(1.0f, bits - 1);
+    const float bound = (d - 1 + 0.25f) / d;
+    const std::vector<float> row_maxima = {std::nextafter(bound, 0.0f), bound, std::nextafter(bound, 1.0f),
+                                           (d - 0.5f) / d, std::nextafter((d - 0.5f) / d, 1.0f), 0.999f};
+    std::vector<float> w;
+    uint32_t seed = 500;
+    for (float top : row_maxima) {
+      std::vector<float> row = test::random_weights(256, seed++);
+      for (float& v : row) v = std::clamp(v, -0.9f * top, 0.9f * top);
+      row[3] = -1.0f;
+      for (size_t i = 17; i < 256; i += 61) row[i] = top;  // the max, several times
+      w.insert(w.end(), row.begin(), row.end());
+    }
+    const std::vector<int64_t> shape = {int64_t(row_maxima.size()), 256};
+    CAPTURE(bits);
+    require_matches_reference(w, shape, arq(bits, true));
+    require_matches_reference(w, shape, arq(bits, false));
+    // Codes of the clamped row: its max is qmax, never D.
+    const Compressed c = run(w, shape, arq(bits, true));
+    for (size_t r = 0; r < row_maxima.size(); ++r) {
+      CAPTURE(r);
+      CHECK(c.approx[r * 256 + 17] * d == (row_maxima[r] * d >= d - 0.5f ? d - 1 : std::nearbyint(row_maxima[r] * d)));
+    }
   }
 }
 

@@ -67,6 +67,14 @@ std::string read_file(const std::string& path) {
   return contents.str();
 }
 
+// Replaces the bytes [start, end) with `text`, as an editor's range change.
+void replace_bytes(Document& document, uint32_t start, uint32_t end, const std::string& text) {
+  document.apply_change({amct::syntax::Range{document.position_at(start, PositionEncoding::Utf8),
+                                             document.position_at(end, PositionEncoding::Utf8)},
+                         text},
+                        PositionEncoding::Utf8);
+}
+
 // One random edit, as an editor sends it: a range replacement.
 void random_edit(Document& document, std::mt19937& random) {
   const std::string& text = document.text();
@@ -124,11 +132,7 @@ void random_edit(Document& document, std::mt19937& random) {
       end = std::min(size, start + 1);
       insert = kPieces[random() % 17];
   }
-  amct::syntax::TextChange change;
-  change.range = amct::syntax::Range{document.position_at(start, PositionEncoding::Utf8),
-                                     document.position_at(end, PositionEncoding::Utf8)};
-  change.text = insert;
-  document.apply_change(change, PositionEncoding::Utf8);
+  replace_bytes(document, start, end, insert);
 }
 
 struct EditRun {
@@ -150,14 +154,23 @@ void check_edits(const std::string& name, const std::string& text, const EditRun
       options.soc = kSocs[random() % std::size(kSocs)];
       options.api = kApis[random() % std::size(kApis)];
     }
-    const Analysis full = amct::analyze(document, options);
     std::string incremental_diagnostics, incremental_model;
     {
+      // First, while the document's tree is not parsed (as in the server):
+      // the analyzer may parse only the fields around the edit.
       // Dropped before the next edit, so the analyzer may reuse its model.
-      const Analysis partial = incremental.analyze(document, options);
+      // Every other edit, as the server checks: diagnostics first, the model after.
+      std::string early_diagnostics;
+      const Analysis partial =
+          i % 2 == 0 ? incremental.analyze(document, options)
+                     : incremental.analyze(document, options, [&](const std::vector<amct::Diagnostic>& diagnostics) {
+                         early_diagnostics = render(diagnostics);
+                       });
       incremental_diagnostics = render(partial.diagnostics);
       incremental_model = render(partial);
+      if (i % 2 == 1) REQUIRE(early_diagnostics == incremental_diagnostics);
     }
+    const Analysis full = amct::analyze(document, options);
     INFO(name << " after edit " << i << ":\n" << document.text());
     REQUIRE(incremental_diagnostics == render(full.diagnostics));
     REQUIRE(incremental_model == render(full));
@@ -201,11 +214,7 @@ TEST_CASE("incremental analysis re-binds only the top-level fields an edit touch
   CHECK(all_units > 400);
   // A space typed inside the middle of the file.
   const uint32_t middle = static_cast<uint32_t>(document.text().find("layer_name", document.text().size() / 2));
-  amct::syntax::TextChange change;
-  change.range = amct::syntax::Range{document.position_at(middle, PositionEncoding::Utf8),
-                                     document.position_at(middle, PositionEncoding::Utf8)};
-  change.text = " ";
-  document.apply_change(change, PositionEncoding::Utf8);
+  replace_bytes(document, middle, middle, " ");
   std::string partial_diagnostics;
   {
     const Analysis partial = incremental.analyze(document, options);
@@ -243,7 +252,7 @@ TEST_CASE("edits that keep the syntax intact re-bind only the fields next to the
   std::mt19937 random(77);
   static const std::string kPieces[] = {" ", "\n", "\n\n", "# note\n", "batch_num: 3\n", " ,", ";", " \"b\"",
                                         "skip_layers: \"x\"\n", "\"c\" "};
-  int clean_edits = 0, small_rebinds = 0;
+  int clean_edits = 0, small_rebinds = 0, region_only = 0;
   for (int i = 0; i < 400; ++i) {
     const std::string& text = document.text();
     uint32_t start = static_cast<uint32_t>(random() % (text.size() + 1));
@@ -260,11 +269,9 @@ TEST_CASE("edits that keep the syntax intact re-bind only the fields next to the
     }
     const std::string insert = end > start ? "" : kPieces[random() % std::size(kPieces)];
     const std::string before = text;
-    document.apply_change({amct::syntax::Range{document.position_at(start, PositionEncoding::Utf8),
-                                               document.position_at(end, PositionEncoding::Utf8)},
-                           insert},
-                          PositionEncoding::Utf8);
-    if (!document.syntax_diagnostics().empty()) {  // undo edits that break the syntax
+    replace_bytes(document, start, end, insert);
+    // Judged on a copy: the document's own tree stays unparsed, as in the server.
+    if (!Document(document.text()).syntax_diagnostics().empty()) {  // undo edits that break the syntax
       document.apply_change({std::nullopt, before}, PositionEncoding::Utf8);
       (void)incremental.analyze(document, options);
       continue;
@@ -275,6 +282,7 @@ TEST_CASE("edits that keep the syntax intact re-bind only the fields next to the
     {
       const Analysis partial = incremental.analyze(document, options);
       rebound = incremental.last_rebound_units();
+      region_only += incremental.last_parsed_region_only();
       partial_diagnostics = render(partial.diagnostics);
       partial_model = render(partial);
     }
@@ -286,7 +294,58 @@ TEST_CASE("edits that keep the syntax intact re-bind only the fields next to the
   }
   CHECK(clean_edits > 150);
   CHECK(small_rebinds == clean_edits);  // no clean edit re-bound more than the fields around it
+  // Edits that add or remove top-level fields walk the whole tree for the outline.
+  CHECK(region_only > clean_edits / 4);
 }
+
+TEST_CASE("an edit inside a value is checked from the fields around it, leaving the tree unparsed",
+          "[incremental][edit-parse]") {
+  AnalysisOptions options;
+  options.path = "/w/large.cfg";
+  Document document(amct::bench::generate_config(300, 5));
+  IncrementalAnalyzer incremental;
+  (void)incremental.analyze(document, options);
+  auto edit = [&](uint32_t start, uint32_t end, const std::string& text) {
+    replace_bytes(document, start, end, text);
+    std::string partial;
+    {
+      std::string early;
+      const Analysis analysis = incremental.analyze(
+          document, options, [&](const std::vector<amct::Diagnostic>& diagnostics) { early = render(diagnostics); });
+      partial = render(analysis.diagnostics) + render(analysis);
+      CHECK(early == render(analysis.diagnostics));
+    }
+    const bool region_only = incremental.last_parsed_region_only();
+    CHECK(region_only == !document.is_parsed());
+    const Analysis full = amct::analyze(document, options);
+    INFO(document.text());
+    CHECK(partial == render(full.diagnostics) + render(full));
+    return region_only;
+  };
+  const std::string& text = document.text();
+  const uint32_t value = static_cast<uint32_t>(text.find("clip_max: ", text.size() / 2) + 10);
+  CHECK(edit(value, value + 1, "7"));                // a digit
+  CHECK(edit(value, value, "-"));                    // a sign
+  const uint32_t number_end = static_cast<uint32_t>(text.find('\n', value));
+  CHECK(edit(value, number_end, "wide"));            // an identifier: a type error, no syntax error
+  CHECK(edit(value, value + 4, "0.25"));
+  const uint32_t name = static_cast<uint32_t>(text.find("layer_name: \"", text.size() / 3) + 13);
+  CHECK(edit(name, name, "renamed_"));               // a layer name: the AMCT rules see it
+  // A syntax error needs the whole tree (its diagnostics come from it), and so
+  // does the next edit, which repairs it.
+  CHECK_FALSE(edit(value, value, "{"));
+  CHECK_FALSE(edit(value, value + 1, ""));
+  CHECK(edit(value, value + 1, "9"));
+  // A new top-level field changes the outline: the whole tree is walked.
+  const uint32_t line = static_cast<uint32_t>(text.find("\noverride_layer_configs", text.size() / 2) + 1);
+  CHECK_FALSE(edit(line, line, "batch_num: 4\n"));
+  CHECK(edit(line + 11, line + 12, "5"));          // its value, once it is there
+  // Fields sharing a line: the region must end where a line starts (a
+  // comment or a name typed before a field on its line would run into it).
+  CHECK_FALSE(edit(line + 12, line + 13, " skip_layers: \"a\" skip_layers: \"b\"\n"));
+  CHECK_FALSE(edit(line + 11, line + 12, "6"));
+}
+
 TEST_CASE("incremental AMCT check: typing, deleting and copying override blocks update the entries in place",
           "[incremental][amct]") {
   AnalysisOptions options;
@@ -294,13 +353,6 @@ TEST_CASE("incremental AMCT check: typing, deleting and copying override blocks 
   Document document(amct::bench::generate_config(200, 42));
   IncrementalAnalyzer incremental;
   (void)incremental.analyze(document, options);
-  const auto replace = [&](uint32_t start, uint32_t end, std::string text) {
-    amct::syntax::TextChange change;
-    change.range = amct::syntax::Range{document.position_at(start, PositionEncoding::Utf8),
-                                       document.position_at(end, PositionEncoding::Utf8)};
-    change.text = std::move(text);
-    document.apply_change(change, PositionEncoding::Utf8);
-  };
   const auto check = [&](const char* what, bool in_place) {
     INFO(what);
     std::string partial;
@@ -319,25 +371,25 @@ TEST_CASE("incremental AMCT check: typing, deleting and copying override blocks 
   };
   // lsp_bench's edit: before every entry, moving all of them.
   const uint32_t batch = static_cast<uint32_t>(document.text().find("batch_num"));
-  replace(batch, batch, " ");
+  replace_bytes(document, batch, batch, " ");
   check("a space before batch_num", true);
   CHECK(incremental.last_rechecked_entries() == 0);
-  replace(batch, batch + 1, "");
+  replace_bytes(document, batch, batch + 1, "");
   check("and removed", true);
   // A block deleted: the later entries move up.
   auto [start, end] = block_at(30);
   const std::string block = document.text().substr(start, end - start);
-  replace(start, end, "");
+  replace_bytes(document, start, end, "");
   check("a block deleted", true);
   // Copied twice further on: duplicate-override across entries.
   std::tie(start, end) = block_at(60);
-  replace(start, start, block + block);
+  replace_bytes(document, start, start, block + block);
   check("a block copied twice", true);
   CHECK(incremental.last_rechecked_entries() == 2);
   // A layer name changed to another entry's.
   std::tie(start, end) = block_at(5);
   const size_t quote = document.text().find('"', start);
-  replace(static_cast<uint32_t>(quote + 1), static_cast<uint32_t>(quote + 1), "x");
+  replace_bytes(document, static_cast<uint32_t>(quote + 1), static_cast<uint32_t>(quote + 1), "x");
   check("a layer name typed into", true);
   // With the previous model still held, every field is bound and every entry extracted again.
   const Analysis held = incremental.analyze(document, options);
@@ -390,12 +442,7 @@ TEST_CASE("incremental analysis keeps the outline only across edits that cannot 
     const std::string& text = document.text();
     const size_t at = text.find(edit.find);
     REQUIRE(at != std::string::npos);
-    amct::syntax::TextChange change;
-    change.range = amct::syntax::Range{document.position_at(static_cast<uint32_t>(at), PositionEncoding::Utf8),
-                                       document.position_at(static_cast<uint32_t>(at + edit.find.size()),
-                                                            PositionEncoding::Utf8)};
-    change.text = edit.replace;
-    document.apply_change(change, PositionEncoding::Utf8);
+    replace_bytes(document, static_cast<uint32_t>(at), static_cast<uint32_t>(at + edit.find.size()), edit.replace);
     INFO(edit.what << ":\n" << document.text());
     const Analysis full = amct::analyze(document, options);
     const Analysis partial = incremental.analyze(document, options);
