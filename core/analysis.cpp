@@ -287,7 +287,7 @@ std::optional<Analysis> analyze_without_tree(std::string_view text, const Analys
   Analysis analysis;
   analysis.diagnostics = std::move(binding.diagnostics);
   if (binding.schema) {
-    std::optional<model::BoundDocument> bound = model::bind_fast(*syntax, binding.schema->root);
+    std::optional<model::BoundDocument> bound = model::bind_fast(std::move(*syntax), binding.schema->root);
     if (!bound) return std::nullopt;
     analysis.schema_description = binding.schema->description;
     std::vector<Diagnostic> amct_diagnostics;

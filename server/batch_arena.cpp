@@ -27,6 +27,8 @@ constexpr size_t kAlignment = __STDCPP_DEFAULT_NEW_ALIGNMENT__;
 // Each thread bumps in its own chunk: no atomic operation per allocation,
 // and the blocks of one thread stay together.
 constexpr size_t kChunkBytes = size_t{2} << 20;
+// Chunks and large blocks are whole pages (madvise needs page-aligned ranges).
+constexpr size_t kPageBytes = 4096;
 constexpr size_t kMinimumBudget = size_t{16} << 20;
 
 // Set once by enable_batch_arena(), before the worker threads start.
@@ -38,28 +40,31 @@ std::atomic<size_t> g_next{0};  // offset of the first chunk not handed out
 thread_local char* t_cursor = nullptr;
 thread_local char* t_limit = nullptr;
 
+// Small blocks freed with their size (std::allocator's sized delete: the
+// temporaries of string building, the scratch vectors of a pass) are kept on
+// per-thread lists by size and handed out again: without this a check
+// writes (and the kernel zeroes) ~150 MB of memory used once. A block freed
+// on another thread than its own joins that thread's lists (only the memory
+// moves; nothing is shared).
+constexpr size_t kSmallReuseBytes = 512;
+struct FreeSmall {
+  FreeSmall* next;
+};
+thread_local FreeSmall* t_free_small[kSmallReuseBytes / kAlignment + 1];
+
 constexpr size_t round_up(size_t bytes, size_t to) { return (bytes + to - 1) & ~(to - 1); }
 
-// Memory is faulted in ahead of use, kPopulateBytes at a time, with one
-// madvise(MADV_POPULATE_WRITE) instead of one page fault per 4 KiB page
+// Chunks of small blocks and large blocks (a vector reserved or resized, a
+// file read into a string) are faulted in as a whole when handed out, with
+// one madvise(MADV_POPULATE_WRITE) instead of one page fault per 4 KiB page
 // (Linux 5.14 on; elsewhere the pages fault in on touch, as without it).
-// Only for the chunks of small blocks, which are filled: large blocks (a
-// vector reserved for the worst case) fault in the pages they touch.
-constexpr size_t kPopulateBytes = size_t{16} << 20;
-std::atomic<size_t> g_populated{0};  // offset up to which the arena is populated (or being populated)
-
-void populate_through(size_t end) {
+// Nothing else is: the mapping is reserved for the worst case.
+void populate(char* start, size_t bytes) {
 #ifdef MADV_POPULATE_WRITE
-  size_t populated = g_populated.load(std::memory_order_relaxed);
-  while (populated < end && populated < g_size) {
-    const size_t next = std::min(g_size, populated + kPopulateBytes);
-    if (g_populated.compare_exchange_weak(populated, next, std::memory_order_relaxed)) {
-      madvise(g_base + populated, next - populated, MADV_POPULATE_WRITE);
-      populated = next;
-    }
-  }
+  madvise(start, bytes, MADV_POPULATE_WRITE);
 #else
-  (void)end;
+  (void)start;
+  (void)bytes;
 #endif
 }
 
@@ -128,15 +133,30 @@ char* take_large(size_t bytes) {
 
 [[maybe_unused]] void* arena_allocate(size_t bytes) {
   bytes = round_up(bytes == 0 ? 1 : bytes, kAlignment);
+  if (bytes <= kSmallReuseBytes) {
+    FreeSmall*& head = t_free_small[bytes / kAlignment];
+    if (head != nullptr) {
+      FreeSmall* block = head;
+      head = block->next;
+      return block;
+    }
+  }
+  // Large blocks never come from a chunk: operator delete gives them back
+  // whole pages (see release()).
+  if (bytes > kLargeBytes) {
+    bytes = round_up(bytes, kPageBytes);  // keeps the chunks after it page-aligned
+    char* block = take_large(bytes);
+    if (block != nullptr) populate(block, bytes);
+    return block;
+  }
   if (static_cast<size_t>(t_limit - t_cursor) >= bytes) {
     char* block = t_cursor;
     t_cursor += bytes;
     return block;
   }
-  if (bytes > kLargeBytes) return take_large(bytes);
   char* chunk = take_shared(kChunkBytes);
   if (chunk == nullptr) return nullptr;
-  populate_through(static_cast<size_t>(chunk - g_base) + kChunkBytes);
+  populate(chunk, kChunkBytes);
   t_cursor = chunk + bytes;
   t_limit = chunk + kChunkBytes;
   return chunk;
@@ -202,7 +222,17 @@ void release(void* pointer, size_t bytes) noexcept {
     return;
   }
   bytes = amct::server::round_up(bytes == 0 ? 1 : bytes, amct::server::kAlignment);
-  if (bytes > amct::server::kLargeBytes) amct::server::give_back_large(static_cast<char*>(pointer), bytes);
+  if (bytes <= amct::server::kSmallReuseBytes) {
+    auto* block = static_cast<amct::server::FreeSmall*>(pointer);
+    amct::server::FreeSmall*& head = amct::server::t_free_small[bytes / amct::server::kAlignment];
+    block->next = head;
+    head = block;
+    return;
+  }
+  if (bytes > amct::server::kLargeBytes) {
+    amct::server::give_back_large(static_cast<char*>(pointer),
+                                  amct::server::round_up(bytes, amct::server::kPageBytes));
+  }
 }
 
 }  // namespace

@@ -4,16 +4,18 @@
 // A check builds large models (a 35 MB config: ~3 million allocations) and
 // never frees them: the process prints and exits (keep_until_exit). Handing
 // out memory by bumping a pointer in one big mapping saves malloc's work and
-// its per-block headers. Small blocks are never reused; large ones (growing
-// vectors and strings) are, since fresh memory costs its zeroing by the
-// kernel. (Huge pages were tried: fewer faults, but the time to get them
-// varied from 0.07 s to 0.6 s a run on the shared test machine.)
+// its per-block headers. Freed blocks are reused, since fresh memory costs
+// its zeroing by the kernel: small ones freed with their size (temporary
+// strings, scratch vectors) from per-thread lists, large ones (growing
+// vectors and strings) from a shared table. (Huge pages were tried: fewer
+// faults, but the time to get them varied from 0.07 s to 0.6 s a run on the
+// shared test machine.)
 //
 // Off until enable_batch_arena() is called; then every operator new takes
 // from the arena until its budget is spent, and malloc again after that.
-// operator delete keeps small arena blocks (dropped at exit), takes large
-// ones back for reuse, and frees the others. Only the `--check` CLI enables it; the language server and the
-// tests run on malloc. Not built under AddressSanitizer, which must see every
+// operator delete takes arena blocks back for reuse (small blocks freed
+// without their size are dropped until exit) and frees the others. Only the
+// `--check` CLI enables it; the language server and the tests run on malloc. Not built under AddressSanitizer, which must see every
 // allocation.
 #include <cstddef>
 

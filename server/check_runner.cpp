@@ -2,6 +2,7 @@
 
 #include "core/amct/amct_checks.h"
 #include "core/amct/config.h"
+#include "core/engine/mapped_file.h"
 
 #include <fcntl.h>
 #include <pthread.h>
@@ -16,6 +17,8 @@
 #include <exception>
 #include <filesystem>
 #include <functional>
+#include <optional>
+#include <system_error>
 #include <thread>
 
 #include "core/parallel.h"
@@ -225,14 +228,17 @@ LocatedDiagnostic locate(Locators& locators, Diagnostic&& diagnostic) {
   return located;
 }
 
+// From this size on, the line index is built beside the analysis.
+constexpr size_t kBackgroundLineIndex = size_t{4} << 20;
+
 // From this many diagnostics on, the two halves are located on two threads
 // (each with its own cursors: a cursor's answer does not depend on where it
 // started).
 constexpr size_t kParallelLocate = 8192;
 
-// The diagnostics of `analysis`, moved out and located.
-std::vector<LocatedDiagnostic> locate_all(std::string_view text, Analysis& analysis) {
-  const LineIndex lines(text);
+// The diagnostics of `analysis`, moved out and located with `lines` (an
+// index of the same text).
+std::vector<LocatedDiagnostic> locate_all(const LineIndex& lines, Analysis& analysis) {
   std::vector<Diagnostic> diagnostics = std::move(analysis.diagnostics);
   analysis.diagnostics.clear();
   std::vector<LocatedDiagnostic> located(diagnostics.size());
@@ -261,36 +267,100 @@ void add_model_checks(const syntax::Document& document, const AnalysisOptions& o
                    [](const Diagnostic& a, const Diagnostic& b) { return a.range.start < b.range.start; });
 }
 
+// The single-pass check of `text` into `report`; false when that path
+// declines (syntax errors, invalid UTF-8, ...), where only the tree-sitter
+// path is exact. A big text's line index is built on a thread of its own
+// meanwhile: it fills the moments when the analysis runs on one core only.
+bool check_without_tree(std::string_view text, const AnalysisOptions& options, FileReport& report) {
+  std::optional<LineIndex> lines;
+  std::thread indexer;
+  if (text.size() >= kBackgroundLineIndex) {
+    try {
+      indexer = std::thread([&] { lines.emplace(text); });
+    } catch (const std::system_error&) {  // no thread: built after the analysis
+    }
+  }
+  std::optional<Analysis> fast_analysis;
+  try {
+    fast_analysis = analyze_without_tree(text, options);
+  } catch (...) {
+    if (indexer.joinable()) indexer.join();
+    throw;
+  }
+  if (indexer.joinable()) indexer.join();
+  if (!fast_analysis) return false;
+  report.schema = fast_analysis->schema_description;
+  if (!lines) lines.emplace(text);
+  report.diagnostics = locate_all(*lines, *fast_analysis);
+  report.analysis = std::make_shared<const Analysis>(std::move(*fast_analysis));
+  return true;
+}
+
+// From this size on, a file is mapped instead of read.
+constexpr size_t kMapFromBytes = size_t{1} << 20;
+
+// The file mapped for reading, when it is a regular file of at least
+// kMapFromBytes and of a size --check reads; nullopt otherwise (then
+// read_file() reads it or names the error). Mapping spares the copy of the
+// bytes (and as much fresh memory: a 35 MB config); a file shrunk while
+// mapped is noticed (MappedFile's SIGBUS handling) and read again. Small
+// files are read: a mapping costs more than their copy.
+std::optional<engine::MappedFile> map_file(const std::string& path) {
+  struct stat status {};
+  if (::stat(path.c_str(), &status) != 0 || !S_ISREG(status.st_mode) ||
+      static_cast<uint64_t>(status.st_size) < kMapFromBytes)
+    return std::nullopt;
+  std::string ignored;
+  std::optional<engine::MappedFile> mapped = engine::MappedFile::open(path, ignored);
+  if (mapped && mapped->size() > kMaxFileBytes) mapped.reset();
+  return mapped;
+}
+
 FileReport check_one_file(const std::string& path, const AnalysisOptions& base_options,
                           const std::vector<engine::ModelLayerInfo>& model_layers) {
   FileReport report;
   report.path = path;
+  AnalysisOptions options = base_options;
+  options.path = path;
+  // The single-pass path answers for most files. Model checks read the API
+  // mode from the Document's headers, so a check against a model takes the
+  // tree-sitter path.
+  const bool single_pass = model_layers.empty();
+  std::optional<engine::MappedFile> mapped;
+  if (single_pass) mapped = map_file(path);
   std::string contents;
+  bool declined = false;  // the single pass declined the file's bytes: `contents` holds them
+  try {
+    if (mapped) {
+      const bool answered = check_without_tree(mapped->bytes(), options, report);
+      if (answered && !mapped->changed_while_mapped()) return report;
+      if (!answered) contents.assign(mapped->bytes());  // the Document's own copy
+      if (mapped->changed_while_mapped()) {  // not the file's bytes (a zero tail): read the file as it is now
+        report = FileReport();
+        report.path = path;
+        contents.clear();
+      } else {
+        declined = true;
+      }
+      mapped.reset();
+    }
+  } catch (const std::exception& exception) {
+    report.read_error = "internal error while checking '" + path + "': " + exception.what();
+    report.diagnostics.clear();
+    return report;
+  }
   std::string error;
-  if (!read_file(path, contents, error)) {
+  if (!declined && !read_file(path, contents, error)) {
     report.read_error = "cannot read '" + path + "': " + error;
     return report;
   }
   try {
-    AnalysisOptions options = base_options;
-    options.path = path;
-    // The single-pass path answers for most files; it declines (syntax
-    // errors, invalid UTF-8, ...) where only the tree-sitter path is exact.
-    // Model checks read the API mode from the Document's headers, so a check
-    // against a model takes the tree-sitter path.
-    std::optional<Analysis> fast_analysis;
-    if (model_layers.empty()) fast_analysis = analyze_without_tree(contents, options);
-    if (fast_analysis) {
-      report.schema = fast_analysis->schema_description;
-      report.diagnostics = locate_all(contents, *fast_analysis);
-      report.analysis = std::make_shared<const Analysis>(std::move(*fast_analysis));
-      return report;
-    }
+    if (single_pass && !declined && check_without_tree(contents, options, report)) return report;
     syntax::Document document(std::move(contents));
     Analysis analysis = check_document(document, options);
     add_model_checks(document, options, model_layers, analysis);
     report.schema = analysis.schema_description;
-    report.diagnostics = locate_all(document.text(), analysis);
+    report.diagnostics = locate_all(LineIndex(document.text()), analysis);
   } catch (const std::exception& exception) {
     // Parsing never fails by contract; if a layer still throws (out of
     // memory, a bug), report it for this file and go on with the others.

@@ -127,8 +127,12 @@ std::vector<Diagnostic> check_amct(const AmctHeaders& headers, const model::Boun
   std::vector<Diagnostic> diagnostics = std::move(resolved.diagnostics);
   const AmctConfig config = extract_config(bound.root);
   std::vector<Diagnostic> rules = check_rules(config, resolved.context);
-  diagnostics.insert(diagnostics.end(), std::make_move_iterator(rules.begin()),
-                     std::make_move_iterator(rules.end()));
+  if (diagnostics.empty()) {  // the usual case: no header diagnostics, nothing to move one by one
+    diagnostics = std::move(rules);
+  } else {
+    diagnostics.insert(diagnostics.end(), std::make_move_iterator(rules.begin()),
+                       std::make_move_iterator(rules.end()));
+  }
   sort_by_start(diagnostics);
   return diagnostics;
 }

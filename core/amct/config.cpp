@@ -2,7 +2,9 @@
 #include "core/parallel.h"
 
 #include <algorithm>
+#include <array>
 #include <iterator>
+#include <new>
 #include <string_view>
 
 namespace amct {
@@ -48,8 +50,8 @@ class MergedView {
   // Occurrences of one field. Most fields occur once: `more` stays empty and
   // costs no allocation (this runs for every override of 100,000-entry files).
   struct Group {
-    const google::protobuf::FieldDescriptor* descriptor;
-    const Field* first;
+    const google::protobuf::FieldDescriptor* descriptor = nullptr;
+    const Field* first = nullptr;
     std::vector<const Field*> more;
   };
 
@@ -63,7 +65,6 @@ class MergedView {
   }
 
   void add_fields_of(const Message& message) {
-    groups_.reserve(groups_.size() + message.fields.size());  // one allocation per view, not one per growth
     for (const Field& field : message.fields) add(field);
   }
 
@@ -72,7 +73,7 @@ class MergedView {
     if (!descriptor) return;
     // Setting a member of a oneof clears the member set before it.
     if (const google::protobuf::OneofDescriptor* oneof = descriptor->containing_oneof()) {
-      std::erase_if(groups_, [&](const Group& group) {
+      groups_.erase_if([&](const Group& group) {
         return group.descriptor != descriptor && group.descriptor->containing_oneof() == oneof;
       });
     }
@@ -92,7 +93,72 @@ class MergedView {
     groups_.push_back({descriptor, &field, {}});
   }
 
-  std::vector<Group> groups_;
+  // The groups in first-seen order: the first few in place (a view per
+  // block of a 100,000-override config, eight blocks an override: no
+  // allocation for them), more on the heap.
+  class Groups {
+   public:
+    Groups() = default;
+    Groups(Groups&& other) noexcept : spilled_(std::move(other.spilled_)) {
+      for (size_t i = 0; i < other.count_; ++i) new (slot(i)) Group(std::move(*other.slot(i)));
+      count_ = other.count_;
+      other.clear_in_place();
+    }
+    Groups(const Groups&) = delete;
+    Groups& operator=(const Groups&) = delete;
+    Groups& operator=(Groups&&) = delete;
+    ~Groups() { clear_in_place(); }
+
+    Group* begin() { return spilled_.empty() ? slot(0) : spilled_.data(); }
+    Group* end() { return begin() + size(); }
+    const Group* begin() const { return spilled_.empty() ? slot(0) : spilled_.data(); }
+    const Group* end() const { return begin() + size(); }
+    size_t size() const { return spilled_.empty() ? count_ : spilled_.size(); }
+    void push_back(Group group) {
+      if (spilled_.empty() && count_ < kInPlace) {
+        new (slot(count_++)) Group(std::move(group));
+        return;
+      }
+      if (spilled_.empty()) {
+        spilled_.reserve(2 * kInPlace);
+        for (size_t i = 0; i < count_; ++i) spilled_.push_back(std::move(*slot(i)));
+        clear_in_place();
+      }
+      spilled_.push_back(std::move(group));
+    }
+    template <typename Predicate>
+    void erase_if(Predicate predicate) {
+      if (!spilled_.empty()) {
+        std::erase_if(spilled_, predicate);  // (count_ is 0 once spilled)
+        return;
+      }
+      size_t kept = 0;
+      for (size_t i = 0; i < count_; ++i) {
+        if (predicate(*slot(i))) continue;
+        if (kept != i) *slot(kept) = std::move(*slot(i));
+        ++kept;
+      }
+      for (size_t i = kept; i < count_; ++i) slot(i)->~Group();
+      count_ = kept;
+    }
+
+   private:
+    // Raw room: only the groups in use are constructed (a view of a small
+    // block builds one or two, not kInPlace).
+    Group* slot(size_t i) { return reinterpret_cast<Group*>(storage_ + i * sizeof(Group)); }
+    const Group* slot(size_t i) const { return reinterpret_cast<const Group*>(storage_ + i * sizeof(Group)); }
+    void clear_in_place() {
+      for (size_t i = 0; i < count_; ++i) slot(i)->~Group();
+      count_ = 0;
+    }
+
+    static constexpr size_t kInPlace = 8;
+    alignas(Group) unsigned char storage_[kInPlace * sizeof(Group)];
+    size_t count_ = 0;
+    std::vector<Group> spilled_;  // all groups once there are more than kInPlace
+  };
+
+  Groups groups_;
 };
 
 const ScalarValue* last_scalar(const MergedView& view, std::string_view name) {
@@ -410,10 +476,22 @@ AmctConfig extract_config(const model::Message& root, bool with_overrides) {
     read_overrides(view, "override_layer_types", OverrideKind::ByType, config.type_overrides);
   }
   // Skip entries in source order across all lists, so diagnostics come out in order.
+  // The lists' descriptors are looked up once: the root of a big config has
+  // 100,000 fields, and comparing names costs a strlen each.
+  std::array<const google::protobuf::FieldDescriptor*, std::size(kAllSkipLists)> list_fields{};
+  if (root.descriptor != nullptr) {
+    for (size_t i = 0; i < list_fields.size(); ++i)
+      list_fields[i] = root.descriptor->FindFieldByName(skip_list_name(kAllSkipLists[i]));
+  }
+  const auto is_list = [&](const google::protobuf::FieldDescriptor* descriptor, size_t i) {
+    if (root.descriptor != nullptr && descriptor->containing_type() == root.descriptor) return descriptor == list_fields[i];
+    return descriptor->name() == skip_list_name(kAllSkipLists[i]);
+  };
   for (const Field& field : root.fields) {
     if (!field.descriptor) continue;
-    for (SkipList list : kAllSkipLists) {
-      if (field.descriptor->name() != skip_list_name(list)) continue;
+    for (size_t i = 0; i < std::size(kAllSkipLists); ++i) {
+      const SkipList list = kAllSkipLists[i];
+      if (!is_list(field.descriptor, i)) continue;
       for (const ScalarValue& value : field.scalars) {
         if (value.kind != ScalarValue::Kind::String) continue;
         config.skips.push_back({list, value.string_value, value.range});

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cstdio>
+#include <initializer_list>
 #include <iterator>
 #include <string_view>
 #include <optional>
@@ -14,6 +15,18 @@ namespace amct {
 namespace {
 
 std::string quoted(std::string_view text) { return "'" + std::string(text) + "'"; }
+
+// The parts joined into one string allocated once (a 100,000-override
+// config gets tens of thousands of these messages; operator+ chains
+// reallocate and copy as the text grows).
+std::string concat(std::initializer_list<std::string_view> parts) {
+  size_t size = 0;
+  for (std::string_view part : parts) size += part.size();
+  std::string joined;
+  joined.reserve(size);
+  for (std::string_view part : parts) joined.append(part);
+  return joined;
+}
 
 std::string format_number(double value) {
   char buffer[32];
@@ -81,20 +94,31 @@ class RuleChecker {
       }
     };
     const BlockSource global = global_source();
-    check_batch_num();
-    check_blocks(global);
-    append(&EntryRuleDiagnostics::blocks, 0);
-    check_empty_config();
-    check_api(global);
-    append(&EntryRuleDiagnostics::api, 0);
-    check_layer_types(entries, first_type);
-    append(&EntryRuleDiagnostics::channel_wise, first_type);
-    check_dtypes(global);
-    append(&EntryRuleDiagnostics::dtypes, 0);
-    check_soc_features();
-    check_duplicate_overrides(config_.name_overrides, "override_layer_configs", "layer");
-    check_duplicate_overrides(config_.type_overrides, "override_layer_types", "layer type");
-    check_duplicate_skips();
+    // The duplicate rules (a hash table over every entry) run beside the
+    // others on a big config; their diagnostics follow, as in one pass.
+    RuleChecker duplicates(config_, context_);
+    run_both(
+        entries.size() >= kParallelEntries,
+        [&] {
+          check_batch_num();
+          check_blocks(global);
+          append(&EntryRuleDiagnostics::blocks, 0);
+          check_empty_config();
+          check_api(global);
+          append(&EntryRuleDiagnostics::api, 0);
+          check_layer_types(entries, first_type);
+          append(&EntryRuleDiagnostics::channel_wise, first_type);
+          check_dtypes(global);
+          append(&EntryRuleDiagnostics::dtypes, 0);
+          check_soc_features();
+        },
+        [&] {
+          duplicates.check_duplicate_overrides(config_.name_overrides, "override_layer_configs", "layer");
+          duplicates.check_duplicate_overrides(config_.type_overrides, "override_layer_types", "layer type");
+          duplicates.check_duplicate_skips();
+        });
+    diagnostics_.insert(diagnostics_.end(), std::make_move_iterator(duplicates.diagnostics_.begin()),
+                        std::make_move_iterator(duplicates.diagnostics_.end()));
     sort_by_start(diagnostics_);
     return std::move(diagnostics_);
   }
@@ -187,16 +211,16 @@ class RuleChecker {
     }
     if (clip.clip_max && !(clip.clip_max->value > 0)) {
       add(clip.clip_max->range, Severity::Error, "clip-range",
-          "clip_max is " + format_number(clip.clip_max->value) +
-              ": AMCT requires clip_max > 0 and rejects the config. Set the initial upper bound "
-              "of the activations, e.g. clip_max: 6.0.");
+          concat({"clip_max is ", format_number(clip.clip_max->value),
+                  ": AMCT requires clip_max > 0 and rejects the config. Set the initial upper bound "
+                  "of the activations, e.g. clip_max: 6.0."}));
     }
     if (clip.clip_min && !(clip.clip_min->value < 0)) {
       add(clip.clip_min->range, Severity::Error, "clip-range",
-          "clip_min is " + format_number(clip.clip_min->value) +
-              ": AMCT requires clip_min < 0 and rejects the config. Set a negative initial lower "
-              "bound, e.g. clip_min: -6.0; for activations that are never negative (after ReLU) "
-              "add fixed_min: true, which fixes the lower bound at 0.");
+          concat({"clip_min is ", format_number(clip.clip_min->value),
+                  ": AMCT requires clip_min < 0 and rejects the config. Set a negative initial lower "
+                  "bound, e.g. clip_min: -6.0; for activations that are never negative (after ReLU) "
+                  "add fixed_min: true, which fixes the lower bound at 0."}));
     }
   }
 
@@ -448,20 +472,21 @@ class RuleChecker {
     ByteRange range;
     if (data == DataType::Int4) {
       range = data_type->range;
-      message = "INT4 activations with " + std::string(data_type_name(weight)) + " weights (" +
-                pair + implicit + "): " +
-                (pair == "A4W4" ? "A4W4 is listed in the parameter table, but AMCT's "
-                                  "quantization-aware training rejects INT4 activations"
-                                : pair + " is not a supported pair and AMCT's "
-                                         "quantization-aware training rejects INT4 activations") +
-                ". Supported pairs: A8W8, A16W8, A8W4. Set this dst_type to INT8 (for 4-bit "
-                "weights, set dst_type: INT4 in retrain_weight_quant_config instead).";
+      const bool listed = pair == "A4W4";
+      message = concat({"INT4 activations with ", data_type_name(weight), " weights (", pair, implicit, "): ",
+                        listed ? "A4W4 is listed in the parameter table, but AMCT's "
+                                 "quantization-aware training rejects INT4 activations"
+                               : std::string_view(pair),
+                        listed ? "" : " is not a supported pair and AMCT's "
+                                      "quantization-aware training rejects INT4 activations",
+                        ". Supported pairs: A8W8, A16W8, A8W4. Set this dst_type to INT8 (for 4-bit "
+                        "weights, set dst_type: INT4 in retrain_weight_quant_config instead)."});
     } else {
       range = weight_type ? weight_type->range : data_type->range;
-      message = std::string(data_type_name(data)) + " activations with " +
-                data_type_name(weight) + " weights (" + pair + implicit +
-                "): not a pair AMCT supports; it rejects the config. Supported pairs: A8W8, A16W8, "
-                "A8W4.";
+      message = concat({data_type_name(data), " activations with ", data_type_name(weight), " weights (", pair,
+                        implicit,
+                        "): not a pair AMCT supports; it rejects the config. Supported pairs: A8W8, A16W8, "
+                        "A8W4."});
     }
     add(range, Severity::Error, "dtype-pair", std::move(message));
   }

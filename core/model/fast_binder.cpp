@@ -8,6 +8,8 @@
 #endif
 
 #include <algorithm>
+#include <array>
+#include <cstring>
 #include <functional>
 #include <iterator>
 #include <unordered_set>
@@ -36,9 +38,11 @@ enum class NodeKind : uint8_t { Field, Message, ScalarList, MessageList, Scalar 
 
 // One node of the parsed document: a field, a message, a list or a scalar.
 // Children are linked (first_child / next_sibling) in one flat array.
+// 32 bytes (a 35 MB config has two million): the four small members share
+// one word.
 struct Node {
   NodeKind kind = NodeKind::Field;
-  ScalarSyntax::Kind scalar_kind = ScalarSyntax::Kind::Other;
+  ScalarSyntax::Kind scalar_kind : 8 = ScalarSyntax::Kind::Other;
   bool has_colon = false;  // Field
   bool negative = false;   // Scalar number
   ByteRange range;
@@ -47,8 +51,20 @@ struct Node {
   uint32_t next_sibling = kNone;
   uint32_t child_count = 0;
 };
+static_assert(sizeof(Node) == 32);
 
 bool is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
+
+// Bytes that continue an identifier (letters, digits, '_'): one table load
+// per byte of the names that make up most of a config.
+constexpr auto kIdentifierBytes = [] {
+  std::array<bool, 256> table{};
+  for (int c = 0; c < 256; ++c) {
+    table[c] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+  }
+  return table;
+}();
+bool continues_identifier(char c) { return kIdentifierBytes[static_cast<unsigned char>(c)]; }
 bool is_digit(char c) { return c >= '0' && c <= '9'; }
 bool is_octal_digit(char c) { return c >= '0' && c <= '7'; }
 bool is_hex_digit(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'); }
@@ -128,7 +144,9 @@ class Parser {
       : text_(text), tree_(part), pos_(start), stop_(stop) {}
 
   ParseEnd parse() {
-    tree_.nodes.reserve((std::min(stop_, text_.size()) - pos_) / 12 + 16);
+    // About one node per 17 bytes in generated 100,000-override configs; a
+    // denser text grows the vector.
+    tree_.nodes.reserve((std::min(stop_, text_.size()) - pos_) / 16 + 16);
     std::unordered_set<std::string_view> seen;
     uint32_t last = kNone;
     while (true) {
@@ -163,22 +181,65 @@ class Parser {
   // line (scanner.c: a newline skipped since the last token, or the start of
   // the document) followed by a known key.
   void skip_extras(bool headers_valid) {
-    while (pos_ < text_.size()) {
-      const char c = text_[pos_];
-      if (c == '\n') {
-        line_start_ = true;
-        ++pos_;
-      } else if (c == ' ' || c == '\t' || c == '\r') {
-        ++pos_;
+    // (The position lives in a local: a char read may alias the member.)
+    const char* const data = text_.data();
+    const size_t size = text_.size();
+    size_t pos = pos_;
+    bool line_start = line_start_;
+    while (pos < size) {
+      const char c = data[pos];
+      if (c == ' ' || c == '\n' || c == '\t' || c == '\r') {
+        pos = skip_blanks(pos, line_start);
       } else if (c == '#') {
-        if (headers_valid && line_start_ && header_key_end(pos_) != 0) return;
-        const size_t end = text_.find('\n', pos_);
-        pos_ = end == std::string_view::npos ? text_.size() : end;
-        line_start_ = false;
+        if (headers_valid && line_start && header_key_end(pos) != 0) break;
+        const void* newline = std::memchr(data + pos, '\n', size - pos);
+        pos = newline == nullptr ? size : static_cast<size_t>(static_cast<const char*>(newline) - data);
+        line_start = false;
       } else {
-        return;
+        break;
       }
     }
+    pos_ = pos;
+    line_start_ = line_start;
+  }
+
+  // The position after the run of spaces, tabs, carriage returns and
+  // newlines at `pos` (a newline in it sets `line_start`): 16 bytes at a
+  // time, as a config is mostly a newline and indentation between tokens.
+  size_t skip_blanks(size_t pos, bool& line_start) const {
+    const char* const data = text_.data();
+    const size_t size = text_.size();
+#if defined(__SSE2__)
+    const __m128i space = _mm_set1_epi8(' ');
+    const __m128i newline = _mm_set1_epi8('\n');
+    const __m128i tab = _mm_set1_epi8('\t');
+    const __m128i carriage_return = _mm_set1_epi8('\r');
+    while (pos + 16 <= size) {
+      const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + pos));
+      const __m128i newlines = _mm_cmpeq_epi8(bytes, newline);
+      const __m128i blanks = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(bytes, space), newlines),
+                                          _mm_or_si128(_mm_cmpeq_epi8(bytes, tab), _mm_cmpeq_epi8(bytes, carriage_return)));
+      const unsigned blank_mask = static_cast<unsigned>(_mm_movemask_epi8(blanks));
+      const unsigned newline_mask = static_cast<unsigned>(_mm_movemask_epi8(newlines));
+      if (blank_mask == 0xFFFF) {
+        line_start = line_start || newline_mask != 0;
+        pos += 16;
+        continue;
+      }
+      const unsigned run = static_cast<unsigned>(__builtin_ctz(~blank_mask));
+      line_start = line_start || (newline_mask & ((1u << run) - 1)) != 0;
+      return pos + run;
+    }
+#endif
+    for (; pos < size; ++pos) {
+      const char c = data[pos];
+      if (c == '\n') {
+        line_start = true;
+      } else if (c != ' ' && c != '\t' && c != '\r') {
+        break;
+      }
+    }
+    return pos;
   }
 
   // The end of a header key (`# soc:`) starting at `at`, or 0.
@@ -240,7 +301,7 @@ class Parser {
     if (!is_letter(peek())) return false;
     const size_t start = pos_;
     ++pos_;
-    while (pos_ < text_.size() && (is_letter(text_[pos_]) || is_digit(text_[pos_]))) ++pos_;
+    while (pos_ < text_.size() && continues_identifier(text_[pos_])) ++pos_;
     range = {static_cast<uint32_t>(start), static_cast<uint32_t>(pos_)};
     line_start_ = false;
     return true;
@@ -536,24 +597,31 @@ class FastBinder {
  public:
   FastBinder(std::string_view text, const Part& part) : nodes_(part.nodes), text_(text), part_(part) {}
 
-  // Binds the part's top-level fields into `root` (appended) and judges the
-  // required fields of the elements of repeated top-level fields as it goes
-  // (IncrementalBinder's split); the caller runs the whole-message rules of
-  // the root once all parts are in.
-  bool bind_top_level(Message& root) {
-    const bool typed = root.descriptor != nullptr;
+  // The number of the part's top-level fields.
+  size_t top_level_count() const {
     size_t count = 0;
     for (uint32_t i = part_.first_top_level; i != kNone; i = node(i).next_sibling) ++count;
-    root.fields.reserve(root.fields.size() + count);  // no reallocation: `blocks` point into it
+    return count;
+  }
+
+  // Binds the part's top-level fields into `fields` (top_level_count() of
+  // them, in place in the root's vector: the parts fill their own ranges
+  // side by side) and judges the required fields of the elements of
+  // repeated top-level fields as it goes (IncrementalBinder's split); the
+  // caller runs the whole-message rules of the root once all parts are in.
+  bool bind_top_level(const pb::Descriptor* root_type, Field* fields) {
+    const bool typed = root_type != nullptr;
     // Judged in batches: a block is still in the cache, and one call per
     // block would cost a few allocations each.
     constexpr size_t kBatch = 256;
     std::vector<const Message*> blocks;
+    Field* next = fields;
     for (uint32_t i = part_.first_top_level; i != kNone; i = node(i).next_sibling) {
-      if (!bind_field(root, node(i), typed, 0)) return false;
-      const Field& field = root.fields.back();
+      may_miss_required_ = false;
+      Field& field = *next++;
+      if (!bind_field_into(root_type, field, node(i), typed, 0)) return false;
       if (!typed || field.descriptor == nullptr || !field.descriptor->is_repeated() ||
-          field.descriptor->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE)
+          field.descriptor->cpp_type() != FieldDescriptor::CPPTYPE_MESSAGE || !may_miss_required_)
         continue;
       for (const Message& element : field.messages) blocks.push_back(&element);
       if (blocks.size() >= kBatch) {
@@ -580,8 +648,60 @@ class FastBinder {
   // The fields of one message (siblings from `first`), typed or not.
   bool bind_fields(Message& message, uint32_t first, bool typed, size_t depth) {
     if (!bind_field_list(message, first, typed, depth)) return false;
-    if (typed) rules::check_overwrites(message, diagnostics_);
+    if (typed) {
+      const bool overwrites = may_overwrite(message);
+      if (overwrites) rules::check_overwrites(message, diagnostics_);
+      // A block whose required fields are all there, with no singular field
+      // given twice (blocks that merge) and no two members of a oneof (one
+      // clears the other), cannot miss a required field.
+      if (overwrites || lacks_required_field(message)) may_miss_required_ = true;
+    }
     return true;
+  }
+
+  bool lacks_required_field(const Message& message) {
+    for (const FieldDescriptor* required : required_fields(message.descriptor)) {
+      const auto set = [required](const Field& field) { return field.descriptor == required; };
+      if (std::none_of(message.fields.begin(), message.fields.end(), set)) return true;
+    }
+    return false;
+  }
+
+  // The required fields of a message type (a schema has few types: a linear cache).
+  const std::vector<const FieldDescriptor*>& required_fields(const pb::Descriptor* type) {
+    for (const auto& [cached_type, fields] : required_cache_) {
+      if (cached_type == type) return fields;
+    }
+    std::vector<const FieldDescriptor*> fields;
+    for (int i = 0; i < type->field_count(); ++i) {
+      if (type->field(i)->is_required()) fields.push_back(type->field(i));
+    }
+    required_cache_.emplace_back(type, std::move(fields));
+    return required_cache_.back().second;
+  }
+
+  // False when rules::check_overwrites() has nothing to report: no singular
+  // field set twice, no two fields of one oneof, no Any value. Cheaper than
+  // its maps for the small blocks (two or three fields) that make up most
+  // of a big config.
+  static bool may_overwrite(const Message& message) {
+    const std::vector<Field>& fields = message.fields;
+    if (fields.size() > 16) return true;
+    for (size_t i = 0; i < fields.size(); ++i) {
+      const FieldDescriptor* set = fields[i].descriptor;
+      if (fields[i].any_type != nullptr) return true;
+      if (set == nullptr) continue;
+      const pb::OneofDescriptor* oneof = set->containing_oneof();
+      const bool repeated = set->is_repeated();
+      if (oneof == nullptr && repeated) continue;
+      for (size_t j = i + 1; j < fields.size(); ++j) {
+        const FieldDescriptor* other = fields[j].descriptor;
+        if (other == nullptr) continue;
+        if (other == set && !repeated) return true;
+        if (oneof != nullptr && other->containing_oneof() == oneof) return true;
+      }
+    }
+    return false;
   }
 
   bool bind_field_list(Message& message, uint32_t first, bool typed, size_t depth) {
@@ -597,15 +717,19 @@ class FastBinder {
 
   bool bind_field(Message& message, const Node& syntax, bool typed, size_t depth) {
     message.fields.emplace_back();
-    Field& field = message.fields.back();
+    return bind_field_into(message.descriptor, message.fields.back(), syntax, typed, depth);
+  }
+
+  // Binds one field of a message of type `parent` into `field`.
+  bool bind_field_into(const pb::Descriptor* parent, Field& field, const Node& syntax, bool typed, size_t depth) {
     field.range = syntax.range;
     field.name_range = syntax.aux;
     field.has_colon = syntax.has_colon;
-    field.name = text_of(syntax.aux);
+    field.name.append(text_.data() + syntax.aux.start, syntax.aux.end - syntax.aux.start);  // (empty: append is the shortest path)
     const Node& value = node(syntax.first_child);
     if (!typed) return bind_untyped_value(field, value, depth);
 
-    const pb::Descriptor* descriptor = message.descriptor;
+    const pb::Descriptor* descriptor = parent;
     const FieldDescriptor* found = find_field(descriptor, field.name);
     if (found == nullptr) {
       if (descriptor->IsReservedName(field.name)) return false;  // libprotobuf's skipping: not covered
@@ -791,6 +915,10 @@ class FastBinder {
   const Part& part_;
   std::vector<Diagnostic> diagnostics_;
   std::vector<Diagnostic> required_;
+  // Whether a typed block bound since the top-level field began might miss
+  // a required field (then its blocks are judged by rules::check_required_blocks).
+  bool may_miss_required_ = false;
+  std::vector<std::pair<const pb::Descriptor*, std::vector<const FieldDescriptor*>>> required_cache_;
 };
 
 // Where a second thread may start parsing: the start of a line near the
@@ -814,16 +942,24 @@ std::optional<FastSyntax> parse_fast(std::string_view text, const FastOptions& o
   const size_t split = text.size() >= options.parallel_min_bytes ? split_point(text) : std::string_view::npos;
   const bool parallel = split != std::string_view::npos;
   tree.parts.resize(parallel ? 2 : 1);
-  bool acceptable = true;
+  // Each thread also checks the bytes of its half (the split is right after
+  // a newline: no UTF-8 sequence spans it).
+  bool first_acceptable = true;
+  bool second_acceptable = true;
   ParseEnd first_end = ParseEnd::Declined;
   ParseEnd second_end = ParseEnd::Declined;
   run_both(
-      parallel, [&] { first_end = Parser(text, tree.parts[0], 0, split).parse(); },
+      parallel,
       [&] {
-        acceptable = bytes_acceptable(text);
-        if (parallel) second_end = Parser(text, tree.parts[1], split, std::string_view::npos).parse();
+        first_acceptable = bytes_acceptable(text.substr(0, parallel ? split : text.size()));
+        if (first_acceptable) first_end = Parser(text, tree.parts[0], 0, split).parse();
+      },
+      [&] {
+        if (!parallel) return;
+        second_acceptable = bytes_acceptable(text.substr(split));
+        if (second_acceptable) second_end = Parser(text, tree.parts[1], split, std::string_view::npos).parse();
       });
-  if (!acceptable || first_end == ParseEnd::Declined) return std::nullopt;
+  if (!first_acceptable || !second_acceptable || first_end == ParseEnd::Declined) return std::nullopt;
   if (first_end == ParseEnd::Stop && second_end != ParseEnd::End) return std::nullopt;
   if (parallel && first_end == ParseEnd::End) tree.parts.pop_back();  // the guess was inside an item: unused
   std::unordered_set<std::string_view> seen;
@@ -844,19 +980,18 @@ std::optional<BoundDocument> bind_fast(const FastSyntax& syntax, const google::p
   bound.root.open_range = {0, 0};
   std::vector<FastBinder> binders;
   for (const Part& part : tree.parts) binders.emplace_back(tree.text, part);
-  Message second_half;  // the second part's top-level fields, appended after the first's
-  second_half.descriptor = root_type;
+  const size_t first_count = binders[0].top_level_count();
+  bound.root.fields.resize(first_count + (binders.size() > 1 ? binders[1].top_level_count() : 0));
   bool first_ok = true;
   bool second_ok = true;
   run_both(
-      binders.size() > 1, [&] { first_ok = binders[0].bind_top_level(bound.root); },
-      [&] { second_ok = binders.size() < 2 || binders[1].bind_top_level(second_half); });
+      binders.size() > 1, [&] { first_ok = binders[0].bind_top_level(root_type, bound.root.fields.data()); },
+      [&] {
+        second_ok = binders.size() < 2 || binders[1].bind_top_level(root_type, bound.root.fields.data() + first_count);
+      });
   if (!first_ok || !second_ok) return std::nullopt;
   std::vector<Diagnostic> diagnostics = std::move(binders[0].diagnostics());
   if (binders.size() > 1) {
-    bound.root.fields.reserve(bound.root.fields.size() + second_half.fields.size());
-    std::move(second_half.fields.begin(), second_half.fields.end(), std::back_inserter(bound.root.fields));
-    second_half.fields.clear();
     std::vector<Diagnostic>& more = binders[1].diagnostics();
     diagnostics.insert(diagnostics.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
   }
@@ -879,6 +1014,13 @@ std::optional<BoundDocument> bind_fast(const FastSyntax& syntax, const google::p
   }
   sort_by_start(diagnostics);
   bound.diagnostics = std::move(diagnostics);
+  return bound;
+}
+
+std::optional<BoundDocument> bind_fast(FastSyntax&& syntax, const google::protobuf::Descriptor* root_type) {
+  std::optional<BoundDocument> bound = bind_fast(static_cast<const FastSyntax&>(syntax), root_type);
+  syntax.tree_->parts.clear();
+  syntax.tree_->parts.shrink_to_fit();
   return bound;
 }
 

@@ -59,6 +59,7 @@ class FastSyntax {
  private:
   friend std::optional<FastSyntax> parse_fast(std::string_view text, const FastOptions& options);
   friend std::optional<BoundDocument> bind_fast(const FastSyntax& syntax, const google::protobuf::Descriptor* root_type);
+  friend std::optional<BoundDocument> bind_fast(FastSyntax&& syntax, const google::protobuf::Descriptor* root_type);
   FastSyntax();
   std::unique_ptr<Tree> tree_;
 };
@@ -71,5 +72,10 @@ std::optional<FastSyntax> parse_fast(std::string_view text, const FastOptions& o
 // same text; nullopt when binding needs what the fast path does not cover
 // (a reserved field name). `root_type` may be null (structure only).
 std::optional<BoundDocument> bind_fast(const FastSyntax& syntax, const google::protobuf::Descriptor* root_type);
+
+// The same, giving up the syntax: its nodes (64 MB for a 35 MB config) are
+// freed as soon as the model is built, before the passes that follow
+// allocate theirs.
+std::optional<BoundDocument> bind_fast(FastSyntax&& syntax, const google::protobuf::Descriptor* root_type);
 
 }  // namespace amct::model

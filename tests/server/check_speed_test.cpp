@@ -79,3 +79,29 @@ TEST_CASE("a big --check (arena, two-thread locating and output) prints what the
                                    << "\nactual:   " << result.standard_output.substr(at, 200));
   }
 }
+
+TEST_CASE("a big --check the single pass declines (a syntax error) prints what the tree-sitter path gives",
+          "[check_speed][cli]") {
+  // Files of 1 MB and more are mapped, not read: a declined file goes on
+  // from the mapping's copy to the tree-sitter path.
+  amct::test::TempDir dir;
+  std::string text = amct::bench::generate_config(5000, 11);
+  REQUIRE(text.size() > (size_t{1} << 20));  // the mapping's threshold
+  const size_t middle = text.find("\noverride_layer_configs", text.size() / 2);
+  REQUIRE(middle != std::string::npos);
+  text.insert(middle + 1, "override_layer_configs { layer_name: \"broken\" \n");  // an unclosed block
+  REQUIRE_FALSE(amct::analyze_without_tree(text, {}).has_value());
+  dir.write("broken.cfg", text);
+
+  amct::test::ProcessOptions options;
+  options.arguments = {"--check", "broken.cfg"};
+  options.working_directory = dir.path("");
+  options.time_limit = std::chrono::seconds(120);
+  const amct::test::ProcessResult result = amct::test::run_process(AMCT_LSP_BINARY, options);
+  REQUIRE_FALSE(result.timed_out);
+  CHECK(result.signal == 0);
+  CHECK(result.exit_code == 1);
+  const std::string expected = expected_text_report("broken.cfg", text);
+  CHECK(expected.find("[syntax-error]") != std::string::npos);
+  CHECK(result.standard_output == expected);
+}
