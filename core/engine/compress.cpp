@@ -289,11 +289,12 @@ AMCT_AVX2_FMA inline __m256 fast_code(__m256 t, const FastRule& rule) {
 // |d| above which a code may differ from the division's (code units).
 inline float tie_limit(const QuantRow& row) { return 0.5f - std::max(1.0f / 16384, (row.qmax + 1) / (1 << 21)); }
 
-// Below this |d| an element cannot raise the exact peak `peak` (of |w - ŵ|):
+// Below this |d| an element cannot raise the exact peak `peak` (of |w - ŵ|;
+// pruned weights can lie far above a half step):
 // |d * s - (w - ŵ)| <= s * (qmax + 1) * 2^-22 + |w - ŵ| * 2^-23.
 inline float peak_threshold(float peak, const QuantRow& row) {
   const float floor = peak * (1.0f - 1.0f / (1 << 20)) - row.scale * (row.qmax + 4) * (1.0f / (1 << 21));
-  return std::min(tie_limit(row), floor / row.scale * (1.0f - 1.0f / (1 << 20)));
+  return floor / row.scale * (1.0f - 1.0f / (1 << 20));
 }
 
 // ee_code = Σ d², wy = Σ w · y (code units); ee_value: corrections (value units).
@@ -394,7 +395,8 @@ AMCT_AVX2_FMA void quantize_row_avx2(const QuantRow& row, RowSums& sums) {
         wy0 = _mm256_fmadd_ps(w0, y0, wy0);
         wy1 = _mm256_fmadd_ps(w1, y1, wy1);
       }
-      const __m256 over = _mm256_set1_ps(threshold);
+      // Unpruned, one check serves both: |d| above the tie limit or the peak threshold.
+      const __m256 over = _mm256_set1_ps(kPruned ? threshold : std::min(tie_limit(row), threshold));
       const bool slow = kPruned ? _mm256_movemask_ps(_mm256_or_ps(_mm256_cmp_ps(check, limit, _CMP_GT_OQ),
                                                                   _mm256_cmp_ps(block_peak, over, _CMP_GT_OQ)))
                                 : _mm256_movemask_ps(_mm256_cmp_ps(check, over, _CMP_GT_OQ));
