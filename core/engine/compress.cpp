@@ -263,9 +263,8 @@ AMCT_AVX2_FMA void row_scan_avx2(const float* x, uint64_t n, float& out_min, flo
 // min(t, qmax)), d = t - y (exact), so that w - ŵ ≈ d * s (see
 // peak_threshold): 7 vector instructions per 8 weights (t, y, d, d², w·y,
 // |d|, max), and the machine of the benchmark runs about one per cycle
-// whatever its kind. y rounds like x / s except
-// within |y| * 2^-23 <= 2^-16 of a half-integer (INT8): there |d| > 0.5 -
-// 2^-14, as it is for a clamped code. max |w - ŵ| must be exact: it is
+// whatever its kind. y rounds like x / s except within |y| * 2^-23 <= 2^-16
+// of a half-integer (INT8): there |d| > 0.5 - 2^-14, as for a clamped code. max |w - ŵ| must be exact: it is
 // computed exactly only in blocks that may hold a new peak. A block with a
 // possible tie, or a |d| * s within the slack of the peak so far, comes here:
 // its lanes are computed again with the same instructions, the peak exactly,
