@@ -6,6 +6,7 @@
 // NumPy reference figures of ../shared/perf/README.md.
 //
 //   engine_bench [--repeat N] [--model resnet50|llama7b_layer|all] [--algo NAME] [--threads T] [--quick] [--per-layer]
+//                [--cpu-kernels]
 //
 // GB/s = bytes of weights processed / wall time (median of N runs after a
 // warm-up). Goal (issue 5): ARQ and 4:2 at >= 50 % of the 2-thread read
@@ -17,6 +18,7 @@
 // count as read twice: their second read is from cache).
 // --per-layer: compress_weight alone per layer, caches flushed before each
 // run, per-channel next to per-tensor ARQ (where per-tensor loses time).
+// --cpu-kernels: CPU time per element from L2, comparable under load.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -247,13 +249,61 @@ void per_layer_report(const Model& model, unsigned threads, int repeat) {
               bytes / channel_total / 1e9, bytes / tensor_total / 1e9, tensor_total / channel_total, threads);
 }
 
+// --cpu-kernels: thread CPU time per element of compress_weight (1 thread) on
+// a 64 x 512 F32 tensor that stays in L2, called again and again. The CPU
+// time of the calling thread does not count the time other processes hold
+// the core, so figures taken on a busy machine compare (about 2 % apart
+// run to run, against 10-20 % for the wall-clock GB/s above).
+double thread_cpu_seconds() {
+  timespec now{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &now);
+  return static_cast<double>(now.tv_sec) + 1e-9 * static_cast<double>(now.tv_nsec);
+}
+
+void cpu_kernels_report(int repeat) {
+  const std::vector<int64_t> dims = {64, 512};
+  std::vector<float> w(64 * 512);
+  fill_weight(w, dims, 99);
+  amct::engine::TensorView tensor;
+  tensor.shape = dims;
+  tensor.data = reinterpret_cast<const unsigned char*>(w.data());
+  tensor.elements = w.size();
+  struct Kernel {
+    const char* name;
+    amct::engine::CompressSpec spec;
+  };
+  std::vector<Kernel> kernels(4);
+  kernels[0] = {"arq_int8_channel", {}};
+  kernels[0].spec.quant = amct::engine::QuantSpec{8, true};
+  kernels[1] = {"arq_int8_tensor", {}};
+  kernels[1].spec.quant = amct::engine::QuantSpec{8, false};
+  kernels[2] = {"l1_selective_4_2", {}};
+  kernels[2].spec.prune.kind = amct::engine::PruneKind::Selective4of2;
+  kernels[3] = {"4_2_then_arq_int8_channel", kernels[2].spec};
+  kernels[3].spec.quant = amct::engine::QuantSpec{8, true};
+  std::printf("%-28s %14s %18s\n", "algorithm (64 x 512, in L2)", "CPU ns/element", "GB/s per busy core");
+  double sink = 0;
+  for (const Kernel& kernel : kernels) {
+    std::vector<double> times;
+    const int calls = 2000;
+    for (int r = 0; r < std::max(repeat, 3); ++r) {
+      const double start = thread_cpu_seconds();
+      for (int c = 0; c < calls; ++c) sink += amct::engine::compress_weight(tensor, kernel.spec).error->sumsq_err;
+      times.push_back((thread_cpu_seconds() - start) / calls / static_cast<double>(w.size()));
+    }
+    const double per_element = median(times);
+    std::printf("%-28s %14.3f %18.2f\n", kernel.name, per_element * 1e9, 4 / per_element / 1e9);
+  }
+  if (sink < 0) std::printf("%g\n", sink);  // keeps the calls
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   int repeat = 5;
   std::string which = "all", only_algorithm;
   unsigned only_threads = 0;
-  bool per_layer = false;
+  bool per_layer = false, cpu_kernels = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--repeat" && i + 1 < argc) repeat = std::max(1, std::atoi(argv[++i]));
@@ -262,13 +312,18 @@ int main(int argc, char** argv) {
     else if (arg == "--threads" && i + 1 < argc) only_threads = static_cast<unsigned>(std::atoi(argv[++i]));
     else if (arg == "--quick") repeat = 1;
     else if (arg == "--per-layer") per_layer = true;
+    else if (arg == "--cpu-kernels") cpu_kernels = true;
     else {
       std::fprintf(stderr, "usage: engine_bench [--repeat N] [--model resnet50|llama7b_layer|all] [--algo NAME] "
-                           "[--threads T] [--quick] [--per-layer]\n");
+                           "[--threads T] [--quick] [--per-layer] [--cpu-kernels]\n");
       return 2;
     }
   }
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
+  if (cpu_kernels) {
+    cpu_kernels_report(repeat);
+    return 0;
+  }
   if (per_layer) {
     for (const std::string& name : {std::string("resnet50"), std::string("llama7b_layer")}) {
       if (which != "all" && which != name) continue;

@@ -223,17 +223,27 @@ AMCT_AVX2_FMA void row_scan_avx2(const float* x, uint64_t n, float& out_min, flo
   __m256 hi = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
   double total = 0;
   uint64_t i = 0;
-  while (i + 16 <= n) {
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0;  // two chains: FMA latency
-    const uint64_t end = std::min(n, i + kFloatRun) & ~uint64_t{15};
-    for (; i < end; i += 16) {
+  while (i + 32 <= n) {
+    // Four chains: at two the FMA latency (5 cycles) bounds the scan.
+    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
+    const uint64_t end = std::min(n, i + kFloatRun) & ~uint64_t{31};
+    for (; i < end; i += 32) {
       const __m256 v0 = _mm256_loadu_ps(x + i), v1 = _mm256_loadu_ps(x + i + 8);
-      lo = _mm256_min_ps(lo, _mm256_min_ps(v0, v1));
-      hi = _mm256_max_ps(hi, _mm256_max_ps(v0, v1));
+      const __m256 v2 = _mm256_loadu_ps(x + i + 16), v3 = _mm256_loadu_ps(x + i + 24);
+      lo = _mm256_min_ps(lo, _mm256_min_ps(_mm256_min_ps(v0, v1), _mm256_min_ps(v2, v3)));
+      hi = _mm256_max_ps(hi, _mm256_max_ps(_mm256_max_ps(v0, v1), _mm256_max_ps(v2, v3)));
       acc0 = _mm256_fmadd_ps(v0, v0, acc0);
       acc1 = _mm256_fmadd_ps(v1, v1, acc1);
+      acc2 = _mm256_fmadd_ps(v2, v2, acc2);
+      acc3 = _mm256_fmadd_ps(v3, v3, acc3);
     }
-    total += hsum(_mm256_add_ps(acc0, acc1));
+    total += hsum(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
+  }
+  for (; i + 8 <= n; i += 8) {
+    const __m256 v = _mm256_loadu_ps(x + i);
+    lo = _mm256_min_ps(lo, v);
+    hi = _mm256_max_ps(hi, v);
+    total += hsum(_mm256_mul_ps(v, v));
   }
   alignas(32) float lows[8];
   _mm256_store_ps(lows, lo);
@@ -249,63 +259,102 @@ AMCT_AVX2_FMA void row_scan_avx2(const float* x, uint64_t n, float& out_min, flo
   sumsq += total;
 }
 
-// The fast rule, y = min(x * (1/s), qmax) rounded half to even, rounds like
-// x / s except within |y| * 2^-22 <= 2^-15 of a half-integer: there
-// |x - ŵ| > s * (0.5 - 2^-14) (as it is for a clamped code). A block with
-// such an element ("flagged") comes here: its lanes are computed again with
-// the same instructions, flagged elements get the exact rule, and where their
-// code differs, the sums the fast path added are corrected.
-AMCT_AVX2_FMA __attribute__((noinline)) void fix_flagged_block(const QuantRow& row, uint64_t begin,
-                                                               float tie_limit, RowSums& fix) {
-  const __m256 inv = _mm256_set1_ps(1.0f / row.scale), s = _mm256_set1_ps(row.scale);
-  const __m256 hi = _mm256_set1_ps(row.qmax), limit = _mm256_set1_ps(tie_limit);
+// The fast rule works in code units: t = x * (1/s), y = round_half_even(
+// min(t, qmax)), d = t - y (exact), so that w - ŵ ≈ d * s (see
+// peak_threshold): 7 vector instructions per 8 weights (t, y, d, d², w·y,
+// |d|, max), and the machine of the benchmark runs about one per cycle
+// whatever its kind. y rounds like x / s except within |y| * 2^-23 <= 2^-16
+// of a half-integer (INT8): there |d| > 0.5 - 2^-14, as for a clamped code. max |w - ŵ| must be exact: it is
+// computed exactly only in blocks that may hold a new peak. A block with a
+// possible tie, or a |d| * s within the slack of the peak so far, comes here:
+// its lanes are computed again with the same instructions, the peak exactly,
+// flagged elements get the exact rule, and where their code differs, the
+// sums the fast path added are corrected.
+struct FastRule {
+  __m256 inv, qmax;
+};
+
+AMCT_AVX2_FMA inline FastRule fast_rule(const QuantRow& row) {
+  return {_mm256_set1_ps(1.0f / row.scale), _mm256_set1_ps(row.qmax)};
+}
+
+// y of t = x * (1/s)
+template <bool kClamp>
+AMCT_AVX2_FMA inline __m256 fast_code(__m256 t, const FastRule& rule) {
+  if (kClamp) t = _mm256_min_ps(t, rule.qmax);
+  return _mm256_round_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+}
+
+// |d| above which a code may differ from the division's (code units).
+inline float tie_limit(const QuantRow& row) { return 0.5f - std::max(1.0f / 16384, (row.qmax + 1) / (1 << 21)); }
+
+// Below this |d| an element cannot raise the exact peak `peak` (of |w - ŵ|;
+// pruned weights can lie far above a half step):
+// |d * s - (w - ŵ)| <= s * (qmax + 1) * 2^-22 + |w - ŵ| * 2^-23.
+inline float peak_threshold(float peak, const QuantRow& row) {
+  const float floor = peak * (1.0f - 1.0f / (1 << 20)) - row.scale * (row.qmax + 4) * (1.0f / (1 << 21));
+  return floor / row.scale * (1.0f - 1.0f / (1 << 20));
+}
+
+// ee_code = Σ d², wy = Σ w · y (code units); ee_value: corrections (value units).
+struct FastSums {
+  double ee_code = 0, ee_value = 0, wy = 0;
+  float peak = 0;
+};
+
+AMCT_AVX2_FMA __attribute__((noinline)) void fix_block(const QuantRow& row, uint64_t begin, FastSums& sums) {
+  const FastRule rule = fast_rule(row);
+  const __m256 s = _mm256_set1_ps(row.scale), limit = _mm256_set1_ps(tie_limit(row));
   const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
   __m256 peak = _mm256_setzero_ps();
   for (uint64_t k = begin; k < begin + kTieBlock; k += 8) {
     const __m256 w = _mm256_loadu_ps(row.ref + k), x = _mm256_loadu_ps(row.src + k);
-    const __m256 y =
-        _mm256_round_ps(_mm256_min_ps(_mm256_mul_ps(x, inv), hi), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+    const __m256 t = _mm256_mul_ps(x, rule.inv), tw = _mm256_mul_ps(w, rule.inv);
+    const __m256 y = fast_code<true>(t, rule);  // min() changes nothing where no clamp is needed
     const __m256 q = _mm256_mul_ps(y, s);
     const __m256 abs_e = _mm256_and_ps(_mm256_sub_ps(w, q), abs_mask);
-    const __m256 flagged = _mm256_cmp_ps(_mm256_and_ps(_mm256_sub_ps(x, q), abs_mask), limit, _CMP_GT_OQ);
+    const __m256 flagged = _mm256_cmp_ps(_mm256_and_ps(_mm256_sub_ps(t, y), abs_mask), limit, _CMP_GT_OQ);
     peak = _mm256_max_ps(peak, _mm256_andnot_ps(flagged, abs_e));
     const int lanes = _mm256_movemask_ps(flagged);
     if (lanes == 0) continue;
-    alignas(32) float fast[8];
-    _mm256_store_ps(fast, q);
+    alignas(32) float fast_y[8], fast_d[8];
+    _mm256_store_ps(fast_y, y);
+    _mm256_store_ps(fast_d, _mm256_sub_ps(tw, y));
     for (int lane = 0; lane < 8; ++lane) {
       if (!(lanes >> lane & 1)) continue;
       const uint64_t i = k + static_cast<uint64_t>(lane);
-      const float w1 = row.ref[i], q1 = exact_quantized(row.src[i], row);
-      const float e = w1 - q1, fast_error = w1 - fast[lane];
-      fix.peak = std::max(fix.peak, std::fabs(e));
-      if (q1 != fast[lane]) {
-        fix.ee += static_cast<double>(e) * e - static_cast<double>(fast_error) * fast_error;
-        fix.wq += static_cast<double>(w1) * q1 - static_cast<double>(w1) * fast[lane];
+      const float w1 = row.ref[i];
+      const float y1 = std::clamp(std::nearbyint(row.src[i] / row.scale), row.qmin, row.qmax);
+      const float q1 = y1 * row.scale, e = w1 - q1;
+      sums.peak = std::max(sums.peak, std::fabs(e));
+      if (y1 != fast_y[lane]) {
+        sums.ee_value += static_cast<double>(e) * e;
+        sums.ee_code -= static_cast<double>(fast_d[lane]) * fast_d[lane];
+        sums.wy += static_cast<double>(w1) * (y1 - fast_y[lane]);
         if (row.out) row.out[i] = q1;
       }
     }
   }
-  fix.peak = std::max(fix.peak, hmax(peak));
+  sums.peak = std::max(sums.peak, hmax(peak));
 }
 
 // kClamp: min(y, qmax) is needed (codes above qmax can occur; see quantize_row).
 template <bool kPruned, bool kStore, bool kClamp>
 AMCT_AVX2_FMA void quantize_row_avx2(const QuantRow& row, RowSums& sums) {
   const float scale = row.scale;
-  const float tie_limit = scale * (0.5f - 1.0f / 16384);
-  const __m256 inv = _mm256_set1_ps(1.0f / scale), s = _mm256_set1_ps(scale), hi = _mm256_set1_ps(row.qmax);
-  const __m256 limit = _mm256_set1_ps(tie_limit);
+  const FastRule rule = fast_rule(row);
   const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
+  const __m256 limit = _mm256_set1_ps(tie_limit(row));
   const float* ref = row.ref;
   const float* src = row.src;
-  __m256 peak = _mm256_setzero_ps();
-  RowSums fix;
+  FastSums fast;
+  fast.peak = sums.peak;  // the peak so far (of the caller's chunk)
+  float threshold = peak_threshold(fast.peak, row);
   uint64_t i = 0;
   const uint64_t n = row.n;
   while (i + kTieBlock <= n) {
     // Two accumulator sets: the FMA latency.
-    __m256 rr0 = _mm256_setzero_ps(), rr1 = rr0, ee0 = rr0, ee1 = rr0, wq0 = rr0, wq1 = rr0;
+    __m256 rr0 = _mm256_setzero_ps(), rr1 = rr0, ee0 = rr0, ee1 = rr0, wy0 = rr0, wy1 = rr0;
     const uint64_t end = std::min(n, i + kFloatRun) / kTieBlock * kTieBlock;
     for (; i < end; i += kTieBlock) {
       if (row.prefetch) {
@@ -314,54 +363,55 @@ AMCT_AVX2_FMA void quantize_row_avx2(const QuantRow& row, RowSums& sums) {
           _mm_prefetch(ahead + line, _MM_HINT_T0);
         }
       }
+      // Max |d| of w (peak check) and, when pruned, of x (tie check).
       __m256 check = _mm256_setzero_ps(), block_peak = check;
       for (uint64_t k = i; k < i + kTieBlock; k += 16) {
         const __m256 w0 = _mm256_loadu_ps(ref + k), w1 = _mm256_loadu_ps(ref + k + 8);
-        const __m256 x0 = kPruned ? _mm256_loadu_ps(src + k) : w0;
-        const __m256 x1 = kPruned ? _mm256_loadu_ps(src + k + 8) : w1;
+        const __m256 tw0 = _mm256_mul_ps(w0, rule.inv), tw1 = _mm256_mul_ps(w1, rule.inv);
         // No lower clamp: |x| <= max(|max|, |min|) = s * D with D <= 2^(b-1).
-        __m256 t0 = _mm256_mul_ps(x0, inv), t1 = _mm256_mul_ps(x1, inv);
-        if (kClamp) {
-          t0 = _mm256_min_ps(t0, hi);
-          t1 = _mm256_min_ps(t1, hi);
-        }
-        const __m256 y0 = _mm256_round_ps(t0, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-        const __m256 y1 = _mm256_round_ps(t1, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-        const __m256 q0 = _mm256_mul_ps(y0, s), q1 = _mm256_mul_ps(y1, s);
-        const __m256 e0 = _mm256_sub_ps(w0, q0), e1 = _mm256_sub_ps(w1, q1);
-        const __m256 abs_e = _mm256_max_ps(_mm256_and_ps(e0, abs_mask), _mm256_and_ps(e1, abs_mask));
+        const __m256 t0 = kPruned ? _mm256_mul_ps(_mm256_loadu_ps(src + k), rule.inv) : tw0;
+        const __m256 t1 = kPruned ? _mm256_mul_ps(_mm256_loadu_ps(src + k + 8), rule.inv) : tw1;
+        const __m256 y0 = fast_code<kClamp>(t0, rule), y1 = fast_code<kClamp>(t1, rule);
+        const __m256 d0 = _mm256_sub_ps(tw0, y0), d1 = _mm256_sub_ps(tw1, y1);
+        const __m256 abs_d = _mm256_max_ps(_mm256_and_ps(d0, abs_mask), _mm256_and_ps(d1, abs_mask));
         if (kPruned) {
-          const __m256 d0 = _mm256_and_ps(_mm256_sub_ps(x0, q0), abs_mask);
-          const __m256 d1 = _mm256_and_ps(_mm256_sub_ps(x1, q1), abs_mask);
-          check = _mm256_max_ps(check, _mm256_max_ps(d0, d1));
-          block_peak = _mm256_max_ps(block_peak, abs_e);
+          const __m256 c0 = _mm256_and_ps(_mm256_sub_ps(t0, y0), abs_mask);
+          const __m256 c1 = _mm256_and_ps(_mm256_sub_ps(t1, y1), abs_mask);
+          check = _mm256_max_ps(check, _mm256_max_ps(c0, c1));
+          block_peak = _mm256_max_ps(block_peak, abs_d);
           rr0 = _mm256_fmadd_ps(w0, w0, rr0);
           rr1 = _mm256_fmadd_ps(w1, w1, rr1);
         } else {
-          check = _mm256_max_ps(check, abs_e);
+          check = _mm256_max_ps(check, abs_d);
         }
         if (kStore) {
-          _mm256_storeu_ps(row.out + k, q0);
-          _mm256_storeu_ps(row.out + k + 8, q1);
+          const __m256 s = _mm256_set1_ps(scale);
+          _mm256_storeu_ps(row.out + k, _mm256_mul_ps(y0, s));
+          _mm256_storeu_ps(row.out + k + 8, _mm256_mul_ps(y1, s));
         }
-        ee0 = _mm256_fmadd_ps(e0, e0, ee0);
-        ee1 = _mm256_fmadd_ps(e1, e1, ee1);
-        wq0 = _mm256_fmadd_ps(w0, q0, wq0);
-        wq1 = _mm256_fmadd_ps(w1, q1, wq1);
+        ee0 = _mm256_fmadd_ps(d0, d0, ee0);
+        ee1 = _mm256_fmadd_ps(d1, d1, ee1);
+        wy0 = _mm256_fmadd_ps(w0, y0, wy0);
+        wy1 = _mm256_fmadd_ps(w1, y1, wy1);
       }
-      if (_mm256_movemask_ps(_mm256_cmp_ps(check, limit, _CMP_GT_OQ))) {
-        fix_flagged_block(row, i, tie_limit, fix);
-      } else {
-        peak = _mm256_max_ps(peak, kPruned ? block_peak : check);
+      // Unpruned, one check serves both: |d| above the tie limit or the peak threshold.
+      const __m256 over = _mm256_set1_ps(kPruned ? threshold : std::min(tie_limit(row), threshold));
+      const bool slow = kPruned ? _mm256_movemask_ps(_mm256_or_ps(_mm256_cmp_ps(check, limit, _CMP_GT_OQ),
+                                                                  _mm256_cmp_ps(block_peak, over, _CMP_GT_OQ)))
+                                : _mm256_movemask_ps(_mm256_cmp_ps(check, over, _CMP_GT_OQ));
+      if (slow) {
+        fix_block(row, i, fast);
+        threshold = peak_threshold(fast.peak, row);
       }
     }
     if (kPruned) sums.rr += hsum(_mm256_add_ps(rr0, rr1));
-    sums.ee += hsum(_mm256_add_ps(ee0, ee1));
-    sums.wq += hsum(_mm256_add_ps(wq0, wq1));
+    fast.ee_code += hsum(_mm256_add_ps(ee0, ee1));
+    fast.wy += hsum(_mm256_add_ps(wy0, wy1));
   }
-  sums.ee += fix.ee;
-  sums.wq += fix.wq;
-  sums.peak = std::max({sums.peak, fix.peak, hmax(peak)});
+  const double s = scale;
+  sums.ee += fast.ee_code * s * s + fast.ee_value;
+  sums.wq += fast.wy * s;
+  sums.peak = std::max(sums.peak, fast.peak);
   quantize_exactly(row, i, n, sums);  // the tail
 }
 #endif
@@ -388,6 +438,7 @@ void row_scan(const float* x, uint64_t n, float& out_min, float& out_max, double
 // row's own energy is summed here.
 void quantize_row(const QuantRow& row, ErrorSums& sums) {
   RowSums r;
+  r.peak = static_cast<float>(sums.max_abs);  // the kernel checks its peak exactly only near this one
   const bool pruned = !(row.ref_sumsq && row.src == row.ref);
 #if defined(__x86_64__)
   if (has_avx2_fma()) {

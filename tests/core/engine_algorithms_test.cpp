@@ -353,6 +353,24 @@ TEST_CASE("fast kernels match the reference implementation on random tensors", "
   }
 }
 
+TEST_CASE("ARQ's max abs error is exact when many errors lie within ulps of it", "[engine]") {
+  // 4096 errors of about the same size, just under half a step (s = 100/127,
+  // not a power of two): the fast path's d * s differs from w - ŵ in the last
+  // bits, and the figure must be the exact max of w - ŵ.
+  const float s = 100.0f / 127;
+  std::vector<float> w(8 * 512);
+  for (size_t i = 0; i < w.size(); ++i) {
+    const float k = static_cast<float>(static_cast<int>((i * 37) % 199) - 99);
+    const float below_half = 1e-4f;  // above the tie limit: no element takes the exact rule
+    w[i] = (k + 0.5f - below_half) * s * (i % 2 ? 1.0f : -1.0f);
+  }
+  w[5] = 100.0f;
+  for (bool channel_wise : {true, false}) {
+    CAPTURE(channel_wise);
+    require_matches_reference(w, {8, 512}, arq(8, channel_wise));
+  }
+}
+
 TEST_CASE("per-tensor ARQ quantizes chunks with the running max and redoes the stale ones", "[engine][arq-tensor]") {
   // 256 x 1024 floats: 4 chunks of 64 rows (the kernel's 256 KB chunks). The
   // max |w| first in the tensor, then in its last chunk (every earlier chunk
