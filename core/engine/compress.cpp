@@ -91,6 +91,20 @@ constexpr uint64_t kFloatRun = 1024;
 #define AMCT_KERNEL __attribute__((target_clones("avx2", "default")))
 
 // Min, max and sum of squares of a row (without AVX2 and FMA).
+// The elements [i, n) the vector loop left, then the row's figures added to
+// the caller's (both row scans end here).
+inline void finish_scan(const float* x, uint64_t i, uint64_t n, float mn, float mx, double total, float& out_min,
+                        float& out_max, double& sumsq) {
+  for (; i < n; ++i) {
+    mn = x[i] < mn ? x[i] : mn;
+    mx = x[i] > mx ? x[i] : mx;
+    total += static_cast<double>(x[i]) * x[i];
+  }
+  out_min = std::min(out_min, mn);
+  out_max = std::max(out_max, mx);
+  sumsq += total;
+}
+
 AMCT_KERNEL void row_scan_generic(const float* x, uint64_t n, float& out_min, float& out_max, double& sumsq) {
   v8f lo = splat8(std::numeric_limits<float>::infinity());
   v8f hi = -lo;
@@ -113,14 +127,7 @@ AMCT_KERNEL void row_scan_generic(const float* x, uint64_t n, float& out_min, fl
     mn = std::min(mn, lo[k]);
     mx = std::max(mx, hi[k]);
   }
-  for (; i < n; ++i) {
-    mn = x[i] < mn ? x[i] : mn;
-    mx = x[i] > mx ? x[i] : mx;
-    total += static_cast<double>(x[i]) * x[i];
-  }
-  out_min = std::min(out_min, mn);
-  out_max = std::max(out_max, mx);
-  sumsq += total;
+  finish_scan(x, i, n, mn, mx, total, out_min, out_max, sumsq);
 }
 
 // Sum of squares and max |x| of a row.
@@ -249,14 +256,7 @@ AMCT_AVX2_FMA void row_scan_avx2(const float* x, uint64_t n, float& out_min, flo
   _mm256_store_ps(lows, lo);
   float mn = lows[0], mx = hmax(hi);
   for (int k = 1; k < 8; ++k) mn = std::min(mn, lows[k]);
-  for (; i < n; ++i) {
-    mn = x[i] < mn ? x[i] : mn;
-    mx = x[i] > mx ? x[i] : mx;
-    total += static_cast<double>(x[i]) * x[i];
-  }
-  out_min = std::min(out_min, mn);
-  out_max = std::max(out_max, mx);
-  sumsq += total;
+  finish_scan(x, i, n, mn, mx, total, out_min, out_max, sumsq);
 }
 
 // The fast rule works in code units: t = x * (1/s), y = round_half_even(

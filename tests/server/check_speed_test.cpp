@@ -25,6 +25,19 @@ using amct::server::FileReport;
 using amct::server::LocatedDiagnostic;
 
 // The text output of the tree-sitter path, one diagnostic at a time.
+// `amct-lsp --check FILE` in `dir`, for a file with errors (exit code 1).
+amct::test::ProcessResult check_with_errors(amct::test::TempDir& dir, const std::string& file) {
+  amct::test::ProcessOptions options;
+  options.arguments = {"--check", file};
+  options.working_directory = dir.path("");
+  options.time_limit = std::chrono::seconds(120);
+  amct::test::ProcessResult result = amct::test::run_process(AMCT_LSP_BINARY, options);
+  REQUIRE_FALSE(result.timed_out);
+  CHECK(result.signal == 0);
+  CHECK(result.exit_code == 1);
+  return result;
+}
+
 std::string expected_text_report(const std::string& path, const std::string& text) {
   amct::syntax::Document document{std::string(text)};
   amct::AnalysisOptions options;
@@ -59,14 +72,7 @@ TEST_CASE("a big --check (arena, two-thread locating and output) prints what the
   REQUIRE(text.size() > (size_t{1} << 20));  // the arena's threshold
   dir.write("big.cfg", text);
 
-  amct::test::ProcessOptions options;
-  options.arguments = {"--check", "big.cfg"};
-  options.working_directory = dir.path("");
-  options.time_limit = std::chrono::seconds(120);
-  const amct::test::ProcessResult result = amct::test::run_process(AMCT_LSP_BINARY, options);
-  REQUIRE_FALSE(result.timed_out);
-  CHECK(result.signal == 0);
-  CHECK(result.exit_code == 1);
+  const amct::test::ProcessResult result = check_with_errors(dir, "big.cfg");
 
   const std::string expected = expected_text_report("big.cfg", text);
   const size_t lines = static_cast<size_t>(std::count(expected.begin(), expected.end(), '\n'));
@@ -93,14 +99,7 @@ TEST_CASE("a big --check the single pass declines (a syntax error) prints what t
   REQUIRE_FALSE(amct::analyze_without_tree(text, {}).has_value());
   dir.write("broken.cfg", text);
 
-  amct::test::ProcessOptions options;
-  options.arguments = {"--check", "broken.cfg"};
-  options.working_directory = dir.path("");
-  options.time_limit = std::chrono::seconds(120);
-  const amct::test::ProcessResult result = amct::test::run_process(AMCT_LSP_BINARY, options);
-  REQUIRE_FALSE(result.timed_out);
-  CHECK(result.signal == 0);
-  CHECK(result.exit_code == 1);
+  const amct::test::ProcessResult result = check_with_errors(dir, "broken.cfg");
   const std::string expected = expected_text_report("broken.cfg", text);
   CHECK(expected.find("[syntax-error]") != std::string::npos);
   CHECK(result.standard_output == expected);
