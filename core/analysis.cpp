@@ -253,12 +253,12 @@ Analysis IncrementalAnalyzer::analyze(const syntax::Document& document, const An
       });
   if (bound_now && !checked_now) checker_.forget();
   if (bound_now) checker_follows_binder_ = checked_now;
-  // The binder's last text is this one, free of any syntax diagnostic
-  // (invalid UTF-8 included): the next edit may parse its region alone.
   if (diagnostics_ready) {
     diagnostics_ready(analysis.diagnostics);
     binder_.finish_deferred();
   }
+  // The binder's last text is this one, free of any syntax diagnostic
+  // (invalid UTF-8 included): the next edit may parse its region alone.
   last_text_clean_ = bound_now && syntax_clean;
   parsed_region_only_ = region.has_value() && !document.is_parsed();
   return analysis;

@@ -828,13 +828,6 @@ struct UnitSource {
 
 }  // namespace
 
-// The units of the new tree found without walking the whole root, when the
-// old and new trees are free of syntax errors: text outside the edited span
-// [prefix, size - suffix) is the same, so the top-level fields wholly before
-// the field just before the edit, and wholly after the one just after it,
-// parse as before (an LR parse of the same text from the same top-level
-// state). Only the root's children around the edit are visited; the count of
-// its children checks the rest. nullopt: not applicable, walk the root.
 // The old units an edit leaves alone, and the bytes between them (without
 // the check that the region ends where a line starts).
 static std::optional<ReparseRegion> edit_span(const IncrementalBinder::State& state, std::string_view text) {
@@ -866,10 +859,16 @@ static std::optional<ReparseRegion> edit_span(const IncrementalBinder::State& st
   return span;
 }
 
-// `root` is either the whole new tree, or (`region_only`) the tree of
-// the region's bytes alone, whose top-level items are then the only children
-// visited.
-// `known`: the span, when the caller has it from edit_span() of this text.
+// The units of the new tree found without walking the whole root, when the
+// old and new trees are free of syntax errors: text outside the edited span
+// [prefix, size - suffix) is the same, so the top-level fields wholly before
+// the field just before the edit, and wholly after the one just after it,
+// parse as before (an LR parse of the same text from the same top-level
+// state). Only the root's children around the edit are visited; the count of
+// its children checks the rest. nullopt: not applicable, walk the root.
+// `root` is either the whole new tree, or (`region_only`) the tree of the
+// region's bytes alone, whose top-level items are then the only children
+// visited. `known`: the span, when the caller has it from edit_span() of this text.
 static std::optional<std::vector<UnitSource>> units_around_edit(const IncrementalBinder::State& state,
                                                                   std::string_view text, TSNode root,
                                                                   bool region_only, const ReparseRegion* known,
@@ -877,12 +876,10 @@ static std::optional<std::vector<UnitSource>> units_around_edit(const Incrementa
   if (ts_node_has_error(root)) return std::nullopt;
   const std::optional<ReparseRegion> span = known ? std::optional<ReparseRegion>(*known) : edit_span(state, text);
   if (!span) return std::nullopt;
-  const std::string_view old_text = state.text;
   const size_t prefix = span->common_prefix, suffix = span->common_suffix;
   const uint32_t delta = span->delta;
   const auto& units = state.units;
   const size_t kept_before = span->kept_before, first_kept_after = span->first_kept_after;
-  (void)old_text;
 
   // The old unit spanning exactly [start, end), if any (units are in source order).
   auto unit_at = [&](uint32_t start, uint32_t end) {

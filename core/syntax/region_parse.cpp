@@ -1,6 +1,5 @@
 #include "core/syntax/region_parse.h"
 
-#include "core/syntax/document.h"
 #include "core/syntax/utf.h"
 
 namespace amct::syntax {

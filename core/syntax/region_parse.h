@@ -13,6 +13,7 @@
 #include <string_view>
 
 #include "core/syntax/diagnostic.h"
+#include "core/syntax/document.h"
 
 namespace amct::syntax {
 
@@ -24,10 +25,7 @@ class RegionTree {
 
  private:
   friend std::optional<RegionTree> parse_region(std::string_view text, ByteRange region);
-  struct Deleter {
-    void operator()(TSTree* tree) const { ts_tree_delete(tree); }
-  };
-  std::unique_ptr<TSTree, Deleter> tree_;
+  std::unique_ptr<TSTree, Document::TreeDeleter> tree_;
   ByteRange region_;
 };
 
