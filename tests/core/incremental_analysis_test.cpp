@@ -331,6 +331,11 @@ TEST_CASE("an edit inside a value is checked from the fields around it, leaving 
   CHECK(edit(value, value + 4, "0.25"));
   const uint32_t name = static_cast<uint32_t>(text.find("layer_name: \"", text.size() / 3) + 13);
   CHECK(edit(name, name, "renamed_"));               // a layer name: the AMCT rules see it
+  // Invalid UTF-8 in a string parses cleanly but is a syntax diagnostic: the
+  // whole tree, and the whole tree again for its repair.
+  CHECK_FALSE(edit(name, name, "\xC3"));
+  CHECK_FALSE(edit(name, name + 1, ""));
+  CHECK(edit(name, name, "x"));
   // A syntax error needs the whole tree (its diagnostics come from it), and so
   // does the next edit, which repairs it.
   CHECK_FALSE(edit(value, value, "{"));
