@@ -6,6 +6,15 @@
 
 namespace amct {
 
+SharedText::SharedText(std::string text) {
+  if (!text.empty()) text_ = std::make_shared<const std::string>(std::move(text));
+}
+
+const std::string& SharedText::no_text() {
+  static const std::string none;
+  return none;
+}
+
 const char* severity_name(Severity severity) {
   switch (severity) {
     case Severity::Error: return "error";
