@@ -149,15 +149,15 @@ const schema::DocumentOutline& IncrementalAnalyzer::outline_of(const syntax::Doc
   if (top_level_.valid && parsed_cleanly) {
     // With a region, the binder has just compared the same two texts (its
     // last text is this one's: see last_text_clean_); here the ends must not overlap.
-    const size_t shorter = std::min(top_level_.text.size(), text.size());
-    const size_t prefix = edited ? edited->common_prefix : common_prefix(top_level_.text, text);
+    const size_t shorter = std::min(top_level_.text->size(), text.size());
+    const size_t prefix = edited ? edited->common_prefix : common_prefix(*top_level_.text, text);
     const size_t suffix = edited ? std::min(edited->common_suffix, shorter - prefix)
-                                 : common_suffix(top_level_.text, text, shorter - prefix);
+                                 : common_suffix(*top_level_.text, text, shorter - prefix);
     // The region's tree holds the edit (it spans every changed byte).
-    if (keeps_top_level(top_level_.text, text, prefix, suffix, region ? region->root() : document.root()) ||
+    if (keeps_top_level(*top_level_.text, text, prefix, suffix, region ? region->root() : document.root()) ||
         (region && region_keeps_top_level(*region, text))) {
-      const size_t old_end = top_level_.text.size() - suffix;
-      const uint32_t delta = static_cast<uint32_t>(text.size() - top_level_.text.size());  // modular
+      const size_t old_end = top_level_.text->size() - suffix;
+      const uint32_t delta = static_cast<uint32_t>(text.size() - top_level_.text->size());  // modular
       for (schema::SchemaHeader& header : top_level_.outline.headers) shift_after(header.range, old_end, delta);
       if (top_level_.amct_headers) {
         for (auto* header : {&top_level_.amct_headers->soc, &top_level_.amct_headers->api})
@@ -170,7 +170,7 @@ const schema::DocumentOutline& IncrementalAnalyzer::outline_of(const syntax::Doc
     top_level_.outline = schema::outline_of(document);
     top_level_.amct_headers.reset();
   }
-  top_level_.text.assign(text);
+  top_level_.text = document.shared_text();
   top_level_.valid = parsed_cleanly;
   return top_level_.outline;
 }
@@ -180,8 +180,8 @@ const schema::DocumentOutline& IncrementalAnalyzer::outline_of(const syntax::Doc
 // either: then the whole text has the same outline (headers after it moved).
 bool IncrementalAnalyzer::region_keeps_top_level(const syntax::RegionTree& region, std::string_view text) const {
   const ByteRange bytes = region.region();
-  const uint32_t old_end = bytes.end - static_cast<uint32_t>(text.size() - top_level_.text.size());  // modular
-  if (old_end < bytes.start || old_end > top_level_.text.size()) return false;
+  const uint32_t old_end = bytes.end - static_cast<uint32_t>(text.size() - top_level_.text->size());  // modular
+  if (old_end < bytes.start || old_end > top_level_.text->size()) return false;
   for (const schema::SchemaHeader& header : top_level_.outline.headers)
     if (header.range.start >= bytes.start && header.range.start < old_end) return false;
   const std::vector<std::string_view> old_names = binder_.top_level_names_in({bytes.start, old_end});

@@ -78,7 +78,7 @@ class IncrementalAnalyzer {
   // What the top-level walks found for the last analyzed text, kept while an
   // edit cannot change it (see keeps_top_level in analysis.cpp).
   struct TopLevel {
-    std::string text;             // the text it was read from
+    std::shared_ptr<const std::string> text = std::make_shared<const std::string>();  // the text it was read from
     bool valid = false;           // read from a tree without syntax errors
     schema::DocumentOutline outline;
     std::optional<AmctHeaders> amct_headers;  // read when first needed

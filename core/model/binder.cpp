@@ -761,7 +761,8 @@ struct IncrementalBinder::State {
   };
 
   const pb::Descriptor* root_type = nullptr;
-  std::string text;  // of the last call: units are compared byte for byte
+  // Of the last call, shared with its document: units are compared byte for byte.
+  std::shared_ptr<const std::string> text = std::make_shared<const std::string>();
   std::shared_ptr<BoundDocument> model;
   std::vector<Unit> units;
   size_t rebound = 0;
@@ -832,7 +833,7 @@ struct UnitSource {
 // the check that the region ends where a line starts).
 static std::optional<ReparseRegion> edit_span(const IncrementalBinder::State& state, std::string_view text) {
   if (!state.error_free || state.units.empty()) return std::nullopt;
-  const std::string_view old_text = state.text;
+  const std::string_view old_text = *state.text;
   ReparseRegion span;
   span.common_prefix = common_prefix(old_text, text);
   // Measured apart: when the edit repeats the text around it (a block
@@ -1016,8 +1017,8 @@ std::shared_ptr<const BoundDocument> IncrementalBinder::bind(const syntax::Docum
         const State::Unit& old = state.units[old_index];
         const uint32_t start = ts_node_start_byte(node), end = ts_node_end_byte(node);
         return !old.has_syntax_error && !ts_node_has_error(node) && old.end - old.start == end - start &&
-               end <= text.size() && old.end <= state.text.size() &&
-               std::memcmp(state.text.data() + old.start, text.data() + start, end - start) == 0;
+               end <= text.size() && old.end <= state.text->size() &&
+               std::memcmp(state.text->data() + old.start, text.data() + start, end - start) == 0;
       };
       size_t prefix = 0;
       while (prefix < old_fields.size() && prefix < field_nodes.size() && same(old_fields[prefix], field_nodes[prefix])) {
@@ -1174,7 +1175,7 @@ std::shared_ptr<const BoundDocument> IncrementalBinder::bind(const syntax::Docum
   state.units = std::move(units);
   state.reused_fields = std::move(reused_fields);
   state.root_type = root_type;
-  state.text.assign(text);
+  state.text = document.shared_text();
   state.error_free = state.bound_from_region || !ts_node_has_error(root);
   return model;
 }

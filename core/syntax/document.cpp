@@ -140,7 +140,7 @@ std::string_view lines_around(std::string_view text, size_t start, size_t end) {
 
 ByteRange byte_range_of(TSNode node) { return {ts_node_start_byte(node), ts_node_end_byte(node)}; }
 
-Document::Document(std::string text) : text_(std::move(text)) {
+Document::Document(std::string text) : text_(std::make_shared<std::string>(std::move(text))) {
   index_lines();
 }
 
@@ -151,7 +151,7 @@ Document::~Document() {
 // Moves are not concurrent with uses (the moved-from document is the
 // caller's), so they need not lock.
 Document::Document(Document&& other) noexcept
-    : text_(std::move(other.text_)),
+    : text_(std::exchange(other.text_, std::make_shared<std::string>())),
       line_starts_(std::move(other.line_starts_)),
       tree_(std::exchange(other.tree_, nullptr)),
       parse_gave_up_(other.parse_gave_up_),
@@ -161,7 +161,7 @@ Document::Document(Document&& other) noexcept
 Document& Document::operator=(Document&& other) noexcept {
   if (this != &other) {
     if (tree_) ts_tree_delete(tree_);
-    text_ = std::move(other.text_);
+    text_ = std::exchange(other.text_, std::make_shared<std::string>());
     line_starts_ = std::move(other.line_starts_);
     tree_ = std::exchange(other.tree_, nullptr);
     parse_gave_up_ = other.parse_gave_up_;
@@ -185,7 +185,7 @@ Document Document::snapshot() const {
 }
 
 std::unique_ptr<TSTree, Document::TreeDeleter> Document::adopt_tree(const Document& parsed) {
-  if (parsed.text_ != text_) return nullptr;
+  if (parsed.text_ != text_ && *parsed.text_ != *text_) return nullptr;
   parsed.ensure_parsed();
   std::lock_guard lock(*parse_mutex_);
   std::unique_ptr<TSTree, TreeDeleter> replaced(std::exchange(tree_, ts_tree_copy(parsed.tree_)));
@@ -229,12 +229,12 @@ void Document::reparse(TSParser* parser, const TSTree* old_tree) const {
   // tree-sitter's error recovery can take minutes on pathological input
   // (100,000 unclosed `[` in a row): past a budget generous for any real
   // file, give up with a diagnostic rather than hang the editor or CI.
-  const uint64_t budget_micros = kParseBudgetMicros + 2 * static_cast<uint64_t>(text_.size());
+  const uint64_t budget_micros = kParseBudgetMicros + 2 * static_cast<uint64_t>((*text_).size());
   ts_parser_set_timeout_micros(parser, budget_micros);
-  if (unclosed_bound_ > kMaxUnclosedBrackets) unclosed_bound_ = unclosed_brackets(text_);
+  if (unclosed_bound_ > kMaxUnclosedBrackets) unclosed_bound_ = unclosed_brackets((*text_));
   TSTree* tree = unclosed_bound_ > kMaxUnclosedBrackets
                      ? nullptr
-                     : ts_parser_parse_string(parser, old_tree, text_.data(), static_cast<uint32_t>(text_.size()));
+                     : ts_parser_parse_string(parser, old_tree, (*text_).data(), static_cast<uint32_t>((*text_).size()));
   parse_gave_up_ = tree == nullptr;
   if (parse_gave_up_) {
     ts_parser_reset(parser);
@@ -248,8 +248,8 @@ void Document::reparse(TSParser* parser, const TSTree* old_tree) const {
 void Document::index_lines() {
   line_starts_.clear();
   line_starts_.push_back(0);
-  const char* data = text_.data();
-  const char* end = data + text_.size();
+  const char* data = (*text_).data();
+  const char* end = data + (*text_).size();
   for (const char* p = data; (p = static_cast<const char*>(std::memchr(p, '\n', end - p))) != nullptr; ++p)
     line_starts_.push_back(static_cast<uint32_t>(p - data + 1));
 }
@@ -269,24 +269,24 @@ void Document::reindex_lines(uint32_t start, uint32_t removed, std::string_view 
 }
 
 uint32_t Document::line_start(uint32_t line) const {
-  if (line >= line_starts_.size()) return static_cast<uint32_t>(text_.size());
+  if (line >= line_starts_.size()) return static_cast<uint32_t>((*text_).size());
   return line_starts_[line];
 }
 
 uint32_t Document::line_end(uint32_t line) const {
-  if (line + 1 >= line_starts_.size()) return static_cast<uint32_t>(text_.size());
+  if (line + 1 >= line_starts_.size()) return static_cast<uint32_t>((*text_).size());
   return line_starts_[line + 1] - 1;
 }
 
 uint32_t Document::offset_at(Position position, PositionEncoding encoding) const {
-  if (position.line >= line_starts_.size()) return static_cast<uint32_t>(text_.size());
+  if (position.line >= line_starts_.size()) return static_cast<uint32_t>((*text_).size());
   const uint32_t start = line_starts_[position.line];
   const uint32_t end = line_end(position.line);
   if (encoding == PositionEncoding::Utf8) return std::min(start + position.character, end);
   uint32_t offset = start;
   uint32_t units = 0;
   while (offset < end && units < position.character) {
-    const DecodedChar decoded = decode_utf8(text_, offset);
+    const DecodedChar decoded = decode_utf8((*text_), offset);
     units += utf16_length(decoded.code_point);
     offset += decoded.length;
   }
@@ -294,14 +294,14 @@ uint32_t Document::offset_at(Position position, PositionEncoding encoding) const
 }
 
 Position Document::position_at(uint32_t offset, PositionEncoding encoding) const {
-  offset = std::min<uint32_t>(offset, static_cast<uint32_t>(text_.size()));
+  offset = std::min<uint32_t>(offset, static_cast<uint32_t>((*text_).size()));
   const auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
   const uint32_t line = static_cast<uint32_t>(it - line_starts_.begin() - 1);
   const uint32_t start = line_starts_[line];
   if (encoding == PositionEncoding::Utf8) return {line, offset - start};
   uint32_t units = 0;
   for (uint32_t at = start; at < offset;) {
-    const DecodedChar decoded = decode_utf8(text_, at);
+    const DecodedChar decoded = decode_utf8((*text_), at);
     units += utf16_length(decoded.code_point);
     at += decoded.length;
   }
@@ -313,27 +313,27 @@ Range Document::range_of(ByteRange range, PositionEncoding encoding) const {
 }
 
 LineColumn Document::line_column_at(uint32_t offset) const {
-  offset = std::min<uint32_t>(offset, static_cast<uint32_t>(text_.size()));
+  offset = std::min<uint32_t>(offset, static_cast<uint32_t>((*text_).size()));
   const auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
   const uint32_t line = static_cast<uint32_t>(it - line_starts_.begin() - 1);
   uint32_t column = 1;
-  for (uint32_t at = line_starts_[line]; at < offset; ++column) at += decode_utf8(text_, at).length;
+  for (uint32_t at = line_starts_[line]; at < offset; ++column) at += decode_utf8((*text_), at).length;
   return {line + 1, column};
 }
 
 std::string_view Document::text_of(TSNode node) const { return text_of(byte_range_of(node)); }
 
 std::string_view Document::text_of(ByteRange range) const {
-  const size_t start = std::min<size_t>(range.start, text_.size());
-  const size_t end = std::clamp<size_t>(range.end, start, text_.size());
-  return std::string_view(text_).substr(start, end - start);
+  const size_t start = std::min<size_t>(range.start, (*text_).size());
+  const size_t end = std::clamp<size_t>(range.end, start, (*text_).size());
+  return std::string_view(*text_).substr(start, end - start);
 }
 
 void Document::apply_change(const TextChange& change, PositionEncoding encoding) {
   std::lock_guard lock(*parse_mutex_);
   parsed_ = false;
   if (!change.range) {
-    text_ = change.text;
+    text_ = std::make_shared<std::string>(change.text);
     if (tree_) ts_tree_delete(tree_);
     tree_ = nullptr;
     parse_gave_up_ = false;
@@ -354,10 +354,18 @@ void Document::apply_change(const TextChange& change, PositionEncoding encoding)
   edit.new_end_byte = start + static_cast<uint32_t>(change.text.size());
   edit.start_point = point_at(start);
   edit.old_end_point = point_at(old_end);
-  const uint32_t removed_brackets = brackets_in(lines_around(text_, start, old_end));
-  text_.replace(start, old_end - start, change.text);
+  const uint32_t removed_brackets = brackets_in(lines_around(*text_, start, old_end));
+  if (text_.use_count() == 1) {
+    text_->replace(start, old_end - start, change.text);
+  } else {  // a snapshot shares the old text: it stays as it is
+    const std::string& old = *text_;
+    auto next = std::make_shared<std::string>();
+    next->reserve(old.size() - (old_end - start) + change.text.size());
+    next->append(old, 0, start).append(change.text).append(old, old_end, std::string::npos);
+    text_ = std::move(next);
+  }
   reindex_lines(start, old_end - start, change.text);
-  const uint32_t added_brackets = brackets_in(lines_around(text_, start, edit.new_end_byte));
+  const uint32_t added_brackets = brackets_in(lines_around(*text_, start, edit.new_end_byte));
   unclosed_bound_ = static_cast<uint32_t>(
       std::min<uint64_t>(uint64_t{unclosed_bound_} + removed_brackets + added_brackets, UINT32_MAX));
   edit.new_end_point = point_at(edit.new_end_byte);
@@ -368,7 +376,7 @@ void Document::apply_change(const TextChange& change, PositionEncoding encoding)
 std::vector<Diagnostic> Document::syntax_diagnostics() const {
   ensure_parsed();
   std::vector<Diagnostic> diagnostics;
-  if (const size_t bad = find_invalid_utf8(text_); bad != std::string::npos) {
+  if (const size_t bad = find_invalid_utf8((*text_)); bad != std::string::npos) {
     diagnostics.push_back({{static_cast<uint32_t>(bad), static_cast<uint32_t>(bad + 1)},
                            Severity::Error,
                            "invalid-utf8",
@@ -377,8 +385,8 @@ std::vector<Diagnostic> Document::syntax_diagnostics() const {
                            {}});
   }
   if (parse_gave_up_) {
-    const uint32_t unclosed = unclosed_brackets(text_);
-    diagnostics.push_back({{0, static_cast<uint32_t>(std::min<size_t>(text_.size(), line_end(0)))},
+    const uint32_t unclosed = unclosed_brackets((*text_));
+    diagnostics.push_back({{0, static_cast<uint32_t>(std::min<size_t>((*text_).size(), line_end(0)))},
                            Severity::Error,
                            "syntax-error",
                            unclosed > kMaxUnclosedBrackets
@@ -465,11 +473,11 @@ std::vector<Diagnostic> Document::syntax_diagnostics() const {
       // in the gap before this leaf (whitespace and '#' comments aside).
       bool skipped = false;
       for (uint32_t at = previous_end; at < range.start; ++at) {
-        const char c = text_[at];
+        const char c = (*text_)[at];
         if (c == '#') break;
         if (c != ' ' && c != '\t' && c != '\n' && c != '\r') {
           uint32_t end = at;
-          while (end < range.start && text_[end] != ' ' && text_[end] != '\n' && text_[end] != '\t') ++end;
+          while (end < range.start && (*text_)[end] != ' ' && (*text_)[end] != '\n' && (*text_)[end] != '\t') ++end;
           range = {at, end};
           skipped = true;
           break;
@@ -480,32 +488,32 @@ std::vector<Diagnostic> Document::syntax_diagnostics() const {
       if (skipped || is_error(leaf) || (in_string && i == 0)) {
         // Characters that no token matches.
         uint32_t end = range.end;
-        const char first = range.start < text_.size() ? text_[range.start] : '\0';
+        const char first = range.start < (*text_).size() ? (*text_)[range.start] : '\0';
         if (first == '.' && i > 0 && !std::strcmp(ts_node_type(leaves[i - 1]), "integer")) {
-          while (end < text_.size() && (text_[end] == ' ' || text_[end] == '\t')) ++end;
-          while (end < text_.size() && text_[end] >= '0' && text_[end] <= '9') ++end;
+          while (end < (*text_).size() && ((*text_)[end] == ' ' || (*text_)[end] == '\t')) ++end;
+          while (end < (*text_).size() && (*text_)[end] >= '0' && (*text_)[end] <= '9') ++end;
           const ByteRange number{ts_node_start_byte(leaves[i - 1]), end};
           add(number, "invalid number " + quoted(text_of(number)) + ": a number cannot be broken by spaces");
           return;
         }
         if (in_string && first != '\\') {
           const uint32_t string_start = ts_node_start_byte(parent);
-          const uint32_t line_end_at = static_cast<uint32_t>(std::min(text_.find('\n', string_start), text_.size()));
+          const uint32_t line_end_at = static_cast<uint32_t>(std::min((*text_).find('\n', string_start), (*text_).size()));
           add({string_start, line_end_at},
               "unterminated string: a string cannot span lines; close it on the same line (use \\n for a newline)");
           return;
         }
         if (in_string || first == '\\') {
-          const uint32_t stop = std::min<uint32_t>(range.start + 2, static_cast<uint32_t>(text_.size()));
+          const uint32_t stop = std::min<uint32_t>(range.start + 2, static_cast<uint32_t>((*text_).size()));
           add({range.start, stop}, "invalid escape sequence " + quoted(text_of(ByteRange{range.start, stop})) +
                                        "; valid escapes are \\a \\b \\f \\n \\r \\t \\v \\? \\\\ \\' \\\" "
                                        "\\ooo \\xHH \\uHHHH \\UHHHHHHHH");
           return;
         }
         if ((first >= '0' && first <= '9') || first == '.') {
-          while (end < text_.size() && (is_word_char(text_[end]) ||
-                                        ((text_[end] == '-' || text_[end] == '+') &&
-                                         (text_[end - 1] == 'e' || text_[end - 1] == 'E'))))
+          while (end < (*text_).size() && (is_word_char((*text_)[end]) ||
+                                        (((*text_)[end] == '-' || (*text_)[end] == '+') &&
+                                         ((*text_)[end - 1] == 'e' || (*text_)[end - 1] == 'E'))))
             ++end;
           const std::string_view word = text_of(ByteRange{range.start, end});
           std::string reason;
@@ -522,7 +530,7 @@ std::vector<Diagnostic> Document::syntax_diagnostics() const {
           } else if (!word.empty() && (word.back() == 'e' || word.back() == 'E' || word.back() == '+' ||
                                        word.back() == '-')) {
             reason = "an exponent needs digits";
-          } else if (end < text_.size() && (text_[end] == ' ' || text_[end] == '\t')) {
+          } else if (end < (*text_).size() && ((*text_)[end] == ' ' || (*text_)[end] == '\t')) {
             reason = "a number cannot be broken by spaces";
           } else {
             add({range.start, end}, "unexpected number " + quoted(word) + " where a field name or '}' was expected");
@@ -541,14 +549,14 @@ std::vector<Diagnostic> Document::syntax_diagnostics() const {
       const std::string_view token = skipped ? std::string_view() : std::string_view(type);
       if (token == "." && i > 0 && !std::strcmp(ts_node_type(leaves[i - 1]), "integer")) {
         uint32_t end = range.end;
-        while (end < text_.size() && (text_[end] == ' ' || text_[end] == '\t')) ++end;
-        while (end < text_.size() && text_[end] >= '0' && text_[end] <= '9') ++end;
+        while (end < (*text_).size() && ((*text_)[end] == ' ' || (*text_)[end] == '\t')) ++end;
+        while (end < (*text_).size() && (*text_)[end] >= '0' && (*text_)[end] <= '9') ++end;
         const ByteRange number{ts_node_start_byte(leaves[i - 1]), end};
         add(number, "invalid number " + quoted(text_of(number)) + ": a number cannot be broken by spaces");
         return;
       }
       if (token == "/" || token == "*") {
-        const uint32_t end = std::min<uint32_t>(range.start + 2, static_cast<uint32_t>(text_.size()));
+        const uint32_t end = std::min<uint32_t>(range.start + 2, static_cast<uint32_t>((*text_).size()));
         add({range.start, end}, "'//' and '/* */' comments are not text format: comments start with '#'");
         return;
       }

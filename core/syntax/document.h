@@ -65,7 +65,12 @@ class Document {
   // so a worker can analyze a version while the editor keeps typing.
   Document snapshot() const;
 
-  const std::string& text() const { return text_; }
+  // Valid until the next change (which may give the document a new buffer).
+  const std::string& text() const { return *text_; }
+  // The text, shared: it stays as it is when the document changes (a change
+  // copies it first when anyone holds it), so that the checks of an editor
+  // keep the version they saw without copying megabytes.
+  std::shared_ptr<const std::string> shared_text() const { return text_; }
   // The tree is parsed on first use after construction or a change, by the
   // thread that asks (thread-safe), so that whoever only applies changes —
   // the language server's reader — never waits for tree-sitter.
@@ -114,7 +119,7 @@ class Document {
   // Updates line_starts_ for text_[start, start + inserted) replacing `removed` bytes.
   void reindex_lines(uint32_t start, uint32_t removed, std::string_view inserted);
 
-  std::string text_;
+  std::shared_ptr<std::string> text_;  // never null; changed in place only when not shared
   std::vector<uint32_t> line_starts_;
   // The tree of `text_` once parsed; before that, the last tree with the
   // changes since applied as edits (null: parse from scratch).

@@ -322,14 +322,15 @@ TEST_CASE("an edit inside a value is checked from the fields around it, leaving 
     CHECK(partial == render(full.diagnostics) + render(full));
     return region_only;
   };
-  const std::string& text = document.text();
-  const uint32_t value = static_cast<uint32_t>(text.find("clip_max: ", text.size() / 2) + 10);
+  // (The text as it is at each step: a change gives the document a new buffer.)
+  auto text = [&]() -> const std::string& { return document.text(); };
+  const uint32_t value = static_cast<uint32_t>(text().find("clip_max: ", text().size() / 2) + 10);
   CHECK(edit(value, value + 1, "7"));                // a digit
   CHECK(edit(value, value, "-"));                    // a sign
-  const uint32_t number_end = static_cast<uint32_t>(text.find('\n', value));
+  const uint32_t number_end = static_cast<uint32_t>(text().find('\n', value));
   CHECK(edit(value, number_end, "wide"));            // an identifier: a type error, no syntax error
   CHECK(edit(value, value + 4, "0.25"));
-  const uint32_t name = static_cast<uint32_t>(text.find("layer_name: \"", text.size() / 3) + 13);
+  const uint32_t name = static_cast<uint32_t>(text().find("layer_name: \"", text().size() / 3) + 13);
   CHECK(edit(name, name, "renamed_"));               // a layer name: the AMCT rules see it
   // Invalid UTF-8 in a string parses cleanly but is a syntax diagnostic: the
   // whole tree, and the whole tree again for its repair.
@@ -342,7 +343,7 @@ TEST_CASE("an edit inside a value is checked from the fields around it, leaving 
   CHECK_FALSE(edit(value, value + 1, ""));
   CHECK(edit(value, value + 1, "9"));
   // A new top-level field changes the outline: the whole tree is walked.
-  const uint32_t line = static_cast<uint32_t>(text.find("\noverride_layer_configs", text.size() / 2) + 1);
+  const uint32_t line = static_cast<uint32_t>(text().find("\noverride_layer_configs", text().size() / 2) + 1);
   CHECK_FALSE(edit(line, line, "batch_num: 4\n"));
   CHECK(edit(line + 11, line + 12, "5"));          // its value, once it is there
   // Fields sharing a line: the region must end where a line starts (a
