@@ -310,7 +310,8 @@ bool same_json(const Diagnostic& d, const syntax::Range* ranges, const Diagnosti
 
 const std::string& DiagnosticsJsonCache::text(const syntax::Document& document, const std::string& uri,
                                               const std::vector<Diagnostic>& diagnostics,
-                                              syntax::PositionEncoding encoding, std::string_view docs_base) {
+                                              syntax::PositionEncoding encoding, std::string_view docs_base,
+                                              const JsonFrame& frame) {
   // Another spelling of the constant parts: nothing can be copied.
   if (!valid_ || uri != uri_ || encoding != encoding_ || docs_base != docs_base_) {
     entries_.clear();
@@ -326,7 +327,8 @@ const std::string& DiagnosticsJsonCache::text(const syntax::Document& document, 
   PositionCursor cursor(document, encoding);
   std::string out = std::move(spare_text_);
   out.clear();
-  out.reserve(text_.size() + 1024);
+  out.reserve(text_.size() + frame.before.size() + frame.after.size() + 1024);
+  out += frame.before;
   out += '[';
   std::vector<Entry> entries = std::move(spare_entries_);
   entries.clear();
@@ -367,6 +369,7 @@ const std::string& DiagnosticsJsonCache::text(const syntax::Document& document, 
     entry.end = out.size();
   }
   out += ']';
+  out += frame.after;
   spare_text_ = std::move(text_);
   text_ = std::move(out);
   spare_entries_ = std::move(entries_);

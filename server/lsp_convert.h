@@ -39,11 +39,18 @@ std::string diagnostics_json_text(const syntax::Document& document, const std::s
 // that call's text, not written again; only the others are written. The text
 // equals diagnostics_json_text() of the same arguments. Not thread-safe: one
 // per document, used by one thread at a time.
+// Text written before and after the JSON array of the diagnostics, in the
+// same buffer: the publishDiagnostics notification around it, so that a
+// publish of megabytes is not copied once more to frame it.
+struct JsonFrame {
+  std::string_view before, after;
+};
+
 class DiagnosticsJsonCache {
  public:
   const std::string& text(const syntax::Document& document, const std::string& uri,
                           const std::vector<Diagnostic>& diagnostics, syntax::PositionEncoding encoding,
-                          std::string_view docs_base = "");
+                          std::string_view docs_base = "", const JsonFrame& frame = {});
   // Diagnostics of the last call whose JSON was copied from the call before.
   size_t last_reused() const { return reused_; }
 

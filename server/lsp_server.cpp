@@ -335,8 +335,9 @@ struct LanguageServer::State {
   EstimateSettings estimate_settings() const;
   // The document's diagnostics with the model-aware ones, as a pull or a push answer.
   Analysis analyze_with_model(const syntax::Document& document, const AnalysisOptions& options);
-  void deliver_diagnostics(const std::string& uri, int64_t version, const std::string& diagnostics_text);
-  std::string publish_buffer;  // deliver_diagnostics(), on the diagnostics thread alone
+  // `text`: the whole publishDiagnostics notification when the client does
+  // not pull, else the JSON array of the diagnostics.
+  void deliver_diagnostics(const std::string& uri, int64_t version, const std::string& text);
   json estimate_lenses(const syntax::Document& d, const FeatureContext& context, PositionEncoding enc);
   // The estimate hints of an AMCT config from what is cached now (none without a model).
   std::vector<ide::EstimateHint> current_estimate_hints(const syntax::Document& d, const FeatureContext& context);
@@ -603,9 +604,17 @@ void LanguageServer::State::publish(const std::string& uri) {
   auto send = [&](const std::vector<Diagnostic>& diagnostics) {
     // Written as text, copying the JSON of the diagnostics the last publish
     // had: a DOM of thousands of diagnostics costs more than the check.
-    const std::string& diagnostics_text = published_json->text(snapshot->document, uri, diagnostics, encoding, docs_base());
+    // Pushed, the notification is written around them in the same buffer.
+    std::string before;
+    if (!client.pull_diagnostics) {
+      before = "{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/publishDiagnostics\",\"params\":{\"uri\":";
+      append_json_string(before, uri);
+      before += ",\"version\":" + std::to_string(version) + ",\"diagnostics\":";
+    }
+    const std::string& text = published_json->text(snapshot->document, uri, diagnostics, encoding, docs_base(),
+                                                   JsonFrame{before, before.empty() ? "" : "}}"});
     check_done();
-    deliver_diagnostics(uri, version, diagnostics_text);
+    deliver_diagnostics(uri, version, text);
   };
   // Without model-aware diagnostics to add, the diagnostics go out as soon
   // as they are known; the analyzer finishes the model after (features of
@@ -1177,30 +1186,22 @@ Analysis LanguageServer::State::analyze_with_model(const syntax::Document& docum
   return analysis;
 }
 
-void LanguageServer::State::deliver_diagnostics(const std::string& uri, int64_t version,
-                                                const std::string& diagnostics_text) {
+void LanguageServer::State::deliver_diagnostics(const std::string& uri, int64_t version, const std::string& text) {
   if (!client.pull_diagnostics) {
-    // Written into a buffer kept for its capacity (megabytes, every edit).
-    std::string& body = publish_buffer;
-    body.assign("{\"jsonrpc\":\"2.0\",\"method\":\"textDocument/publishDiagnostics\",\"params\":{\"uri\":");
-    append_json_string(body, uri);
-    body += ",\"version\":" + std::to_string(version) + ",\"diagnostics\":";
-    body += diagnostics_text;
-    body += "}}";
-    send(body);
+    send(text);
     return;
   }
   // The client pulls after every edit; what it cannot know about is a change
   // of the same version's result (settings, the model): ask it to pull again.
   // Compared in one JSON spelling (the pull answer is written by dump()).
-  std::string text = json::parse(diagnostics_text, nullptr, false).dump();
+  std::string items = json::parse(text, nullptr, false).dump();
   bool changed = false;
   {
     std::lock_guard lock(mutex);
     auto served = served_diagnostics.find(uri);
-    changed = served != served_diagnostics.end() && served->second.version == version && served->second.items != text;
+    changed = served != served_diagnostics.end() && served->second.version == version && served->second.items != items;
     if (served == served_diagnostics.end() || served->second.version <= version)
-      served_diagnostics[uri] = {version, std::move(text)};
+      served_diagnostics[uri] = {version, std::move(items)};
   }
   if (changed && client.diagnostic_refresh) send_request("amct-refresh-", "workspace/diagnostic/refresh", nullptr);
 }
