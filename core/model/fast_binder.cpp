@@ -38,20 +38,25 @@ enum class NodeKind : uint8_t { Field, Message, ScalarList, MessageList, Scalar 
 
 // One node of the parsed document: a field, a message, a list or a scalar.
 // Children are linked (first_child / next_sibling) in one flat array.
-// 32 bytes (a 35 MB config has two million): the four small members share
-// one word.
+// 24 bytes (a 35 MB config has two million): the four small members share
+// one word, and one offset is enough beside `range` (a field's name starts
+// it; a number's literal and a signed identifier's word end it; a message's
+// opening bracket is its first byte).
 struct Node {
   NodeKind kind = NodeKind::Field;
   ScalarSyntax::Kind scalar_kind : 8 = ScalarSyntax::Kind::Other;
   bool has_colon = false;  // Field
   bool negative = false;   // Scalar number
   ByteRange range;
-  ByteRange aux;  // Field: name; Message: opening bracket; number: literal; signed identifier: word
+  uint32_t aux = 0;  // Field: end of the name; number: start of the literal; signed identifier: start of the word
   uint32_t first_child = kNone;
   uint32_t next_sibling = kNone;
-  uint32_t child_count = 0;
+
+  ByteRange name() const { return {range.start, aux}; }                      // Field
+  ByteRange open_bracket() const { return {range.start, range.start + 1}; }  // Message
+  ByteRange tail() const { return {aux, range.end}; }  // a number's literal, a signed identifier's word
 };
-static_assert(sizeof(Node) == 32);
+static_assert(sizeof(Node) == 24);
 
 bool is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 
@@ -166,7 +171,7 @@ class Parser {
         tree_.nodes[last].next_sibling = field;
       }
       last = field;
-      const ByteRange name = tree_.nodes[field].aux;
+      const ByteRange name = tree_.nodes[field].name();
       const std::string_view name_text = text_.substr(name.start, name.end - name.start);
       if (seen.insert(name_text).second) tree_.top_level_fields.push_back(name_text);
     }
@@ -294,7 +299,6 @@ class Parser {
       tree_.nodes[last_child].next_sibling = child;
     }
     last_child = child;
-    ++tree_.nodes[parent].child_count;
   }
 
   bool parse_identifier(ByteRange& range) {
@@ -311,8 +315,10 @@ class Parser {
   uint32_t parse_field(bool top_level, size_t depth) {
     Node node;
     node.kind = NodeKind::Field;
-    if (!parse_identifier(node.aux)) return kNone;  // `[ext]` names: declined
-    node.range.start = node.aux.start;
+    ByteRange name;
+    if (!parse_identifier(name)) return kNone;  // `[ext]` names: declined
+    node.range.start = name.start;
+    node.aux = name.end;
     const uint32_t index = add(node);
     skip_extras(false);
     bool has_colon = false;
@@ -335,7 +341,6 @@ class Parser {
     Node& field = tree_.nodes[index];
     field.has_colon = has_colon;
     field.first_child = value;
-    field.child_count = 1;
     field.range.end = tree_.nodes[value].range.end;
     skip_extras(top_level);
     if (peek() == ',' || peek() == ';') {
@@ -353,7 +358,6 @@ class Parser {
     Node node;
     node.kind = NodeKind::Message;
     node.range.start = static_cast<uint32_t>(pos_);
-    node.aux = {static_cast<uint32_t>(pos_), static_cast<uint32_t>(pos_ + 1)};
     const uint32_t index = add(node);
     ++pos_;
     line_start_ = false;
@@ -442,8 +446,10 @@ class Parser {
       node.negative = true;
       if (is_letter(peek())) {
         node.scalar_kind = ScalarSyntax::Kind::SignedIdentifier;
-        parse_identifier(node.aux);
-        node.range.end = node.aux.end;
+        ByteRange word;
+        parse_identifier(word);
+        node.aux = word.start;
+        node.range.end = word.end;
         return add(node);
       }
       if (!is_digit(peek()) && peek() != '.') return kNone;
@@ -453,7 +459,7 @@ class Parser {
       const size_t start = pos_;
       if (!scan_number(is_float)) return kNone;
       node.scalar_kind = is_float ? ScalarSyntax::Kind::Float : ScalarSyntax::Kind::Integer;
-      node.aux = {static_cast<uint32_t>(start), static_cast<uint32_t>(pos_)};
+      node.aux = static_cast<uint32_t>(start);
       node.range.end = static_cast<uint32_t>(pos_);
       line_start_ = false;
       return add(node);
@@ -639,6 +645,11 @@ class FastBinder {
 
  private:
   const Node& node(uint32_t index) const { return nodes_[index]; }
+  size_t child_count(const Node& parent) const {
+    size_t count = 0;
+    for (uint32_t i = parent.first_child; i != kNone; i = node(i).next_sibling) ++count;
+    return count;
+  }
   std::string_view text_of(ByteRange range) const { return text_.substr(range.start, range.end - range.start); }
 
   void error(ByteRange range, const char* code, std::string message) {
@@ -723,9 +734,9 @@ class FastBinder {
   // Binds one field of a message of type `parent` into `field`.
   bool bind_field_into(const pb::Descriptor* parent, Field& field, const Node& syntax, bool typed, size_t depth) {
     field.range = syntax.range;
-    field.name_range = syntax.aux;
+    field.name_range = syntax.name();
     field.has_colon = syntax.has_colon;
-    field.name.append(text_.data() + syntax.aux.start, syntax.aux.end - syntax.aux.start);  // (empty: append is the shortest path)
+    field.name.append(text_.data() + field.name_range.start, field.name_range.end - field.name_range.start);  // (empty: append is the shortest path)
     const Node& value = node(syntax.first_child);
     if (!typed) return bind_untyped_value(field, value, depth);
 
@@ -764,7 +775,7 @@ class FastBinder {
     Message& child = field.messages.back();
     child.descriptor = descriptor;
     child.range = syntax.range;
-    child.open_range = syntax.aux;
+    child.open_range = syntax.open_bracket();
     return bind_fields(child, syntax.first_child, descriptor != nullptr, depth + 1);
   }
 
@@ -772,18 +783,18 @@ class FastBinder {
     switch (value.kind) {
       case NodeKind::Message: return add_message(field, value, nullptr, depth);
       case NodeKind::MessageList:
-        field.messages.reserve(value.child_count);
+        field.messages.reserve(child_count(value));
         for (uint32_t i = value.first_child; i != kNone; i = node(i).next_sibling) {
           if (!add_message(field, node(i), nullptr, depth)) return false;
         }
         return true;
       case NodeKind::ScalarList:
-        field.scalars.reserve(value.child_count);
+        field.scalars.reserve(child_count(value));
         for (uint32_t i = value.first_child; i != kNone; i = node(i).next_sibling) {
-          field.scalars.push_back(untyped_scalar(node(i)));
+          untyped_scalar(field.scalars.emplace_back(), node(i));
         }
         return true;
-      case NodeKind::Scalar: field.scalars.push_back(untyped_scalar(value)); return true;
+      case NodeKind::Scalar: untyped_scalar(field.scalars.emplace_back(), value); return true;
       case NodeKind::Field: return false;
     }
     return false;
@@ -802,7 +813,7 @@ class FastBinder {
           error(value.range, "not-repeated",
                 "field " + name() + " is not repeated: write one block " + field.name + " { ... }, not a list");
         }
-        field.messages.reserve(value.child_count);
+        field.messages.reserve(child_count(value));
         for (uint32_t i = value.first_child; i != kNone; i = node(i).next_sibling) {
           if (!add_message(field, node(i), type, depth)) return false;
         }
@@ -819,7 +830,7 @@ class FastBinder {
       return bind_untyped_value(field, value, depth);
     }
     if (value.kind == NodeKind::MessageList) {
-      if (value.child_count > 0) {
+      if (value.first_child != kNone) {
         error(value.range, "type-mismatch",
               "field " + name() + " is " + type_label(descriptor) + ", not a list of messages");
         return bind_untyped_value(field, value, depth);
@@ -835,13 +846,13 @@ class FastBinder {
     if (!syntax.has_colon) return false;  // not reachable: the grammar needs ':' before a scalar
     if (value.kind == NodeKind::ScalarList) {
       if (!repeated) error(value.range, "not-repeated", "field " + name() + " is not repeated: give one value, not a list");
-      field.scalars.reserve(value.child_count);
+      field.scalars.reserve(child_count(value));
       for (uint32_t i = value.first_child; i != kNone; i = node(i).next_sibling) {
-        field.scalars.push_back(typed_scalar(descriptor, node(i), repeated));
+        typed_scalar(field.scalars.emplace_back(), descriptor, node(i), repeated);
       }
       return true;
     }
-    field.scalars.push_back(typed_scalar(descriptor, value, true));
+    typed_scalar(field.scalars.emplace_back(), descriptor, value, true);
     return true;
   }
 
@@ -852,9 +863,9 @@ class FastBinder {
     syntax.text = text_of(value.range);
     if (value.scalar_kind == ScalarSyntax::Kind::Integer || value.scalar_kind == ScalarSyntax::Kind::Float) {
       syntax.negative = value.negative;
-      syntax.literal = text_of(value.aux);
+      syntax.literal = text_of(value.tail());
     } else if (value.scalar_kind == ScalarSyntax::Kind::SignedIdentifier) {
-      syntax.word = text_of(value.aux);
+      syntax.word = text_of(value.tail());
     }
     return syntax;
   }
@@ -895,16 +906,18 @@ class FastBinder {
     return true;
   }
 
-  ScalarValue untyped_scalar(const Node& value) {
+  // Into `scalar`, in place in its field's vector.
+  void untyped_scalar(ScalarValue& scalar, const Node& value) {
     const ScalarSyntax syntax = scalar_syntax(value);
-    return rules::untyped_scalar(syntax, [&](std::string& out, bool) { return decode_strings(syntax.text, out); });
+    rules::untyped_scalar_into(scalar, syntax,
+                               [&](std::string& out, bool) { return decode_strings(syntax.text, out); });
   }
 
-  ScalarValue typed_scalar(const FieldDescriptor* field, const Node& value, bool report_errors) {
+  void typed_scalar(ScalarValue& scalar, const FieldDescriptor* field, const Node& value, bool report_errors) {
     const ScalarSyntax syntax = scalar_syntax(value);
-    return rules::typed_scalar(
-        field, syntax, report_errors, [&](std::string& out, bool) { return decode_strings(syntax.text, out); },
-        diagnostics_);
+    rules::typed_scalar_into(
+        scalar, field, syntax, report_errors,
+        [&](std::string& out, bool) { return decode_strings(syntax.text, out); }, diagnostics_);
   }
 
   static bool never_broken_block(const Message*) { return false; }  // no syntax errors on this path
