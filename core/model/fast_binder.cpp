@@ -79,6 +79,7 @@ bool is_hex_digit(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >
 struct Part {
   std::vector<Node> nodes;
   uint32_t first_top_level = kNone;
+  size_t top_level_count = 0;  // counted as parsed: a walk over them would miss the cache at each
   std::vector<FastHeader> headers;
   std::vector<std::string_view> top_level_fields;  // distinct in this part
 };
@@ -171,6 +172,7 @@ class Parser {
         tree_.nodes[last].next_sibling = field;
       }
       last = field;
+      ++tree_.top_level_count;
       const ByteRange name = tree_.nodes[field].name();
       const std::string_view name_text = text_.substr(name.start, name.end - name.start);
       if (seen.insert(name_text).second) tree_.top_level_fields.push_back(name_text);
@@ -604,11 +606,7 @@ class FastBinder {
   FastBinder(std::string_view text, const Part& part) : nodes_(part.nodes), text_(text), part_(part) {}
 
   // The number of the part's top-level fields.
-  size_t top_level_count() const {
-    size_t count = 0;
-    for (uint32_t i = part_.first_top_level; i != kNone; i = node(i).next_sibling) ++count;
-    return count;
-  }
+  size_t top_level_count() const { return part_.top_level_count; }
 
   // Binds the part's top-level fields into `fields` (top_level_count() of
   // them, in place in the root's vector: the parts fill their own ranges
@@ -1009,13 +1007,17 @@ std::optional<BoundDocument> bind_fast(const FastSyntax& syntax, const google::p
     diagnostics.insert(diagnostics.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
   }
   if (root_type != nullptr) {
-    rules::check_overwrites(bound.root, diagnostics);
     // The root and its merged singular blocks; the elements of repeated
     // top-level fields were judged by the binders. The root's own verdict
-    // first, as check_required() of the whole tree would give it.
+    // first, as check_required() of the whole tree would give it. (The two
+    // passes over the root are independent: side by side when it is big.)
     std::vector<Diagnostic> root_required;
-    rules::check_required_groups({{&bound.root}}, {&bound.root, rules::RootChildren::SingularOnly},
-                                 [](const Message*) { return false; }, root_required);
+    run_both(
+        binders.size() > 1, [&] { rules::check_overwrites(bound.root, diagnostics); },
+        [&] {
+          rules::check_required_groups({{&bound.root}}, {&bound.root, rules::RootChildren::SingularOnly},
+                                       [](const Message*) { return false; }, root_required);
+        });
     std::vector<Diagnostic> below_root;
     for (Diagnostic& diagnostic : root_required)
       (diagnostic.range == bound.root.open_range ? diagnostics : below_root).push_back(std::move(diagnostic));
