@@ -306,11 +306,35 @@ class Parser {
   bool parse_identifier(ByteRange& range) {
     if (!is_letter(peek())) return false;
     const size_t start = pos_;
-    ++pos_;
-    while (pos_ < text_.size() && continues_identifier(text_[pos_])) ++pos_;
+    pos_ = identifier_end(start + 1);
     range = {static_cast<uint32_t>(start), static_cast<uint32_t>(pos_)};
     line_start_ = false;
     return true;
+  }
+
+  // The end of the run of identifier bytes (letters, digits, '_') at `pos`:
+  // 16 bytes at a time, as most of a config is field names and enum words
+  // (and in a local: a char read may alias the member position).
+  size_t identifier_end(size_t pos) const {
+    const char* const data = text_.data();
+    const size_t size = text_.size();
+#if defined(__SSE2__)
+    // Signed compares: bytes >= 0x80 are negative and fall outside every range.
+    const auto in_range = [](__m128i bytes, char low, char high) {
+      return _mm_and_si128(_mm_cmpgt_epi8(bytes, _mm_set1_epi8(static_cast<char>(low - 1))),
+                           _mm_cmplt_epi8(bytes, _mm_set1_epi8(static_cast<char>(high + 1))));
+    };
+    while (pos + 16 <= size) {
+      const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + pos));
+      const __m128i word = _mm_or_si128(_mm_or_si128(in_range(bytes, 'a', 'z'), in_range(bytes, 'A', 'Z')),
+                                        _mm_or_si128(in_range(bytes, '0', '9'), _mm_cmpeq_epi8(bytes, _mm_set1_epi8('_'))));
+      const unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(word));
+      if (mask != 0xFFFF) return pos + static_cast<unsigned>(__builtin_ctz(~mask));
+      pos += 16;
+    }
+#endif
+    while (pos < size && continues_identifier(data[pos])) ++pos;
+    return pos;
   }
 
   // field: name (':' value | message | message_list) separator?
@@ -536,23 +560,49 @@ class Parser {
   // One quoted string with the grammar's escape sequences only.
   bool parse_string() {
     const char quote = peek();
-    ++pos_;
+    const char* const data = text_.data();
+    const size_t size = text_.size();
+    size_t pos = pos_ + 1;  // (a local: a char read may alias the member)
     line_start_ = false;
     while (true) {
-      if (pos_ >= text_.size()) return false;
-      const char c = text_[pos_];
+#if defined(__SSE2__)
+      // Plain bytes 16 at a time, up to the next quote, backslash or newline.
+      while (pos + 16 <= size) {
+        const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + pos));
+        const __m128i stops = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(bytes, _mm_set1_epi8(quote)), _mm_cmpeq_epi8(bytes, _mm_set1_epi8('\\'))),
+            _mm_cmpeq_epi8(bytes, _mm_set1_epi8('\n')));
+        const unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(stops));
+        if (mask != 0) {
+          pos += static_cast<unsigned>(__builtin_ctz(mask));
+          break;
+        }
+        pos += 16;
+      }
+#endif
+      if (pos >= size) {
+        pos_ = pos;
+        return false;
+      }
+      const char c = data[pos];
       if (c == quote) {
-        ++pos_;
+        pos_ = pos + 1;
         return true;
       }
-      if (c == '\n') return false;
+      if (c == '\n') {
+        pos_ = pos;
+        return false;
+      }
       if (c != '\\') {
-        ++pos_;
+        ++pos;
         continue;
       }
-      const size_t length = escape_length(pos_);
-      if (length == 0) return false;
-      pos_ += length;
+      const size_t length = escape_length(pos);
+      if (length == 0) {
+        pos_ = pos;
+        return false;
+      }
+      pos += length;
     }
   }
 
