@@ -1,9 +1,6 @@
 #include "server/batch_arena.h"
 
-#include <pthread.h>
-#include <sched.h>
 #include <sys/mman.h>
-#include <time.h>
 
 #include <algorithm>
 #include <atomic>
@@ -11,8 +8,6 @@
 #include <cstdlib>
 #include <mutex>
 #include <new>
-#include <system_error>
-#include <thread>
 
 #if defined(__SANITIZE_ADDRESS__)
 #define AMCT_BATCH_ARENA 0
@@ -35,7 +30,6 @@ constexpr size_t kChunkBytes = size_t{2} << 20;
 // Chunks and large blocks are whole pages (madvise needs page-aligned ranges).
 constexpr size_t kPageBytes = 4096;
 constexpr size_t kMinimumBudget = size_t{16} << 20;
-constexpr size_t kMaximumPopulateWindow = size_t{64} << 20;
 
 // Set once by enable_batch_arena(), before the worker threads start.
 std::atomic<bool> g_enabled{false};
@@ -78,46 +72,6 @@ void populate(char* start, size_t bytes) {
   (void)start;
   (void)bytes;
 #endif
-}
-
-// The arena's memory is faulted in ahead of the bump pointer by a thread
-// that runs only when a core would otherwise idle (SCHED_IDLE): --check has
-// stretches on one thread (between the parallel passes, and at the end),
-// and the zeroing of fresh pages is a fifth of its CPU time. [0, g_populated)
-// is faulted in, apart from blocks handed out before the thread got there
-// (their takers fault them in).
-std::atomic<size_t> g_populated{0};
-size_t g_populate_window = 0;  // how far ahead of g_next
-
-// populate() unless the range is already faulted in.
-void populate_if_needed(char* start, size_t bytes) {
-  if (start + bytes <= g_base + g_populated.load(std::memory_order_relaxed)) return;
-  populate(start, bytes);
-}
-
-void populate_ahead() {
-#if defined(SCHED_IDLE)
-  sched_param parameters{};
-  parameters.sched_priority = 0;
-  // At normal priority it would take time from the passes themselves.
-  if (pthread_setschedparam(pthread_self(), SCHED_IDLE, &parameters) != 0) return;
-#else
-  return;
-#endif
-  while (true) {
-    const size_t next = g_next.load(std::memory_order_relaxed);
-    if (next >= g_size) return;  // the budget is spent
-    const size_t from = std::max(g_populated.load(std::memory_order_relaxed), next);
-    const size_t target = std::min(g_size, next + g_populate_window);
-    if (from >= target) {
-      timespec pause{0, 200 * 1000};  // 0.2 ms
-      nanosleep(&pause, nullptr);
-      continue;
-    }
-    const size_t step = std::min(kChunkBytes, target - from);
-    populate(g_base + from, step);
-    g_populated.store(from + step, std::memory_order_relaxed);
-  }
 }
 
 // `bytes` from the shared part of the arena, or null when the budget is spent.
@@ -186,7 +140,7 @@ char* take_large(size_t bytes) {
 void populate_chunk_up_to(char* end) {
   while (t_populated < end) {
     const size_t step = std::min(kPopulateStep, static_cast<size_t>(t_limit - t_populated));
-    populate_if_needed(t_populated, step);
+    populate(t_populated, step);
     t_populated += step;
   }
 }
@@ -206,7 +160,7 @@ void populate_chunk_up_to(char* end) {
   if (bytes > kLargeBytes) {
     bytes = round_up(bytes, kPageBytes);  // keeps the chunks after it page-aligned
     char* block = take_large(bytes);
-    if (block != nullptr) populate_if_needed(block, bytes);
+    if (block != nullptr) populate(block, bytes);
     return block;
   }
   if (static_cast<size_t>(t_limit - t_cursor) >= bytes) {
@@ -242,12 +196,7 @@ bool enable_batch_arena(size_t budget_bytes) {
   if (mapping == MAP_FAILED) return false;
   g_base = static_cast<char*>(mapping);
   g_size = size;
-  g_populate_window = std::min(kMaximumPopulateWindow, round_up(size / 8, kPageBytes));
   g_enabled.store(true);
-  try {
-    std::thread(populate_ahead).detach();  // ends with the process
-  } catch (const std::system_error&) {  // no thread: pages fault in as they are taken
-  }
   return true;
 }
 
