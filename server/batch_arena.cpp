@@ -39,6 +39,12 @@ std::atomic<size_t> g_next{0};  // offset of the first chunk not handed out
 
 thread_local char* t_cursor = nullptr;
 thread_local char* t_limit = nullptr;
+// The chunk is faulted in up to here, a step at a time as the cursor gets
+// there: the kernel's zeroing leaves the step in the cache (L2: 1 MB a core
+// here), where the blocks handed out next are written. (A whole 2 MB chunk
+// at once would be mostly out of the cache again by then.)
+thread_local char* t_populated = nullptr;
+constexpr size_t kPopulateStep = size_t{256} << 10;
 
 // Small blocks freed with their size (std::allocator's sized delete: the
 // temporaries of string building, the scratch vectors of a pass) are kept on
@@ -131,6 +137,14 @@ char* take_large(size_t bytes) {
   }
 }
 
+void populate_chunk_up_to(char* end) {
+  while (t_populated < end) {
+    const size_t step = std::min(kPopulateStep, static_cast<size_t>(t_limit - t_populated));
+    populate(t_populated, step);
+    t_populated += step;
+  }
+}
+
 [[maybe_unused]] void* arena_allocate(size_t bytes) {
   bytes = round_up(bytes == 0 ? 1 : bytes, kAlignment);
   if (bytes <= kSmallReuseBytes) {
@@ -152,13 +166,18 @@ char* take_large(size_t bytes) {
   if (static_cast<size_t>(t_limit - t_cursor) >= bytes) {
     char* block = t_cursor;
     t_cursor += bytes;
+    if (t_cursor > t_populated) populate_chunk_up_to(t_cursor);
     return block;
   }
-  char* chunk = take_shared(kChunkBytes);
+  // A chunk comes out of a freed large block when there is one (the
+  // single-pass parser's nodes, 50 MB for a 35 MB config, are freed once the
+  // model is built): memory already faulted in, not zeroed again.
+  char* chunk = take_large(kChunkBytes);
   if (chunk == nullptr) return nullptr;
-  populate(chunk, kChunkBytes);
   t_cursor = chunk + bytes;
   t_limit = chunk + kChunkBytes;
+  t_populated = chunk;
+  populate_chunk_up_to(t_cursor);
   return chunk;
 }
 

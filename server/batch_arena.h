@@ -7,9 +7,13 @@
 // its per-block headers. Freed blocks are reused, since fresh memory costs
 // its zeroing by the kernel: small ones freed with their size (temporary
 // strings, scratch vectors) from per-thread lists, large ones (growing
-// vectors and strings) from a shared table. (Huge pages were tried: fewer
-// faults, but the time to get them varied from 0.07 s to 0.6 s a run on the
-// shared test machine.)
+// vectors and strings) and the chunks of small ones from a shared table.
+// Chunks are faulted in a step at a time as they fill (the zeroed step is
+// still in the cache when written). (Huge pages were tried: fewer faults,
+// but the time to get them varied from 0.07 s to 0.6 s a run on the shared
+// test machine. So was a SCHED_IDLE thread faulting pages in ahead: under
+// load it can sit preempted inside madvise, holding the mmap lock that a
+// thread start waits for: runs of 3 s.)
 //
 // Off until enable_batch_arena() is called; then every operator new takes
 // from the arena until its budget is spent, and malloc again after that.

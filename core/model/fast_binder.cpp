@@ -38,20 +38,25 @@ enum class NodeKind : uint8_t { Field, Message, ScalarList, MessageList, Scalar 
 
 // One node of the parsed document: a field, a message, a list or a scalar.
 // Children are linked (first_child / next_sibling) in one flat array.
-// 32 bytes (a 35 MB config has two million): the four small members share
-// one word.
+// 24 bytes (a 35 MB config has two million): the four small members share
+// one word, and one offset is enough beside `range` (a field's name starts
+// it; a number's literal and a signed identifier's word end it; a message's
+// opening bracket is its first byte).
 struct Node {
   NodeKind kind = NodeKind::Field;
   ScalarSyntax::Kind scalar_kind : 8 = ScalarSyntax::Kind::Other;
   bool has_colon = false;  // Field
   bool negative = false;   // Scalar number
   ByteRange range;
-  ByteRange aux;  // Field: name; Message: opening bracket; number: literal; signed identifier: word
+  uint32_t aux = 0;  // Field: end of the name; number: start of the literal; signed identifier: start of the word
   uint32_t first_child = kNone;
   uint32_t next_sibling = kNone;
-  uint32_t child_count = 0;
+
+  ByteRange name() const { return {range.start, aux}; }                      // Field
+  ByteRange open_bracket() const { return {range.start, range.start + 1}; }  // Message
+  ByteRange tail() const { return {aux, range.end}; }  // a number's literal, a signed identifier's word
 };
-static_assert(sizeof(Node) == 32);
+static_assert(sizeof(Node) == 24);
 
 bool is_letter(char c) { return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_'; }
 
@@ -74,6 +79,7 @@ bool is_hex_digit(char c) { return is_digit(c) || (c >= 'a' && c <= 'f') || (c >
 struct Part {
   std::vector<Node> nodes;
   uint32_t first_top_level = kNone;
+  size_t top_level_count = 0;  // counted as parsed: a walk over them would miss the cache at each
   std::vector<FastHeader> headers;
   std::vector<std::string_view> top_level_fields;  // distinct in this part
 };
@@ -166,7 +172,8 @@ class Parser {
         tree_.nodes[last].next_sibling = field;
       }
       last = field;
-      const ByteRange name = tree_.nodes[field].aux;
+      ++tree_.top_level_count;
+      const ByteRange name = tree_.nodes[field].name();
       const std::string_view name_text = text_.substr(name.start, name.end - name.start);
       if (seen.insert(name_text).second) tree_.top_level_fields.push_back(name_text);
     }
@@ -294,25 +301,50 @@ class Parser {
       tree_.nodes[last_child].next_sibling = child;
     }
     last_child = child;
-    ++tree_.nodes[parent].child_count;
   }
 
   bool parse_identifier(ByteRange& range) {
     if (!is_letter(peek())) return false;
     const size_t start = pos_;
-    ++pos_;
-    while (pos_ < text_.size() && continues_identifier(text_[pos_])) ++pos_;
+    pos_ = identifier_end(start + 1);
     range = {static_cast<uint32_t>(start), static_cast<uint32_t>(pos_)};
     line_start_ = false;
     return true;
+  }
+
+  // The end of the run of identifier bytes (letters, digits, '_') at `pos`:
+  // 16 bytes at a time, as most of a config is field names and enum words
+  // (and in a local: a char read may alias the member position).
+  size_t identifier_end(size_t pos) const {
+    const char* const data = text_.data();
+    const size_t size = text_.size();
+#if defined(__SSE2__)
+    // Signed compares: bytes >= 0x80 are negative and fall outside every range.
+    const auto in_range = [](__m128i bytes, char low, char high) {
+      return _mm_and_si128(_mm_cmpgt_epi8(bytes, _mm_set1_epi8(static_cast<char>(low - 1))),
+                           _mm_cmplt_epi8(bytes, _mm_set1_epi8(static_cast<char>(high + 1))));
+    };
+    while (pos + 16 <= size) {
+      const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + pos));
+      const __m128i word = _mm_or_si128(_mm_or_si128(in_range(bytes, 'a', 'z'), in_range(bytes, 'A', 'Z')),
+                                        _mm_or_si128(in_range(bytes, '0', '9'), _mm_cmpeq_epi8(bytes, _mm_set1_epi8('_'))));
+      const unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(word));
+      if (mask != 0xFFFF) return pos + static_cast<unsigned>(__builtin_ctz(~mask));
+      pos += 16;
+    }
+#endif
+    while (pos < size && continues_identifier(data[pos])) ++pos;
+    return pos;
   }
 
   // field: name (':' value | message | message_list) separator?
   uint32_t parse_field(bool top_level, size_t depth) {
     Node node;
     node.kind = NodeKind::Field;
-    if (!parse_identifier(node.aux)) return kNone;  // `[ext]` names: declined
-    node.range.start = node.aux.start;
+    ByteRange name;
+    if (!parse_identifier(name)) return kNone;  // `[ext]` names: declined
+    node.range.start = name.start;
+    node.aux = name.end;
     const uint32_t index = add(node);
     skip_extras(false);
     bool has_colon = false;
@@ -335,7 +367,6 @@ class Parser {
     Node& field = tree_.nodes[index];
     field.has_colon = has_colon;
     field.first_child = value;
-    field.child_count = 1;
     field.range.end = tree_.nodes[value].range.end;
     skip_extras(top_level);
     if (peek() == ',' || peek() == ';') {
@@ -353,7 +384,6 @@ class Parser {
     Node node;
     node.kind = NodeKind::Message;
     node.range.start = static_cast<uint32_t>(pos_);
-    node.aux = {static_cast<uint32_t>(pos_), static_cast<uint32_t>(pos_ + 1)};
     const uint32_t index = add(node);
     ++pos_;
     line_start_ = false;
@@ -442,8 +472,10 @@ class Parser {
       node.negative = true;
       if (is_letter(peek())) {
         node.scalar_kind = ScalarSyntax::Kind::SignedIdentifier;
-        parse_identifier(node.aux);
-        node.range.end = node.aux.end;
+        ByteRange word;
+        parse_identifier(word);
+        node.aux = word.start;
+        node.range.end = word.end;
         return add(node);
       }
       if (!is_digit(peek()) && peek() != '.') return kNone;
@@ -453,7 +485,7 @@ class Parser {
       const size_t start = pos_;
       if (!scan_number(is_float)) return kNone;
       node.scalar_kind = is_float ? ScalarSyntax::Kind::Float : ScalarSyntax::Kind::Integer;
-      node.aux = {static_cast<uint32_t>(start), static_cast<uint32_t>(pos_)};
+      node.aux = static_cast<uint32_t>(start);
       node.range.end = static_cast<uint32_t>(pos_);
       line_start_ = false;
       return add(node);
@@ -528,23 +560,49 @@ class Parser {
   // One quoted string with the grammar's escape sequences only.
   bool parse_string() {
     const char quote = peek();
-    ++pos_;
+    const char* const data = text_.data();
+    const size_t size = text_.size();
+    size_t pos = pos_ + 1;  // (a local: a char read may alias the member)
     line_start_ = false;
     while (true) {
-      if (pos_ >= text_.size()) return false;
-      const char c = text_[pos_];
+#if defined(__SSE2__)
+      // Plain bytes 16 at a time, up to the next quote, backslash or newline.
+      while (pos + 16 <= size) {
+        const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(data + pos));
+        const __m128i stops = _mm_or_si128(
+            _mm_or_si128(_mm_cmpeq_epi8(bytes, _mm_set1_epi8(quote)), _mm_cmpeq_epi8(bytes, _mm_set1_epi8('\\'))),
+            _mm_cmpeq_epi8(bytes, _mm_set1_epi8('\n')));
+        const unsigned mask = static_cast<unsigned>(_mm_movemask_epi8(stops));
+        if (mask != 0) {
+          pos += static_cast<unsigned>(__builtin_ctz(mask));
+          break;
+        }
+        pos += 16;
+      }
+#endif
+      if (pos >= size) {
+        pos_ = pos;
+        return false;
+      }
+      const char c = data[pos];
       if (c == quote) {
-        ++pos_;
+        pos_ = pos + 1;
         return true;
       }
-      if (c == '\n') return false;
+      if (c == '\n') {
+        pos_ = pos;
+        return false;
+      }
       if (c != '\\') {
-        ++pos_;
+        ++pos;
         continue;
       }
-      const size_t length = escape_length(pos_);
-      if (length == 0) return false;
-      pos_ += length;
+      const size_t length = escape_length(pos);
+      if (length == 0) {
+        pos_ = pos;
+        return false;
+      }
+      pos += length;
     }
   }
 
@@ -598,11 +656,7 @@ class FastBinder {
   FastBinder(std::string_view text, const Part& part) : nodes_(part.nodes), text_(text), part_(part) {}
 
   // The number of the part's top-level fields.
-  size_t top_level_count() const {
-    size_t count = 0;
-    for (uint32_t i = part_.first_top_level; i != kNone; i = node(i).next_sibling) ++count;
-    return count;
-  }
+  size_t top_level_count() const { return part_.top_level_count; }
 
   // Binds the part's top-level fields into `fields` (top_level_count() of
   // them, in place in the root's vector: the parts fill their own ranges
@@ -639,6 +693,11 @@ class FastBinder {
 
  private:
   const Node& node(uint32_t index) const { return nodes_[index]; }
+  size_t child_count(const Node& parent) const {
+    size_t count = 0;
+    for (uint32_t i = parent.first_child; i != kNone; i = node(i).next_sibling) ++count;
+    return count;
+  }
   std::string_view text_of(ByteRange range) const { return text_.substr(range.start, range.end - range.start); }
 
   void error(ByteRange range, const char* code, std::string message) {
@@ -723,9 +782,9 @@ class FastBinder {
   // Binds one field of a message of type `parent` into `field`.
   bool bind_field_into(const pb::Descriptor* parent, Field& field, const Node& syntax, bool typed, size_t depth) {
     field.range = syntax.range;
-    field.name_range = syntax.aux;
+    field.name_range = syntax.name();
     field.has_colon = syntax.has_colon;
-    field.name.append(text_.data() + syntax.aux.start, syntax.aux.end - syntax.aux.start);  // (empty: append is the shortest path)
+    field.name.append(text_.data() + field.name_range.start, field.name_range.end - field.name_range.start);  // (empty: append is the shortest path)
     const Node& value = node(syntax.first_child);
     if (!typed) return bind_untyped_value(field, value, depth);
 
@@ -764,7 +823,7 @@ class FastBinder {
     Message& child = field.messages.back();
     child.descriptor = descriptor;
     child.range = syntax.range;
-    child.open_range = syntax.aux;
+    child.open_range = syntax.open_bracket();
     return bind_fields(child, syntax.first_child, descriptor != nullptr, depth + 1);
   }
 
@@ -772,18 +831,18 @@ class FastBinder {
     switch (value.kind) {
       case NodeKind::Message: return add_message(field, value, nullptr, depth);
       case NodeKind::MessageList:
-        field.messages.reserve(value.child_count);
+        field.messages.reserve(child_count(value));
         for (uint32_t i = value.first_child; i != kNone; i = node(i).next_sibling) {
           if (!add_message(field, node(i), nullptr, depth)) return false;
         }
         return true;
       case NodeKind::ScalarList:
-        field.scalars.reserve(value.child_count);
+        field.scalars.reserve(child_count(value));
         for (uint32_t i = value.first_child; i != kNone; i = node(i).next_sibling) {
-          field.scalars.push_back(untyped_scalar(node(i)));
+          untyped_scalar(field.scalars.emplace_back(), node(i));
         }
         return true;
-      case NodeKind::Scalar: field.scalars.push_back(untyped_scalar(value)); return true;
+      case NodeKind::Scalar: untyped_scalar(field.scalars.emplace_back(), value); return true;
       case NodeKind::Field: return false;
     }
     return false;
@@ -802,7 +861,7 @@ class FastBinder {
           error(value.range, "not-repeated",
                 "field " + name() + " is not repeated: write one block " + field.name + " { ... }, not a list");
         }
-        field.messages.reserve(value.child_count);
+        field.messages.reserve(child_count(value));
         for (uint32_t i = value.first_child; i != kNone; i = node(i).next_sibling) {
           if (!add_message(field, node(i), type, depth)) return false;
         }
@@ -819,7 +878,7 @@ class FastBinder {
       return bind_untyped_value(field, value, depth);
     }
     if (value.kind == NodeKind::MessageList) {
-      if (value.child_count > 0) {
+      if (value.first_child != kNone) {
         error(value.range, "type-mismatch",
               "field " + name() + " is " + type_label(descriptor) + ", not a list of messages");
         return bind_untyped_value(field, value, depth);
@@ -835,13 +894,13 @@ class FastBinder {
     if (!syntax.has_colon) return false;  // not reachable: the grammar needs ':' before a scalar
     if (value.kind == NodeKind::ScalarList) {
       if (!repeated) error(value.range, "not-repeated", "field " + name() + " is not repeated: give one value, not a list");
-      field.scalars.reserve(value.child_count);
+      field.scalars.reserve(child_count(value));
       for (uint32_t i = value.first_child; i != kNone; i = node(i).next_sibling) {
-        field.scalars.push_back(typed_scalar(descriptor, node(i), repeated));
+        typed_scalar(field.scalars.emplace_back(), descriptor, node(i), repeated);
       }
       return true;
     }
-    field.scalars.push_back(typed_scalar(descriptor, value, true));
+    typed_scalar(field.scalars.emplace_back(), descriptor, value, true);
     return true;
   }
 
@@ -852,9 +911,9 @@ class FastBinder {
     syntax.text = text_of(value.range);
     if (value.scalar_kind == ScalarSyntax::Kind::Integer || value.scalar_kind == ScalarSyntax::Kind::Float) {
       syntax.negative = value.negative;
-      syntax.literal = text_of(value.aux);
+      syntax.literal = text_of(value.tail());
     } else if (value.scalar_kind == ScalarSyntax::Kind::SignedIdentifier) {
-      syntax.word = text_of(value.aux);
+      syntax.word = text_of(value.tail());
     }
     return syntax;
   }
@@ -895,16 +954,18 @@ class FastBinder {
     return true;
   }
 
-  ScalarValue untyped_scalar(const Node& value) {
+  // Into `scalar`, in place in its field's vector.
+  void untyped_scalar(ScalarValue& scalar, const Node& value) {
     const ScalarSyntax syntax = scalar_syntax(value);
-    return rules::untyped_scalar(syntax, [&](std::string& out, bool) { return decode_strings(syntax.text, out); });
+    rules::untyped_scalar_into(scalar, syntax,
+                               [&](std::string& out, bool) { return decode_strings(syntax.text, out); });
   }
 
-  ScalarValue typed_scalar(const FieldDescriptor* field, const Node& value, bool report_errors) {
+  void typed_scalar(ScalarValue& scalar, const FieldDescriptor* field, const Node& value, bool report_errors) {
     const ScalarSyntax syntax = scalar_syntax(value);
-    return rules::typed_scalar(
-        field, syntax, report_errors, [&](std::string& out, bool) { return decode_strings(syntax.text, out); },
-        diagnostics_);
+    rules::typed_scalar_into(
+        scalar, field, syntax, report_errors,
+        [&](std::string& out, bool) { return decode_strings(syntax.text, out); }, diagnostics_);
   }
 
   static bool never_broken_block(const Message*) { return false; }  // no syntax errors on this path
@@ -996,13 +1057,17 @@ std::optional<BoundDocument> bind_fast(const FastSyntax& syntax, const google::p
     diagnostics.insert(diagnostics.end(), std::make_move_iterator(more.begin()), std::make_move_iterator(more.end()));
   }
   if (root_type != nullptr) {
-    rules::check_overwrites(bound.root, diagnostics);
     // The root and its merged singular blocks; the elements of repeated
     // top-level fields were judged by the binders. The root's own verdict
-    // first, as check_required() of the whole tree would give it.
+    // first, as check_required() of the whole tree would give it. (The two
+    // passes over the root are independent: side by side when it is big.)
     std::vector<Diagnostic> root_required;
-    rules::check_required_groups({{&bound.root}}, {&bound.root, rules::RootChildren::SingularOnly},
-                                 [](const Message*) { return false; }, root_required);
+    run_both(
+        binders.size() > 1, [&] { rules::check_overwrites(bound.root, diagnostics); },
+        [&] {
+          rules::check_required_groups({{&bound.root}}, {&bound.root, rules::RootChildren::SingularOnly},
+                                       [](const Message*) { return false; }, root_required);
+        });
     std::vector<Diagnostic> below_root;
     for (Diagnostic& diagnostic : root_required)
       (diagnostic.range == bound.root.open_range ? diagnostics : below_root).push_back(std::move(diagnostic));

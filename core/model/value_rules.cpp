@@ -52,12 +52,26 @@ bool is_tokenizer_float(std::string_view literal) {
 // the same double, at a fraction of strtod's cost; a 100,000-override
 // config has 200,000 floats). A trailing 'f', and values out of range
 // (where from_chars gives no value), go to ParseFloat.
-double parse_tokenizer_float(const std::string& literal) {
+double parse_tokenizer_float(std::string_view literal) {
   double value = 0;
   const char* end = literal.data() + literal.size();
   const auto [stop, error] = std::from_chars(literal.data(), end, value);
   if (error == std::errc() && stop == end) return value;
-  return pb::io::Tokenizer::ParseFloat(literal);
+  return pb::io::Tokenizer::ParseFloat(std::string(literal));
+}
+
+// EnumDescriptor::FindValueByName, with a scan of the few values of a small
+// enum first (names are unique in an enum; cheaper than the pool's hash
+// lookup, once per enum value of a config).
+const pb::EnumValueDescriptor* find_enum_value(const pb::EnumDescriptor* type, std::string_view name) {
+  if (type->value_count() <= 16) {
+    for (int i = 0; i < type->value_count(); ++i) {
+      const pb::EnumValueDescriptor* value = type->value(i);
+      if (value->name() == name) return value;
+    }
+    return nullptr;
+  }
+  return type->FindValueByName(std::string(name));
 }
 
 constexpr char kAnyFullName[] = "google.protobuf.Any";
@@ -225,9 +239,8 @@ std::string unknown_field_message(const pb::Descriptor* descriptor, const std::s
   return "unknown field " + quoted(name) + " in " + descriptor->name() + hint;
 }
 
-ScalarValue untyped_scalar(const ScalarSyntax& syntax, const StringDecoder& decode) {
+void untyped_scalar_into(ScalarValue& scalar, const ScalarSyntax& syntax, const StringDecoder& decode) {
   using Kind = ScalarSyntax::Kind;
-  ScalarValue scalar;
   scalar.range = syntax.range;
   scalar.text.append(syntax.text);  // (empty: append is the shortest path)
   if (syntax.kind == Kind::String) {
@@ -256,27 +269,30 @@ ScalarValue untyped_scalar(const ScalarSyntax& syntax, const StringDecoder& deco
       scalar.bool_value = scalar.text == "true";
     }
   }
+}
+
+ScalarValue untyped_scalar(const ScalarSyntax& syntax, const StringDecoder& decode) {
+  ScalarValue scalar;
+  untyped_scalar_into(scalar, syntax, decode);
   return scalar;
 }
 
-ScalarValue typed_scalar(const FieldDescriptor* field, const ScalarSyntax& syntax, bool report_errors,
-                         const StringDecoder& decode, std::vector<Diagnostic>& diagnostics) {
+void typed_scalar_into(ScalarValue& scalar, const FieldDescriptor* field, const ScalarSyntax& syntax,
+                       bool report_errors, const StringDecoder& decode, std::vector<Diagnostic>& diagnostics) {
   using Kind = ScalarSyntax::Kind;
-  ScalarValue scalar;
   scalar.range = syntax.range;
   scalar.text.append(syntax.text);  // (empty: append is the shortest path)
   // Messages are built only on failure: most values are fine.
   auto name = [&] { return quoted(field->name()); };
   auto fail = [&](const char* code, std::string message) {
     if (report_errors) report(diagnostics, Severity::Error, scalar.range, code, std::move(message));
-    return scalar;
   };
   const bool is_string = syntax.kind == Kind::String;
   const bool is_integer = syntax.kind == Kind::Integer;
   const bool is_float = syntax.kind == Kind::Float;
   const bool is_identifier = syntax.kind == Kind::Identifier;
   const bool is_signed_identifier = syntax.kind == Kind::SignedIdentifier;
-  if (!is_string && !is_integer && !is_float && !is_identifier && !is_signed_identifier) return scalar;
+  if (!is_string && !is_integer && !is_float && !is_identifier && !is_signed_identifier) return;
 
   switch (field->cpp_type()) {
     case FieldDescriptor::CPPTYPE_INT32:
@@ -312,7 +328,7 @@ ScalarValue typed_scalar(const FieldDescriptor* field, const ScalarSyntax& synta
         scalar.kind = ScalarValue::Kind::UInt;
         scalar.uint_value = magnitude;
       }
-      return scalar;
+      return;
     }
     case FieldDescriptor::CPPTYPE_FLOAT:
     case FieldDescriptor::CPPTYPE_DOUBLE: {
@@ -373,7 +389,7 @@ ScalarValue typed_scalar(const FieldDescriptor* field, const ScalarSyntax& synta
                              : value < -FLT_MAX ? -std::numeric_limits<double>::infinity()
                                                 : static_cast<double>(static_cast<float>(value));
       }
-      return scalar;
+      return;
     }
     case FieldDescriptor::CPPTYPE_BOOL: {
       auto invalid = [&] {
@@ -388,18 +404,18 @@ ScalarValue typed_scalar(const FieldDescriptor* field, const ScalarSyntax& synta
         }
         scalar.kind = ScalarValue::Kind::Bool;
         scalar.bool_value = value != 0;
-        return scalar;
+        return;
       }
       if (is_identifier) {
         if (scalar.text == "true" || scalar.text == "True" || scalar.text == "t") {
           scalar.kind = ScalarValue::Kind::Bool;
           scalar.bool_value = true;
-          return scalar;
+          return;
         }
         if (scalar.text == "false" || scalar.text == "False" || scalar.text == "f") {
           scalar.kind = ScalarValue::Kind::Bool;
           scalar.bool_value = false;
-          return scalar;
+          return;
         }
       }
       if (is_string) return fail("type-mismatch", "field " + name() + " is bool, not a string: " + invalid());
@@ -410,9 +426,9 @@ ScalarValue typed_scalar(const FieldDescriptor* field, const ScalarSyntax& synta
         return fail("type-mismatch", "field " + name() + " is " + type_label(field) + ": expected a quoted string, got " +
                                          quoted(scalar.text));
       }
-      if (!decode(scalar.string_value, report_errors)) return scalar;
+      if (!decode(scalar.string_value, report_errors)) return;
       scalar.kind = ScalarValue::Kind::String;
-      return scalar;
+      return;
     }
     case FieldDescriptor::CPPTYPE_ENUM: {
       const pb::EnumDescriptor* type = field->enum_type();
@@ -422,14 +438,14 @@ ScalarValue typed_scalar(const FieldDescriptor* field, const ScalarSyntax& synta
         return all;
       };
       if (is_identifier) {
-        scalar.enum_value = type->FindValueByName(scalar.text);
+        scalar.enum_value = find_enum_value(type, scalar.text);
         if (scalar.enum_value == nullptr) {
           return fail("invalid-enum-value", quoted(scalar.text) + " is not a value of enum " + type->name() +
                                                 " (field " + name() + ")" + did_you_mean(scalar.text, names()));
         }
         scalar.kind = ScalarValue::Kind::Enum;
         scalar.int_value = scalar.enum_value->number();
-        return scalar;
+        return;
       }
       if (is_integer) {
         const NumberText number = number_text(syntax);
@@ -450,7 +466,7 @@ ScalarValue typed_scalar(const FieldDescriptor* field, const ScalarSyntax& synta
         }
         scalar.kind = ScalarValue::Kind::Enum;
         scalar.int_value = number_value;
-        return scalar;
+        return;
       }
       if (is_signed_identifier) {
         return fail("invalid-enum-value", quoted(scalar.text) + " is not a value of enum " + type->name() +
@@ -461,6 +477,12 @@ ScalarValue typed_scalar(const FieldDescriptor* field, const ScalarSyntax& synta
     }
     case FieldDescriptor::CPPTYPE_MESSAGE: break;
   }
+}
+
+ScalarValue typed_scalar(const FieldDescriptor* field, const ScalarSyntax& syntax, bool report_errors,
+                         const StringDecoder& decode, std::vector<Diagnostic>& diagnostics) {
+  ScalarValue scalar;
+  typed_scalar_into(scalar, field, syntax, report_errors, decode, diagnostics);
   return scalar;
 }
 

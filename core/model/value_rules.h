@@ -50,6 +50,12 @@ ScalarValue typed_scalar(const google::protobuf::FieldDescriptor* field, const S
 // A value without a schema: kinds by syntax only.
 ScalarValue untyped_scalar(const ScalarSyntax& syntax, const StringDecoder& decode);
 
+// The same two into `scalar` (default-constructed: in place in its vector,
+// no move of a 112-byte value per scalar of a big config).
+void typed_scalar_into(ScalarValue& scalar, const google::protobuf::FieldDescriptor* field, const ScalarSyntax& syntax,
+                       bool report_errors, const StringDecoder& decode, std::vector<Diagnostic>& diagnostics);
+void untyped_scalar_into(ScalarValue& scalar, const ScalarSyntax& syntax, const StringDecoder& decode);
+
 // duplicate-field / oneof-conflict warnings of one typed message.
 void check_overwrites(const Message& message, std::vector<Diagnostic>& diagnostics);
 

@@ -453,3 +453,35 @@ TEST_CASE("the single pass comparison notices a difference", "[fast_binder]") {
   copy.root.fields.back().range.start += 1;
   CHECK_FALSE(bound_difference(tree_sitter.bound->root, copy.root).empty());
 }
+
+TEST_CASE("single pass equals the tree-sitter path where its 16-byte scans of names and strings stop", "[fast_binder]") {
+  // Names and strings of every length around the 16-byte steps, ending at
+  // every kind of byte that stops them, at the end of the text or not; with
+  // escapes, non-ASCII and a newline inside strings.
+  Tally tally;
+  const google::protobuf::Descriptor* amct_root = amct::schema::amct_schema().root;
+  std::vector<std::string> texts;
+  for (size_t length = 1; length <= 40; ++length) {
+    std::string name = "n";
+    for (size_t i = 1; i < length; ++i) name += "aZ_9"[i % 4];
+    for (const char* after : {"", ": 1", ":1\n", " {}", "{}", "\t: 2", "#c\n: 3", "-1", ".x", "\xc3\xa9: 1"}) {
+      texts.push_back(name + after);
+      texts.push_back("layer_name: " + name + after);
+    }
+    std::string value(length, 'v');
+    for (const char* tail : {"\"", "\\\"\"", "\\n\"", "\\x41\"", "\xc3\xa9\"", "\n\"", "'\"", "\\q\""}) {
+      texts.push_back("layer_name: \"" + value + tail);
+      texts.push_back("layer_name: \"" + value + tail + " skip_layers: 'x'");
+      texts.push_back("skip_layers: '" + value + "\"" + tail + "'");
+    }
+  }
+  for (const std::string& text : texts) {
+    INFO(text);
+    check_binding(text, amct_root, false, tally);
+    check_binding(text, nullptr, false, tally);
+  }
+  WARN("16-byte scan edges: " << tally.accepted << " of " << tally.documents << " bindings on the single pass");
+  CHECK(tally.failures == 0);
+  CHECK(tally.accepted > tally.documents / 4);
+  CHECK(tally.declined > tally.documents / 10);
+}
