@@ -237,11 +237,9 @@ class PositionCursor {
         if (line_ + step < count && document_.line_start(line_ + step) <= offset) line_ += step;
     }
     const uint32_t start = document_.line_start(line_);
-    if (encoding_ == syntax::PositionEncoding::Utf16) {
-      const std::string_view prefix = std::string_view(document_.text()).substr(start, offset - start);
-      for (char c : prefix)
-        if (static_cast<unsigned char>(c) >= 0x80) return document_.position_at(offset, encoding_);
-    }
+    if (encoding_ == syntax::PositionEncoding::Utf16 &&
+        !syntax::is_ascii(std::string_view(document_.text()).substr(start, offset - start)))
+      return document_.position_at(offset, encoding_);
     return {line_, offset - start};
   }
   syntax::Range range(ByteRange range) { return {at(range.start), at(range.end)}; }

@@ -1,4 +1,5 @@
 #include "core/amct/amct_checks.h"
+#include "core/parallel.h"
 #include "core/text_util.h"
 
 #include <algorithm>
@@ -258,15 +259,24 @@ bool IncrementalAmctChecker::update_in_place(State& old, State& next, const mode
     fresh_rules.reserve(fresh.size());
     for (const OverrideEntry& entry : fresh) fresh_rules.push_back(check_entry_rules(entry, context));
     next.rechecked += fresh.size();
-    // Carried-over entries move with their fields.
-    for (size_t r = 0; r < list.size(); ++r) {
-      const EntryRun& run = list[r];
-      if (!run.reused || run.delta == 0) continue;
-      for (size_t k = run.old_first; k < run.old_first + run.count; ++k) {
-        shift_ranges(entries[k], run.delta);
-        rules[k].shift(run.delta);
+    // Carried-over entries move with their fields: an edit near the top of a
+    // large config moves ~10,000, in two halves on two threads.
+    size_t moved = 0;
+    for (const EntryRun& run : list)
+      if (run.reused && run.delta != 0) moved += run.count;
+    auto shift_runs = [&](size_t first_run, size_t end_run) {
+      for (size_t r = first_run; r < end_run; ++r) {
+        const EntryRun& run = list[r];
+        if (!run.reused || run.delta == 0) continue;
+        for (size_t k = run.old_first; k < run.old_first + run.count; ++k) {
+          shift_ranges(entries[k], run.delta);
+          rules[k].shift(run.delta);
+        }
       }
-    }
+    };
+    constexpr size_t kParallelShiftEntries = 2000;
+    run_both(moved >= kParallelShiftEntries, [&] { shift_runs(0, list.size() / 2); },
+             [&] { shift_runs(list.size() / 2, list.size()); });
     const auto first = static_cast<std::ptrdiff_t>(splice.old_prefix_end);
     const auto last = static_cast<std::ptrdiff_t>(splice.old_suffix_begin);
     if (static_cast<size_t>(last - first) == fresh.size()) {

@@ -506,8 +506,10 @@ class RuleChecker {
       }
       return;
     }
+    static const SharedText kAlsoUsedHere("also used here");  // thousands of uses share it
     std::vector<RelatedInformation> related;
-    for (size_t i = 1; i < uses.size(); ++i) related.push_back({uses[i], "also used here"});
+    related.reserve(uses.size());
+    for (size_t i = 1; i < uses.size(); ++i) related.push_back({uses[i], kAlsoUsedHere});
     add(uses.front(), Severity::Warning, code,
         what + " runs only on " + socs_with(has) + "; not on " + socs_without(has) +
             ". Name the target SoC with --soc or a `# soc:` header to check it.",

@@ -268,11 +268,6 @@ void Document::reindex_lines(uint32_t start, uint32_t removed, std::string_view 
   line_starts_.insert(erased_at, added.begin(), added.end());
 }
 
-uint32_t Document::line_start(uint32_t line) const {
-  if (line >= line_starts_.size()) return static_cast<uint32_t>((*text_).size());
-  return line_starts_[line];
-}
-
 uint32_t Document::line_end(uint32_t line) const {
   if (line + 1 >= line_starts_.size()) return static_cast<uint32_t>((*text_).size());
   return line_starts_[line + 1] - 1;

@@ -95,7 +95,9 @@ class Document {
   [[nodiscard]] std::unique_ptr<TSTree, TreeDeleter> adopt_tree(const Document& parsed);
 
   uint32_t line_count() const { return static_cast<uint32_t>(line_starts_.size()); }
-  uint32_t line_start(uint32_t line) const;  // byte offset; clamped
+  uint32_t line_start(uint32_t line) const {  // byte offset; clamped
+    return line < line_starts_.size() ? line_starts_[line] : static_cast<uint32_t>(text_->size());
+  }
   uint32_t line_end(uint32_t line) const;    // byte offset of the '\n' (or EOF)
 
   uint32_t offset_at(Position position, PositionEncoding encoding) const;  // clamped
