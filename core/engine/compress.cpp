@@ -349,7 +349,11 @@ AMCT_AVX2_FMA void quantize_row_avx2(const QuantRow& row, RowSums& sums) {
   const float* src = row.src;
   FastSums fast;
   fast.peak = sums.peak;  // the peak so far (of the caller's chunk)
-  float threshold = peak_threshold(fast.peak, row);
+  // A block takes the slow path when a |d| of w exceeds `over`: the peak
+  // threshold, and unpruned also the tie limit (one check serves both).
+  // Recomputed only when the peak moves, not per block.
+  const float over_limit = kPruned ? std::numeric_limits<float>::infinity() : tie_limit(row);
+  __m256 over = _mm256_set1_ps(std::min(over_limit, peak_threshold(fast.peak, row)));
   uint64_t i = 0;
   const uint64_t n = row.n;
   while (i + kTieBlock <= n) {
@@ -394,14 +398,12 @@ AMCT_AVX2_FMA void quantize_row_avx2(const QuantRow& row, RowSums& sums) {
         wy0 = _mm256_fmadd_ps(w0, y0, wy0);
         wy1 = _mm256_fmadd_ps(w1, y1, wy1);
       }
-      // Unpruned, one check serves both: |d| above the tie limit or the peak threshold.
-      const __m256 over = _mm256_set1_ps(kPruned ? threshold : std::min(tie_limit(row), threshold));
       const bool slow = kPruned ? _mm256_movemask_ps(_mm256_or_ps(_mm256_cmp_ps(check, limit, _CMP_GT_OQ),
                                                                   _mm256_cmp_ps(block_peak, over, _CMP_GT_OQ)))
                                 : _mm256_movemask_ps(_mm256_cmp_ps(check, over, _CMP_GT_OQ));
       if (slow) {
         fix_block(row, i, fast);
-        threshold = peak_threshold(fast.peak, row);
+        over = _mm256_set1_ps(std::min(over_limit, peak_threshold(fast.peak, row)));
       }
     }
     if (kPruned) sums.rr += hsum(_mm256_add_ps(rr0, rr1));
