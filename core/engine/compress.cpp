@@ -1098,7 +1098,23 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
     }
   };
 
-  if (spec.quant && !spec.quant->channel_wise) {
+  // Per-tensor ARQ's scan of an unpruned F32 tensor (spans), given back to
+  // the caller once the figures are known to be finite.
+  std::optional<TensorScan> scan_out;
+  const TensorScan* known = spec.known_scan;
+  const bool use_known = spans && known && known->elements == weight.elements && known->row_length == length &&
+                         known->chunk_sumsq.size() == chunks;
+  if (use_known) {
+    // The scan is known: one read, every chunk quantized with the final scale
+    // (as the reread pass below does), fetching the chunk this thread likely
+    // takes next while it quantizes.
+    chunk_sumsq = known->chunk_sumsq;
+    const TensorScale final_scale{arq_scale(known->max_value, known->min_value, bits), known->max_value};
+    for_each_chunk(chunks, threads, [&](uint64_t chunk, unsigned worker) {
+      process_chunk(chunk, worker, final_scale, threads * rows_per_chunk, false);
+    });
+    result.used_known_scan = true;
+  } else if (spec.quant && !spec.quant->channel_wise) {
     // Per-tensor ARQ in about one read: each chunk is scanned (min, max,
     // ||row||², from memory) and quantized at once from cache with the scale
     // of the extremes seen so far by every thread; chunks whose scale was not
@@ -1168,6 +1184,7 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
     });
     result.reread_elements = reread.load();
     result.requantized_elements = requantized.load();
+    if (spans) scan_out = TensorScan{weight.elements, length, mn, mx, std::move(chunk_sumsq)};
   } else {
     for_each_chunk(chunks, threads, [&](uint64_t chunk, unsigned worker) { process_chunk(chunk, worker, {}, 0, false); });
   }
@@ -1179,6 +1196,7 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
     prune_removed += f.prune_removed;
   }
   if (not_finite(error.sumsq_ref + error.sumsq_err)) return result;
+  result.scan = std::move(scan_out);
   if (prune == PruneKind::Selective4of2) {
     PruneFigures out;
     out.total = weight.elements;
