@@ -22,7 +22,13 @@
 // final one (and the first quarter, only scanned at first); a tensor that
 // fits in a third of the last-level cache is scanned whole, then quantized
 // from cache while the caller's next tensor (CompressSpec::next_tensor) is
-// fetched. Unpruned F32 chunks are processed as one span, not row by row.
+// fetched. Unpruned F32 chunks are processed as one span, not row by row;
+// there the scan is returned (CompressResult::scan) and, passed back for the
+// same weights (CompressSpec::known_scan), saves the first pass: one read.
+// (Scanning the caller's next tensor while quantizing this one would not
+// save a read: a tensor larger than the cache must be read again once its
+// max is known, and one that fits is already fetched during the previous
+// tensor's quantize pass.)
 // ARQ's codes are those of the division x / scale, computed without it
 // (multiply by 1/scale, exact rule for the rare near-ties; no clamp when no
 // code can exceed qmax). Results do not depend on the thread count.
