@@ -6,7 +6,7 @@
 // NumPy reference figures of ../shared/perf/README.md.
 //
 //   engine_bench [--repeat N] [--model resnet50|llama7b_layer|all] [--algo NAME] [--threads T] [--quick] [--per-layer]
-//                [--cpu-kernels]
+//                [--cpu-kernels] [--reestimate]
 //
 // GB/s = bytes of weights processed / wall time (median of N runs after a
 // warm-up). Goal (issue 5): ARQ and 4:2 at >= 50 % of the 2-thread read
@@ -22,6 +22,10 @@
 // per-tensor with the scan of an earlier run known (one read; what a caller
 // estimating the same weights again could get).
 // --cpu-kernels: CPU time per element from L2, comparable under load.
+// --reestimate: the language server's path after an edit of dst_type (per
+// tensor, INT8 -> INT4): every layer estimated again, with the weights' scans
+// kept from the INT8 estimate (ide::TensorScanCache) and without; alternate
+// runs, caches flushed before each.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -37,6 +41,7 @@
 
 #include "core/amct/config.h"
 #include "core/engine/estimate.h"
+#include "core/ide/estimate_hints.h"
 #include "core/model/binder.h"
 #include "core/schema/schema.h"
 #include "core/syntax/document.h"
@@ -262,6 +267,62 @@ void per_layer_report(const Model& model, unsigned threads, int repeat) {
               threads);
 }
 
+// --reestimate: see the header comment.
+void reestimate_report(const Model& model, unsigned threads, int repeat) {
+  const amct::AmctConfig int8 =
+      config_of("retrain_weight_quant_config { arq_retrain { channel_wise: false dst_type: INT8 } }");
+  const amct::AmctConfig int4 =
+      config_of("retrain_weight_quant_config { arq_retrain { channel_wise: false dst_type: INT4 } }");
+  amct::ide::TensorScanCache scans;
+  for (const amct::ide::PendingEstimate& p : amct::ide::layers_to_estimate(int8, model.weights, {}, {}, &scans))
+    amct::ide::keep_scan(scans, p, amct::ide::estimate_pending(model.weights, p, threads));
+  std::vector<float> flush(size_t{8} << 20, 1.0f);  // 32 MB: 4x the last-level cache
+  auto evict = [&] {
+    for (size_t i = 0; i < flush.size(); i += 16) flush[i] += 1.0f;
+  };
+  std::vector<double> times[2], cpu[2];
+  double sumsq_err[2] = {0, 0};
+  size_t reused[2] = {0, 0};
+  for (int r = 0; r < repeat + 1; ++r) {
+    for (int k = 0; k < 2; ++k) {
+      const int with_scans = (r + k) % 2;  // alternate which goes first
+      evict();
+      const auto start = Clock::now();
+      const double cpu_start = process_cpu_seconds();
+      double err = 0;
+      size_t used = 0;
+      for (const amct::ide::PendingEstimate& p :
+           amct::ide::layers_to_estimate(int4, model.weights, {}, {}, with_scans ? &scans : nullptr)) {
+        const amct::engine::LayerEstimate e = amct::ide::estimate_pending(model.weights, p, threads);
+        if (e.error) err += e.error->sumsq_err;
+        used += e.used_known_scan;
+      }
+      const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+      if (r == 0) continue;  // warm-up
+      times[with_scans].push_back(seconds);
+      cpu[with_scans].push_back((process_cpu_seconds() - cpu_start) / (seconds * threads));
+      sumsq_err[with_scans] = err;
+      reused[with_scans] = used;
+    }
+  }
+  double load[3] = {0, 0, 0};
+  if (FILE* f = std::fopen("/proc/loadavg", "r")) {
+    if (std::fscanf(f, "%lf %lf %lf", &load[0], &load[1], &load[2]) != 3) load[0] = NAN;
+    std::fclose(f);
+  }
+  const double bytes = static_cast<double>(model.weights.parameter_count()) * 4;
+  for (int with_scans : {0, 1}) {
+    std::printf("%-22s median %.4f s (min %.4f)  %6.2f GB/s  CPU %3.0f %%  scans reused %zu/%zu\n",
+                with_scans ? "with kept scans" : "without (cold scan)", median(times[with_scans]),
+                *std::min_element(times[with_scans].begin(), times[with_scans].end()),
+                bytes / median(times[with_scans]) / 1e9, 100 * median(cpu[with_scans]), reused[with_scans],
+                model.weights.layers.size());
+  }
+  std::printf("speed-up %.2fx, figures %s; %u thread(s) per layer, %d runs each, load average %.2f %.2f %.2f\n",
+              median(times[0]) / median(times[1]), sumsq_err[0] == sumsq_err[1] ? "identical" : "DIFFER", threads,
+              repeat, load[0], load[1], load[2]);
+}
+
 // --cpu-kernels: thread CPU time per element of compress_weight (1 thread) on
 // a 64 x 512 F32 tensor that stays in L2, called again and again. The CPU
 // time of the calling thread does not count the time other processes hold
@@ -316,7 +377,7 @@ int main(int argc, char** argv) {
   int repeat = 5;
   std::string which = "all", only_algorithm;
   unsigned only_threads = 0;
-  bool per_layer = false, cpu_kernels = false;
+  bool per_layer = false, cpu_kernels = false, reestimate = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--repeat" && i + 1 < argc) repeat = std::max(1, std::atoi(argv[++i]));
@@ -326,15 +387,25 @@ int main(int argc, char** argv) {
     else if (arg == "--quick") repeat = 1;
     else if (arg == "--per-layer") per_layer = true;
     else if (arg == "--cpu-kernels") cpu_kernels = true;
+    else if (arg == "--reestimate") reestimate = true;
     else {
       std::fprintf(stderr, "usage: engine_bench [--repeat N] [--model resnet50|llama7b_layer|all] [--algo NAME] "
-                           "[--threads T] [--quick] [--per-layer] [--cpu-kernels]\n");
+                           "[--threads T] [--quick] [--per-layer] [--cpu-kernels] [--reestimate]\n");
       return 2;
     }
   }
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   if (cpu_kernels) {
     cpu_kernels_report(repeat);
+    return 0;
+  }
+  if (reestimate) {
+    for (const std::string& name : {std::string("resnet50"), std::string("llama7b_layer")}) {
+      if (which != "all" && which != name) continue;
+      const Model model = make_model(name == "resnet50" ? resnet50_shapes() : llama7b_layer_shapes(), 1234);
+      std::printf("%s: every layer estimated again after dst_type INT8 -> INT4 (per tensor)\n", name.c_str());
+      reestimate_report(model, only_threads ? only_threads : 1, repeat);
+    }
     return 0;
   }
   if (per_layer) {
