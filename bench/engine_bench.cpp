@@ -6,19 +6,26 @@
 // NumPy reference figures of ../shared/perf/README.md.
 //
 //   engine_bench [--repeat N] [--model resnet50|llama7b_layer|all] [--algo NAME] [--threads T] [--quick] [--per-layer]
-//                [--cpu-kernels]
+//                [--cpu-kernels] [--reestimate]
 //
 // GB/s = bytes of weights processed / wall time (median of N runs after a
 // warm-up). Goal (issue 5): ARQ and 4:2 at >= 50 % of the 2-thread read
 // bandwidth. Per-channel ARQ reads each row once (the second pass finds it in
 // cache); per-tensor ARQ reads each chunk once and quantizes it with the
 // running max, then reads again the chunks whose scale was not the final one
-// (and the first quarter, only scanned at first): "read twice" and
-// "quantized twice" are those shares of the weights (tensors scanned whole
-// count as read twice: their second read is from cache).
+// (and the first quarter, only scanned at first): "read twice ... from
+// memory" and "quantized twice" are those shares of the weights; tensors that
+// fit in cache are scanned whole first, and their second read ("from cache")
+// costs no memory traffic.
 // --per-layer: compress_weight alone per layer, caches flushed before each
-// run, per-channel next to per-tensor ARQ (where per-tensor loses time).
+// run, per-channel next to per-tensor ARQ (where per-tensor loses time), and
+// per-tensor with the scan of an earlier run known (one read; what a caller
+// estimating the same weights again could get).
 // --cpu-kernels: CPU time per element from L2, comparable under load.
+// --reestimate: the language server's path after an edit of dst_type (per
+// tensor, INT8 -> INT4): every layer estimated again, with the weights' scans
+// kept from the INT8 estimate (ide::TensorScanCache) and without; alternate
+// runs, caches flushed before each.
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -26,6 +33,7 @@
 #include <cstring>
 #include <ctime>
 #include <map>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
@@ -33,6 +41,7 @@
 
 #include "core/amct/config.h"
 #include "core/engine/estimate.h"
+#include "core/ide/estimate_hints.h"
 #include "core/model/binder.h"
 #include "core/schema/schema.h"
 #include "core/syntax/document.h"
@@ -217,36 +226,101 @@ void per_layer_report(const Model& model, unsigned threads, int repeat) {
   auto evict = [&] {
     for (size_t i = 0; i < flush.size(); i += 16) flush[i] += 1.0f;
   };
-  std::printf("%-28s %9s %10s %10s %10s %8s\n", "layer", "elements", "channel", "tensor", "t/c", "reread");
-  double channel_total = 0, tensor_total = 0;
+  // "known": per-tensor again with the scan of an earlier run passed back
+  // (CompressSpec::known_scan, as a caller estimating the same weights again
+  // can): one read.
+  std::printf("%-28s %9s %10s %10s %10s %10s %8s\n", "layer", "elements", "channel", "tensor", "known", "t/c",
+              "reread");
+  double totals[3] = {0, 0, 0};
   for (const amct::engine::ModelLayer& layer : model.weights.layers) {
-    double seconds[2] = {0, 0};
+    double seconds[3] = {0, 0, 0};
     uint64_t reread = 0;
-    for (int wise = 0; wise < 2; ++wise) {
+    std::optional<amct::engine::TensorScan> scan;
+    for (int kind = 0; kind < 3; ++kind) {
       amct::engine::CompressSpec spec;
       spec.threads = threads;
-      spec.quant = amct::engine::QuantSpec{8, wise == 0};
+      spec.quant = amct::engine::QuantSpec{8, kind == 0};
+      if (kind == 2) spec.known_scan = scan ? &*scan : nullptr;
       std::vector<double> times;
       for (int r = 0; r < repeat; ++r) {
         evict();
         const auto start = Clock::now();
-        const amct::engine::CompressResult result = amct::engine::compress_weight(layer.weight, spec);
+        amct::engine::CompressResult result = amct::engine::compress_weight(layer.weight, spec);
         times.push_back(std::chrono::duration<double>(Clock::now() - start).count());
-        reread = result.reread_elements;
+        if (kind == 1) {
+          reread = result.reread_elements;
+          scan = std::move(result.scan);
+        }
       }
-      seconds[wise] = median(times);
+      seconds[kind] = median(times);
+      totals[kind] += seconds[kind];
     }
-    channel_total += seconds[0];
-    tensor_total += seconds[1];
     const double bytes = static_cast<double>(layer.weight.elements) * 4;
-    std::printf("%-28s %9llu %7.2f GB/s %7.2f GB/s %9.2f %7.0f%%\n", layer.name.c_str(),
+    std::printf("%-28s %9llu %7.2f GB/s %7.2f GB/s %7.2f GB/s %9.2f %7.0f%%\n", layer.name.c_str(),
                 static_cast<unsigned long long>(layer.weight.elements), bytes / seconds[0] / 1e9,
-                bytes / seconds[1] / 1e9, seconds[1] / seconds[0],
+                bytes / seconds[1] / 1e9, bytes / seconds[2] / 1e9, seconds[1] / seconds[0],
                 100.0 * static_cast<double>(reread) / static_cast<double>(layer.weight.elements));
   }
   const double bytes = static_cast<double>(model.weights.parameter_count()) * 4;
-  std::printf("%-28s %9s %7.2f GB/s %7.2f GB/s %9.2f  (sum of per-layer medians, %u threads)\n", "total", "",
-              bytes / channel_total / 1e9, bytes / tensor_total / 1e9, tensor_total / channel_total, threads);
+  std::printf("%-28s %9s %7.2f GB/s %7.2f GB/s %7.2f GB/s %9.2f  (sum of per-layer medians, %u threads)\n", "total",
+              "", bytes / totals[0] / 1e9, bytes / totals[1] / 1e9, bytes / totals[2] / 1e9, totals[1] / totals[0],
+              threads);
+}
+
+// --reestimate: see the header comment.
+void reestimate_report(const Model& model, unsigned threads, int repeat) {
+  const amct::AmctConfig int8 =
+      config_of("retrain_weight_quant_config { arq_retrain { channel_wise: false dst_type: INT8 } }");
+  const amct::AmctConfig int4 =
+      config_of("retrain_weight_quant_config { arq_retrain { channel_wise: false dst_type: INT4 } }");
+  amct::ide::TensorScanCache scans;
+  for (const amct::ide::PendingEstimate& p : amct::ide::layers_to_estimate(int8, model.weights, {}, {}, &scans))
+    amct::ide::keep_scan(scans, p, amct::ide::estimate_pending(model.weights, p, threads));
+  std::vector<float> flush(size_t{8} << 20, 1.0f);  // 32 MB: 4x the last-level cache
+  auto evict = [&] {
+    for (size_t i = 0; i < flush.size(); i += 16) flush[i] += 1.0f;
+  };
+  std::vector<double> times[2], cpu[2];
+  double sumsq_err[2] = {0, 0};
+  size_t reused[2] = {0, 0};
+  for (int r = 0; r < repeat + 1; ++r) {
+    for (int k = 0; k < 2; ++k) {
+      const int with_scans = (r + k) % 2;  // alternate which goes first
+      evict();
+      const auto start = Clock::now();
+      const double cpu_start = process_cpu_seconds();
+      double err = 0;
+      size_t used = 0;
+      for (const amct::ide::PendingEstimate& p :
+           amct::ide::layers_to_estimate(int4, model.weights, {}, {}, with_scans ? &scans : nullptr)) {
+        const amct::engine::LayerEstimate e = amct::ide::estimate_pending(model.weights, p, threads);
+        if (e.error) err += e.error->sumsq_err;
+        used += e.used_known_scan;
+      }
+      const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
+      if (r == 0) continue;  // warm-up
+      times[with_scans].push_back(seconds);
+      cpu[with_scans].push_back((process_cpu_seconds() - cpu_start) / (seconds * threads));
+      sumsq_err[with_scans] = err;
+      reused[with_scans] = used;
+    }
+  }
+  double load[3] = {0, 0, 0};
+  if (FILE* f = std::fopen("/proc/loadavg", "r")) {
+    if (std::fscanf(f, "%lf %lf %lf", &load[0], &load[1], &load[2]) != 3) load[0] = NAN;
+    std::fclose(f);
+  }
+  const double bytes = static_cast<double>(model.weights.parameter_count()) * 4;
+  for (int with_scans : {0, 1}) {
+    std::printf("%-22s median %.4f s (min %.4f)  %6.2f GB/s  CPU %3.0f %%  scans reused %zu/%zu\n",
+                with_scans ? "with kept scans" : "without (cold scan)", median(times[with_scans]),
+                *std::min_element(times[with_scans].begin(), times[with_scans].end()),
+                bytes / median(times[with_scans]) / 1e9, 100 * median(cpu[with_scans]), reused[with_scans],
+                model.weights.layers.size());
+  }
+  std::printf("speed-up %.2fx, figures %s; %u thread(s) per layer, %d runs each, load average %.2f %.2f %.2f\n",
+              median(times[0]) / median(times[1]), sumsq_err[0] == sumsq_err[1] ? "identical" : "DIFFER", threads,
+              repeat, load[0], load[1], load[2]);
 }
 
 // --cpu-kernels: thread CPU time per element of compress_weight (1 thread) on
@@ -303,7 +377,7 @@ int main(int argc, char** argv) {
   int repeat = 5;
   std::string which = "all", only_algorithm;
   unsigned only_threads = 0;
-  bool per_layer = false, cpu_kernels = false;
+  bool per_layer = false, cpu_kernels = false, reestimate = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--repeat" && i + 1 < argc) repeat = std::max(1, std::atoi(argv[++i]));
@@ -313,15 +387,25 @@ int main(int argc, char** argv) {
     else if (arg == "--quick") repeat = 1;
     else if (arg == "--per-layer") per_layer = true;
     else if (arg == "--cpu-kernels") cpu_kernels = true;
+    else if (arg == "--reestimate") reestimate = true;
     else {
       std::fprintf(stderr, "usage: engine_bench [--repeat N] [--model resnet50|llama7b_layer|all] [--algo NAME] "
-                           "[--threads T] [--quick] [--per-layer] [--cpu-kernels]\n");
+                           "[--threads T] [--quick] [--per-layer] [--cpu-kernels] [--reestimate]\n");
       return 2;
     }
   }
   const unsigned cores = std::max(1u, std::thread::hardware_concurrency());
   if (cpu_kernels) {
     cpu_kernels_report(repeat);
+    return 0;
+  }
+  if (reestimate) {
+    for (const std::string& name : {std::string("resnet50"), std::string("llama7b_layer")}) {
+      if (which != "all" && which != name) continue;
+      const Model model = make_model(name == "resnet50" ? resnet50_shapes() : llama7b_layer_shapes(), 1234);
+      std::printf("%s: every layer estimated again after dst_type INT8 -> INT4 (per tensor)\n", name.c_str());
+      reestimate_report(model, only_threads ? only_threads : 1, repeat);
+    }
     return 0;
   }
   if (per_layer) {
@@ -389,7 +473,7 @@ int main(int argc, char** argv) {
           std::snprintf(numpy_text, sizeof numpy_text, "%.2f", threads == 1 ? numpy->second.first : numpy->second.second);
         }
         const amct::engine::EstimateSummary& s = estimate.summary;
-        char figures[160];
+        char figures[224];
         uint64_t kept = 0, total = 0;
         for (const auto& layer : estimate.layers) {
           if (layer.prune_figures) kept += layer.prune_figures->kept, total += layer.prune_figures->total;
@@ -407,16 +491,22 @@ int main(int argc, char** argv) {
           std::snprintf(figures, sizeof figures, "overall relL2 %.4f, mean SQNR %.1f dB", s.overall_rel_l2,
                         s.mean_sqnr_db.value_or(NAN));
         }
-        uint64_t reread = 0, requantized = 0;
+        // A tensor scanned whole first (it fits in cache) reads all of it a
+        // second time, from cache, and quantizes none twice; the others read
+        // again from memory the chunks whose scale was not the final one.
+        uint64_t from_memory = 0, from_cache = 0, requantized = 0;
         for (const auto& layer : estimate.layers) {
-          reread += layer.reread_elements;
+          const bool scanned_whole = layer.reread_elements == layer.parameters && layer.requantized_elements == 0;
+          (scanned_whole ? from_cache : from_memory) += layer.reread_elements;
           requantized += layer.requantized_elements;
         }
-        if (reread > 0) {
+        if (from_memory + from_cache > 0) {
           const double parameters = static_cast<double>(model.weights.parameter_count());
           const size_t used = std::strlen(figures);
-          std::snprintf(figures + used, sizeof figures - used, ", read twice %.1f %%, quantized twice %.1f %%",
-                        100.0 * static_cast<double>(reread) / parameters,
+          std::snprintf(figures + used, sizeof figures - used,
+                        ", read twice: %.1f %% from memory + %.1f %% from cache, quantized twice %.1f %%",
+                        100.0 * static_cast<double>(from_memory) / parameters,
+                        100.0 * static_cast<double>(from_cache) / parameters,
                         100.0 * static_cast<double>(requantized) / parameters);
         }
         // CPU share: the CPU time the run got out of threads x wall time (a

@@ -87,6 +87,7 @@ std::shared_ptr<const LoadedModel> EstimateService::model() {
   ++generation_;
   cancel_running_ = true;  // a running job computes for the old model: its results would be dropped
   cache_.clear();  // keys name tensors by address: a new mapping may reuse one
+  scans_.clear();
   std::string report;
   if (!fresh->error.empty() && fresh->error != last_reported_error_) report = fresh->error;
   last_reported_error_ = fresh->error;
@@ -173,7 +174,7 @@ void EstimateService::run() {
     ide::EstimateHintOptions options;
     options.resolve = job.resolve;
     std::vector<ide::PendingEstimate> pending;
-    if (loaded && loaded->model) pending = ide::layers_to_estimate(job.config, *loaded->model, cache_, options);
+    if (loaded && loaded->model) pending = ide::layers_to_estimate(job.config, *loaded->model, cache_, options, &scans_);
     const unsigned threads =
         settings_.threads ? settings_.threads : std::max(1u, std::thread::hardware_concurrency() - 1);
     lock.unlock();
@@ -191,7 +192,8 @@ void EstimateService::run() {
         }
         const ide::PendingEstimate& p = pending[i];
         const engine::ModelLayer& layer = loaded->model->layers[p.layer_index];
-        auto estimate = std::make_shared<const engine::LayerEstimate>(engine::estimate_layer(layer, p.resolution, threads));
+        auto estimate = std::make_shared<const engine::LayerEstimate>(ide::estimate_pending(*loaded->model, p, threads));
+        const bool estimate_used_scan = estimate->used_known_scan;
         if (estimate->weights_changed) {
           // Truncated in place while read (the mapping's SIGBUS guard gave
           // zeros): nothing of this mapping is worth caching; reload below.
@@ -200,9 +202,13 @@ void EstimateService::run() {
         }
         {
           std::lock_guard inner(mutex_);
-          if (generation == generation_) cache_[p.key] = std::move(estimate);
+          if (generation == generation_) {
+            ide::keep_scan(scans_, p, *estimate);
+            cache_[p.key] = std::move(estimate);
+          }
         }
         ++layers_computed_;
+        if (estimate_used_scan) ++scans_reused_;
         done += layer.weight.elements;
         if (events_.progress_report)
           events_.progress_report(total ? static_cast<unsigned>(done * 100 / total) : 100,

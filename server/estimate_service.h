@@ -97,6 +97,9 @@ class EstimateService {
   void wait_idle();
   // Layers estimated so far by jobs (tests: an edit recomputes only what changed).
   uint64_t layers_computed() const { return layers_computed_; }
+  // Of which those that reused their weight's scan from an earlier estimate
+  // (tests: a config change reads the tensor once).
+  uint64_t scans_reused() const { return scans_reused_; }
 
  private:
   struct Job {
@@ -126,6 +129,7 @@ class EstimateService {
   bool force_reload_ = false;
   std::string last_reported_error_;
   ide::EstimateCache cache_;
+  ide::TensorScanCache scans_;  // cleared with cache_ (keys name tensors by address)
   std::deque<Job> queue_;  // at most one job per document
   uint64_t generation_ = 0;  // bumped when the model is reloaded: older jobs' results are dropped
   std::string running_uri_;
@@ -133,6 +137,7 @@ class EstimateService {
   bool busy_ = false;
   bool stopping_ = false;
   std::atomic<uint64_t> layers_computed_{0};
+  std::atomic<uint64_t> scans_reused_{0};
   std::thread worker_;
 };
 

@@ -349,7 +349,11 @@ AMCT_AVX2_FMA void quantize_row_avx2(const QuantRow& row, RowSums& sums) {
   const float* src = row.src;
   FastSums fast;
   fast.peak = sums.peak;  // the peak so far (of the caller's chunk)
-  float threshold = peak_threshold(fast.peak, row);
+  // A block takes the slow path when a |d| of w exceeds `over`: the peak
+  // threshold, and unpruned also the tie limit (one check serves both).
+  // Recomputed only when the peak moves, not per block.
+  const float over_limit = kPruned ? std::numeric_limits<float>::infinity() : tie_limit(row);
+  __m256 over = _mm256_set1_ps(std::min(over_limit, peak_threshold(fast.peak, row)));
   uint64_t i = 0;
   const uint64_t n = row.n;
   while (i + kTieBlock <= n) {
@@ -394,14 +398,12 @@ AMCT_AVX2_FMA void quantize_row_avx2(const QuantRow& row, RowSums& sums) {
         wy0 = _mm256_fmadd_ps(w0, y0, wy0);
         wy1 = _mm256_fmadd_ps(w1, y1, wy1);
       }
-      // Unpruned, one check serves both: |d| above the tie limit or the peak threshold.
-      const __m256 over = _mm256_set1_ps(kPruned ? threshold : std::min(tie_limit(row), threshold));
       const bool slow = kPruned ? _mm256_movemask_ps(_mm256_or_ps(_mm256_cmp_ps(check, limit, _CMP_GT_OQ),
                                                                   _mm256_cmp_ps(block_peak, over, _CMP_GT_OQ)))
                                 : _mm256_movemask_ps(_mm256_cmp_ps(check, over, _CMP_GT_OQ));
       if (slow) {
         fix_block(row, i, fast);
-        threshold = peak_threshold(fast.peak, row);
+        over = _mm256_set1_ps(std::min(over_limit, peak_threshold(fast.peak, row)));
       }
     }
     if (kPruned) sums.rr += hsum(_mm256_add_ps(rr0, rr1));
@@ -1096,7 +1098,23 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
     }
   };
 
-  if (spec.quant && !spec.quant->channel_wise) {
+  // Per-tensor ARQ's scan of an unpruned F32 tensor (spans), given back to
+  // the caller once the figures are known to be finite.
+  std::optional<TensorScan> scan_out;
+  const TensorScan* known = spec.known_scan;
+  const bool use_known = spans && known && known->elements == weight.elements && known->row_length == length &&
+                         known->chunk_sumsq.size() == chunks;
+  if (use_known) {
+    // The scan is known: one read, every chunk quantized with the final scale
+    // (as the reread pass below does), fetching the chunk this thread likely
+    // takes next while it quantizes.
+    chunk_sumsq = known->chunk_sumsq;
+    const TensorScale final_scale{arq_scale(known->max_value, known->min_value, bits), known->max_value};
+    for_each_chunk(chunks, threads, [&](uint64_t chunk, unsigned worker) {
+      process_chunk(chunk, worker, final_scale, threads * rows_per_chunk, false);
+    });
+    result.used_known_scan = true;
+  } else if (spec.quant && !spec.quant->channel_wise) {
     // Per-tensor ARQ in about one read: each chunk is scanned (min, max,
     // ||row||², from memory) and quantized at once from cache with the scale
     // of the extremes seen so far by every thread; chunks whose scale was not
@@ -1166,6 +1184,7 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
     });
     result.reread_elements = reread.load();
     result.requantized_elements = requantized.load();
+    if (spans) scan_out = TensorScan{weight.elements, length, mn, mx, std::move(chunk_sumsq)};
   } else {
     for_each_chunk(chunks, threads, [&](uint64_t chunk, unsigned worker) { process_chunk(chunk, worker, {}, 0, false); });
   }
@@ -1177,6 +1196,7 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
     prune_removed += f.prune_removed;
   }
   if (not_finite(error.sumsq_ref + error.sumsq_err)) return result;
+  result.scan = std::move(scan_out);
   if (prune == PruneKind::Selective4of2) {
     PruneFigures out;
     out.total = weight.elements;

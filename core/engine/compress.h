@@ -22,7 +22,13 @@
 // final one (and the first quarter, only scanned at first); a tensor that
 // fits in a third of the last-level cache is scanned whole, then quantized
 // from cache while the caller's next tensor (CompressSpec::next_tensor) is
-// fetched. Unpruned F32 chunks are processed as one span, not row by row.
+// fetched. Unpruned F32 chunks are processed as one span, not row by row;
+// there the scan is returned (CompressResult::scan) and, passed back for the
+// same weights (CompressSpec::known_scan), saves the first pass: one read.
+// (Scanning the caller's next tensor while quantizing this one would not
+// save a read: a tensor larger than the cache must be read again once its
+// max is known, and one that fits is already fetched during the previous
+// tensor's quantize pass.)
 // ARQ's codes are those of the division x / scale, computed without it
 // (multiply by 1/scale, exact rule for the rare near-ties; no clamp when no
 // code can exceed qmax). Results do not depend on the thread count.
@@ -30,6 +36,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "core/engine/tensor.h"
 
@@ -78,6 +85,19 @@ struct PruneSpec {
   bool ascend_optimized = true;
 };
 
+// Per-tensor ARQ's first pass over an unpruned F32 tensor in its own layout:
+// its extremes and the energy of each of its fixed chunks. It depends on the
+// weights only (not on bits or the thread count), so a caller that keeps it
+// for the same weights (the language server estimating again after an edit)
+// can pass it back through CompressSpec::known_scan: the tensor is then read
+// once and quantized with the final scale, with the very same figures.
+struct TensorScan {
+  uint64_t elements = 0;    // of the tensor it describes
+  uint64_t row_length = 0;  // elements per output channel (the chunking follows it)
+  float min_value = 0, max_value = 0;
+  std::vector<double> chunk_sumsq;  // ||chunk||², chunk by chunk
+};
+
 struct CompressSpec {
   std::optional<QuantSpec> quant;
   PruneSpec prune;
@@ -94,6 +114,10 @@ struct CompressSpec {
   // the next scan reads from cache. A hint only: figures do not depend on it.
   const unsigned char* next_tensor = nullptr;
   uint64_t next_tensor_bytes = 0;
+  // Per-tensor ARQ: this tensor's scan, from an earlier CompressResult::scan of
+  // the same weights. Used only when it matches the tensor (elements, row
+  // length, chunk count) on the path that produces it; ignored otherwise.
+  const TensorScan* known_scan = nullptr;
   // When set, receives ŵ (pruned then quantized) in the weight's own layout,
   // `elements` floats. For tests and small tensors; the estimate leaves it null.
   float* output = nullptr;
@@ -109,6 +133,10 @@ struct CompressResult {
   // not the final one), and those quantized twice (the latter).
   uint64_t reread_elements = 0;
   uint64_t requantized_elements = 0;
+  // Per-tensor ARQ of an unpruned F32 tensor in its own layout without
+  // output (the estimate's path): its scan, to pass back as known_scan.
+  std::optional<TensorScan> scan;
+  bool used_known_scan = false;  // known_scan matched: the tensor was read once
 };
 
 CompressResult compress_weight(const TensorView& weight, const CompressSpec& spec);

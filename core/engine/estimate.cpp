@@ -68,7 +68,8 @@ void add_activation_figures(LayerEstimate& estimate, const ResolvedDataQuant& da
 }  // namespace
 
 LayerEstimate estimate_layer(const ModelLayer& layer, const LayerResolution& resolution, unsigned threads,
-                             const std::optional<std::string>& activations_dir, const TensorView* next_weight) {
+                             const std::optional<std::string>& activations_dir, const TensorView* next_weight,
+                             const TensorScan* known_scan) {
   LayerEstimate estimate;
   estimate.name = layer.name;
   estimate.type = layer.type;
@@ -85,6 +86,7 @@ LayerEstimate estimate_layer(const ModelLayer& layer, const LayerResolution& res
     spec.next_tensor = next_weight->data;
     spec.next_tensor_bytes = next_weight->byte_size();
   }
+  spec.known_scan = known_scan;
   if (resolution.quant.enabled && resolution.quant.weight) {
     const ResolvedWeightQuant& weight = *resolution.quant.weight;
     QuantSpec quant;
@@ -132,17 +134,20 @@ LayerEstimate estimate_layer(const ModelLayer& layer, const LayerResolution& res
   }
   if (!spec.quant && spec.prune.kind == PruneKind::None) return estimate;
 
-  const CompressResult result = compress_weight(layer.weight, spec);
+  CompressResult result = compress_weight(layer.weight, spec);
   estimate.error = result.error;
   estimate.prune_figures = result.prune;
   estimate.problem = result.problem;
   estimate.reread_elements = result.reread_elements;
   estimate.requantized_elements = result.requantized_elements;
+  estimate.used_known_scan = result.used_known_scan;
+  if (result.scan) estimate.scan = std::make_shared<const TensorScan>(std::move(*result.scan));
   if (mapping_changed_at(layer.weight.data)) {  // truncated in place under us: the figures read zeros
     estimate.error.reset();
     estimate.prune_figures.reset();
     estimate.problem = kFileChangedWhileRead;
     estimate.weights_changed = true;
+    estimate.scan.reset();
     return estimate;
   }
   if (result.prune) {
@@ -157,11 +162,16 @@ LayerEstimate estimate_layer(const ModelLayer& layer, const LayerResolution& res
   return estimate;
 }
 
-std::string estimate_cache_key(const ModelLayer& layer, const LayerResolution& resolution) {
+std::string tensor_cache_key(const ModelLayer& layer) {
   char buffer[96];
   std::snprintf(buffer, sizeof buffer, "%p:%llu:%d|", static_cast<const void*>(layer.weight.data),
                 static_cast<unsigned long long>(layer.weight.elements), static_cast<int>(layer.weight.dtype));
-  std::string key = layer.name + "|" + layer.type + "|" + buffer;
+  return layer.name + "|" + layer.type + "|" + buffer;
+}
+
+std::string estimate_cache_key(const ModelLayer& layer, const LayerResolution& resolution) {
+  char buffer[96];
+  std::string key = tensor_cache_key(layer);
   const ResolvedQuant& q = resolution.quant;
   if (q.enabled && q.weight) {
     key += "w:" + std::to_string(static_cast<int>(q.weight->algorithm)) + "," +

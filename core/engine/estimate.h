@@ -6,6 +6,7 @@
 #include <atomic>
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -48,6 +49,12 @@ struct LayerEstimate {
   uint64_t reread_elements = 0;
   uint64_t requantized_elements = 0;
   bool weights_changed = false;  // the mapped file shrank while read: no figures (problem says so)
+  // Per-tensor ARQ of an unpruned F32 tensor: the weight's scan (it depends on
+  // the weights only), for the caller to pass back as `known_scan` when it
+  // estimates the same tensor under another config. Unset when the known scan
+  // was used (the caller has it) or the path does not scan.
+  std::shared_ptr<const TensorScan> scan;
+  bool used_known_scan = false;  // `known_scan` matched: the tensor was read once
 };
 
 struct EstimateSummary {
@@ -84,9 +91,16 @@ struct EstimateOptions {
 // One layer with its resolution (the LSP caches these by weight and config).
 // `next_weight`: the weight the caller estimates next on this thread, if
 // known (fetched into cache while the kernels are compute-bound; a hint).
+// `known_scan`: an earlier LayerEstimate::scan of this same tensor (see
+// tensor_cache_key); ignored when it does not match or the path does not scan.
 LayerEstimate estimate_layer(const ModelLayer& layer, const LayerResolution& resolution,
                              unsigned threads, const std::optional<std::string>& activations_dir = {},
-                             const TensorView* next_weight = nullptr);
+                             const TensorView* next_weight = nullptr, const TensorScan* known_scan = nullptr);
+
+// A key of the weight tensor alone (name, type, address, size, dtype): the
+// prefix of estimate_cache_key. Scans are kept by it, for the life of the
+// loaded model (addresses are reused by a new mapping).
+std::string tensor_cache_key(const ModelLayer& layer);
 
 // A key of everything estimate_layer's result depends on (the weight's
 // identity and the effective settings, not where they came from): the LSP

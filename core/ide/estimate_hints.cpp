@@ -77,14 +77,31 @@ std::string estimate_label(const std::vector<engine::LayerEstimate>& estimates) 
 }
 
 std::vector<PendingEstimate> layers_to_estimate(const AmctConfig& config, const engine::WeightsModel& model,
-                                                const EstimateCache& cache, const EstimateHintOptions& options) {
+                                                const EstimateCache& cache, const EstimateHintOptions& options,
+                                                const TensorScanCache* scans) {
   std::vector<PendingEstimate> pending;
   for (LayerPlan& plan : plan(config, model, options)) {
-    std::string key = engine::estimate_cache_key(model.layers[plan.layer_index], plan.resolution);
+    const engine::ModelLayer& layer = model.layers[plan.layer_index];
+    std::string key = engine::estimate_cache_key(layer, plan.resolution);
     if (cache.count(key)) continue;
-    pending.push_back({plan.layer_index, std::move(plan.resolution), std::move(key)});
+    PendingEstimate p{plan.layer_index, std::move(plan.resolution), std::move(key), engine::tensor_cache_key(layer), {}};
+    if (scans) {
+      const auto found = scans->find(p.tensor_key);
+      if (found != scans->end()) p.known_scan = found->second;
+    }
+    pending.push_back(std::move(p));
   }
   return pending;
+}
+
+engine::LayerEstimate estimate_pending(const engine::WeightsModel& model, const PendingEstimate& pending,
+                                       unsigned threads) {
+  return engine::estimate_layer(model.layers[pending.layer_index], pending.resolution, threads, {}, nullptr,
+                                pending.known_scan.get());
+}
+
+void keep_scan(TensorScanCache& scans, const PendingEstimate& pending, const engine::LayerEstimate& estimate) {
+  if (estimate.scan) scans.try_emplace(pending.tensor_key, estimate.scan);
 }
 
 std::vector<EstimateHint> estimate_hints(const AmctConfig& config, const engine::WeightsModel& model,

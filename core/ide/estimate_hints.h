@@ -21,6 +21,10 @@
 namespace amct::ide {
 
 using EstimateCache = std::unordered_map<std::string, std::shared_ptr<const engine::LayerEstimate>>;
+// One scan per weight tensor, by engine::tensor_cache_key, for the life of the
+// loaded model: a layer estimated again under another config (INT8 -> INT4,
+// a clip change...) reads its weight once instead of scanning it first.
+using TensorScanCache = std::unordered_map<std::string, std::shared_ptr<const engine::TensorScan>>;
 
 struct EstimateHint {
   ByteRange range;          // the governing block's field name (an override entry's for its inner blocks)
@@ -39,11 +43,22 @@ struct PendingEstimate {
   size_t layer_index = 0;  // into WeightsModel::layers
   LayerResolution resolution;
   std::string key;
+  std::string tensor_key;                                // engine::tensor_cache_key
+  std::shared_ptr<const engine::TensorScan> known_scan;  // from the scan cache, if it has the tensor
 };
 
-// Every layer that is quantized or pruned under `config` and not in `cache`.
+// Every layer that is quantized or pruned under `config` and not in `cache`,
+// with its weight's scan when `scans` has it.
 std::vector<PendingEstimate> layers_to_estimate(const AmctConfig& config, const engine::WeightsModel& model,
-                                                const EstimateCache& cache, const EstimateHintOptions& options);
+                                                const EstimateCache& cache, const EstimateHintOptions& options,
+                                                const TensorScanCache* scans = nullptr);
+
+// Estimates a pending layer (its known scan passed on) with `threads` threads.
+engine::LayerEstimate estimate_pending(const engine::WeightsModel& model, const PendingEstimate& pending,
+                                       unsigned threads);
+
+// Keeps the scan `estimate` returned for its tensor, unless one is kept already.
+void keep_scan(TensorScanCache& scans, const PendingEstimate& pending, const engine::LayerEstimate& estimate);
 
 // Hints in source order; a block whose layers are not all estimated yet gets
 // a "≈ estimating… 3/52 layers" label.

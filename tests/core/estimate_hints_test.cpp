@@ -100,4 +100,72 @@ TEST_CASE("estimate hints: nothing compressed, no hints", "[estimate_hints]") {
   CHECK(layers_to_estimate(checked.config(), model, {}, {}).empty());
 }
 
+namespace {
+
+void require_same_figures(const engine::LayerEstimate& a, const engine::LayerEstimate& b) {
+  REQUIRE(a.error);
+  REQUIRE(b.error);
+  CHECK(a.error->sumsq_ref == b.error->sumsq_ref);
+  CHECK(a.error->sumsq_err == b.error->sumsq_err);
+  CHECK(a.error->dot == b.error->dot);
+  CHECK(a.error->sumsq_approx == b.error->sumsq_approx);
+  CHECK(a.error->max_abs == b.error->max_abs);
+  CHECK(a.weight_quant->bits == b.weight_quant->bits);
+  CHECK(a.notes == b.notes);
+}
+
+}  // namespace
+
+TEST_CASE("estimate cache: a layer estimated again under another config reuses its weight's scan",
+          "[estimate_hints][known-scan]") {
+  test::TempDir dir;
+  const engine::WeightsModel model = tiny_model(dir);
+  const std::string before = "retrain_weight_quant_config { arq_retrain { dst_type: INT8 channel_wise: false } }\n";
+  const test::CheckedConfig checked(before);
+  EstimateCache cache;
+  TensorScanCache scans;
+  // As the server does: pending layers with the scans known so far, each
+  // estimate's scan kept for its tensor.
+  auto fill_with_scans = [&](const AmctConfig& config) {
+    std::vector<engine::LayerEstimate> computed;
+    for (const PendingEstimate& p : layers_to_estimate(config, model, cache, {}, &scans)) {
+      engine::LayerEstimate estimate = estimate_pending(model, p, 1);
+      keep_scan(scans, p, estimate);
+      cache[p.key] = std::make_shared<engine::LayerEstimate>(estimate);
+      computed.push_back(std::move(estimate));
+    }
+    return computed;
+  };
+  const std::vector<engine::LayerEstimate> first = fill_with_scans(checked.config());
+  REQUIRE(first.size() == 3);
+  for (const engine::LayerEstimate& estimate : first) {
+    CHECK_FALSE(estimate.used_known_scan);  // nothing known yet: every tensor scanned
+    CHECK(estimate.scan);
+  }
+  CHECK(scans.size() == 3);
+
+  // The edit: per-tensor INT8 -> INT4 (conv1, 3 input channels, stays INT8
+  // with a note; a new key all the same), then a clip range added (weights unchanged).
+  const std::string int4 = "retrain_weight_quant_config { arq_retrain { dst_type: INT4 channel_wise: false } }\n";
+  const std::string clipped =
+      int4 + "retrain_data_quant_config { ulq_quantize { clip_max_min { clip_max: 6.0 clip_min: -1.0 } } }\n";
+  for (const std::string& text : {int4, clipped}) {
+    CAPTURE(text);
+    const test::CheckedConfig edited(text);
+    const std::vector<engine::LayerEstimate> again = fill_with_scans(edited.config());
+    REQUIRE(again.size() == 3);
+    for (const engine::LayerEstimate& estimate : again) {
+      CAPTURE(estimate.name);
+      CHECK(estimate.used_known_scan);
+      const engine::ModelLayer& layer = *model.find(estimate.name);
+      // A cold estimate of the new config, with no scan known: the same figures.
+      const engine::LayerEstimate cold = engine::estimate_layer(layer, resolve_layer(edited.config(), {layer.name, layer.type}), 1);
+      CHECK_FALSE(cold.used_known_scan);
+      require_same_figures(estimate, cold);
+    }
+    CHECK(scans.size() == 3);  // one scan per tensor
+  }
+  CHECK(layers_to_estimate(checked.config(), model, cache, {}, &scans).empty());
+}
+
 }  // namespace amct::ide

@@ -81,4 +81,24 @@ TEST_CASE("estimate service: off without weights; a load error is reported once"
   CHECK(service.layers_computed() == 0);
 }
 
+TEST_CASE("estimate service: a config change reuses the weights' scans",
+          "[estimate][server][known-scan]") {
+  test::TempDir dir;
+  const std::string weights = dir.write("m.safetensors", test::tiny_model_safetensors());
+  EstimateService service({});
+  service.configure({weights, std::nullopt, 1});
+  REQUIRE(service.model()->model);
+  const test::CheckedConfig int8("retrain_weight_quant_config { arq_retrain { dst_type: INT8 channel_wise: false } }\n");
+  const test::CheckedConfig int4("retrain_weight_quant_config { arq_retrain { dst_type: INT4 channel_wise: false } }\n");
+  service.schedule("file:///q.cfg", 1, int8.config(), {});
+  service.wait_idle();
+  CHECK(service.layers_computed() == 3);
+  CHECK(service.scans_reused() == 0);
+  service.schedule("file:///q.cfg", 2, int4.config(), {});
+  service.wait_idle();
+  CHECK(service.layers_computed() == 6);
+  CHECK(service.scans_reused() == 3);
+  CHECK(service.hints(int4.config(), {})[0].complete());
+}
+
 }  // namespace amct::server
