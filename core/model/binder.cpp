@@ -776,6 +776,10 @@ struct IncrementalBinder::State {
     uint32_t delta = 0;
   };
   std::vector<DeferredShift> deferred;
+  // The previous model and units (their fields moved out), freed in
+  // finish_deferred() rather than before the diagnostics go out.
+  std::shared_ptr<BoundDocument> retired_model;
+  std::vector<Unit> retired_units;
   uint32_t root_child_count = 0;  // visible children of the last root
 };
 
@@ -790,6 +794,8 @@ bool IncrementalBinder::last_bound_from_region() const { return state_->bound_fr
 
 void IncrementalBinder::finish_deferred() {
   State& state = *state_;
+  state.retired_model.reset();
+  state.retired_units.clear();
   if (state.deferred.empty()) return;
   std::vector<Field>& fields = state.model->root.fields;
   const std::vector<State::DeferredShift>& deferred = state.deferred;
@@ -1170,9 +1176,15 @@ std::shared_ptr<const BoundDocument> IncrementalBinder::bind(const syntax::Docum
                    [](const Diagnostic& a, const Diagnostic& b) { return a.range.start < b.range.start; });
   model->diagnostics = std::move(diagnostics);
 
-  // The old model's remaining fields (units not reused) go with it.
-  state.model = model;
-  state.units = std::move(units);
+  // The old model's remaining fields (units not reused) go with it, once
+  // the diagnostics are out when the caller defers.
+  if (options.defer_nested_shifts) {
+    state.retired_model = std::exchange(state.model, model);
+    state.retired_units = std::exchange(state.units, std::move(units));
+  } else {
+    state.model = model;
+    state.units = std::move(units);
+  }
   state.reused_fields = std::move(reused_fields);
   state.root_type = root_type;
   state.text = document.shared_text();
