@@ -13,6 +13,7 @@
 #include <optional>
 #include <set>
 #include <thread>
+#include <fcntl.h>
 #include <fnmatch.h>
 #include <sys/uio.h>
 #include <unistd.h>
@@ -1318,6 +1319,12 @@ void LanguageServer::wait_estimates_idle() {
 }
 
 int run_stdio_server() {
+#ifdef F_SETPIPE_SZ
+  // A publish of a large config is megabytes: through the default 64 KB pipe
+  // the client would be woken ~50 times per publish, and the server blocked
+  // as often. Not a pipe, or beyond the system's limit: the default stays.
+  (void)::fcntl(STDOUT_FILENO, F_SETPIPE_SZ, 1 << 20);
+#endif
   std::mutex output_mutex;
   // The header and the body in one writev: a publish is megabytes, and
   // framing it by copying would cost a copy (and its page faults) per edit.
