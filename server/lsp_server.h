@@ -37,6 +37,9 @@ class LanguageServer {
   void wait_idle();
   // wait_idle(), then until the error estimates (amct.weights) are computed.
   void wait_estimates_idle();
+  // Whether the open document's tree is parsed, so that a request needs no
+  // parse (the server parses it in idle time after an edit); tests ask.
+  bool document_tree_parsed(const std::string& uri);
 
  private:
   struct State;

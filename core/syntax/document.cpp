@@ -199,20 +199,37 @@ std::unique_ptr<TSTree, Document::TreeDeleter> Document::adopt_tree(const Docume
   return replaced;
 }
 
-void Document::ensure_parsed() const {
-  if (parsed_.load(std::memory_order_acquire)) return;
-  std::lock_guard lock(*parse_mutex_);
-  if (parsed_.load(std::memory_order_relaxed)) return;
-  // One parser per thread, kept warm (its stacks and node pool) across
-  // documents and versions: a fresh parser makes a re-parse markedly slower.
+namespace {
+
+// One parser per thread, kept warm (its stacks and node pool) across
+// documents and versions: a fresh parser makes a re-parse markedly slower.
+TSParser* thread_parser() {
   thread_local std::unique_ptr<TSParser, decltype(&ts_parser_delete)> parser(nullptr, ts_parser_delete);
   if (!parser) {
     parser.reset(ts_parser_new());
     ts_parser_set_language(parser.get(), tree_sitter_textproto());
   }
+  return parser.get();
+}
+
+}  // namespace
+
+void Document::ensure_parsed() const {
+  if (parsed_.load(std::memory_order_acquire)) return;
+  std::lock_guard lock(*parse_mutex_);
+  if (parsed_.load(std::memory_order_relaxed)) return;
   // The placeholder tree of a parse that gave up has nothing to reuse.
-  reparse(parser.get(), parse_gave_up_ ? nullptr : tree_);
+  reparse(thread_parser(), parse_gave_up_ ? nullptr : tree_, nullptr);
   parsed_.store(true, std::memory_order_release);
+}
+
+bool Document::parse_unless_cancelled(const std::atomic<size_t>& cancel) const {
+  if (parsed_.load(std::memory_order_acquire)) return true;
+  std::lock_guard lock(*parse_mutex_);
+  if (parsed_.load(std::memory_order_relaxed)) return true;
+  if (!reparse(thread_parser(), parse_gave_up_ ? nullptr : tree_, &cancel)) return false;
+  parsed_.store(true, std::memory_order_release);
+  return true;
 }
 
 TSNode Document::root() const {
@@ -225,16 +242,25 @@ const TSTree* Document::tree() const {
   return tree_;
 }
 
-void Document::reparse(TSParser* parser, const TSTree* old_tree) const {
+bool Document::reparse(TSParser* parser, const TSTree* old_tree, const std::atomic<size_t>* cancel) const {
   // tree-sitter's error recovery can take minutes on pathological input
   // (100,000 unclosed `[` in a row): past a budget generous for any real
   // file, give up with a diagnostic rather than hang the editor or CI.
   const uint64_t budget_micros = kParseBudgetMicros + 2 * static_cast<uint64_t>((*text_).size());
   ts_parser_set_timeout_micros(parser, budget_micros);
+  // tree-sitter reads the flag atomically as a size_t.
+  static_assert(sizeof(std::atomic<size_t>) == sizeof(size_t));
+  ts_parser_set_cancellation_flag(parser, reinterpret_cast<const size_t*>(cancel));
   if (unclosed_bound_ > kMaxUnclosedBrackets) unclosed_bound_ = unclosed_brackets((*text_));
   TSTree* tree = unclosed_bound_ > kMaxUnclosedBrackets
                      ? nullptr
                      : ts_parser_parse_string(parser, old_tree, (*text_).data(), static_cast<uint32_t>((*text_).size()));
+  ts_parser_set_cancellation_flag(parser, nullptr);
+  if (tree == nullptr && cancel != nullptr && cancel->load() != 0) {
+    // Halted, not given up: the parser would resume this parse next time.
+    ts_parser_reset(parser);
+    return false;
+  }
   parse_gave_up_ = tree == nullptr;
   if (parse_gave_up_) {
     ts_parser_reset(parser);
@@ -243,6 +269,7 @@ void Document::reparse(TSParser* parser, const TSTree* old_tree) const {
   }
   if (tree_) ts_tree_delete(tree_);
   tree_ = tree;
+  return true;
 }
 
 void Document::index_lines() {

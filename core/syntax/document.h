@@ -78,6 +78,11 @@ class Document {
   const TSTree* tree() const;
   // Whether the tree of this very text is parsed (root() costs nothing).
   bool is_parsed() const { return parsed_.load(std::memory_order_acquire); }
+  // Parses the tree now, unless `cancel` turns non-zero first: then nothing
+  // changes (the next root() parses) and it returns false. For idle time: a
+  // server parses the version it checked from the fields around an edit, so
+  // that the next request finds the tree, and stops when an edit arrives.
+  bool parse_unless_cancelled(const std::atomic<size_t>& cancel) const;
 
   // Applies an LSP content change to the text and as a tree-sitter edit to
   // the old tree; the next use of the tree re-parses incrementally with it.
@@ -116,7 +121,8 @@ class Document {
  private:
   Document() = default;
   void ensure_parsed() const;
-  void reparse(TSParser* parser, const TSTree* old_tree) const;
+  // False (nothing changed) when `cancel` (may be null) stopped the parse.
+  bool reparse(TSParser* parser, const TSTree* old_tree, const std::atomic<size_t>* cancel) const;
   void index_lines();
   // Updates line_starts_ for text_[start, start + inserted) replacing `removed` bytes.
   void reindex_lines(uint32_t start, uint32_t removed, std::string_view inserted);

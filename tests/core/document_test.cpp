@@ -2,11 +2,13 @@
 
 #include <catch2/catch.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <thread>
 
 #include "support/annotated.h"
+#include "support/config_generator.h"
 #include "support/printers.h"
 
 using amct::ByteRange;
@@ -267,4 +269,34 @@ TEST_CASE("the unclosed-bracket guard holds when the brackets come one edit at a
   CHECK(diagnostics_of(document) == diagnostics_of(Document(document.text())));
   REQUIRE(!repaired.empty());
   CHECK_THAT(repaired.front().message, !Catch::Contains("gave up"));
+}
+
+TEST_CASE("a parse stopped by its cancellation flag changes nothing; the next use parses", "[document][idle-parse]") {
+  const std::string text = amct::bench::generate_config(2000, 3);
+  Document document(text);
+  std::atomic<size_t> cancel{1};
+  CHECK_FALSE(document.parse_unless_cancelled(cancel));
+  CHECK_FALSE(document.is_parsed());
+  // The parser was reset: the next parse (of this or another text) starts afresh.
+  Document plain(text);
+  CHECK(sexp(document) == sexp(plain));
+  Document other("a: 1\n");
+  CHECK(sexp(other) == "(source_file (field name: (field_name (identifier)) value: (integer)))");
+  cancel = 0;
+  Document fresh(text);
+  CHECK(fresh.parse_unless_cancelled(cancel));
+  CHECK(fresh.is_parsed());
+  CHECK(fresh.syntax_diagnostics().empty());
+}
+
+TEST_CASE("a document's text after a change is the changed text; a snapshot keeps the old one", "[document]") {
+  Document document("a: 1\nb: 2\n");
+  const Document before = document.snapshot();
+  document.apply_change(TextChange{amct::syntax::Range{{1, 3}, {1, 4}}, "3"}, PositionEncoding::Utf16);
+  CHECK(document.text() == "a: 1\nb: 3\n");
+  CHECK(before.text() == "a: 1\nb: 2\n");
+  // Not shared: changed in place, the same result.
+  document.apply_change(TextChange{amct::syntax::Range{{0, 3}, {0, 4}}, "42"}, PositionEncoding::Utf16);
+  CHECK(document.text() == "a: 42\nb: 3\n");
+  CHECK(before.text() == "a: 1\nb: 2\n");
 }

@@ -5,8 +5,11 @@
 #include <catch2/catch.hpp>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <mutex>
 #include <vector>
+
+#include "support/config_generator.h"
 
 using amct::server::LanguageServer;
 using nlohmann::json;
@@ -224,4 +227,36 @@ TEST_CASE("in-process: completion follows a `# soc:` header added and kept by ed
   edit(3, 1, 29, " ");  // a blank inside the message: the outline is kept
   edit(4, 1, 29, "");
   CHECK_THAT(int4_detail(1), Catch::Contains("not supported on Ascend910B2"));
+}
+
+TEST_CASE("in-process: after an edit checked from the fields around it, idle time parses the whole tree",
+          "[lsp][server][idle-parse]") {
+  TestClient client;
+  client.request(1, "initialize", {{"capabilities", json::object()}});
+  const std::string uri = "file:///w/large.cfg";
+  const std::string text = amct::bench::generate_config(300, 7);
+  client.notify("textDocument/didOpen", {{"textDocument", {{"uri", uri}, {"version", 1}, {"text", text}}}});
+  client.received();
+  // A digit inside a value, far from the top: checked from the fields around it.
+  const size_t at = text.find("clip_max: ", text.size() / 2) + 10;
+  const size_t line = static_cast<size_t>(std::count(text.begin(), text.begin() + static_cast<std::ptrdiff_t>(at), '\n'));
+  const size_t column = at - (text.rfind('\n', at) + 1);
+  for (int version = 2; version <= 4; ++version) {
+    json change = {{"range", {{"start", {{"line", line}, {"character", column}}},
+                              {"end", {{"line", line}, {"character", column + 1}}}}},
+                   {"text", std::to_string(version)}};
+    client.notify("textDocument/didChange", {{"textDocument", {{"uri", uri}, {"version", version}}},
+                                             {"contentChanges", json::array({change})}});
+    const auto diagnostics = published(client.received(), uri);
+    REQUIRE(!diagnostics.empty());
+    CHECK(diagnostics.back()["params"]["version"] == version);
+    // Idle: the version just checked has its tree, ready for the next request.
+    CHECK(client.server().document_tree_parsed(uri));
+  }
+  client.request(2, "textDocument/hover", {{"textDocument", {{"uri", uri}}},
+                                           {"position", {{"line", line}, {"character", column - 6}}}});  // on `clip_max`
+  bool answered = false;
+  for (const json& m : client.received())
+    if (m.value("id", 0) == 2) answered = m.contains("result") && !m["result"].is_null();
+  CHECK(answered);
 }
