@@ -41,14 +41,6 @@ InMemoryModel mixed_model() {
   return out;
 }
 
-void require_same(const ErrorSums& a, const ErrorSums& b) {
-  CHECK(a.sumsq_ref == b.sumsq_ref);
-  CHECK(a.sumsq_err == b.sumsq_err);
-  CHECK(a.dot == b.dot);
-  CHECK(a.sumsq_approx == b.sumsq_approx);
-  CHECK(a.max_abs == b.max_abs);
-}
-
 }  // namespace
 
 TEST_CASE("estimate_model gives every layer the figures of estimate_layer alone, on any thread count",
@@ -75,7 +67,7 @@ TEST_CASE("estimate_model gives every layer the figures of estimate_layer alone,
         CAPTURE(text, threads, i);
         REQUIRE(estimate.layers[i].error);
         REQUIRE(alone[i].error);
-        require_same(*estimate.layers[i].error, *alone[i].error);
+        test::require_same_sums(*estimate.layers[i].error, *alone[i].error);
       }
     }
   }
@@ -106,7 +98,7 @@ TEST_CASE("per-tensor ARQ's next-tensor hint changes no figure", "[engine][arq-t
         spec.output = hinted_out.data();
         const CompressResult hinted = compress_weight(view, spec);
         REQUIRE(hinted.error);
-        require_same(*hinted.error, *plain.error);
+        test::require_same_sums(*hinted.error, *plain.error);
         CHECK(hinted_out == plain_out);
       }
     }

@@ -9,14 +9,6 @@
 namespace amct::engine {
 namespace {
 
-void require_same(const ErrorSums& a, const ErrorSums& b) {
-  CHECK(a.sumsq_ref == b.sumsq_ref);
-  CHECK(a.sumsq_err == b.sumsq_err);
-  CHECK(a.dot == b.dot);
-  CHECK(a.sumsq_approx == b.sumsq_approx);
-  CHECK(a.max_abs == b.max_abs);
-}
-
 CompressSpec per_tensor(int bits, unsigned threads, uint64_t two_pass_max_bytes) {
   CompressSpec spec;
   spec.quant = QuantSpec{bits, false};
@@ -56,7 +48,7 @@ TEST_CASE("per-tensor ARQ with a known scan reads once and gives the same figure
       const CompressResult whole = compress_weight(view, per_tensor(bits, 1, uint64_t{1} << 40));
       REQUIRE(chunked.error);
       REQUIRE(whole.error);
-      require_same(*whole.error, *chunked.error);
+      test::require_same_sums(*whole.error, *chunked.error);
       for (unsigned threads : {1u, 2u, 3u}) {
         CAPTURE(outlier.index, bits, threads);
         CompressSpec spec = per_tensor(bits, threads, 0);
@@ -66,7 +58,7 @@ TEST_CASE("per-tensor ARQ with a known scan reads once and gives the same figure
         CHECK(known.used_known_scan);
         CHECK(known.reread_elements == 0);
         CHECK(known.requantized_elements == 0);
-        require_same(*known.error, *chunked.error);
+        test::require_same_sums(*known.error, *chunked.error);
       }
     }
   }
@@ -89,7 +81,7 @@ TEST_CASE("a known scan that does not fit the tensor or the path is ignored", "[
     const CompressResult result = compress_weight(view, spec);
     REQUIRE(result.error);
     CHECK_FALSE(result.used_known_scan);
-    require_same(*result.error, *plain.error);
+    test::require_same_sums(*result.error, *plain.error);
   }
   SECTION("the same elements seen with another row length (other chunks)") {
     const CompressResult reshaped = compress_weight(test::view_of(w, {1024, 256}), per_tensor(8, 1, 0));
@@ -99,7 +91,7 @@ TEST_CASE("a known scan that does not fit the tensor or the path is ignored", "[
     const CompressResult result = compress_weight(view, spec);
     REQUIRE(result.error);
     CHECK_FALSE(result.used_known_scan);
-    require_same(*result.error, *plain.error);
+    test::require_same_sums(*result.error, *plain.error);
   }
   SECTION("pruned, channel-wise or with output: the scan is neither used nor given") {
     CompressSpec pruned = per_tensor(8, 1, 0);
@@ -117,7 +109,7 @@ TEST_CASE("a known scan that does not fit the tensor or the path is ignored", "[
       REQUIRE(without.error);
       CHECK_FALSE(result.used_known_scan);
       CHECK_FALSE(result.scan);
-      require_same(*result.error, *without.error);
+      test::require_same_sums(*result.error, *without.error);
     }
   }
 }

@@ -9,6 +9,9 @@
 #include <string>
 #include <vector>
 
+#include <catch2/catch.hpp>
+
+#include "core/engine/compress.h"
 #include "core/engine/tensor.h"
 
 namespace amct::test {
@@ -203,6 +206,15 @@ inline engine::TensorView view_of_bytes(const std::string& bytes, engine::DType 
   view.data = reinterpret_cast<const unsigned char*>(bytes.data());
   view.elements = bytes.size() / engine::dtype_size(dtype);
   return view;
+}
+
+// Two runs' error sums are equal bit for bit (the fast paths promise it).
+inline void require_same_sums(const engine::ErrorSums& a, const engine::ErrorSums& b) {
+  CHECK(a.sumsq_ref == b.sumsq_ref);
+  CHECK(a.sumsq_err == b.sumsq_err);
+  CHECK(a.dot == b.dot);
+  CHECK(a.sumsq_approx == b.sumsq_approx);
+  CHECK(a.max_abs == b.max_abs);
 }
 
 }  // namespace amct::test
