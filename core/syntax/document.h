@@ -99,9 +99,9 @@ class Document {
   };
   [[nodiscard]] std::unique_ptr<TSTree, TreeDeleter> adopt_tree(const Document& parsed);
 
-  uint32_t line_count() const { return static_cast<uint32_t>(line_starts_.size()); }
+  uint32_t line_count() const { return static_cast<uint32_t>(line_starts_->size()); }
   uint32_t line_start(uint32_t line) const {  // byte offset; clamped
-    return line < line_starts_.size() ? line_starts_[line] : static_cast<uint32_t>(text_->size());
+    return line < line_starts_->size() ? (*line_starts_)[line] : static_cast<uint32_t>(text_->size());
   }
   uint32_t line_end(uint32_t line) const;    // byte offset of the '\n' (or EOF)
 
@@ -127,8 +127,15 @@ class Document {
   // Updates line_starts_ for text_[start, start + inserted) replacing `removed` bytes.
   void reindex_lines(uint32_t start, uint32_t removed, std::string_view inserted);
 
-  std::shared_ptr<std::string> text_;  // never null; changed in place only when not shared
-  std::vector<uint32_t> line_starts_;
+  // Both never null, shared with snapshots, changed in place only when not
+  // shared: a snapshot per edit then copies no megabytes.
+  std::shared_ptr<std::string> text_;
+  std::shared_ptr<std::vector<uint32_t>> line_starts_;
+  // The buffers of the version before, kept for their capacity: once no
+  // snapshot holds them, the next change writes its text and line index
+  // into them instead of faulting in fresh megabytes.
+  std::shared_ptr<std::string> spare_text_;
+  std::shared_ptr<std::vector<uint32_t>> spare_line_starts_;
   // The tree of `text_` once parsed; before that, the last tree with the
   // changes since applied as edits (null: parse from scratch).
   mutable TSTree* tree_ = nullptr;

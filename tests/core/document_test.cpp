@@ -300,3 +300,40 @@ TEST_CASE("a document's text after a change is the changed text; a snapshot keep
   CHECK(document.text() == "a: 42\nb: 3\n");
   CHECK(before.text() == "a: 1\nb: 2\n");
 }
+
+TEST_CASE("snapshots keep the line index of their version while the document reuses freed buffers", "[document]") {
+  // Each version is compared with a document built from its text alone.
+  auto same_lines = [](const Document& document) {
+    const Document fresh(document.text());
+    REQUIRE(document.line_count() == fresh.line_count());
+    for (uint32_t line = 0; line <= fresh.line_count(); ++line) CHECK(document.line_start(line) == fresh.line_start(line));
+    for (uint32_t offset = 0; offset <= fresh.text().size(); ++offset)
+      CHECK(document.position_at(offset, PositionEncoding::Utf16) == fresh.position_at(offset, PositionEncoding::Utf16));
+  };
+  Document document("a: 1\nb: 2\nc: 3\n");
+  std::vector<Document> kept;
+  // Lines added, removed and moved, each change seen by a snapshot; every
+  // other snapshot is dropped at once, so that the next change but one finds
+  // the buffers of the version before free and writes into them.
+  const TextChange changes[] = {
+      {amct::syntax::Range{{0, 0}, {0, 0}}, "x: 0\ny: 0\n"},  // two lines in front: the rest move
+      {amct::syntax::Range{{1, 0}, {3, 0}}, ""},              // two lines out
+      {amct::syntax::Range{{2, 3}, {2, 4}}, "22"},            // within a line: c: 3 -> c: 22
+      {amct::syntax::Range{{3, 0}, {3, 0}}, "d: 4\n"},        // a line at the end
+      {amct::syntax::Range{{0, 0}, {1, 0}}, ""},              // the first line out
+  };
+  for (size_t i = 0; i < std::size(changes); ++i) {
+    Document snapshot = document.snapshot();
+    const std::string snapshot_text = snapshot.text();
+    document.apply_change(changes[i], PositionEncoding::Utf16);
+    same_lines(document);
+    CHECK(snapshot.text() == snapshot_text);
+    same_lines(snapshot);
+    if (i % 2 == 0) kept.push_back(std::move(snapshot));
+  }
+  CHECK(document.text() == "b: 2\nc: 22\nd: 4\n");
+  for (const Document& snapshot : kept) same_lines(snapshot);
+  // Changed in place (no snapshot holds this version).
+  document.apply_change(TextChange{amct::syntax::Range{{1, 0}, {1, 0}}, "e: 5\n"}, PositionEncoding::Utf16);
+  same_lines(document);
+}
