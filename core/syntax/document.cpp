@@ -149,6 +149,8 @@ std::shared_ptr<Buffer> reuse_or_new(std::shared_ptr<Buffer>& spare) {
 ByteRange byte_range_of(TSNode node) { return {ts_node_start_byte(node), ts_node_end_byte(node)}; }
 
 Document::Document(std::string text) : text_(std::make_shared<std::string>(std::move(text))) {
+  static std::atomic<uint64_t> next_lineage{1};
+  lineage_ = next_lineage.fetch_add(1, std::memory_order_relaxed);
   index_lines();
 }
 
@@ -161,6 +163,8 @@ Document::~Document() {
 Document::Document(Document&& other) noexcept
     : text_(std::exchange(other.text_, std::make_shared<std::string>())),
       line_starts_(std::exchange(other.line_starts_, std::make_shared<std::vector<uint32_t>>(1, 0))),
+      recent_changes_(std::move(other.recent_changes_)),
+      lineage_(other.lineage_),
       spare_text_(std::move(other.spare_text_)),
       spare_line_starts_(std::move(other.spare_line_starts_)),
       tree_(std::exchange(other.tree_, nullptr)),
@@ -173,6 +177,8 @@ Document& Document::operator=(Document&& other) noexcept {
     if (tree_) ts_tree_delete(tree_);
     text_ = std::exchange(other.text_, std::make_shared<std::string>());
     line_starts_ = std::exchange(other.line_starts_, std::make_shared<std::vector<uint32_t>>(1, 0));
+    recent_changes_ = std::move(other.recent_changes_);
+    lineage_ = other.lineage_;
     spare_text_ = std::move(other.spare_text_);
     spare_line_starts_ = std::move(other.spare_line_starts_);
     tree_ = std::exchange(other.tree_, nullptr);
@@ -187,6 +193,8 @@ Document Document::snapshot() const {
   Document copy;
   copy.text_ = text_;
   copy.line_starts_ = line_starts_;
+  copy.recent_changes_ = recent_changes_;
+  copy.lineage_ = lineage_;
   // Under the lock: a parse of this document may be replacing the tree.
   std::lock_guard lock(*parse_mutex_);
   copy.tree_ = tree_ ? ts_tree_copy(tree_) : nullptr;
@@ -377,10 +385,32 @@ std::string_view Document::text_of(ByteRange range) const {
   return std::string_view(*text_).substr(start, end - start);
 }
 
+std::optional<Document::KnownEnds> Document::unchanged_ends_since(const std::string* earlier) const {
+  if (earlier == text_.get()) return std::nullopt;  // the same buffer, maybe changed in place since
+  for (size_t i = recent_changes_.size(); i-- > 0;) {
+    const ChangeRecord& record = recent_changes_[i];
+    if (record.before != earlier || record.before_size != earlier->size()) continue;
+    // What every change since left alone is common to both texts.
+    KnownEnds known{record.prefix, record.suffix};
+    for (size_t k = i + 1; k < recent_changes_.size(); ++k) {
+      known.prefix = std::min(known.prefix, recent_changes_[k].prefix);
+      known.suffix = std::min(known.suffix, recent_changes_[k].suffix);
+    }
+    return known;
+  }
+  return std::nullopt;
+}
+
+void Document::record_change(size_t prefix, size_t suffix) {
+  if (recent_changes_.size() == kRecentChanges) recent_changes_.erase(recent_changes_.begin());
+  recent_changes_.push_back({text_.get(), text_->size(), prefix, suffix});
+}
+
 void Document::apply_change(const TextChange& change, PositionEncoding encoding) {
   std::lock_guard lock(*parse_mutex_);
   parsed_ = false;
   if (!change.range) {
+    record_change(0, 0);
     text_ = std::make_shared<std::string>(change.text);
     if (tree_) ts_tree_delete(tree_);
     tree_ = nullptr;
@@ -403,6 +433,7 @@ void Document::apply_change(const TextChange& change, PositionEncoding encoding)
   edit.start_point = point_at(start);
   edit.old_end_point = point_at(old_end);
   const uint32_t removed_brackets = brackets_in(lines_around(*text_, start, old_end));
+  record_change(start, text_->size() - old_end);
   if (text_.use_count() == 1) {
     text_->replace(start, old_end - start, change.text);
   } else {  // a snapshot shares the old text: it stays as it is
