@@ -3,7 +3,11 @@
 // publishDiagnostics of that version (p50/p99; until its bytes have
 // arrived, before this client parses them), completion, hover and code
 // lens latency (p50/p99), and the server's resident memory.
-//   lsp_bench [--layers N] [--edits N] [--requests N]
+//   lsp_bench [--layers N] [--edits N] [--requests N] [--server-stages]
+// --server-stages: also the server's own timing of each edit's publish,
+// from its $/logTrace (trace level "messages"): p50 of when each step ended
+// after the change arrived, which this machine's other load disturbs less
+// than the round trip.
 // AMCT_LSP_BINARY_UNDER_TEST=PATH measures another build of amct-lsp.
 #include <algorithm>
 #include <chrono>
@@ -66,14 +70,40 @@ void print(const char* what, const std::vector<double>& samples) {
               percentile(samples, 0.99), samples.size(), samples.empty() ? 0.0 : samples.front());
 }
 
+// From the server's traces of the publishes after a change ("... ms after
+// the change arrived: applied 0.91, check started 1.12, ...").
+void print_server_stages(const std::vector<nlohmann::json>& messages, const std::string& uri) {
+  static const char* const kSteps[] = {"applied", "check started", "diagnostics ready", "JSON", "sent"};
+  std::vector<double> ends[std::size(kSteps)];
+  const std::string marker = " diagnostics of " + uri + " version ";
+  for (const nlohmann::json& m : messages) {
+    if (m.value("method", "") != "$/logTrace") continue;
+    const std::string message = m["params"].value("message", "");
+    const size_t after = message.find("; ms after the change arrived: ");
+    if (!message.starts_with("Published ") || message.find(marker) == std::string::npos || after == std::string::npos)
+      continue;
+    for (size_t step = 0; step < std::size(kSteps); ++step) {
+      const size_t at = message.find(std::string(kSteps[step]) + " ", after);
+      if (at != std::string::npos) ends[step].push_back(std::strtod(message.c_str() + at + std::strlen(kSteps[step]) + 1, nullptr));
+    }
+  }
+  std::printf("    the server's own timing, p50 of when each step ended after the change arrived (n=%zu):\n     ",
+              ends[0].size());
+  for (size_t step = 0; step < std::size(kSteps); ++step) std::printf(" %s %.2f", kSteps[step], percentile(ends[step], 0.5));
+  std::printf(" ms\n");
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   int layers = 10000, edits = 20, requests = 50;
-  for (int i = 1; i + 1 < argc; i += 2) {
-    if (!std::strcmp(argv[i], "--layers")) layers = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--edits")) edits = std::atoi(argv[i + 1]);
-    else if (!std::strcmp(argv[i], "--requests")) requests = std::atoi(argv[i + 1]);
+  bool server_stages = false;
+  for (int i = 1; i < argc; ++i) {
+    if (!std::strcmp(argv[i], "--server-stages")) server_stages = true;
+    else if (i + 1 >= argc) break;
+    else if (!std::strcmp(argv[i], "--layers")) layers = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--edits")) edits = std::atoi(argv[++i]);
+    else if (!std::strcmp(argv[i], "--requests")) requests = std::atoi(argv[++i]);
   }
   const std::string text = amct::bench::generate_config(layers, 42);
   const std::string uri = "file:///tmp/lsp_bench_" + std::to_string(layers) + ".cfg";
@@ -82,7 +112,10 @@ int main(int argc, char** argv) {
               other && *other ? other : AMCT_LSP_BINARY);
 
   amct::test::LspProcess server;
-  const int init = server.request("initialize", {{"processId", nullptr}, {"rootUri", nullptr}, {"capabilities", json::object()}});
+  const int init = server.request("initialize", {{"processId", nullptr},
+                                                {"rootUri", nullptr},
+                                                {"capabilities", json::object()},
+                                                {"trace", server_stages ? "messages" : "off"}});
   if (!server.wait_for_response(init)) return std::fprintf(stderr, "no initialize response\n"), 1;
   server.notify("initialized", json::object());
 
@@ -117,6 +150,7 @@ int main(int argc, char** argv) {
     edit_latency.push_back(std::chrono::duration<double, std::milli>(server.last_arrival - start).count());
   }
   print("didChange -> publishDiagnostics", edit_latency);
+  if (server_stages) print_server_stages(server.seen, uri);
   std::printf("  %-34s %8.1f ms per edit (mean over the edits)\n", "  server CPU time",
               (cpu_ms(server.pid()) - edits_cpu_start) / std::max(1, edits));
   // Not counted in the latency above: this client's own parse of each publish.

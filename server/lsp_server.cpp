@@ -93,6 +93,36 @@ struct VersionSnapshot {
   mutable std::optional<std::string> soc_;
 };
 
+// When each step of one publish ended (see publish_trace).
+struct PublishTimes {
+  std::chrono::steady_clock::time_point change_arrived{}, change_applied{}, check_started{}, diagnostics_ready{},
+      json_written{}, sent{};
+  size_t diagnostics = 0;
+};
+
+// "Published 5611 diagnostics of file:///a.cfg version 12; ms after the
+// change arrived: applied 0.91, check started 1.12, diagnostics ready 10.40,
+// JSON 13.05, sent 14.61" — the server's own share of an edit's latency,
+// for a client's trace (and lsp_bench). Without a change (an open, a
+// setting): from the start of the check.
+std::string publish_trace(const std::string& uri, int64_t version, const PublishTimes& times) {
+  const bool after_change = times.change_arrived != std::chrono::steady_clock::time_point{} &&
+                            times.change_arrived <= times.check_started;
+  const auto origin = after_change ? times.change_arrived : times.check_started;
+  auto ms = [&](std::chrono::steady_clock::time_point at) {
+    char buffer[32];
+    std::snprintf(buffer, sizeof buffer, "%.2f", std::chrono::duration<double, std::milli>(at - origin).count());
+    return std::string(buffer);
+  };
+  std::string out = "Published " + std::to_string(times.diagnostics) + " diagnostics of " + uri + " version " +
+                    std::to_string(version) + "; ms after the " + (after_change ? "change arrived" : "check started") +
+                    ": ";
+  if (after_change) out += "applied " + ms(times.change_applied) + ", check started " + ms(times.check_started) + ", ";
+  out += "diagnostics ready " + ms(times.diagnostics_ready) + ", JSON " + ms(times.json_written) + ", sent " +
+         ms(times.sent);
+  return out;
+}
+
 struct OpenDocument {
   explicit OpenDocument(syntax::Document text) : document(std::move(text)) {}
   syntax::Document document;
@@ -116,6 +146,9 @@ struct OpenDocument {
   // its model back for the analyzer (features get const copies).
   std::shared_ptr<Analysis> analysis;
   int64_t analyzed_version = -1;
+  // When the last didChange arrived and when it was applied: a publish's
+  // trace says how long after it each step ended.
+  std::chrono::steady_clock::time_point change_arrived{}, change_applied{};
   // Re-checks after edits re-bind only what changed; used by the
   // diagnostics thread alone.
   std::shared_ptr<IncrementalAnalyzer> analyzer = std::make_shared<IncrementalAnalyzer>();
@@ -592,6 +625,7 @@ void LanguageServer::State::publish(const std::string& uri) {
   std::shared_ptr<DiagnosticsJsonCache> published_json;
   // Freed after the publish: its thousands of diagnostics take a millisecond.
   std::shared_ptr<Analysis> retired;
+  PublishTimes times;
   {
     std::lock_guard lock(mutex);
     auto it = documents.find(uri);
@@ -601,6 +635,9 @@ void LanguageServer::State::publish(const std::string& uri) {
     analysis_options = options_for(uri);
     analyzer = it->second.analyzer;
     published_json = it->second.published_json;
+    times.change_arrived = it->second.change_arrived;
+    times.change_applied = it->second.change_applied;
+    it->second.change_arrived = {};  // a later check of this version (a setting) is timed from its start
     // A check of an older version serves no feature any more.
     if (it->second.analyzed_version != version) retired = std::move(it->second.analysis);
   }
@@ -618,10 +655,14 @@ void LanguageServer::State::publish(const std::string& uri) {
       append_json_string(before, uri);
       before += ",\"version\":" + std::to_string(version) + ",\"diagnostics\":";
     }
+    times.diagnostics_ready = std::chrono::steady_clock::now();
+    times.diagnostics = diagnostics.size();
     const std::string& text = published_json->text(snapshot->document, uri, diagnostics, encoding, docs_base(),
                                                    JsonFrame{before, before.empty() ? "" : "}}"});
+    times.json_written = std::chrono::steady_clock::now();
     check_done();
     deliver_diagnostics(uri, version, text);
+    times.sent = std::chrono::steady_clock::now();
   };
   // Without model-aware diagnostics to add, the diagnostics go out as soon
   // as they are known; the analyzer finishes the model after (features of
@@ -643,6 +684,7 @@ void LanguageServer::State::publish(const std::string& uri) {
   // moves it instead of binding everything again. (Features copy the
   // analysis under the lock only, and it is out of the document now.)
   if (retired && retired.use_count() == 1) retired->bound.reset();
+  times.check_started = std::chrono::steady_clock::now();
   Analysis checked = analyzer->analyze(snapshot->document, analysis_options, send_early);
   estimates->add_model_diagnostics(snapshot->document, analysis_options, checked);
   auto analysis = std::make_shared<Analysis>(std::move(checked));
@@ -666,6 +708,7 @@ void LanguageServer::State::publish(const std::string& uri) {
   }
   if (!sent) send(analysis->diagnostics);
   retired.reset();
+  if (trace_level > 0) log_trace(publish_trace(uri, version, times), nullptr);
   // After the publish, which the user waits for.
   if (estimates->enabled() && analysis->bound && is_amct_config(*analysis->bound))
     estimates->schedule(uri, version, extract_config(analysis->bound->root),
@@ -1128,6 +1171,7 @@ void LanguageServer::State::handle_notification(const std::string& method, const
     return;
   }
   if (method == "textDocument/didChange") {
+    const auto arrived = std::chrono::steady_clock::now();
     const std::string uri = params.at("textDocument").at("uri");
     const int64_t version = params.at("textDocument").value("version", 0);
     std::lock_guard lock(mutex);
@@ -1141,6 +1185,8 @@ void LanguageServer::State::handle_notification(const std::string& method, const
       it->second.document.apply_change(text_change, encoding);
     }
     it->second.version = version;
+    it->second.change_arrived = arrived;
+    it->second.change_applied = std::chrono::steady_clock::now();
     note_edit();
     estimates->cancel(uri);
     dirty.insert(uri);

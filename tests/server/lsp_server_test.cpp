@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <cstdio>
 #include <mutex>
 #include <vector>
 
@@ -259,4 +260,49 @@ TEST_CASE("in-process: after an edit checked from the fields around it, idle tim
   for (const json& m : client.received())
     if (m.value("id", 0) == 2) answered = m.contains("result") && !m["result"].is_null();
   CHECK(answered);
+}
+
+TEST_CASE("in-process: a traced publish says how long after the change each step ended", "[lsp][server]") {
+  TestClient client;
+  client.request(1, "initialize", {{"capabilities", json::object()}, {"trace", "messages"}});
+  const std::string uri = "file:///w/timed.cfg";
+  client.notify("textDocument/didOpen",
+                {{"textDocument", {{"uri", uri}, {"version", 1}, {"text", "batch_num: 0\n"}}}});
+  // The traces of the publishes of one version.
+  auto publish_traces = [&](int version) {
+    std::vector<std::string> out;
+    for (const json& m : client.received()) {
+      if (m.value("method", "") != "$/logTrace") continue;
+      const std::string message = m["params"]["message"];
+      if (message.starts_with("Published ") && message.find(" version " + std::to_string(version) + ";") != std::string::npos)
+        out.push_back(message);
+    }
+    return out;
+  };
+  std::vector<std::string> traced = publish_traces(1);
+  REQUIRE(traced.size() == 1);
+  // An open is timed from the start of its check.
+  CHECK(traced[0].find(" diagnostics of " + uri + " version 1; ms after the check started: diagnostics ready ") !=
+        std::string::npos);
+
+  client.notify("textDocument/didChange",
+                {{"textDocument", {{"uri", uri}, {"version", 2}}},
+                 {"contentChanges", {{{"range", {{"start", {{"line", 0}, {"character", 11}}}, {"end", {{"line", 0}, {"character", 12}}}}},
+                                      {"text", "4"}}}}});
+  traced = publish_traces(2);
+  REQUIRE(traced.size() == 1);
+  const std::string& trace = traced[0];
+  INFO(trace);
+  const std::string after = " diagnostics of " + uri + " version 2; ms after the change arrived: ";
+  const size_t at = trace.find(after);
+  REQUIRE(at != std::string::npos);
+  // Each step ends no earlier than the one before.
+  double applied = -1, started = -1, ready = -1, json_written = -1, sent = -1;
+  REQUIRE(std::sscanf(trace.c_str() + at + after.size(), "applied %lf, check started %lf, diagnostics ready %lf, JSON %lf, sent %lf",
+                      &applied, &started, &ready, &json_written, &sent) == 5);
+  CHECK(0 <= applied);
+  CHECK(applied <= started);
+  CHECK(started <= ready);
+  CHECK(ready <= json_written);
+  CHECK(json_written <= sent);
 }
