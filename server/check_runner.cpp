@@ -13,6 +13,7 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <cstdint>
 #include <cstring>
 #include <exception>
 #include <filesystem>
@@ -193,9 +194,26 @@ class LineColumnCursor {
       at_ = index_.line_start(line);
       column_ = 1;
     }
-    for (; at_ < offset; ++column_) {
-      at_ += static_cast<unsigned char>(text[at_]) < 0x80 ? 1 : syntax::decode_utf8(text, at_).length;
+    // In locals (the members would be stored and reloaded every byte), and
+    // eight ASCII bytes at a time: each is one byte and one column.
+    uint32_t at = at_;
+    uint32_t column = column_;
+    const char* data = text.data();
+    while (at < offset) {
+      uint64_t eight;
+      if (offset - at >= 8) {
+        std::memcpy(&eight, data + at, 8);
+        if ((eight & 0x8080808080808080ull) == 0) {
+          at += 8;
+          column += 8;
+          continue;
+        }
+      }
+      at += static_cast<unsigned char>(data[at]) < 0x80 ? 1 : syntax::decode_utf8(text, at).length;
+      ++column;
     }
+    at_ = at;
+    column_ = column;
     return {line_ + 1, column_};
   }
 
