@@ -148,23 +148,10 @@ class LineIndex {
   explicit LineIndex(std::string_view text) : text_(text) {
     line_starts_.reserve(text.size() / 24 + 1);
     line_starts_.push_back(0);
-    add_line_starts(text, 0, text.size(), line_starts_);
-  }
-  // From the starts of every line but the first, in order (BackgroundLineIndex).
-  LineIndex(std::string_view text, const std::vector<std::vector<uint32_t>>& later_starts) : text_(text) {
-    size_t count = 1;
-    for (const std::vector<uint32_t>& starts : later_starts) count += starts.size();
-    line_starts_.reserve(count);
-    line_starts_.push_back(0);
-    for (const std::vector<uint32_t>& starts : later_starts)
-      line_starts_.insert(line_starts_.end(), starts.begin(), starts.end());
-  }
-  // Appends the start of each line that begins after a newline in [begin, end).
-  static void add_line_starts(std::string_view text, size_t begin, size_t end, std::vector<uint32_t>& out) {
     const char* data = text.data();
-    const char* stop = data + end;
-    for (const char* p = data + begin; (p = static_cast<const char*>(std::memchr(p, '\n', stop - p))) != nullptr; ++p)
-      out.push_back(static_cast<uint32_t>(p - data + 1));
+    const char* end = data + text.size();
+    for (const char* p = data; (p = static_cast<const char*>(std::memchr(p, '\n', end - p))) != nullptr; ++p)
+      line_starts_.push_back(static_cast<uint32_t>(p - data + 1));
   }
   std::string_view text() const { return text_; }
   // The line (0-based) holding `offset`.
@@ -243,9 +230,9 @@ struct Locators {
   LineColumnCursor start, end, related;
 };
 
-// Takes the strings of `diagnostic` (100,000 diagnostics: no copies).
-// Into `located` (in place in its vector: no temporary to move and
-// destroy); the related list is released here, on the locating thread, so
+// Takes the strings of `diagnostic` (100,000 diagnostics: no copies), into
+// `located` (in place in its vector: no temporary to move and destroy); the
+// related list is released here, on the locating thread, so
 // that the emptied diagnostics cost little to free afterwards.
 void locate_into(Locators& locators, Diagnostic&& diagnostic, LocatedDiagnostic& located) {
   located.start = locators.start(diagnostic.range.start);
@@ -304,65 +291,27 @@ void add_model_checks(const syntax::Document& document, const AnalysisOptions& o
 // declines (syntax errors, invalid UTF-8, ...), where only the tree-sitter
 // path is exact. A big text's line index is built on a thread of its own
 // meanwhile: it fills the moments when the analysis runs on one core only.
-// The line index of a big text, built by a thread of idle priority while
-// the analysis runs: it takes only the moments when a core would be idle
-// (the analysis' own two threads keep both cores busy most of the time, and
-// a third thread of normal priority slowed one of them). The text is cut
-// into small blocks claimed one at a time, and finish() claims the blocks
-// still left on the calling thread: an idle-priority thread starved by a
-// busy machine holds back at most one block.
-class BackgroundLineIndex {
- public:
-  explicit BackgroundLineIndex(std::string_view text)
-      : text_(text), blocks_((text.size() + kBlockBytes - 1) / kBlockBytes) {
-    try {
-      thread_ = std::thread([this] {
-        sched_param parameters{};
-        pthread_setschedparam(pthread_self(), SCHED_IDLE, &parameters);  // best effort
-        index_blocks();
-      });
-    } catch (const std::system_error&) {  // no thread: finish() does it all
-    }
-  }
-  ~BackgroundLineIndex() {
-    next_.store(blocks_.size());  // no more blocks taken (an exception left the analysis)
-    if (thread_.joinable()) thread_.join();
-  }
-  BackgroundLineIndex(const BackgroundLineIndex&) = delete;
-  BackgroundLineIndex& operator=(const BackgroundLineIndex&) = delete;
-
-  LineIndex finish() {
-    index_blocks();
-    if (thread_.joinable()) thread_.join();
-    return LineIndex(text_, blocks_);
-  }
-
- private:
-  static constexpr size_t kBlockBytes = size_t{64} << 10;
-
-  void index_blocks() {
-    for (size_t block = next_++; block < blocks_.size(); block = next_++) {
-      const size_t begin = block * kBlockBytes;
-      blocks_[block].reserve(kBlockBytes / 16);
-      LineIndex::add_line_starts(text_, begin, std::min(begin + kBlockBytes, text_.size()), blocks_[block]);
-    }
-  }
-
-  std::string_view text_;
-  std::vector<std::vector<uint32_t>> blocks_;  // the line starts found in each block
-  std::atomic<size_t> next_{0};                // the first block not claimed yet
-  std::thread thread_;
-};
-
 bool check_without_tree(std::string_view text, const AnalysisOptions& options, FileReport& report) {
-  std::optional<BackgroundLineIndex> background;
-  if (text.size() >= kBackgroundLineIndex) background.emplace(text);
-  std::optional<Analysis> fast_analysis = analyze_without_tree(text, options);
+  std::optional<LineIndex> lines;
+  std::thread indexer;
+  if (text.size() >= kBackgroundLineIndex) {
+    try {
+      indexer = std::thread([&] { lines.emplace(text); });
+    } catch (const std::system_error&) {  // no thread: built after the analysis
+    }
+  }
+  std::optional<Analysis> fast_analysis;
+  try {
+    fast_analysis = analyze_without_tree(text, options);
+  } catch (...) {
+    if (indexer.joinable()) indexer.join();
+    throw;
+  }
+  if (indexer.joinable()) indexer.join();
   if (!fast_analysis) return false;
   report.schema = fast_analysis->schema_description;
-  const LineIndex lines = background ? background->finish() : LineIndex(text);
-  background.reset();
-  report.diagnostics = locate_all(lines, *fast_analysis);
+  if (!lines) lines.emplace(text);
+  report.diagnostics = locate_all(*lines, *fast_analysis);
   report.analysis = std::make_shared<const Analysis>(std::move(*fast_analysis));
   return true;
 }

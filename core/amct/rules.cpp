@@ -94,8 +94,10 @@ class RuleChecker {
       }
     };
     const BlockSource global = global_source();
-    // The duplicate rules (a hash table over every entry) run beside the
-    // others on a big config; their diagnostics follow, as in one pass.
+    // The SoC rules and the duplicate rules (a hash table over every entry)
+    // run beside the others on a big config; their diagnostics follow, in
+    // that order, as in one pass.
+    RuleChecker soc_features(config_, context_);
     RuleChecker duplicates(config_, context_);
     run_both(
         entries.size() >= kParallelEntries,
@@ -110,15 +112,16 @@ class RuleChecker {
           append(&EntryRuleDiagnostics::channel_wise, first_type);
           check_dtypes(global);
           append(&EntryRuleDiagnostics::dtypes, 0);
-          check_soc_features();
         },
         [&] {
+          soc_features.check_soc_features();
           duplicates.check_duplicate_overrides(config_.name_overrides, "override_layer_configs", "layer");
           duplicates.check_duplicate_overrides(config_.type_overrides, "override_layer_types", "layer type");
           duplicates.check_duplicate_skips();
         });
-    diagnostics_.insert(diagnostics_.end(), std::make_move_iterator(duplicates.diagnostics_.begin()),
-                        std::make_move_iterator(duplicates.diagnostics_.end()));
+    for (RuleChecker* after : {&soc_features, &duplicates})
+      diagnostics_.insert(diagnostics_.end(), std::make_move_iterator(after->diagnostics_.begin()),
+                          std::make_move_iterator(after->diagnostics_.end()));
     // The entries' emptied lists (five vectors an entry) are freed beside
     // the sort instead of after it.
     run_both(
