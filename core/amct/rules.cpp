@@ -54,8 +54,9 @@ class RuleChecker {
     }
   };
 
-  // `given`: the entries' own diagnostics; null: computed here.
-  std::vector<Diagnostic> run(std::optional<EntryRulesView> given) {
+  // `given`: the entries' own diagnostics; null: computed here. `release`:
+  // the checked config (config_), emptied once the rules are done.
+  std::vector<Diagnostic> run(std::optional<EntryRulesView> given, AmctConfig* release = nullptr) {
     std::vector<EntryRuleDiagnostics> computed;
     const bool owned = !given.has_value();  // computed here: moved out, not copied
     if (!given) {
@@ -122,11 +123,14 @@ class RuleChecker {
     for (RuleChecker* after : {&soc_features, &duplicates})
       diagnostics_.insert(diagnostics_.end(), std::make_move_iterator(after->diagnostics_.begin()),
                           std::make_move_iterator(after->diagnostics_.end()));
-    // The entries' emptied lists (five vectors an entry) are freed beside
-    // the sort instead of after it.
+    // The entries' emptied lists (five vectors an entry) and the released
+    // config are freed beside the sort instead of after it.
     run_both(
         owned && entries.size() >= kParallelEntries, [&] { sort_by_start(diagnostics_); },
-        [&] { std::vector<EntryRuleDiagnostics>().swap(computed); });
+        [&] {
+          std::vector<EntryRuleDiagnostics>().swap(computed);
+          if (release != nullptr) *release = AmctConfig();
+        });
     return std::move(diagnostics_);
   }
 
@@ -681,6 +685,10 @@ const std::vector<RuleCode>& amct_rule_codes() {
 
 std::vector<Diagnostic> check_rules(const AmctConfig& config, const RuleContext& context) {
   return RuleChecker(config, context).run(std::nullopt);
+}
+
+std::vector<Diagnostic> check_rules_and_release(AmctConfig&& config, const RuleContext& context) {
+  return RuleChecker(config, context).run(std::nullopt, &config);
 }
 
 EntryRuleDiagnostics check_entry_rules(const OverrideEntry& entry, const RuleContext& context) {
