@@ -94,6 +94,7 @@ class IncrementalAnalyzer {
   bool checker_follows_binder_ = false;  // the checker saw the binder's previous model
   bool parsed_region_only_ = false;
   bool last_text_clean_ = false;  // the last analyze() bound a text without syntax diagnostics
+  uint64_t last_lineage_ = 0;      // syntax::Document::lineage() of the last analyze()
 };
 
 // The schema-binding part of the options.

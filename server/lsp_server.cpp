@@ -112,8 +112,9 @@ struct OpenDocument {
   // keystroke does not re-bind (binding a 100k-block file walks all of it).
   std::optional<schema::Schema> schema;
   bool schema_known = false;
-  // The last check, and the version it was of.
-  std::shared_ptr<const Analysis> analysis;
+  // The last check, and the version it was of. Not const: publish() takes
+  // its model back for the analyzer (features get const copies).
+  std::shared_ptr<Analysis> analysis;
   int64_t analyzed_version = -1;
   // Re-checks after edits re-bind only what changed; used by the
   // diagnostics thread alone.
@@ -589,6 +590,8 @@ void LanguageServer::State::publish(const std::string& uri) {
   AnalysisOptions analysis_options;
   std::shared_ptr<IncrementalAnalyzer> analyzer;
   std::shared_ptr<DiagnosticsJsonCache> published_json;
+  // Freed after the publish: its thousands of diagnostics take a millisecond.
+  std::shared_ptr<Analysis> retired;
   {
     std::lock_guard lock(mutex);
     auto it = documents.find(uri);
@@ -598,9 +601,8 @@ void LanguageServer::State::publish(const std::string& uri) {
     analysis_options = options_for(uri);
     analyzer = it->second.analyzer;
     published_json = it->second.published_json;
-    // A check of an older version serves no feature any more; letting it go
-    // lets the analyzer move its model instead of binding everything again.
-    if (it->second.analyzed_version != version) it->second.analysis.reset();
+    // A check of an older version serves no feature any more.
+    if (it->second.analyzed_version != version) retired = std::move(it->second.analysis);
   }
   // Dropped when the document changed or closed meanwhile: a newer check follows.
   auto still_current = [&](const std::map<std::string, OpenDocument>::iterator& it) {
@@ -637,9 +639,13 @@ void LanguageServer::State::publish(const std::string& uri) {
       sent = true;
     };
   }
+  // Its model, held by nothing else, goes back to the analyzer, which then
+  // moves it instead of binding everything again. (Features copy the
+  // analysis under the lock only, and it is out of the document now.)
+  if (retired && retired.use_count() == 1) retired->bound.reset();
   Analysis checked = analyzer->analyze(snapshot->document, analysis_options, send_early);
   estimates->add_model_diagnostics(snapshot->document, analysis_options, checked);
-  auto analysis = std::make_shared<const Analysis>(std::move(checked));
+  auto analysis = std::make_shared<Analysis>(std::move(checked));
   // Freed after the lock is released (declared before it).
   std::unique_ptr<TSTree, syntax::Document::TreeDeleter> replaced_tree;
   {
@@ -659,6 +665,7 @@ void LanguageServer::State::publish(const std::string& uri) {
     }
   }
   if (!sent) send(analysis->diagnostics);
+  retired.reset();
   // After the publish, which the user waits for.
   if (estimates->enabled() && analysis->bound && is_amct_config(*analysis->bound))
     estimates->schedule(uri, version, extract_config(analysis->bound->root),
@@ -685,6 +692,7 @@ void LanguageServer::State::publish(const std::string& uri) {
     background_parse_cancel.store(0);
   }
   if (!snapshot->document.parse_unless_cancelled(background_parse_cancel)) return;
+  // The older tree it replaces is freed when this returns, after the lock.
   std::unique_ptr<TSTree, syntax::Document::TreeDeleter> replaced;
   {
     std::lock_guard lock(mutex);

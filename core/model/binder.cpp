@@ -837,15 +837,17 @@ struct UnitSource {
 
 // The old units an edit leaves alone, and the bytes between them (without
 // the check that the region ends where a line starts).
-static std::optional<ReparseRegion> edit_span(const IncrementalBinder::State& state, std::string_view text) {
+static std::optional<ReparseRegion> edit_span(const IncrementalBinder::State& state, std::string_view text,
+                                              std::optional<syntax::Document::KnownEnds> known = {}) {
   if (!state.error_free || state.units.empty()) return std::nullopt;
   const std::string_view old_text = *state.text;
+  const syntax::Document::KnownEnds common = known.value_or(syntax::Document::KnownEnds{});
   ReparseRegion span;
-  span.common_prefix = common_prefix(old_text, text);
+  span.common_prefix = common_prefix(old_text, text, common.prefix);
   // Measured apart: when the edit repeats the text around it (a block
   // copied next to itself), the two overlap, and the fields on either side
   // are still matched; the reuse below takes each old unit once, in order.
-  span.common_suffix = common_suffix(old_text, text, std::min(old_text.size(), text.size()));
+  span.common_suffix = common_suffix(old_text, text, std::min(old_text.size(), text.size()), common.suffix);
   span.delta = static_cast<uint32_t>(text.size() - old_text.size());  // modular
   const auto& units = state.units;
   // Old units kept in place: those ending before the edit, less the last one
@@ -954,10 +956,13 @@ static std::optional<std::vector<UnitSource>> units_around_edit(const Incrementa
   return sources;
 }
 
-std::optional<ReparseRegion> IncrementalBinder::region_to_reparse(std::string_view text) const {
+const std::string* IncrementalBinder::last_text() const { return state_->text.get(); }
+
+std::optional<ReparseRegion> IncrementalBinder::region_to_reparse(std::string_view text,
+                                                                  std::optional<syntax::Document::KnownEnds> known) const {
   const State& state = *state_;
   if (!state.model) return std::nullopt;
-  std::optional<ReparseRegion> span = edit_span(state, text);
+  std::optional<ReparseRegion> span = edit_span(state, text, known);
   if (!span) return std::nullopt;
   // The unit kept after the region starts a line: nothing in the region (a
   // comment, a number, a name) can run on into it, so the region parses alone

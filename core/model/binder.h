@@ -111,7 +111,13 @@ class IncrementalBinder {
   // edit since the last call may have changed, starting and ending at
   // top-level boundaries, when the last version had no syntax errors; parsed
   // alone without errors, they stand for the whole tree (see bind()).
-  std::optional<ReparseRegion> region_to_reparse(std::string_view text) const;
+  // `known`: bytes known common to both ends of the last text and `text`
+  // (syntax::Document::unchanged_ends_since(last_text())), so that only the
+  // bytes around the edit are compared.
+  std::optional<ReparseRegion> region_to_reparse(std::string_view text,
+                                                 std::optional<syntax::Document::KnownEnds> known = {}) const;
+  // The text of the last bind() (null before the first), held until the next.
+  const std::string* last_text() const;
   // Whether the last call bound from such a region, without the whole tree.
   bool last_bound_from_region() const;
   // The names of the last call's top-level fields starting in `bytes` (of

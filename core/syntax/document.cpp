@@ -136,11 +136,21 @@ std::string_view lines_around(std::string_view text, size_t start, size_t end) {
   return text.substr(from, to - from);
 }
 
+// `spare` itself when nothing else holds it any more, for its capacity;
+// else a new buffer.
+template <class Buffer>
+std::shared_ptr<Buffer> reuse_or_new(std::shared_ptr<Buffer>& spare) {
+  if (spare && spare.use_count() == 1) return std::exchange(spare, nullptr);
+  return std::make_shared<Buffer>();
+}
+
 }  // namespace
 
 ByteRange byte_range_of(TSNode node) { return {ts_node_start_byte(node), ts_node_end_byte(node)}; }
 
 Document::Document(std::string text) : text_(std::make_shared<std::string>(std::move(text))) {
+  static std::atomic<uint64_t> next_lineage{1};
+  lineage_ = next_lineage.fetch_add(1, std::memory_order_relaxed);
   index_lines();
 }
 
@@ -152,7 +162,11 @@ Document::~Document() {
 // caller's), so they need not lock.
 Document::Document(Document&& other) noexcept
     : text_(std::exchange(other.text_, std::make_shared<std::string>())),
-      line_starts_(std::move(other.line_starts_)),
+      line_starts_(std::exchange(other.line_starts_, std::make_shared<std::vector<uint32_t>>(1, 0))),
+      recent_changes_(std::move(other.recent_changes_)),
+      lineage_(other.lineage_),
+      spare_text_(std::move(other.spare_text_)),
+      spare_line_starts_(std::move(other.spare_line_starts_)),
       tree_(std::exchange(other.tree_, nullptr)),
       parse_gave_up_(other.parse_gave_up_),
       unclosed_bound_(other.unclosed_bound_),
@@ -162,7 +176,11 @@ Document& Document::operator=(Document&& other) noexcept {
   if (this != &other) {
     if (tree_) ts_tree_delete(tree_);
     text_ = std::exchange(other.text_, std::make_shared<std::string>());
-    line_starts_ = std::move(other.line_starts_);
+    line_starts_ = std::exchange(other.line_starts_, std::make_shared<std::vector<uint32_t>>(1, 0));
+    recent_changes_ = std::move(other.recent_changes_);
+    lineage_ = other.lineage_;
+    spare_text_ = std::move(other.spare_text_);
+    spare_line_starts_ = std::move(other.spare_line_starts_);
     tree_ = std::exchange(other.tree_, nullptr);
     parse_gave_up_ = other.parse_gave_up_;
     unclosed_bound_ = other.unclosed_bound_;
@@ -175,6 +193,8 @@ Document Document::snapshot() const {
   Document copy;
   copy.text_ = text_;
   copy.line_starts_ = line_starts_;
+  copy.recent_changes_ = recent_changes_;
+  copy.lineage_ = lineage_;
   // Under the lock: a parse of this document may be replacing the tree.
   std::lock_guard lock(*parse_mutex_);
   copy.tree_ = tree_ ? ts_tree_copy(tree_) : nullptr;
@@ -273,36 +293,48 @@ bool Document::reparse(TSParser* parser, const TSTree* old_tree, const std::atom
 }
 
 void Document::index_lines() {
-  line_starts_.clear();
-  line_starts_.push_back(0);
+  auto lines = std::make_shared<std::vector<uint32_t>>(1, 0);
   const char* data = (*text_).data();
   const char* end = data + (*text_).size();
   for (const char* p = data; (p = static_cast<const char*>(std::memchr(p, '\n', end - p))) != nullptr; ++p)
-    line_starts_.push_back(static_cast<uint32_t>(p - data + 1));
+    lines->push_back(static_cast<uint32_t>(p - data + 1));
+  line_starts_ = std::move(lines);
 }
 
 void Document::reindex_lines(uint32_t start, uint32_t removed, std::string_view inserted) {
   // Line starts after `start` up to the end of the removed bytes go; those
   // of the inserted text come in; the rest move by the change in length.
-  const auto first = std::upper_bound(line_starts_.begin(), line_starts_.end(), start);
-  const auto last = std::upper_bound(first, line_starts_.end(), start + removed);
+  std::vector<uint32_t>& lines = *line_starts_;
+  const auto first = std::upper_bound(lines.begin(), lines.end(), start);
+  const auto last = std::upper_bound(first, lines.end(), start + removed);
   std::vector<uint32_t> added;
   for (size_t at = inserted.find('\n'); at != std::string_view::npos; at = inserted.find('\n', at + 1))
     added.push_back(static_cast<uint32_t>(start + at + 1));
   const uint32_t delta = static_cast<uint32_t>(inserted.size()) - removed;  // modular
-  for (auto it = last; it != line_starts_.end(); ++it) *it += delta;
-  const auto erased_at = line_starts_.erase(first, last);
-  line_starts_.insert(erased_at, added.begin(), added.end());
+  if (line_starts_.use_count() == 1) {
+    for (auto it = last; it != lines.end(); ++it) *it += delta;
+    const auto erased_at = lines.erase(first, last);
+    lines.insert(erased_at, added.begin(), added.end());
+    return;
+  }
+  // A snapshot shares the old index: it stays as it is.
+  std::shared_ptr<std::vector<uint32_t>> next = reuse_or_new(spare_line_starts_);
+  next->clear();
+  next->reserve(lines.size() - static_cast<size_t>(last - first) + added.size());
+  next->insert(next->end(), lines.begin(), first);
+  next->insert(next->end(), added.begin(), added.end());
+  for (auto it = last; it != lines.end(); ++it) next->push_back(*it + delta);
+  spare_line_starts_ = std::exchange(line_starts_, std::move(next));
 }
 
 uint32_t Document::line_end(uint32_t line) const {
-  if (line + 1 >= line_starts_.size()) return static_cast<uint32_t>((*text_).size());
-  return line_starts_[line + 1] - 1;
+  if (line + 1 >= line_starts_->size()) return static_cast<uint32_t>((*text_).size());
+  return (*line_starts_)[line + 1] - 1;
 }
 
 uint32_t Document::offset_at(Position position, PositionEncoding encoding) const {
-  if (position.line >= line_starts_.size()) return static_cast<uint32_t>((*text_).size());
-  const uint32_t start = line_starts_[position.line];
+  if (position.line >= line_starts_->size()) return static_cast<uint32_t>((*text_).size());
+  const uint32_t start = (*line_starts_)[position.line];
   const uint32_t end = line_end(position.line);
   if (encoding == PositionEncoding::Utf8) return std::min(start + position.character, end);
   uint32_t offset = start;
@@ -317,9 +349,10 @@ uint32_t Document::offset_at(Position position, PositionEncoding encoding) const
 
 Position Document::position_at(uint32_t offset, PositionEncoding encoding) const {
   offset = std::min<uint32_t>(offset, static_cast<uint32_t>((*text_).size()));
-  const auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
-  const uint32_t line = static_cast<uint32_t>(it - line_starts_.begin() - 1);
-  const uint32_t start = line_starts_[line];
+  const std::vector<uint32_t>& lines = *line_starts_;
+  const auto it = std::upper_bound(lines.begin(), lines.end(), offset);
+  const uint32_t line = static_cast<uint32_t>(it - lines.begin() - 1);
+  const uint32_t start = lines[line];
   if (encoding == PositionEncoding::Utf8) return {line, offset - start};
   uint32_t units = 0;
   for (uint32_t at = start; at < offset;) {
@@ -336,10 +369,11 @@ Range Document::range_of(ByteRange range, PositionEncoding encoding) const {
 
 LineColumn Document::line_column_at(uint32_t offset) const {
   offset = std::min<uint32_t>(offset, static_cast<uint32_t>((*text_).size()));
-  const auto it = std::upper_bound(line_starts_.begin(), line_starts_.end(), offset);
-  const uint32_t line = static_cast<uint32_t>(it - line_starts_.begin() - 1);
+  const std::vector<uint32_t>& lines = *line_starts_;
+  const auto it = std::upper_bound(lines.begin(), lines.end(), offset);
+  const uint32_t line = static_cast<uint32_t>(it - lines.begin() - 1);
   uint32_t column = 1;
-  for (uint32_t at = line_starts_[line]; at < offset; ++column) at += decode_utf8((*text_), at).length;
+  for (uint32_t at = lines[line]; at < offset; ++column) at += decode_utf8((*text_), at).length;
   return {line + 1, column};
 }
 
@@ -351,10 +385,32 @@ std::string_view Document::text_of(ByteRange range) const {
   return std::string_view(*text_).substr(start, end - start);
 }
 
+std::optional<Document::KnownEnds> Document::unchanged_ends_since(const std::string* earlier) const {
+  if (earlier == text_.get()) return std::nullopt;  // the same buffer, maybe changed in place since
+  for (size_t i = recent_changes_.size(); i-- > 0;) {
+    const ChangeRecord& record = recent_changes_[i];
+    if (record.before != earlier || record.before_size != earlier->size()) continue;
+    // What every change since left alone is common to both texts.
+    KnownEnds known{record.prefix, record.suffix};
+    for (size_t k = i + 1; k < recent_changes_.size(); ++k) {
+      known.prefix = std::min(known.prefix, recent_changes_[k].prefix);
+      known.suffix = std::min(known.suffix, recent_changes_[k].suffix);
+    }
+    return known;
+  }
+  return std::nullopt;
+}
+
+void Document::record_change(size_t prefix, size_t suffix) {
+  if (recent_changes_.size() == kRecentChanges) recent_changes_.erase(recent_changes_.begin());
+  recent_changes_.push_back({text_.get(), text_->size(), prefix, suffix});
+}
+
 void Document::apply_change(const TextChange& change, PositionEncoding encoding) {
   std::lock_guard lock(*parse_mutex_);
   parsed_ = false;
   if (!change.range) {
+    record_change(0, 0);
     text_ = std::make_shared<std::string>(change.text);
     if (tree_) ts_tree_delete(tree_);
     tree_ = nullptr;
@@ -377,14 +433,16 @@ void Document::apply_change(const TextChange& change, PositionEncoding encoding)
   edit.start_point = point_at(start);
   edit.old_end_point = point_at(old_end);
   const uint32_t removed_brackets = brackets_in(lines_around(*text_, start, old_end));
+  record_change(start, text_->size() - old_end);
   if (text_.use_count() == 1) {
     text_->replace(start, old_end - start, change.text);
   } else {  // a snapshot shares the old text: it stays as it is
     const std::string& old = *text_;
-    auto next = std::make_shared<std::string>();
+    std::shared_ptr<std::string> next = reuse_or_new(spare_text_);
+    next->clear();
     next->reserve(old.size() - (old_end - start) + change.text.size());
     next->append(old, 0, start).append(change.text).append(old, old_end, std::string::npos);
-    text_ = std::move(next);
+    spare_text_ = std::exchange(text_, std::move(next));
   }
   reindex_lines(start, old_end - start, change.text);
   const uint32_t added_brackets = brackets_in(lines_around(*text_, start, edit.new_end_byte));

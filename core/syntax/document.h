@@ -89,6 +89,22 @@ class Document {
   // Positions past the end are clamped.
   void apply_change(const TextChange& change, PositionEncoding encoding);
 
+  // Lengths known to be common to the start and to the end of this text and
+  // of `earlier`, one of this document's texts a few changes ago, from the
+  // ranges of the changes since, without reading either text: lower bounds
+  // for common_prefix/common_suffix. `earlier` is recognised by its address,
+  // so the caller must hold it (then no later version can have that
+  // address) and must know it is of this document (see lineage()). nullopt:
+  // not among the last kRecentChanges texts.
+  struct KnownEnds {
+    size_t prefix = 0, suffix = 0;
+  };
+  std::optional<KnownEnds> unchanged_ends_since(const std::string* earlier) const;
+  static constexpr size_t kRecentChanges = 32;
+  // The same for a document and all its snapshots and changed versions;
+  // another for a document constructed from a text.
+  uint64_t lineage() const { return lineage_; }
+
   // Takes the parsed tree of `parsed`, a snapshot of this document with the
   // same text, so that the next re-parse starts from it rather than from an
   // older tree with more edits. Ignored when the texts differ. Returns the
@@ -99,9 +115,9 @@ class Document {
   };
   [[nodiscard]] std::unique_ptr<TSTree, TreeDeleter> adopt_tree(const Document& parsed);
 
-  uint32_t line_count() const { return static_cast<uint32_t>(line_starts_.size()); }
+  uint32_t line_count() const { return static_cast<uint32_t>(line_starts_->size()); }
   uint32_t line_start(uint32_t line) const {  // byte offset; clamped
-    return line < line_starts_.size() ? line_starts_[line] : static_cast<uint32_t>(text_->size());
+    return line < line_starts_->size() ? (*line_starts_)[line] : static_cast<uint32_t>(text_->size());
   }
   uint32_t line_end(uint32_t line) const;    // byte offset of the '\n' (or EOF)
 
@@ -126,9 +142,28 @@ class Document {
   void index_lines();
   // Updates line_starts_ for text_[start, start + inserted) replacing `removed` bytes.
   void reindex_lines(uint32_t start, uint32_t removed, std::string_view inserted);
+  // Before a change of the current text that leaves its first `prefix` and
+  // last `suffix` bytes alone.
+  void record_change(size_t prefix, size_t suffix);
 
-  std::shared_ptr<std::string> text_;  // never null; changed in place only when not shared
-  std::vector<uint32_t> line_starts_;
+  // Both never null, shared with snapshots, changed in place only when not
+  // shared: a snapshot per edit then copies no megabytes.
+  std::shared_ptr<std::string> text_;
+  std::shared_ptr<std::vector<uint32_t>> line_starts_;
+  // The last changes, oldest first: the text each was applied to (its
+  // address and size) and the bytes it left alone at either end.
+  struct ChangeRecord {
+    const std::string* before = nullptr;
+    size_t before_size = 0;
+    size_t prefix = 0, suffix = 0;
+  };
+  std::vector<ChangeRecord> recent_changes_;
+  uint64_t lineage_ = 0;
+  // The buffers of the version before, kept for their capacity: once no
+  // snapshot holds them, the next change writes its text and line index
+  // into them instead of faulting in fresh megabytes.
+  std::shared_ptr<std::string> spare_text_;
+  std::shared_ptr<std::vector<uint32_t>> spare_line_starts_;
   // The tree of `text_` once parsed; before that, the last tree with the
   // changes since applied as edits (null: parse from scratch).
   mutable TSTree* tree_ = nullptr;

@@ -4,9 +4,12 @@
 
 #include <atomic>
 #include <chrono>
+#include <memory>
+#include <random>
 #include <string>
 #include <thread>
 
+#include "core/syntax/text_compare.h"
 #include "support/annotated.h"
 #include "support/config_generator.h"
 #include "support/printers.h"
@@ -299,4 +302,84 @@ TEST_CASE("a document's text after a change is the changed text; a snapshot keep
   document.apply_change(TextChange{amct::syntax::Range{{0, 3}, {0, 4}}, "42"}, PositionEncoding::Utf16);
   CHECK(document.text() == "a: 42\nb: 3\n");
   CHECK(before.text() == "a: 1\nb: 2\n");
+}
+
+TEST_CASE("snapshots keep the line index of their version while the document reuses freed buffers", "[document]") {
+  // Each version is compared with a document built from its text alone.
+  auto same_lines = [](const Document& document) {
+    const Document fresh(document.text());
+    REQUIRE(document.line_count() == fresh.line_count());
+    for (uint32_t line = 0; line <= fresh.line_count(); ++line) CHECK(document.line_start(line) == fresh.line_start(line));
+    for (uint32_t offset = 0; offset <= fresh.text().size(); ++offset)
+      CHECK(document.position_at(offset, PositionEncoding::Utf16) == fresh.position_at(offset, PositionEncoding::Utf16));
+  };
+  Document document("a: 1\nb: 2\nc: 3\n");
+  std::vector<Document> kept;
+  // Lines added, removed and moved, each change seen by a snapshot; every
+  // other snapshot is dropped at once, so that the next change but one finds
+  // the buffers of the version before free and writes into them.
+  const TextChange changes[] = {
+      {amct::syntax::Range{{0, 0}, {0, 0}}, "x: 0\ny: 0\n"},  // two lines in front: the rest move
+      {amct::syntax::Range{{1, 0}, {3, 0}}, ""},              // two lines out
+      {amct::syntax::Range{{2, 3}, {2, 4}}, "22"},            // within a line: c: 3 -> c: 22
+      {amct::syntax::Range{{3, 0}, {3, 0}}, "d: 4\n"},        // a line at the end
+      {amct::syntax::Range{{0, 0}, {1, 0}}, ""},              // the first line out
+  };
+  for (size_t i = 0; i < std::size(changes); ++i) {
+    Document snapshot = document.snapshot();
+    const std::string snapshot_text = snapshot.text();
+    document.apply_change(changes[i], PositionEncoding::Utf16);
+    same_lines(document);
+    CHECK(snapshot.text() == snapshot_text);
+    same_lines(snapshot);
+    if (i % 2 == 0) kept.push_back(std::move(snapshot));
+  }
+  CHECK(document.text() == "b: 2\nc: 22\nd: 4\n");
+  for (const Document& snapshot : kept) same_lines(snapshot);
+  // Changed in place (no snapshot holds this version).
+  document.apply_change(TextChange{amct::syntax::Range{{1, 0}, {1, 0}}, "e: 5\n"}, PositionEncoding::Utf16);
+  same_lines(document);
+}
+
+TEST_CASE("the ends a document's changes left alone bound the common prefix and suffix of its versions",
+          "[document]") {
+  std::mt19937 random(5);
+  Document document("alpha: 1\nbeta: 2\ngamma: 3\ndelta: 4\n");
+  std::vector<std::shared_ptr<const std::string>> versions{document.shared_text()};
+  for (int i = 0; i < 40; ++i) {
+    const auto size = static_cast<uint32_t>(document.text().size());
+    const uint32_t start = static_cast<uint32_t>(random() % (size + 1));
+    const uint32_t end = std::min(size, start + static_cast<uint32_t>(random() % 4));
+    static const std::string kInserts[] = {"", "x", "\n", "beta: 2\n", "a"};
+    document.apply_change({amct::syntax::Range{document.position_at(start, PositionEncoding::Utf8),
+                                               document.position_at(end, PositionEncoding::Utf8)},
+                           kInserts[random() % std::size(kInserts)]},
+                          PositionEncoding::Utf8);
+    const std::string& now = document.text();
+    for (size_t v = 0; v < versions.size(); ++v) {
+      const std::optional<Document::KnownEnds> known = document.unchanged_ends_since(versions[v].get());
+      // Known for the versions of the last kRecentChanges changes, none older.
+      const size_t changes_since = versions.size() - v;
+      REQUIRE(known.has_value() == (changes_since <= Document::kRecentChanges));
+      if (!known) continue;
+      INFO("version " << v << " of " << versions.size());
+      CHECK(known->prefix <= amct::syntax::common_prefix(*versions[v], now));
+      CHECK(known->suffix <= amct::syntax::common_suffix(*versions[v], now, SIZE_MAX));
+      // The last change alone: exactly the bytes around it.
+      if (changes_since == 1) {
+        CHECK(known->prefix == std::min(start, end));
+        CHECK(known->suffix == versions[v]->size() - end);
+      }
+    }
+    versions.push_back(document.shared_text());  // held: the next change copies the text
+  }
+  // The current text, and a text of another document, are not known.
+  CHECK(!document.unchanged_ends_since(&document.text()).has_value());
+  const std::string other = document.text();
+  CHECK(!document.unchanged_ends_since(&other).has_value());
+  // A snapshot knows the same history.
+  const Document snapshot = document.snapshot();
+  CHECK(snapshot.lineage() == document.lineage());
+  CHECK(snapshot.unchanged_ends_since(versions[versions.size() - 2].get()).has_value());
+  CHECK(Document(document.text()).lineage() != document.lineage());
 }
