@@ -299,7 +299,12 @@ std::optional<Analysis> analyze_without_tree(std::string_view text, const Analys
     std::vector<Diagnostic> amct_diagnostics;
     if (binding.schema->is_amct) amct_diagnostics = check_amct(amct_headers, *bound, AmctCheckOptions{options.soc, options.api});
     append_schema_diagnostics(bound->diagnostics, amct_diagnostics, analysis.diagnostics);
-    for (Diagnostic& diagnostic : amct_diagnostics) analysis.diagnostics.push_back(std::move(diagnostic));
+    if (analysis.diagnostics.empty()) {  // the usual case: the vector moves, not 50,000 diagnostics one by one
+      analysis.diagnostics = std::move(amct_diagnostics);
+    } else {
+      analysis.diagnostics.reserve(analysis.diagnostics.size() + amct_diagnostics.size());
+      for (Diagnostic& diagnostic : amct_diagnostics) analysis.diagnostics.push_back(std::move(diagnostic));
+    }
     analysis.schema = std::move(binding.schema);
     analysis.bound = std::make_shared<const model::BoundDocument>(std::move(*bound));
   }

@@ -95,7 +95,10 @@ FreeBlock g_free[kMaxFreeBlocks];
 size_t g_free_count = 0;
 std::mutex g_free_mutex;
 
-char* take_large(size_t bytes) {
+// `bytes` from a freed large block (already faulted in: `reused` is set)
+// or from the shared part (fresh pages), or null when the budget is spent.
+char* take_large(size_t bytes, bool& reused) {
+  reused = false;
   {
     std::lock_guard<std::mutex> lock(g_free_mutex);
     FreeBlock* best = nullptr;
@@ -107,6 +110,7 @@ char* take_large(size_t bytes) {
       best->start += bytes;
       best->size -= bytes;
       if (best->size == 0) *best = g_free[--g_free_count];
+      reused = true;
       return block;
     }
   }
@@ -159,8 +163,11 @@ void populate_chunk_up_to(char* end) {
   // whole pages (see release()).
   if (bytes > kLargeBytes) {
     bytes = round_up(bytes, kPageBytes);  // keeps the chunks after it page-aligned
-    char* block = take_large(bytes);
-    if (block != nullptr) populate(block, bytes);
+    bool reused = false;
+    char* block = take_large(bytes, reused);
+    // A reused block's pages are there: populating them again would only
+    // walk their page tables (a 45 MB block: thousands of pages).
+    if (block != nullptr && !reused) populate(block, bytes);
     return block;
   }
   if (static_cast<size_t>(t_limit - t_cursor) >= bytes) {
@@ -172,11 +179,12 @@ void populate_chunk_up_to(char* end) {
   // A chunk comes out of a freed large block when there is one (the
   // single-pass parser's nodes, 50 MB for a 35 MB config, are freed once the
   // model is built): memory already faulted in, not zeroed again.
-  char* chunk = take_large(kChunkBytes);
+  bool reused = false;
+  char* chunk = take_large(kChunkBytes, reused);
   if (chunk == nullptr) return nullptr;
   t_cursor = chunk + bytes;
   t_limit = chunk + kChunkBytes;
-  t_populated = chunk;
+  t_populated = reused ? t_limit : chunk;  // a reused chunk is faulted in already
   populate_chunk_up_to(t_cursor);
   return chunk;
 }

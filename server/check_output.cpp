@@ -4,6 +4,7 @@
 #include <cctype>
 #include <charconv>
 #include <cstdint>
+#include <cstring>
 #include <filesystem>
 #include <map>
 #include <nlohmann/json.hpp>
@@ -140,8 +141,30 @@ std::string directory_uri(const std::string& directory) {
 namespace {
 
 // Appends printable(text) without a copy for the usual plain-ASCII text.
+bool is_plain(char c) { return (c >= 0x20 && c < 0x7F) || c == '\t'; }
+
+// Whether every byte is_plain(), eight bytes at a time (15 MB of messages
+// for a 100,000-block config): a word with a byte below 0x20, 0x7F or above
+// is looked at byte by byte (a tab is plain).
+bool all_plain(std::string_view text) {
+  constexpr uint64_t kOnes = 0x0101010101010101ull;
+  constexpr uint64_t kHighs = 0x8080808080808080ull;
+  size_t i = 0;
+  for (; i + 8 <= text.size(); i += 8) {
+    uint64_t word;
+    std::memcpy(&word, text.data() + i, 8);
+    const uint64_t below_space = (word - kOnes * 0x20) & ~word & kHighs;
+    const uint64_t deletes = word ^ (kOnes * 0x7F);
+    const uint64_t is_delete = (deletes - kOnes) & ~deletes & kHighs;
+    if (((word & kHighs) | below_space | is_delete) != 0 &&
+        !std::all_of(text.data() + i, text.data() + i + 8, is_plain))
+      return false;
+  }
+  return std::all_of(text.data() + i, text.data() + text.size(), is_plain);
+}
+
 void append_printable(std::string& out, std::string_view text) {
-  const bool plain = std::all_of(text.begin(), text.end(), [](char c) { return (c >= 0x20 && c < 0x7F) || c == '\t'; });
+  const bool plain = all_plain(text);
   if (plain) {
     out.append(text);
   } else {

@@ -126,8 +126,7 @@ std::vector<Diagnostic> check_amct(const AmctHeaders& headers, const model::Boun
   if (!is_amct_config(bound)) return {};
   ResolvedAmctOptions resolved = resolve_amct_options(headers, options);
   std::vector<Diagnostic> diagnostics = std::move(resolved.diagnostics);
-  const AmctConfig config = extract_config(bound.root);
-  std::vector<Diagnostic> rules = check_rules(config, resolved.context);
+  std::vector<Diagnostic> rules = check_rules_and_release(extract_config(bound.root), resolved.context);
   if (diagnostics.empty()) {  // the usual case: no header diagnostics, nothing to move one by one
     diagnostics = std::move(rules);
   } else {

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 #include <cstring>
 #include <functional>
 #include <iterator>
@@ -804,13 +805,30 @@ class FastBinder {
     return true;
   }
 
+  // a == b, inline: the names of one message often have the same length
+  // ("clip_max", "clip_min"), where == calls memcmp (a visible share of
+  // binding 1.5 million fields). Names of 8 to 16 bytes are two loads each.
+  static bool same_name(const std::string& a, const std::string& b) {
+    const size_t size = a.size();
+    if (size != b.size()) return false;
+    if (size < 8) return a.compare(b) == 0;
+    uint64_t a_word, b_word;
+    std::memcpy(&a_word, a.data(), 8);
+    std::memcpy(&b_word, b.data(), 8);
+    if (a_word != b_word) return false;
+    std::memcpy(&a_word, a.data() + size - 8, 8);
+    std::memcpy(&b_word, b.data() + size - 8, 8);
+    if (a_word != b_word) return false;
+    return size <= 16 || std::memcmp(a.data() + 8, b.data() + 8, size - 16) == 0;
+  }
+
   // rules::find_field, with a scan of the few fields of a small message
   // first (cheaper than the pool's hash lookup).
   static const FieldDescriptor* find_field(const pb::Descriptor* descriptor, const std::string& name) {
     if (descriptor->field_count() <= 24) {
       for (int i = 0; i < descriptor->field_count(); ++i) {
         const FieldDescriptor* field = descriptor->field(i);
-        if (field->name() == name) {
+        if (same_name(field->name(), name)) {
           return field->type() == FieldDescriptor::TYPE_GROUP ? rules::find_field(descriptor, name) : field;
         }
       }

@@ -9,6 +9,7 @@
 #include "core/amct/rules.h"
 #include "core/amct_test_support.h"
 #include "support/annotated.h"
+#include "support/config_generator.h"
 #include "support/printers.h"
 
 using namespace amct;
@@ -605,4 +606,28 @@ TEST_CASE("broken configs: every prefix of every example checks and resolves", "
     }
   }
   CHECK(checked_prefixes > 500);
+}
+
+TEST_CASE("check_rules_and_release: the diagnostics of check_rules, and the config left empty", "[amct]") {
+  // 20,000 overrides: past the size where the rules run on two threads.
+  const amct::test::CheckedConfig checked(amct::bench::generate_config(20000, 5));
+  for (const std::optional<std::string>& soc : {std::optional<std::string>(), std::optional<std::string>("Ascend310P3")}) {
+    const RuleContext context = resolve_amct_options(AmctHeaders{}, AmctCheckOptions{soc, std::nullopt}).context;
+    const AmctConfig config = checked.config();
+    REQUIRE(config.name_overrides.size() >= 20000);
+    const std::vector<Diagnostic> expected = check_rules(config, context);
+    AmctConfig released = checked.config();
+    const std::vector<Diagnostic> got = check_rules_and_release(std::move(released), context);
+    REQUIRE(!expected.empty());
+    REQUIRE(got.size() == expected.size());
+    for (size_t i = 0; i < got.size(); ++i) {
+      INFO("diagnostic " << i << ": " << expected[i].code);
+      CHECK(got[i].code == expected[i].code);
+      CHECK(got[i].range == expected[i].range);
+      CHECK(std::string_view(got[i].message) == std::string_view(expected[i].message));
+      CHECK(got[i].related.size() == expected[i].related.size());
+    }
+    CHECK(released.name_overrides.empty());
+    CHECK(released.skips.empty());
+  }
 }
