@@ -323,6 +323,50 @@ const std::string& DiagnosticsJsonCache::text(const syntax::Document& document, 
   std::string quoted_uri;
   append_json_string(quoted_uri, uri);
   PositionCursor cursor(document, encoding);
+  // Bytes whose LSP position did not change since the last call: those in
+  // the common prefix (same offset), and those in the common suffix on a
+  // line that starts in it (offset moved by `delta`), when the change kept
+  // the line count. A diagnostic whose ranges all lie there, at the offsets
+  // of a cached one with the same content, has the cached JSON without
+  // computing its positions.
+  size_t stable_prefix = 0, stable_from = SIZE_MAX;
+  const uint32_t delta = static_cast<uint32_t>(document.text().size() - (last_text_ ? last_text_->size() : 0));
+  if (last_text_ && document.lineage() == last_lineage_ && document.line_count() == last_line_count_) {
+    std::optional<syntax::Document::KnownEnds> known;
+    if (last_text_.get() == &document.text()) known = syntax::Document::KnownEnds{document.text().size(), 0};
+    else known = document.unchanged_ends_since(last_text_.get());
+    if (known) {
+      stable_prefix = known->prefix;
+      const uint32_t suffix_start = static_cast<uint32_t>(document.text().size() - known->suffix);
+      const uint32_t line = document.position_at(suffix_start, syntax::PositionEncoding::Utf8).line;
+      stable_from = document.line_start(line) == suffix_start ? suffix_start : document.line_start(line + 1);
+      if (known->suffix == 0) stable_from = SIZE_MAX;
+    }
+  }
+  // The offset the byte range `now` had in the last call's text, if its
+  // position is known unchanged.
+  auto old_offsets = [&](ByteRange now) -> std::optional<ByteRange> {
+    if (now.end <= stable_prefix) return now;
+    if (now.start >= stable_from) return ByteRange{now.start - delta, now.end - delta};
+    return std::nullopt;
+  };
+  auto same_by_bytes = [&](const Diagnostic& d, const Diagnostic& cached) {
+    if (d.severity != cached.severity || d.related.size() != cached.related.size()) return false;
+    const std::optional<ByteRange> was = old_offsets(d.range);
+    if (!was || !(*was == cached.range) || d.code != cached.code || d.message != cached.message) return false;
+    for (size_t r = 0; r < d.related.size(); ++r) {
+      const std::optional<ByteRange> related_was = old_offsets(d.related[r].range);
+      if (!related_was || !(*related_was == cached.related[r].range) || d.related[r].message != cached.related[r].message)
+        return false;
+    }
+    return true;
+  };
+  // A cached diagnostic keeps the byte ranges of the version it was last
+  // published for (same_by_bytes compares them next time).
+  auto take_byte_ranges = [](Diagnostic& cached, const Diagnostic& d) {
+    cached.range = d.range;
+    for (size_t r = 0; r < d.related.size(); ++r) cached.related[r].range = d.related[r].range;
+  };
   std::string out = std::move(spare_text_);
   out.clear();
   out.reserve(text_.size() + frame.before.size() + frame.after.size() + 1024);
@@ -334,6 +378,7 @@ const std::string& DiagnosticsJsonCache::text(const syntax::Document& document, 
   std::vector<syntax::Range> ranges = std::move(spare_ranges_);
   ranges.clear();
   reused_ = 0;
+  matched_by_bytes_ = 0;
   // The previous diagnostics come in the same order, give or take those an
   // edit added or removed: the next unused one, or one a few further on.
   constexpr size_t kLookAhead = 8;
@@ -342,6 +387,28 @@ const std::string& DiagnosticsJsonCache::text(const syntax::Document& document, 
     const Diagnostic& d = diagnostics[i];
     Entry& entry = entries.emplace_back();
     entry.first_range = ranges.size();
+    size_t by_bytes = SIZE_MAX;
+    for (size_t k = next_old; k < entries_.size() && k < next_old + kLookAhead; ++k) {
+      if (same_by_bytes(d, entries_[k].diagnostic)) {
+        by_bytes = k;
+        break;
+      }
+    }
+    if (by_bytes != SIZE_MAX) {
+      Entry& old = entries_[by_bytes];
+      ranges.insert(ranges.end(), ranges_.begin() + static_cast<std::ptrdiff_t>(old.first_range),
+                    ranges_.begin() + static_cast<std::ptrdiff_t>(old.first_range + 1 + d.related.size()));
+      if (i) out += ',';
+      entry.begin = out.size();
+      out.append(text_, old.begin, old.end - old.begin);
+      entry.end = out.size();
+      entry.diagnostic = std::move(old.diagnostic);
+      take_byte_ranges(entry.diagnostic, d);
+      next_old = by_bytes + 1;
+      ++reused_;
+      ++matched_by_bytes_;
+      continue;
+    }
     ranges.push_back(cursor.range(d.range));
     for (const RelatedInformation& related : d.related) ranges.push_back(cursor.range(related.range));
     const syntax::Range* own = ranges.data() + entry.first_range;
@@ -358,6 +425,7 @@ const std::string& DiagnosticsJsonCache::text(const syntax::Document& document, 
       Entry& old = entries_[match];
       out.append(text_, old.begin, old.end - old.begin);
       entry.diagnostic = std::move(old.diagnostic);
+      take_byte_ranges(entry.diagnostic, d);
       next_old = match + 1;
       ++reused_;
     } else {
@@ -374,6 +442,9 @@ const std::string& DiagnosticsJsonCache::text(const syntax::Document& document, 
   entries_ = std::move(entries);
   spare_ranges_ = std::move(ranges_);
   ranges_ = std::move(ranges);
+  last_text_ = document.shared_text();
+  last_line_count_ = document.line_count();
+  last_lineage_ = document.lineage();
   return text_;
 }
 

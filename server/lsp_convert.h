@@ -53,6 +53,8 @@ class DiagnosticsJsonCache {
                           std::string_view docs_base = "", const JsonFrame& frame = {});
   // Diagnostics of the last call whose JSON was copied from the call before.
   size_t last_reused() const { return reused_; }
+  // Of those, the ones matched by their byte ranges alone (see text()).
+  size_t last_matched_by_bytes() const { return matched_by_bytes_; }
 
  private:
   struct Entry {
@@ -71,7 +73,13 @@ class DiagnosticsJsonCache {
   std::string spare_text_;
   std::vector<Entry> spare_entries_;
   std::vector<syntax::Range> spare_ranges_;
-  size_t reused_ = 0;
+  size_t reused_ = 0, matched_by_bytes_ = 0;
+  // The text of the last call and its document's line count and lineage:
+  // a change since that keeps the line count leaves the LSP positions of
+  // bytes in the unchanged ends where they were.
+  std::shared_ptr<const std::string> last_text_;
+  uint32_t last_line_count_ = 0;
+  uint64_t last_lineage_ = 0;
 };
 // Code lenses as JSON text (10,000 overrides give 10,000 lenses).
 std::string code_lenses_json_text(const syntax::Document& document, const std::vector<ide::CodeLens>& lenses,

@@ -85,7 +85,11 @@ TEST_CASE("json cache: edits of a generated config publish what a fresh write pu
     REQUIRE(analysis.diagnostics.size() > 50);
     const std::string& text = cache.text(document, uri, analysis.diagnostics, PositionEncoding::Utf16, "D");
     CHECK(text == amct::server::diagnostics_json_text(document, uri, analysis.diagnostics, PositionEncoding::Utf16, "D"));
-    if (expect_copies) CHECK(cache.last_reused() + 5 >= analysis.diagnostics.size());
+    if (expect_copies) {
+      CHECK(cache.last_reused() + 5 >= analysis.diagnostics.size());
+      // Without computing their positions (the edits below keep the line count).
+      CHECK(cache.last_matched_by_bytes() + 5 >= analysis.diagnostics.size());
+    }
   };
   check_version(false);
   // Within a line: the other lines' diagnostics keep their positions.
@@ -102,4 +106,53 @@ TEST_CASE("json cache: edits of a generated config publish what a fresh write pu
   check_version(false);
   document.apply_change(change_at(3, 0, 2, ""), PositionEncoding::Utf16);
   check_version(false);
+}
+
+TEST_CASE("json cache: after a change that keeps the line count, diagnostics in the unchanged ends match by bytes",
+          "[lsp][json-cache]") {
+  const std::string uri = "file:///w/c.cfg";
+  amct::syntax::Document document("a: 1\nb: 2 c: \"\xc3\xa9\" 3\nd: 4\ne: 5\n");
+  // Byte ranges of the names a..e as they are now; `shift` moves those after `from`.
+  auto diagnostics_for = [](uint32_t from, uint32_t shift) {
+    auto at = [&](uint32_t offset) { return offset >= from ? offset + shift : offset; };
+    std::vector<amct::Diagnostic> out = {
+        {{at(0), at(1)}, amct::Severity::Error, "unknown-field", "a", {}},
+        {{at(5), at(6)}, amct::Severity::Warning, "duplicate-field", "b", {{{at(25), at(26)}, "e"}}},
+        {{at(10), at(11)}, amct::Severity::Error, "type-mismatch", "c", {}},
+        {{at(20), at(21)}, amct::Severity::Error, "unknown-field", "d", {}},
+        {{at(25), at(26)}, amct::Severity::Error, "unknown-field", "e", {{{at(0), at(1)}, "a"}}},
+    };
+    return out;
+  };
+  for (PositionEncoding encoding : {PositionEncoding::Utf16, PositionEncoding::Utf8}) {
+    amct::syntax::Document edited = document.snapshot();
+    DiagnosticsJsonCache cache;
+    auto publish = [&](const std::vector<amct::Diagnostic>& diagnostics) {
+      const std::string text = cache.text(edited, uri, diagnostics, encoding, "B");
+      CHECK(text == amct::server::diagnostics_json_text(edited, uri, diagnostics, encoding, "B"));
+    };
+    publish(diagnostics_for(0, 0));
+    CHECK(cache.last_matched_by_bytes() == 0);
+    // Two bytes typed after "b: " (offset 8): b keeps its position (before
+    // the change); c, on the same line after it, moves and is written
+    // anew; d and e, on later lines, keep their positions at new offsets.
+    // Unchanged, e's related `a` before the change, b's related `e` after.
+    edited.apply_change(change_at(1, 3, 3, "xx"), PositionEncoding::Utf8);
+    publish(diagnostics_for(8, 2));
+    CHECK(cache.last_matched_by_bytes() == 4);
+    CHECK(cache.last_reused() == 4);
+    // The same text again: everything matches.
+    publish(diagnostics_for(8, 2));
+    CHECK(cache.last_matched_by_bytes() == 5);
+    // A byte range that moved without the text moving it is not matched.
+    std::vector<amct::Diagnostic> moved = diagnostics_for(8, 2);
+    moved[3].range = {moved[3].range.start + 1, moved[3].range.end + 1};
+    publish(moved);
+    CHECK(cache.last_matched_by_bytes() == 4);
+    // A new line: every position after it changed line, nothing matches by bytes.
+    edited.apply_change(change_at(0, 0, 0, "\n"), PositionEncoding::Utf8);
+    publish(diagnostics_for(0, 3));
+    CHECK(cache.last_matched_by_bytes() == 0);
+    CHECK(cache.last_reused() == 0);
+  }
 }
