@@ -29,13 +29,7 @@ constexpr uint64_t kScannedOnly = 2;  // chunks
 constexpr uint64_t kWhole = uint64_t{1} << 40;  // two_pass_max_bytes: scanned whole first
 constexpr uint64_t kChunked = 0;                // chunk by chunk, whatever this machine's cache
 
-CompressSpec per_tensor(int bits, unsigned threads, uint64_t two_pass_max_bytes) {
-  CompressSpec spec;
-  spec.quant = QuantSpec{bits, false};
-  spec.threads = threads;
-  spec.two_pass_max_bytes = two_pass_max_bytes;
-  return spec;
-}
+using test::per_tensor;
 
 struct Run {
   CompressResult result;

@@ -9,13 +9,7 @@
 namespace amct::engine {
 namespace {
 
-CompressSpec per_tensor(int bits, unsigned threads, uint64_t two_pass_max_bytes) {
-  CompressSpec spec;
-  spec.quant = QuantSpec{bits, false};
-  spec.threads = threads;
-  spec.two_pass_max_bytes = two_pass_max_bytes;
-  return spec;
-}
+using test::per_tensor;
 
 }  // namespace
 

@@ -16,6 +16,16 @@
 
 namespace amct::test {
 
+// Per-tensor ARQ (not channel-wise) with `two_pass_max_bytes`: tensors up to
+// that size are scanned whole first, larger ones chunk by chunk.
+inline engine::CompressSpec per_tensor(int bits, unsigned threads, uint64_t two_pass_max_bytes) {
+  engine::CompressSpec spec;
+  spec.quant = engine::QuantSpec{bits, false};
+  spec.threads = threads;
+  spec.two_pass_max_bytes = two_pass_max_bytes;
+  return spec;
+}
+
 inline std::string f32_bytes(const std::vector<float>& values) {
   std::string out(values.size() * 4, '\0');
   std::memcpy(out.data(), values.data(), out.size());
