@@ -36,12 +36,9 @@ class SharedText {
   operator const std::string&() const { return str(); }
   operator std::string_view() const { return str(); }
   const char* c_str() const { return str().c_str(); }
-  const char* data() const { return str().data(); }
   size_t size() const { return str().size(); }
   bool empty() const { return str().empty(); }
   size_t find(std::string_view needle, size_t from = 0) const { return str().find(needle, from); }
-  bool starts_with(std::string_view prefix) const { return str().starts_with(prefix); }
-  bool ends_with(std::string_view suffix) const { return str().ends_with(suffix); }
   std::string_view substr(size_t from, size_t count = std::string_view::npos) const {
     return std::string_view(str()).substr(from, count);
   }
