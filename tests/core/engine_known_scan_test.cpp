@@ -7,11 +7,7 @@
 #include "core/engine_test_support.h"
 
 namespace amct::engine {
-namespace {
-
 using test::per_tensor;
-
-}  // namespace
 
 TEST_CASE("per-tensor ARQ with a known scan reads once and gives the same figures", "[engine][arq-tensor]") {
   // 256 x 1024 floats: 4 chunks. The max |w| in the first chunk, in the last
