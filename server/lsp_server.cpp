@@ -30,6 +30,7 @@
 #include "core/model/binder.h"
 #include "server/builtin_proto.h"
 #include "server/estimate_service.h"
+#include "server/idle_memory.h"
 #include "server/diagnostic_docs.h"
 #include <filesystem>
 #include "core/ide/docs_language.h"
@@ -537,6 +538,8 @@ void LanguageServer::State::diagnostics_loop() {
     dirty.erase(dirty.begin());
     lock.unlock();
     publish(uri);
+    // Before the next edit's check, which would otherwise pay for it.
+    merge_freed_small_blocks();
     lock.lock();
     checking = false;
     diagnostics_busy = false;
