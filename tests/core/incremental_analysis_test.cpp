@@ -236,6 +236,40 @@ TEST_CASE("incremental analysis re-binds only the top-level fields an edit touch
   CHECK(incremental.last_rechecked_entries() > 400);
 }
 
+TEST_CASE("an edit updates the model where it is when nothing else holds it", "[incremental]") {
+  AnalysisOptions options;
+  options.path = "/w/large.cfg";
+  Document document(amct::bench::generate_config(300, 5));
+  IncrementalAnalyzer incremental;
+  const amct::model::BoundDocument* model = incremental.analyze(document, options).bound.get();
+  REQUIRE(model != nullptr);
+  const std::string text = document.text();
+  struct Edit {
+    const char* what;
+    uint32_t start, end;
+    std::string inserted;
+    size_t most_rebound = 3;  // top-level units bound afresh
+  };
+  const uint32_t block = static_cast<uint32_t>(text.find("override_layer_configs", text.size() / 3));
+  const uint32_t block_end = static_cast<uint32_t>(text.find("\noverride_layer_configs", block) + 1);
+  const std::vector<Edit> edits = {
+      {"a blank near the top", 40, 40, " "},
+      {"a digit in the middle", static_cast<uint32_t>(text.find("clip_max: ", text.size() / 2) + 10), 0, "7"},
+      // A copy next to itself matches either way: the blocks up to the next
+      // distinct bytes are bound again.
+      {"a block copied (one more root field)", block, block, text.substr(block, block_end - block), 100},
+      {"a block deleted (one fewer)", block, block_end, "", 100},
+  };
+  for (const Edit& edit : edits) {
+    INFO(edit.what);
+    replace_bytes(document, edit.start, edit.end == 0 ? edit.start : edit.end, edit.inserted);
+    const Analysis analysis = incremental.analyze(document, options);
+    CHECK(analysis.bound.get() == model);  // the same object, changed in place
+    CHECK(incremental.last_rebound_units() <= edit.most_rebound);
+    CHECK(render(analysis) == render(amct::analyze(document, options)));
+  }
+}
+
 TEST_CASE("edits that keep the syntax intact re-bind only the fields next to them, and equal a full analysis",
           "[incremental][edit-parse]") {
   // The binder then finds the fields around the edit from the tree without
