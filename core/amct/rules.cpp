@@ -90,7 +90,7 @@ class RuleChecker {
           diagnostics_.insert(diagnostics_.end(), std::make_move_iterator(own.begin()),
                               std::make_move_iterator(own.end()));
         } else {
-          diagnostics_.insert(diagnostics_.end(), (entries[i].*rule).begin(), (entries[i].*rule).end());
+          entries[i].append_to(rule, diagnostics_);
         }
       }
     };
@@ -395,8 +395,7 @@ class RuleChecker {
       const OverrideEntry& entry = config_.type_overrides[i];
       if (!entry.key) continue;
       if (entry.has_quant_block() || entry.has_pruner()) {
-        const std::vector<Diagnostic>& own = entries[first_type + i].layer_type;
-        diagnostics_.insert(diagnostics_.end(), own.begin(), own.end());
+        entries[first_type + i].append_to(&EntryRuleDiagnostics::layer_type, diagnostics_);
       } else {
         // An entry with no blocks still selects the layers' quantization
         // source; it must name a type some feature in use handles.
@@ -709,16 +708,21 @@ std::vector<Diagnostic> check_rules(const AmctConfig& config, const RuleContext&
   return RuleChecker(config, context).run(RuleChecker::EntryRulesView{&name_entry_rules, &type_entry_rules});
 }
 
-void EntryRuleDiagnostics::shift(uint32_t delta) {
-  for (auto* rule : {&blocks, &api, &layer_type, &channel_wise, &dtypes})
-    for (Diagnostic& diagnostic : *rule) {
-      diagnostic.range.start += delta;
-      diagnostic.range.end += delta;
-      for (RelatedInformation& related : diagnostic.related) {
-        related.range.start += delta;
-        related.range.end += delta;
-      }
+void EntryRuleDiagnostics::append_to(const std::vector<Diagnostic> EntryRuleDiagnostics::*list,
+                                     std::vector<Diagnostic>& out) const {
+  const std::vector<Diagnostic>& own = this->*list;
+  const size_t first = out.size();
+  out.insert(out.end(), own.begin(), own.end());
+  if (pending_shift == 0) return;
+  for (size_t i = first; i < out.size(); ++i) {
+    Diagnostic& diagnostic = out[i];
+    diagnostic.range.start += pending_shift;
+    diagnostic.range.end += pending_shift;
+    for (RelatedInformation& related : diagnostic.related) {
+      related.range.start += pending_shift;
+      related.range.end += pending_shift;
     }
+  }
 }
 
 }  // namespace amct

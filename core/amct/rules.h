@@ -53,7 +53,14 @@ struct EntryRuleDiagnostics {
   std::vector<Diagnostic> layer_type;    // unsupported-layer-type of a type entry with blocks
   std::vector<Diagnostic> channel_wise;  // channel-wise-linear
   std::vector<Diagnostic> dtypes;        // int16-unsupported, dtype-pair
-  void shift(uint32_t delta);            // moves every range (modular: a "negative" delta wraps)
+  // Bytes every range above has yet to move by (modular: a "negative"
+  // shift wraps). An edit near the top of a large config moves ~10,000
+  // entries' verdicts: shift() only adds here, and the lists are moved as
+  // they are copied out (append_to).
+  uint32_t pending_shift = 0;
+  void shift(uint32_t delta) { pending_shift += delta; }
+  // Appends the diagnostics of `list` (one of the lists above) to `out`, moved.
+  void append_to(const std::vector<Diagnostic> EntryRuleDiagnostics::*list, std::vector<Diagnostic>& out) const;
 };
 EntryRuleDiagnostics check_entry_rules(const OverrideEntry& entry, const RuleContext& context);
 
