@@ -1115,6 +1115,51 @@ std::shared_ptr<const BoundDocument> IncrementalBinder::bind(const syntax::Docum
   std::vector<size_t> reused_fields;
   std::shared_ptr<BoundDocument> model;
   std::vector<State::Unit> units;
+  // Appends the unit of `source` to `out_units` and its fields to
+  // `out_fields` (whose first lands at `field_base` in the model, the unit at
+  // `unit_base`): an old unit moved over from `old_units`/`old_fields`, or a
+  // node bound afresh.
+  auto place_unit = [&](const UnitSource& source, std::vector<State::Unit>& old_units, std::vector<Field>* old_fields,
+                        std::vector<Field>& out_fields, std::vector<size_t>& out_reused,
+                        std::vector<State::Unit>& out_units, size_t field_base, size_t unit_base) {
+    State::Unit unit;
+    unit.child_index = source.child_index;
+    unit.first_field = field_base + out_fields.size();
+    if (source.old_index != SIZE_MAX) {
+      State::Unit& old = old_units[source.old_index];
+      unit.has_syntax_error = old.has_syntax_error;
+      unit.is_error = old.is_error;
+      unit.start = old.start + source.delta;
+      unit.end = old.end + source.delta;
+      for (size_t f = 0; f < old.field_count; ++f) {
+        out_reused.push_back(old.first_field + f);
+        out_fields.push_back(std::move((*old_fields)[old.first_field + f]));
+      }
+      if (source.delta != 0)
+        shifts.push_back({unit_base + out_units.size(), unit.first_field, old.field_count, source.delta});
+      unit.field_count = old.field_count;
+      unit.top = std::move(old.top);
+      unit.nested = std::move(old.nested);
+      unit.required = std::move(old.required);
+      unit.broken = std::move(old.broken);
+    } else {
+      const TSNode node = source.node;
+      unit.has_syntax_error = ts_node_has_error(node);
+      unit.start = ts_node_start_byte(node);
+      unit.end = ts_node_end_byte(node);
+      unit.is_error = source.is_error;
+      ++state.rebound;
+      Binder::UnitResult result = binder.bind_unit(node, source.is_error);
+      unit.field_count = result.fields.size();
+      out_reused.insert(out_reused.end(), result.fields.size(), SIZE_MAX);
+      for (Field& field : result.fields) out_fields.push_back(std::move(field));
+      unit.top = std::move(result.top);
+      unit.nested = std::move(result.nested);
+      unit.required = std::move(result.required);
+      unit.broken = std::move(result.broken);
+    }
+    out_units.push_back(std::move(unit));
+  };
   const std::optional<SplicedUnits> splice = can_reuse ? spliced_units(*sources, state.units.size()) : std::nullopt;
   if (splice) {
     // The usual edit: the old model is updated where it is, the units the
@@ -1131,46 +1176,8 @@ std::shared_ptr<const BoundDocument> IncrementalBinder::bind(const syntax::Docum
     std::vector<Field> middle_fields;
     std::vector<State::Unit> middle_units;
     std::vector<size_t> middle_reused;
-    for (size_t k = splice->prefix_units; k < sources->size() - splice->suffix_units; ++k) {
-      const UnitSource& source = (*sources)[k];
-      State::Unit unit;
-      unit.child_index = source.child_index;
-      unit.first_field = fields_begin + middle_fields.size();
-      if (source.old_index != SIZE_MAX) {
-        State::Unit& old = units[source.old_index];
-        unit.has_syntax_error = old.has_syntax_error;
-        unit.is_error = old.is_error;
-        unit.start = old.start + source.delta;
-        unit.end = old.end + source.delta;
-        for (size_t f = 0; f < old.field_count; ++f) {
-          middle_reused.push_back(old.first_field + f);
-          middle_fields.push_back(std::move(fields[old.first_field + f]));
-        }
-        if (source.delta != 0)
-          shifts.push_back({middle_begin + middle_units.size(), unit.first_field, old.field_count, source.delta});
-        unit.field_count = old.field_count;
-        unit.top = std::move(old.top);
-        unit.nested = std::move(old.nested);
-        unit.required = std::move(old.required);
-        unit.broken = std::move(old.broken);
-      } else {
-        const TSNode node = source.node;
-        unit.has_syntax_error = ts_node_has_error(node);
-        unit.start = ts_node_start_byte(node);
-        unit.end = ts_node_end_byte(node);
-        unit.is_error = source.is_error;
-        ++state.rebound;
-        Binder::UnitResult result = binder.bind_unit(node, source.is_error);
-        unit.field_count = result.fields.size();
-        middle_reused.insert(middle_reused.end(), result.fields.size(), SIZE_MAX);
-        for (Field& field : result.fields) middle_fields.push_back(std::move(field));
-        unit.top = std::move(result.top);
-        unit.nested = std::move(result.nested);
-        unit.required = std::move(result.required);
-        unit.broken = std::move(result.broken);
-      }
-      middle_units.push_back(std::move(unit));
-    }
+    for (size_t k = splice->prefix_units; k < sources->size() - splice->suffix_units; ++k)
+      place_unit((*sources)[k], units, &fields, middle_fields, middle_reused, middle_units, fields_begin, middle_begin);
     // What the middle replaces goes when the diagnostics are out (see below).
     state.retired_fields.assign(std::make_move_iterator(fields.begin() + static_cast<std::ptrdiff_t>(fields_begin)),
                                 std::make_move_iterator(fields.begin() + static_cast<std::ptrdiff_t>(fields_end)));
@@ -1199,55 +1206,15 @@ std::shared_ptr<const BoundDocument> IncrementalBinder::bind(const syntax::Docum
     }
     model->root.range = {0, static_cast<uint32_t>(text.size())};
   } else {
-  model = std::make_shared<BoundDocument>();
-  model->root.descriptor = root_type;
-  model->root.range = {0, static_cast<uint32_t>(text.size())};
-  model->root.open_range = {0, 0};
-  units.reserve(sources->size());
-  if (can_reuse) model->root.fields.reserve(state.model->root.fields.size() + 8);
-
-  for (const UnitSource& source : *sources) {
-    State::Unit unit;
-    unit.child_index = source.child_index;
-    unit.first_field = model->root.fields.size();
-    if (source.old_index != SIZE_MAX) {
-      State::Unit& old = state.units[source.old_index];
-      const uint32_t delta = source.delta;
-      unit.has_syntax_error = old.has_syntax_error;
-      unit.is_error = old.is_error;
-      unit.start = old.start + delta;
-      unit.end = old.end + delta;
-      std::vector<Field>& old_fields = state.model->root.fields;
-      const size_t first = model->root.fields.size();
-      for (size_t k = 0; k < old.field_count; ++k) {
-        reused_fields.push_back(old.first_field + k);
-        model->root.fields.push_back(std::move(old_fields[old.first_field + k]));
-      }
-      if (delta != 0) shifts.push_back({units.size(), first, old.field_count, delta});
-      unit.field_count = old.field_count;
-      unit.top = std::move(old.top);
-      unit.nested = std::move(old.nested);
-      unit.required = std::move(old.required);
-      unit.broken = std::move(old.broken);
-      units.push_back(std::move(unit));
-      continue;
-    }
-    const TSNode node = source.node;
-    unit.has_syntax_error = ts_node_has_error(node);
-    unit.start = ts_node_start_byte(node);
-    unit.end = ts_node_end_byte(node);
-    unit.is_error = source.is_error;
-    ++state.rebound;
-    Binder::UnitResult result = binder.bind_unit(node, source.is_error);
-    unit.field_count = result.fields.size();
-    reused_fields.insert(reused_fields.end(), result.fields.size(), SIZE_MAX);
-    for (Field& field : result.fields) model->root.fields.push_back(std::move(field));
-    unit.top = std::move(result.top);
-    unit.nested = std::move(result.nested);
-    unit.required = std::move(result.required);
-    unit.broken = std::move(result.broken);
-    units.push_back(std::move(unit));
-  }
+    model = std::make_shared<BoundDocument>();
+    model->root.descriptor = root_type;
+    model->root.range = {0, static_cast<uint32_t>(text.size())};
+    model->root.open_range = {0, 0};
+    units.reserve(sources->size());
+    if (can_reuse) model->root.fields.reserve(state.model->root.fields.size() + 8);
+    std::vector<Field>* old_fields = state.model ? &state.model->root.fields : nullptr;
+    for (const UnitSource& source : *sources)
+      place_unit(source, state.units, old_fields, model->root.fields, reused_fields, units, 0, 0);
   }
 
   {
