@@ -152,8 +152,10 @@ class LineIndex {
   explicit LineIndex(std::string_view text) : text_(text) {
     line_starts_.push_back(0);
     const size_t size = text.size();
+    // Room for a line per 16 bytes (the generated configs have one per 23):
+    // growing the vector would copy it and take a new block.
     if (size < kParallelLineIndex) {
-      line_starts_.reserve(size / 24 + 1);
+      line_starts_.reserve(size / 16 + 2);
       ascii_ = scan(text, 0, size, line_starts_);
       return;
     }
@@ -166,11 +168,11 @@ class LineIndex {
     run_both(
         true,
         [&] {
-          line_starts_.reserve(size / 24 + 1);
+          line_starts_.reserve(size / 16 + 2);
           first_ascii = scan(text, 0, half, line_starts_);
         },
         [&] {
-          second_starts.reserve((size - half) / 24 + 1);
+          second_starts.reserve((size - half) / 16 + 1);
           second_ascii = scan(text, half, size, second_starts);
         });
     line_starts_.insert(line_starts_.end(), second_starts.begin(), second_starts.end());

@@ -464,18 +464,8 @@ bool AmctConfig::has_any_prune_config() const {
 
 namespace {
 
-AmctConfig extract_config(const model::Message& root, bool with_overrides) {
-  AmctConfig config;
-  const MergedView view(root);
-  config.batch_num = read_uint(view, "batch_num");
-  if (const Field* field = view.last("batch_num")) config.batch_num_field_range = field->name_range;
-  config.fakequant_precision_mode = read_enum_name(view, "fakequant_precision_mode");
-  read_blocks(view, config);
-  if (with_overrides) {
-    read_overrides(view, "override_layer_configs", OverrideKind::ByName, config.name_overrides);
-    read_overrides(view, "override_layer_types", OverrideKind::ByType, config.type_overrides);
-  }
-  // Skip entries in source order across all lists, so diagnostics come out in order.
+// Skip entries in source order across all lists, so diagnostics come out in order.
+void read_skips(const model::Message& root, std::vector<SkipEntry>& skips) {
   // The lists' descriptors are looked up once: the root of a big config has
   // 100,000 fields, and comparing names costs a strlen each.
   std::array<const google::protobuf::FieldDescriptor*, std::size(kAllSkipLists)> list_fields{};
@@ -494,10 +484,31 @@ AmctConfig extract_config(const model::Message& root, bool with_overrides) {
       if (!is_list(field.descriptor, i)) continue;
       for (const ScalarValue& value : field.scalars) {
         if (value.kind != ScalarValue::Kind::String) continue;
-        config.skips.push_back({list, value.string_value, value.range});
+        skips.push_back({list, value.string_value, value.range});
       }
     }
   }
+}
+
+AmctConfig extract_config(const model::Message& root, bool with_overrides) {
+  AmctConfig config;
+  // The skip lists are read beside the rest on a big root: its first part
+  // (the root's view, the override blocks' list, sizing the entries) runs
+  // on one thread.
+  run_both(
+      root.fields.size() >= kParallelOverrides,
+      [&] {
+        const MergedView view(root);
+        config.batch_num = read_uint(view, "batch_num");
+        if (const Field* field = view.last("batch_num")) config.batch_num_field_range = field->name_range;
+        config.fakequant_precision_mode = read_enum_name(view, "fakequant_precision_mode");
+        read_blocks(view, config);
+        if (with_overrides) {
+          read_overrides(view, "override_layer_configs", OverrideKind::ByName, config.name_overrides);
+          read_overrides(view, "override_layer_types", OverrideKind::ByType, config.type_overrides);
+        }
+      },
+      [&] { read_skips(root, config.skips); });
   return config;
 }
 
