@@ -188,16 +188,7 @@ void append_location(std::string& out, std::string_view printable_path, const sy
 
 void append_text_diagnostics(std::string& out, std::string_view path, const LocatedDiagnostic* begin,
                              const LocatedDiagnostic* end) {
-  // The strings of a diagnostic lie wherever its rule made them: fetched a
-  // few diagnostics ahead, their cache misses overlap.
-  constexpr ptrdiff_t kAhead = 8;
   for (const LocatedDiagnostic* diagnostic = begin; diagnostic != end; ++diagnostic) {
-    if (end - diagnostic > kAhead) {
-      const LocatedDiagnostic& later = diagnostic[kAhead];
-      __builtin_prefetch(later.message.data());
-      __builtin_prefetch(later.code.data());
-      if (!later.related.empty()) __builtin_prefetch(later.related.data());
-    }
     append_location(out, path, diagnostic->start);
     out += ": ";
     out += severity_name(diagnostic->severity);
