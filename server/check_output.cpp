@@ -212,39 +212,77 @@ constexpr size_t kParallelText = 8192;
 
 }  // namespace
 
-// Built in one string with plain appends: a 100,000-block config can have
-// 50,000 diagnostics and more (15 MB of text), where stream insertion and
+// Built with plain appends: a 100,000-block config can have 50,000
+// diagnostics and more (15 MB of text), where stream insertion and
 // temporary strings per line were a visible share of --check.
-std::string text_report(const std::vector<FileReport>& reports) {
-  std::string out;
-  size_t estimate = 0;  // one allocation for 15 MB of text, not a copy per doubling
-  for (const FileReport& report : reports) {
-    for (const LocatedDiagnostic& diagnostic : report.diagnostics) {
-      estimate += report.path.size() + diagnostic.message.size() + diagnostic.code.size() + 40;
-      for (const LocatedRelated& related : diagnostic.related) estimate += report.path.size() + related.message.size() + 32;
+std::vector<std::string> text_report_parts(const std::vector<FileReport>& reports) {
+  const auto estimate_of = [](const std::string& path, const LocatedDiagnostic* begin, const LocatedDiagnostic* end) {
+    size_t estimate = 0;
+    for (const LocatedDiagnostic* diagnostic = begin; diagnostic != end; ++diagnostic) {
+      estimate += path.size() + diagnostic->message.size() + diagnostic->code.size() + 40;
+      for (const LocatedRelated& related : diagnostic->related) estimate += path.size() + related.message.size() + 32;
     }
+    return estimate;
+  };
+  // One allocation for the text of the files written on one thread, one
+  // for each half of a big file: no copy per doubling, and no room
+  // reserved (and faulted in) that is never written.
+  size_t serial_estimate = 0;
+  for (const FileReport& report : reports) {
+    if (report.read_error || report.diagnostics.size() >= kParallelText) continue;
+    serial_estimate += estimate_of(report.path, report.diagnostics.data(),
+                                   report.diagnostics.data() + report.diagnostics.size());
   }
-  out.reserve(estimate);
+  std::vector<std::string> parts;
+  std::string out;
+  out.reserve(serial_estimate);
   for (const FileReport& report : reports) {
     if (report.read_error) continue;
     const std::string path = printable(report.path);
-    const std::vector<LocatedDiagnostic>& diagnostics = report.diagnostics;
-    const size_t half = diagnostics.size() / 2;
-    if (diagnostics.size() < kParallelText) {
-      append_text_diagnostics(out, path, diagnostics.data(), diagnostics.data() + diagnostics.size());
+    const LocatedDiagnostic* begin = report.diagnostics.data();
+    const LocatedDiagnostic* end = begin + report.diagnostics.size();
+    if (report.diagnostics.size() < kParallelText) {
+      append_text_diagnostics(out, path, begin, end);
       continue;
     }
+    const LocatedDiagnostic* middle = begin + report.diagnostics.size() / 2;
+    std::string first;
     std::string second;
-    second.reserve(estimate / 2);
     run_both(
-        true, [&] { append_text_diagnostics(out, path, diagnostics.data(), diagnostics.data() + half); },
-        [&] { append_text_diagnostics(second, path, diagnostics.data() + half, diagnostics.data() + diagnostics.size()); });
-    out += second;
+        true,
+        [&] {
+          first.reserve(estimate_of(report.path, begin, middle));
+          append_text_diagnostics(first, path, begin, middle);
+        },
+        [&] {
+          second.reserve(estimate_of(report.path, middle, end));
+          append_text_diagnostics(second, path, middle, end);
+        });
+    if (!out.empty()) {
+      parts.push_back(std::move(out));
+      out = std::string();
+    }
+    parts.push_back(std::move(first));
+    parts.push_back(std::move(second));
   }
+  if (!out.empty() || parts.empty()) parts.push_back(std::move(out));
+  return parts;
+}
+
+std::string text_report(const std::vector<FileReport>& reports) {
+  std::vector<std::string> parts = text_report_parts(reports);
+  if (parts.size() == 1) return std::move(parts.front());
+  size_t size = 0;
+  for (const std::string& part : parts) size += part.size();
+  std::string out;
+  out.reserve(size);
+  for (const std::string& part : parts) out += part;
   return out;
 }
 
-void write_text_report(std::ostream& out, const std::vector<FileReport>& reports) { out << text_report(reports); }
+void write_text_report(std::ostream& out, const std::vector<FileReport>& reports) {
+  for (const std::string& part : text_report_parts(reports)) out << part;
+}
 
 std::string json_report(const std::vector<FileReport>& reports) {
   Json files = Json::array();

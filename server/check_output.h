@@ -13,8 +13,12 @@ namespace amct::server {
 // `path:line:col: severity: message [code]`, then one
 // `path:line:col: note: message` line per related location.
 void write_text_report(std::ostream& out, const std::vector<FileReport>& reports);
-// The same as one string (what --check prints).
+// The same as one string.
 std::string text_report(const std::vector<FileReport>& reports);
+// The same in pieces to be written one after the other (what --check
+// prints): a big file's two halves are formatted on two threads, and
+// joining them would copy megabytes.
+std::vector<std::string> text_report_parts(const std::vector<FileReport>& reports);
 
 // `{"files":[{"path","schema","diagnostics":[...]}],"summary":{...}}`.
 // Files that could not be read are left out (their error goes to stderr).

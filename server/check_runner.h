@@ -50,8 +50,8 @@ struct FileReport {
   std::optional<std::string> read_error;   // set when the file could not be checked
   std::string schema;                      // Analysis::schema_description
   std::vector<LocatedDiagnostic> diagnostics;
-  // The file's analysis (bound model and all; its diagnostics were moved
-  // into `diagnostics` above), kept so that a caller about to exit can skip
+  // The file's analysis (bound model and all; its diagnostics are emptied:
+  // their strings were moved into `diagnostics` above), kept so that a caller about to exit can skip
   // taking it apart (see keep_until_exit); null when the file was checked on
   // the tree-sitter path.
   std::shared_ptr<const Analysis> analysis;

@@ -228,15 +228,15 @@ int run_check(const std::vector<std::string>& arguments) {
   }
 
   CheckSummary summary = summarize(reports);
-  std::string text;
+  std::vector<std::string> parts;
   if (command.format == "json") {
-    text = json_report(reports);
+    parts.push_back(json_report(reports));
   } else if (command.format == "sarif") {
-    text = sarif_report(reports, {AMCT_LSP_VERSION, command.working_directory});
+    parts.push_back(sarif_report(reports, {AMCT_LSP_VERSION, command.working_directory}));
   } else {
-    text = text_report(reports);
+    parts = text_report_parts(reports);
   }
-  std::fwrite(text.data(), 1, text.size(), stdout);
+  for (const std::string& part : parts) std::fwrite(part.data(), 1, part.size(), stdout);
   std::fflush(stdout);
   keep_until_exit(reports);  // the process ends here: no need to free the models
   if (command.format == "text") std::fprintf(stderr, "%s\n", summary_line(summary).c_str());

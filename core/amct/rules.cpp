@@ -57,7 +57,10 @@ class RuleChecker {
   // `given`: the entries' own diagnostics; null: computed here. `release`:
   // the checked config (config_), emptied once the rules are done.
   std::vector<Diagnostic> run(std::optional<EntryRulesView> given, AmctConfig* release = nullptr) {
-    std::vector<EntryRuleDiagnostics> computed;
+    // Computed here: the two halves' lists, each made by its own thread
+    // (one thread sizing 100,000 of them first was ~5 ms alone).
+    std::vector<EntryRuleDiagnostics> computed_first;
+    std::vector<EntryRuleDiagnostics> computed_second;
     const bool owned = !given.has_value();  // computed here: moved out, not copied
     if (!given) {
       std::vector<const OverrideEntry*> all;
@@ -66,19 +69,23 @@ class RuleChecker {
         for (const OverrideEntry& entry : *overrides) all.push_back(&entry);
       // Each entry stands alone: two halves on two threads, each checker
       // with its own scratch list.
-      computed.resize(all.size());
       const size_t half = all.size() / 2;
       RuleChecker second(config_, context_);
       run_both(
           all.size() >= kParallelEntries,
           [&] {
-            for (size_t i = 0; i < half; ++i) entry_rules_into(*all[i], computed[i]);
+            computed_first.resize(half);
+            for (size_t i = 0; i < half; ++i) entry_rules_into(*all[i], computed_first[i]);
           },
           [&] {
-            for (size_t i = half; i < all.size(); ++i) second.entry_rules_into(*all[i], computed[i]);
+            computed_second.resize(all.size() - half);
+            for (size_t i = half; i < all.size(); ++i) second.entry_rules_into(*all[i], computed_second[i - half]);
           });
-      given = EntryRulesView{&computed, nullptr};
+      given = EntryRulesView{&computed_first, &computed_second};
     }
+    const auto computed = [&](size_t i) -> EntryRuleDiagnostics& {
+      return i < computed_first.size() ? computed_first[i] : computed_second[i - computed_first.size()];
+    };
     const EntryRulesView& entries = *given;
     const size_t first_type = config_.name_overrides.size();
     // Each rule in turn over the global blocks and then every entry, as a
@@ -86,7 +93,7 @@ class RuleChecker {
     auto append = [&](std::vector<Diagnostic> EntryRuleDiagnostics::*rule, size_t from) {
       for (size_t i = from; i < entries.size(); ++i) {
         if (owned) {
-          std::vector<Diagnostic>& own = computed[i].*rule;
+          std::vector<Diagnostic>& own = computed(i).*rule;
           diagnostics_.insert(diagnostics_.end(), std::make_move_iterator(own.begin()),
                               std::make_move_iterator(own.end()));
         } else {
@@ -126,9 +133,13 @@ class RuleChecker {
     // The entries' emptied lists (five vectors an entry) and the released
     // config are freed beside the sort instead of after it.
     run_both(
-        owned && entries.size() >= kParallelEntries, [&] { sort_by_start(diagnostics_); },
+        owned && entries.size() >= kParallelEntries,
         [&] {
-          std::vector<EntryRuleDiagnostics>().swap(computed);
+          sort_by_start(diagnostics_);
+          std::vector<EntryRuleDiagnostics>().swap(computed_first);
+        },
+        [&] {
+          std::vector<EntryRuleDiagnostics>().swap(computed_second);
           if (release != nullptr) *release = AmctConfig();
         });
     return std::move(diagnostics_);

@@ -141,6 +141,43 @@ TEST_CASE("config: skip entries of every list in source order, lists flattened",
   CHECK(config.skips[6].list == SkipList::RegularPruneSkipLayers);
 }
 
+TEST_CASE("config: skip entries among thousands of root fields (read beside the overrides) keep source order",
+          "[amct]") {
+  // From 4096 root fields the skip lists are read on a thread of their own
+  // while the overrides are read; their order and content must not change.
+  std::string text = "batch_num: 2\n";
+  std::vector<std::pair<SkipList, std::string>> expected;
+  const auto named = [](const char* prefix, int i) { return std::string(prefix).append(std::to_string(i)); };
+  for (int i = 0; i < 3000; ++i) {
+    text.append("override_layer_configs { layer_name: \"").append(named("L", i)).append("\" }\n");
+    if (i % 3 == 0) {
+      text.append("skip_layers: [\"").append(named("s", i)).append("\", \"").append(named("t", i)).append("\"]\n");
+      expected.emplace_back(SkipList::SkipLayers, named("s", i));
+      expected.emplace_back(SkipList::SkipLayers, named("t", i));
+    }
+    if (i % 5 == 0) {
+      text.append("quant_skip_types: \"").append(named("T", i)).append("\"\n");
+      expected.emplace_back(SkipList::QuantSkipTypes, named("T", i));
+    }
+  }
+  const CheckedConfig checked(text);
+  REQUIRE(checked.bound.root.fields.size() >= 4096);
+  const AmctConfig config = checked.config();
+  REQUIRE(config.batch_num);
+  CHECK(config.batch_num->value == 2);
+  CHECK(config.name_overrides.size() == 3000);
+  REQUIRE(config.skips.size() == expected.size());
+  int mismatches = 0;
+  for (size_t i = 0; i < expected.size(); ++i) {
+    const SkipEntry& skip = config.skips[i];
+    const std::string written = std::string("\"").append(expected[i].second).append("\"");
+    const bool same = skip.list == expected[i].first && skip.value == expected[i].second &&
+                      text.substr(skip.range.start, skip.range.end - skip.range.start) == written;
+    if (!same && ++mismatches <= 3) FAIL_CHECK("skip entry " << i << " differs");
+  }
+  CHECK(mismatches == 0);
+}
+
 TEST_CASE("config: a singular scalar given twice keeps the last", "[amct]") {
   const Annotated source("batch_num: 3\nbatch_num: [[5]]\n");
   const AmctConfig config = CheckedConfig(source.text).config();
