@@ -208,7 +208,6 @@ struct ScanPrefetch {
   bool whole = false;
 };
 
-
 #if defined(__x86_64__)
 // GCC would fuse the intrinsics' multiply and subtract (q = y * s, e = w - q)
 // into an FMA, making e differ from w - ŵ; the sums use explicit FMAs.
