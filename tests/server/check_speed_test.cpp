@@ -38,6 +38,21 @@ amct::test::ProcessResult check_with_errors(amct::test::TempDir& dir, const std:
   return result;
 }
 
+// `diagnostic` located by Document (which counts columns in code points).
+LocatedDiagnostic located_by_document(const amct::syntax::Document& document, const amct::Diagnostic& diagnostic) {
+  LocatedDiagnostic located;
+  located.start = document.line_column_at(diagnostic.range.start);
+  located.end = document.line_column_at(diagnostic.range.end);
+  located.severity = diagnostic.severity;
+  located.code = diagnostic.code;
+  located.message = diagnostic.message;
+  for (const amct::RelatedInformation& related : diagnostic.related) {
+    located.related.push_back(
+        {document.line_column_at(related.range.start), document.line_column_at(related.range.end), related.message});
+  }
+  return located;
+}
+
 std::string expected_text_report(const std::string& path, const std::string& text) {
   amct::syntax::Document document{std::string(text)};
   amct::AnalysisOptions options;
@@ -45,19 +60,9 @@ std::string expected_text_report(const std::string& path, const std::string& tex
   const amct::Analysis analysis = amct::server::check_document(document, options);
   std::string out;
   for (const amct::Diagnostic& diagnostic : analysis.diagnostics) {
-    LocatedDiagnostic located;
-    located.start = document.line_column_at(diagnostic.range.start);
-    located.end = document.line_column_at(diagnostic.range.end);
-    located.severity = diagnostic.severity;
-    located.code = diagnostic.code;
-    located.message = diagnostic.message;
-    for (const amct::RelatedInformation& related : diagnostic.related) {
-      located.related.push_back({document.line_column_at(related.range.start),
-                                 document.line_column_at(related.range.end), related.message});
-    }
     FileReport report;
     report.path = path;
-    report.diagnostics.push_back(std::move(located));
+    report.diagnostics.push_back(located_by_document(document, diagnostic));
     out += amct::server::text_report({report});
   }
   return out;
@@ -117,18 +122,8 @@ FileReport expected_report(const std::string& path, const std::string& text) {
   FileReport report;
   report.path = path;
   report.schema = analysis.schema_description;
-  for (const amct::Diagnostic& diagnostic : analysis.diagnostics) {
-    LocatedDiagnostic& located = report.diagnostics.emplace_back();
-    located.start = document.line_column_at(diagnostic.range.start);
-    located.end = document.line_column_at(diagnostic.range.end);
-    located.severity = diagnostic.severity;
-    located.code = diagnostic.code;
-    located.message = diagnostic.message;
-    for (const amct::RelatedInformation& related : diagnostic.related) {
-      located.related.push_back({document.line_column_at(related.range.start),
-                                 document.line_column_at(related.range.end), related.message});
-    }
-  }
+  for (const amct::Diagnostic& diagnostic : analysis.diagnostics)
+    report.diagnostics.push_back(located_by_document(document, diagnostic));
   return report;
 }
 
