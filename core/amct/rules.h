@@ -55,11 +55,12 @@ struct EntryRuleDiagnostics {
   std::vector<Diagnostic> dtypes;        // int16-unsupported, dtype-pair
   // Bytes every range above has yet to move by (modular: a "negative"
   // shift wraps). An edit near the top of a large config moves ~10,000
-  // entries' verdicts: shift() only adds here, and the lists are moved as
-  // they are copied out (append_to).
+  // entries' verdicts: shift() only adds here, and append_to() applies it
+  // to the copies it makes.
   uint32_t pending_shift = 0;
   void shift(uint32_t delta) { pending_shift += delta; }
-  // Appends the diagnostics of `list` (one of the lists above) to `out`, moved.
+  // Appends copies of the diagnostics of `list` (one of the lists above) to
+  // `out`, their ranges moved by pending_shift.
   void append_to(const std::vector<Diagnostic> EntryRuleDiagnostics::*list, std::vector<Diagnostic>& out) const;
 };
 EntryRuleDiagnostics check_entry_rules(const OverrideEntry& entry, const RuleContext& context);

@@ -445,17 +445,10 @@ bool has_avx2_fma() {
 }
 
 // Min, max and sum of squares of a row: ARQ's first pass, the one that
-// reads the row from memory (the second finds it in L1/L2).
-void row_scan(const float* x, uint64_t n, float& out_min, float& out_max, double& sumsq) {
-#if defined(__x86_64__)
-  if (has_avx2_fma()) return row_scan_avx2(x, n, out_min, out_max, sumsq);
-#endif
-  row_scan_generic(x, n, out_min, out_max, sumsq);
-}
-
-// row_scan fetching `prefetch` meanwhile (without AVX2: row_scan alone).
-void row_scan_prefetching(const float* x, uint64_t n, float& out_min, float& out_max, double& sumsq,
-                          [[maybe_unused]] ScanPrefetch prefetch) {
+// reads the row from memory (the second finds it in L1/L2). It fetches
+// `prefetch` meanwhile (without AVX2: nothing).
+void row_scan(const float* x, uint64_t n, float& out_min, float& out_max, double& sumsq,
+              [[maybe_unused]] ScanPrefetch prefetch = {}) {
 #if defined(__x86_64__)
   if (has_avx2_fma()) return row_scan_avx2(x, n, out_min, out_max, sumsq, prefetch);
 #endif
@@ -1213,7 +1206,7 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
         const float* x = source.row(begin, nullptr);
         ScanPrefetch next;
         if (end + ahead <= rows) next = {reinterpret_cast<const char*>(x + ahead * length), chunk < scanned_only};
-        row_scan_prefetching(x, (end - begin) * length, chunk_min[chunk], chunk_max[chunk], chunk_sumsq[chunk], next);
+        row_scan(x, (end - begin) * length, chunk_min[chunk], chunk_max[chunk], chunk_sumsq[chunk], next);
       }
       for (uint64_t r = begin; r < end && !spans; ++r) {
         const float* row = source.row(r, s.row.data());
