@@ -154,6 +154,31 @@ AMCT_KERNEL void row_energy(const float* x, uint64_t n, double& sumsq, float& ma
   max_abs = std::max(max_abs, m);
 }
 
+// A region fetched into cache while a kernel works through its elements,
+// spread evenly over them, so that memory stays busy at the pace of the
+// computing (a kernel that fetched it all at its start would wait for it).
+struct Prefetch {
+  const char* from = nullptr;
+  uint64_t bytes = 0;
+};
+
+// Issues the fetches of a Prefetch as a kernel advances through n elements.
+class PrefetchStream {
+ public:
+  PrefetchStream(const Prefetch& region, uint64_t n)
+      : from_(region.from), rate_(region.from && n > 0 ? (region.bytes << 16) / n : 0) {}
+  // The lines due once `done` of the n elements are computed.
+  void advance_to(uint64_t done) {
+    const uint64_t due = done * rate_ >> 16;
+    for (; fetched_ < due; fetched_ += 64) __builtin_prefetch(from_ + fetched_, 0, 3);
+  }
+
+ private:
+  const char* from_;
+  uint64_t rate_;  // bytes per element, 16.16 fixed point
+  uint64_t fetched_ = 0;
+};
+
 // One row of ARQ's second pass: ŵ = clamp(round(src / scale)) * scale,
 // compared with `ref` (src is the pruned row, or ref itself).
 struct QuantRow {
@@ -163,12 +188,9 @@ struct QuantRow {
   float scale = 1, qmin = -128, qmax = 127;
   float* out = nullptr;             // receives ŵ when set
   std::optional<double> ref_sumsq;  // ||ref||² when the first pass had it (src == ref)
-  // Fetched while this row computes (the next row, or the caller's next
-  // tensor): `prefetch_ratio` x 4 bytes per element quantized, or 2 bytes
-  // with `prefetch_half` (the other half of a region a scan fetched first).
-  const char* prefetch = nullptr;
-  uint64_t prefetch_ratio = 1;
-  bool prefetch_half = false;
+  // Fetched while this row computes: the next row, the part of the next
+  // chunk a scan did not fetch, or the caller's next tensor.
+  Prefetch prefetch;
   // An upper bound of src (the extremes that gave the scale): codes above
   // qmax need the clamp only when it reaches qmax + 1/2 (+inf: unknown).
   float src_max = std::numeric_limits<float>::infinity();
@@ -200,14 +222,6 @@ void quantize_exactly(const QuantRow& row, uint64_t begin, uint64_t end, RowSums
 
 constexpr uint64_t kTieBlock = 64;  // elements per check for flagged elements
 
-// What a scan of n elements fetches meanwhile (per-tensor ARQ's first pass):
-// the region at `from`, its first 2n bytes (half of the next chunk, whose
-// quantize pass fetches the rest) or, `whole`, 4n bytes.
-struct ScanPrefetch {
-  const char* from = nullptr;
-  bool whole = false;
-};
-
 #if defined(__x86_64__)
 // GCC would fuse the intrinsics' multiply and subtract (q = y * s, e = w - q)
 // into an FMA, making e differ from w - ŵ; the sums use explicit FMAs.
@@ -236,7 +250,8 @@ AMCT_AVX2_FMA inline float hmax(__m256 v) {
 // row_scan_generic with FMAs for the squares (GCC contracts nothing in ISO
 // mode): the scan is most of per-tensor ARQ's work besides quantizing.
 AMCT_AVX2_FMA void row_scan_avx2(const float* x, uint64_t n, float& out_min, float& out_max, double& sumsq,
-                                 ScanPrefetch prefetch = {}) {
+                                 const Prefetch& prefetch) {
+  PrefetchStream fetch(prefetch, n);
   __m256 lo = _mm256_set1_ps(std::numeric_limits<float>::infinity());
   __m256 hi = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
   double total = 0;
@@ -246,10 +261,7 @@ AMCT_AVX2_FMA void row_scan_avx2(const float* x, uint64_t n, float& out_min, flo
     __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
     const uint64_t end = std::min(n, i + kFloatRun) & ~uint64_t{31};
     for (; i < end; i += 32) {
-      if (prefetch.from) {  // one line per 32 elements, or two
-        _mm_prefetch(prefetch.from + i * (prefetch.whole ? 4 : 2), _MM_HINT_T0);
-        if (prefetch.whole) _mm_prefetch(prefetch.from + i * 4 + 64, _MM_HINT_T0);
-      }
+      fetch.advance_to(i + 32);
       const __m256 v0 = _mm256_loadu_ps(x + i), v1 = _mm256_loadu_ps(x + i + 8);
       const __m256 v2 = _mm256_loadu_ps(x + i + 16), v3 = _mm256_loadu_ps(x + i + 24);
       lo = _mm256_min_ps(lo, _mm256_min_ps(_mm256_min_ps(v0, v1), _mm256_min_ps(v2, v3)));
@@ -371,19 +383,13 @@ AMCT_AVX2_FMA void quantize_row_avx2(const QuantRow& row, RowSums& sums) {
   __m256 over = _mm256_set1_ps(std::min(over_limit, peak_threshold(fast.peak, row)));
   uint64_t i = 0;
   const uint64_t n = row.n;
+  PrefetchStream fetch(row.prefetch, n);
   while (i + kTieBlock <= n) {
     // Two accumulator sets: the FMA latency.
     __m256 rr0 = _mm256_setzero_ps(), rr1 = rr0, ee0 = rr0, ee1 = rr0, wy0 = rr0, wy1 = rr0;
     const uint64_t end = std::min(n, i + kFloatRun) / kTieBlock * kTieBlock;
     for (; i < end; i += kTieBlock) {
-      if (row.prefetch) {
-        const uint64_t block_bytes = row.prefetch_half ? kTieBlock * sizeof(float) / 2
-                                                       : kTieBlock * sizeof(float) * row.prefetch_ratio;
-        const char* ahead = row.prefetch + i / kTieBlock * block_bytes;
-        for (uint64_t line = 0; line < block_bytes; line += 64) {
-          _mm_prefetch(ahead + line, _MM_HINT_T0);
-        }
-      }
+      fetch.advance_to(i + kTieBlock);
       // Max |d| of w (peak check) and, when pruned, of x (tie check).
       __m256 check = _mm256_setzero_ps(), block_peak = check;
       for (uint64_t k = i; k < i + kTieBlock; k += 16) {
@@ -448,7 +454,7 @@ bool has_avx2_fma() {
 // reads the row from memory (the second finds it in L1/L2). It fetches
 // `prefetch` meanwhile (without AVX2: nothing).
 void row_scan(const float* x, uint64_t n, float& out_min, float& out_max, double& sumsq,
-              [[maybe_unused]] ScanPrefetch prefetch = {}) {
+              [[maybe_unused]] const Prefetch& prefetch = {}) {
 #if defined(__x86_64__)
   if (has_avx2_fma()) return row_scan_avx2(x, n, out_min, out_max, sumsq, prefetch);
 #endif
@@ -1032,8 +1038,8 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
   // Pass 2 of one chunk: prune and/or quantize its rows (`tensor_scale` for
   // per-tensor ARQ), adding to the chunk's figures.
   // ChunkFetch::rows_ahead: per-tensor ARQ fetches the row that many rows
-  // ahead while quantizing each row (0: none), only the second half of that
-  // chunk with `second_half` (its scan fetched the first); `next_tensor`: it
+  // ahead while quantizing each row (0: none), in spans that chunk but its
+  // first `fetched_by_scan` bytes (the scan fetched them); `next_tensor`: it
   // fetches the caller's next tensor instead (spec.next_tensor), row r the
   // part at r's place, `next_ratio` times as many bytes as the row has floats.
   const uint64_t row_bytes = length * sizeof(float);
@@ -1041,7 +1047,7 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
       std::clamp<uint64_t>((spec.next_tensor_bytes + elements_bytes(weight) - 1) / elements_bytes(weight), 1, 4);
   struct ChunkFetch {
     uint64_t rows_ahead = 0;
-    bool second_half = false;
+    uint64_t fetched_by_scan = 0;
     bool next_tensor = false;
   };
   auto process_chunk = [&](uint64_t chunk, unsigned worker, TensorScale tensor_scale, ChunkFetch fetch) {
@@ -1062,15 +1068,11 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
       if (fetch_next_tensor) {
         const uint64_t offset = begin * row_bytes * next_ratio;
         if (spec.next_tensor && offset + q.n * sizeof(float) * next_ratio <= spec.next_tensor_bytes) {
-          q.prefetch = reinterpret_cast<const char*>(spec.next_tensor) + offset;
-          q.prefetch_ratio = next_ratio;
+          q.prefetch = {reinterpret_cast<const char*>(spec.next_tensor) + offset, q.n * sizeof(float) * next_ratio};
         }
       } else if (prefetch_rows > 0 && end + prefetch_rows <= rows) {
-        q.prefetch = reinterpret_cast<const char*>(q.ref + prefetch_rows * length);
-        if (fetch.second_half) {
-          q.prefetch += q.n * sizeof(float) / 2;
-          q.prefetch_half = true;
-        }
+        q.prefetch = {reinterpret_cast<const char*>(q.ref + prefetch_rows * length) + fetch.fetched_by_scan,
+                      q.n * sizeof(float) - fetch.fetched_by_scan};
       }
       quantize_row(q, f.error);
       return;
@@ -1093,7 +1095,7 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
           q.src_max = mx;
           q.ref_sumsq = sumsq;
           // Fetching the next row meanwhile, its first pass reads from cache.
-          if (source.direct() && r + 1 < rows) q.prefetch = reinterpret_cast<const char*>(row + length);
+          if (source.direct() && r + 1 < rows) q.prefetch = {reinterpret_cast<const char*>(row + length), row_bytes};
         } else {
           q.scale = tensor_scale.scale;
           q.src_max = tensor_scale.max_value;
@@ -1101,11 +1103,10 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
           if (fetch_next_tensor) {
             const uint64_t offset = r * row_bytes * next_ratio;
             if (spec.next_tensor && offset + row_bytes * next_ratio <= spec.next_tensor_bytes) {
-              q.prefetch = reinterpret_cast<const char*>(spec.next_tensor) + offset;
-              q.prefetch_ratio = next_ratio;
+              q.prefetch = {reinterpret_cast<const char*>(spec.next_tensor) + offset, row_bytes * next_ratio};
             }
           } else if (source.direct() && prefetch_rows > 0 && r + prefetch_rows < rows) {
-            q.prefetch = reinterpret_cast<const char*>(row + prefetch_rows * length);
+            q.prefetch = {reinterpret_cast<const char*>(row + prefetch_rows * length), row_bytes};
           }
         }
         if (src != row) q.ref_sumsq.reset();
@@ -1201,12 +1202,19 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
       // during the quantize pass alone left memory idle during each scan:
       // the first pass ran at ~15 GB/s on 2 threads against 19-20.)
       const uint64_t ahead = threads * rows_per_chunk;
-      const bool split_fetch = spans && has_avx2_fma();
+      uint64_t fetched_by_scan = 0;
       if (spans) {
         const float* x = source.row(begin, nullptr);
-        ScanPrefetch next;
-        if (end + ahead <= rows) next = {reinterpret_cast<const char*>(x + ahead * length), chunk < scanned_only};
-        row_scan(x, (end - begin) * length, chunk_min[chunk], chunk_max[chunk], chunk_sumsq[chunk], next);
+        const uint64_t n = (end - begin) * length;
+        Prefetch next;
+        if (end + ahead <= rows) {
+          // Without AVX2 the scan fetches nothing. (A third or a quarter for
+          // the scan, the share of its CPU time, measured the same.)
+          const uint64_t whole = n * sizeof(float);
+          fetched_by_scan = !has_avx2_fma() ? 0 : chunk < scanned_only ? whole : whole / 2 / 64 * 64;
+          next = {reinterpret_cast<const char*>(x + ahead * length), fetched_by_scan};
+        }
+        row_scan(x, n, chunk_min[chunk], chunk_max[chunk], chunk_sumsq[chunk], next);
       }
       for (uint64_t r = begin; r < end && !spans; ++r) {
         const float* row = source.row(r, s.row.data());
@@ -1219,7 +1227,7 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
       chunk_scale[chunk] = arq_scale(mx, mn, bits);
       // The chunk is in cache (its scan read it): fetch meanwhile the one this
       // thread likely takes next, so that its scan finds it in cache.
-      process_chunk(chunk, worker, {chunk_scale[chunk], mx}, {.rows_ahead = ahead, .second_half = split_fetch});
+      process_chunk(chunk, worker, {chunk_scale[chunk], mx}, {.rows_ahead = ahead, .fetched_by_scan = fetched_by_scan});
     });
     const float mn = *std::min_element(chunk_min.begin(), chunk_min.end());
     const float mx = *std::max_element(chunk_max.begin(), chunk_max.end());
