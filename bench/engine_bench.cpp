@@ -6,7 +6,7 @@
 // NumPy reference figures of ../shared/perf/README.md.
 //
 //   engine_bench [--repeat N] [--model resnet50|llama7b_layer|all] [--algo NAME] [--threads T] [--quick] [--per-layer]
-//                [--cpu-kernels] [--reestimate]
+//                [--cpu-kernels] [--reestimate] [--from-file]
 //
 // GB/s = bytes of weights processed / wall time (median of N runs after a
 // warm-up of at least one run and 0.3 s). Goal (issue 5): ARQ and 4:2 at >= 50 % of the 2-thread read
@@ -22,10 +22,15 @@
 // per-tensor with the scan of an earlier run known (one read; what a caller
 // estimating the same weights again could get).
 // --cpu-kernels: CPU time per element from L2, comparable under load.
+// --from-file: the weights written to F32 safetensors files, each run
+// loading and mapping them afresh as `amct-lsp --estimate` does (the time
+// includes the load).
 // --reestimate: the language server's path after an edit of dst_type (per
 // tensor, INT8 -> INT4): every layer estimated again, with the weights' scans
 // kept from the INT8 estimate (ide::TensorScanCache) and without; alternate
 // runs, caches flushed before each.
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -45,6 +50,7 @@
 #include "core/model/binder.h"
 #include "core/schema/schema.h"
 #include "core/syntax/document.h"
+#include "support/temp_dir.h"
 
 namespace {
 
@@ -145,6 +151,36 @@ Model make_model(const std::vector<Shape>& shapes, uint32_t seed) {
     model.weights.layers.push_back(std::move(layer));
   }
   return model;
+}
+
+// The model as an F32 safetensors file at `path` (layer X as "X.weight").
+bool write_safetensors(const Model& model, const std::string& path) {
+  std::string header = "{";
+  uint64_t offset = 0;
+  for (const amct::engine::ModelLayer& layer : model.weights.layers) {
+    const uint64_t bytes = layer.weight.elements * sizeof(float);
+    if (offset > 0) header += ',';
+    header.append("\"").append(layer.weight.name).append("\":{\"dtype\":\"F32\",\"shape\":[");
+    for (size_t d = 0; d < layer.weight.shape.size(); ++d) {
+      if (d > 0) header += ',';
+      header.append(std::to_string(layer.weight.shape[d]));
+    }
+    header.append("],\"data_offsets\":[").append(std::to_string(offset)).append(",");
+    header.append(std::to_string(offset + bytes)).append("]}");
+    offset += bytes;
+  }
+  header += "}";
+  header.append((8 - header.size() % 8) % 8, ' ');
+  std::FILE* out = std::fopen(path.c_str(), "wb");
+  if (!out) return false;
+  const uint64_t length = header.size();
+  bool ok = std::fwrite(&length, 8, 1, out) == 1 && std::fwrite(header.data(), 1, header.size(), out) == header.size();
+  for (const amct::engine::ModelLayer& layer : model.weights.layers) {
+    ok = ok && std::fwrite(layer.weight.data, sizeof(float), layer.weight.elements, out) == layer.weight.elements;
+  }
+  // On disk before the runs: writing back while they run would take memory bandwidth.
+  ok = ok && std::fflush(out) == 0 && ::fsync(::fileno(out)) == 0;
+  return std::fclose(out) == 0 && ok;
 }
 
 typedef float v8f __attribute__((vector_size(32)));
@@ -378,7 +414,7 @@ int main(int argc, char** argv) {
   int repeat = 5;
   std::string which = "all", only_algorithm;
   unsigned only_threads = 0;
-  bool per_layer = false, cpu_kernels = false, reestimate = false;
+  bool per_layer = false, cpu_kernels = false, reestimate = false, from_file = false;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--repeat" && i + 1 < argc) repeat = std::max(1, std::atoi(argv[++i]));
@@ -389,9 +425,10 @@ int main(int argc, char** argv) {
     else if (arg == "--per-layer") per_layer = true;
     else if (arg == "--cpu-kernels") cpu_kernels = true;
     else if (arg == "--reestimate") reestimate = true;
+    else if (arg == "--from-file") from_file = true;
     else {
       std::fprintf(stderr, "usage: engine_bench [--repeat N] [--model resnet50|llama7b_layer|all] [--algo NAME] "
-                           "[--threads T] [--quick] [--per-layer] [--cpu-kernels] [--reestimate]\n");
+                           "[--threads T] [--quick] [--per-layer] [--cpu-kernels] [--reestimate] [--from-file]\n");
       return 2;
     }
   }
@@ -428,6 +465,14 @@ int main(int argc, char** argv) {
   const int bandwidth_repeat = std::max(repeat, 5);  // 3 let one dip give 102 %
   std::printf("memory read bandwidth (sum of a 1 GiB float array): 1 thread %.1f GB/s, 2 threads %.1f GB/s\n\n",
               read_bandwidth(big, 1, bandwidth_repeat), read_bandwidth(big, 2, bandwidth_repeat));
+  // --from-file: the weights go through what `amct-lsp --estimate` does, a
+  // safetensors file loaded and mapped afresh for each run (timed with it).
+  std::optional<amct::test::TempDir> file_dir;
+  if (from_file) {
+    file_dir.emplace();
+    std::printf("weights: F32 safetensors files in %s, loaded and mapped for each run (the time includes it)\n\n",
+                file_dir->path("").c_str());
+  }
 
   const std::vector<Algorithm> algorithms = {
       {"arq_int8_channel", "retrain_weight_quant_config { arq_retrain { channel_wise: true dst_type: INT8 } }"},
@@ -445,6 +490,11 @@ int main(int argc, char** argv) {
     if (which != "all" && which != name) continue;
     const Model model = make_model(name == "resnet50" ? resnet50_shapes() : llama7b_layer_shapes(), 1234);
     const double bytes = static_cast<double>(model.weights.parameter_count()) * 4;
+    const std::string path = file_dir ? file_dir->path(name + ".safetensors") : "";
+    if (file_dir && !write_safetensors(model, path)) {
+      std::fprintf(stderr, "engine_bench: cannot write %s\n", path.c_str());
+      return 1;
+    }
     for (const Algorithm& algorithm : algorithms) {
       if (!only_algorithm.empty() && algorithm.name != only_algorithm) continue;
       const amct::AmctConfig config = config_of(algorithm.config);
@@ -460,13 +510,22 @@ int main(int argc, char** argv) {
         // first algorithm of a process measured right after one warm-up run
         // got ~30 % less CPU on ResNet's 10 ms runs).
         const auto warmup_start = Clock::now();
+        auto estimate_once = [&] {
+          if (path.empty()) return amct::engine::estimate_model(config, model.weights, options);
+          const amct::engine::LoadResult loaded = amct::engine::load_weights({path, std::nullopt, {}});
+          if (!loaded.model) {
+            std::fprintf(stderr, "engine_bench: %s\n", loaded.error.c_str());
+            std::exit(1);
+          }
+          return amct::engine::estimate_model(config, *loaded.model, options);
+        };
         do {
-          estimate = amct::engine::estimate_model(config, model.weights, options);
+          estimate = estimate_once();
         } while (std::chrono::duration<double>(Clock::now() - warmup_start).count() < kWarmupSeconds);
         for (int r = 0; r < repeat; ++r) {
           const auto start = Clock::now();
           const double cpu_start = process_cpu_seconds();
-          estimate = amct::engine::estimate_model(config, model.weights, options);
+          estimate = estimate_once();
           const double seconds = std::chrono::duration<double>(Clock::now() - start).count();
           times.push_back(seconds);
           wall_total += seconds;
