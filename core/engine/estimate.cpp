@@ -140,7 +140,7 @@ LayerEstimate estimate_layer(const ModelLayer& layer, const LayerResolution& res
   // layer) of its speed. The other paths fetch within the pages their reads
   // have just faulted in; mapping in ahead only cost them time.
   if (spec.quant && !spec.quant->channel_wise) {
-    map_in_for_reading(layer.weight.data, layer.weight.byte_size());
+    map_in_for_reading(layer.weight.data, layer.weight.byte_size(), spec.threads);
     if (next_weight) map_in_for_reading(next_weight->data, next_weight->byte_size());
   }
   CompressResult result = compress_weight(layer.weight, spec);

@@ -68,7 +68,10 @@ bool mapping_changed_at(const void* address);
 // about to be read. True when the pages are mapped; false outside a
 // registered mapping, after the file shrank, or on kernels before Linux 5.14
 // (no MADV_POPULATE_READ), where reads still fault pages in one by one.
-bool map_in_for_reading(const void* data, size_t bytes);
+// `threads` > 1 splits a large range over that many threads (the page-table
+// work scales: 42 -> 26 ms for 810 MB on 2 threads when the page cache holds
+// small folios).
+bool map_in_for_reading(const void* data, size_t bytes, unsigned threads = 1);
 
 // Has the SIGBUS handler been installed (by the first MappedFile::open)?
 bool mapped_file_guard_installed();

@@ -77,6 +77,18 @@ TEST_CASE("map_in_for_reading maps a weights file's pages before they are read",
   CHECK(mapped_kb(file->data()) == static_cast<long>(kFileBytes / 1024));
 }
 
+TEST_CASE("map_in_for_reading splits a large range over threads, all of it mapped", "[engine][mapped-file]") {
+  if (!kernel_maps_in()) return;
+  test::TempDir dir;
+  const size_t bytes = (size_t{40} << 20) + 3 * 4096;  // above the 32 MB split, not a multiple of 2 MB
+  std::string error;
+  const std::optional<MappedFile> file = MappedFile::open(dir.write("big.bin", std::string(bytes, 'b')), error);
+  REQUIRE(file);
+  REQUIRE(mapped_kb(file->data()) == 0);
+  CHECK(map_in_for_reading(file->data(), bytes, 3));
+  CHECK(mapped_kb(file->data()) == static_cast<long>(bytes / 1024));
+}
+
 TEST_CASE("map_in_for_reading leaves memory that is not a weights mapping alone", "[engine][mapped-file]") {
   const MappedFile copy = MappedFile::copy_of(std::string(8192, 'c'), "copy.bin");
   CHECK_FALSE(map_in_for_reading(copy.data(), copy.size()));
