@@ -6,7 +6,7 @@
 // NumPy reference figures of ../shared/perf/README.md.
 //
 //   engine_bench [--repeat N] [--model resnet50|llama7b_layer|all] [--algo NAME] [--threads T] [--quick] [--per-layer]
-//                [--cpu-kernels] [--reestimate] [--from-file]
+//                [--cpu-kernels] [--reestimate] [--from-file] [--dtype f32|bf16|f16]
 //
 // GB/s = bytes of weights processed / wall time (median of N runs after a
 // warm-up of at least one run and 0.3 s). Goal (issue 5): ARQ and 4:2 at >= 50 % of the 2-thread read
@@ -25,6 +25,9 @@
 // --from-file: the weights written to F32 safetensors files, each run
 // loading and mapping them afresh as `amct-lsp --estimate` does (the time
 // includes the load).
+// --dtype bf16|f16: the weights rounded to that type (what most checkpoints
+// ship), widened to float on the fly by the engine; GB/s counts their bytes,
+// half of F32's, and there are no NumPy figures for them.
 // --reestimate: the language server's path after an edit of dst_type (per
 // tensor, INT8 -> INT4): every layer estimated again, with the weights' scans
 // kept from the INT8 estimate (ide::TensorScanCache) and without; alternate
@@ -120,10 +123,16 @@ void fill_weight(std::vector<float>& w, const std::vector<int64_t>& dims, uint32
 
 struct Model {
   std::vector<std::vector<float>> storage;
+  std::vector<std::vector<uint16_t>> halves;  // --dtype bf16 / f16: the weights, rounded
   WeightsModel weights;
+  double bytes() const {
+    double total = 0;
+    for (const amct::engine::ModelLayer& layer : weights.layers) total += static_cast<double>(layer.weight.byte_size());
+    return total;
+  }
 };
 
-Model make_model(const std::vector<Shape>& shapes, uint32_t seed) {
+Model make_model(const std::vector<Shape>& shapes, uint32_t seed, amct::engine::DType dtype = amct::engine::DType::F32) {
   Model model;
   model.storage.resize(shapes.size());
   std::vector<std::thread> pool;
@@ -139,6 +148,19 @@ Model make_model(const std::vector<Shape>& shapes, uint32_t seed) {
     });
   }
   for (auto& thread : pool) thread.join();
+  if (dtype != amct::engine::DType::F32) {
+    model.halves.resize(shapes.size());
+    for (size_t i = 0; i < shapes.size(); ++i) {
+      const std::vector<float>& from = model.storage[i];
+      std::vector<uint16_t>& to = model.halves[i];
+      to.resize(from.size());
+      for (size_t k = 0; k < from.size(); ++k) {
+        to[k] = dtype == amct::engine::DType::BF16 ? amct::engine::float_to_bfloat16(from[k])
+                                                    : amct::engine::float_to_half(from[k]);
+      }
+      std::vector<float>().swap(model.storage[i]);
+    }
+  }
   model.weights.format = "synthetic";
   for (size_t i = 0; i < shapes.size(); ++i) {
     amct::engine::ModelLayer layer;
@@ -146,21 +168,28 @@ Model make_model(const std::vector<Shape>& shapes, uint32_t seed) {
     layer.type = amct::engine::type_from_rank(shapes[i].dims.size());
     layer.weight.name = shapes[i].name + ".weight";
     layer.weight.shape = shapes[i].dims;
-    layer.weight.data = reinterpret_cast<const unsigned char*>(model.storage[i].data());
-    layer.weight.elements = model.storage[i].size();
+    layer.weight.dtype = dtype;
+    if (dtype == amct::engine::DType::F32) {
+      layer.weight.data = reinterpret_cast<const unsigned char*>(model.storage[i].data());
+      layer.weight.elements = model.storage[i].size();
+    } else {
+      layer.weight.data = reinterpret_cast<const unsigned char*>(model.halves[i].data());
+      layer.weight.elements = model.halves[i].size();
+    }
     model.weights.layers.push_back(std::move(layer));
   }
   return model;
 }
 
-// The model as an F32 safetensors file at `path` (layer X as "X.weight").
+// The model as a safetensors file at `path` (layer X as "X.weight").
 bool write_safetensors(const Model& model, const std::string& path) {
   std::string header = "{";
   uint64_t offset = 0;
   for (const amct::engine::ModelLayer& layer : model.weights.layers) {
-    const uint64_t bytes = layer.weight.elements * sizeof(float);
+    const uint64_t bytes = layer.weight.byte_size();
     if (offset > 0) header += ',';
-    header.append("\"").append(layer.weight.name).append("\":{\"dtype\":\"F32\",\"shape\":[");
+    header.append("\"").append(layer.weight.name).append("\":{\"dtype\":\"");
+    header.append(amct::engine::dtype_name(layer.weight.dtype)).append("\",\"shape\":[");
     for (size_t d = 0; d < layer.weight.shape.size(); ++d) {
       if (d > 0) header += ',';
       header.append(std::to_string(layer.weight.shape[d]));
@@ -176,7 +205,7 @@ bool write_safetensors(const Model& model, const std::string& path) {
   const uint64_t length = header.size();
   bool ok = std::fwrite(&length, 8, 1, out) == 1 && std::fwrite(header.data(), 1, header.size(), out) == header.size();
   for (const amct::engine::ModelLayer& layer : model.weights.layers) {
-    ok = ok && std::fwrite(layer.weight.data, sizeof(float), layer.weight.elements, out) == layer.weight.elements;
+    ok = ok && std::fwrite(layer.weight.data, 1, layer.weight.byte_size(), out) == layer.weight.byte_size();
   }
   // On disk before the runs: writing back while they run would take memory bandwidth.
   ok = ok && std::fflush(out) == 0 && ::fsync(::fileno(out)) == 0;
@@ -234,6 +263,13 @@ double read_bandwidth(const std::vector<float>& data, unsigned threads, int repe
     if (r > 0) times.push_back(seconds);
   }
   return static_cast<double>(data.size()) * 4 / median(times) / 1e9;
+}
+
+std::optional<amct::engine::DType> parse_bench_dtype(const std::string& name) {
+  if (name == "f32") return amct::engine::DType::F32;
+  if (name == "bf16") return amct::engine::DType::BF16;
+  if (name == "f16") return amct::engine::DType::F16;
+  return std::nullopt;
 }
 
 amct::AmctConfig config_of(const std::string& text) {
@@ -415,6 +451,7 @@ int main(int argc, char** argv) {
   std::string which = "all", only_algorithm;
   unsigned only_threads = 0;
   bool per_layer = false, cpu_kernels = false, reestimate = false, from_file = false;
+  amct::engine::DType dtype = amct::engine::DType::F32;
   for (int i = 1; i < argc; ++i) {
     const std::string arg = argv[i];
     if (arg == "--repeat" && i + 1 < argc) repeat = std::max(1, std::atoi(argv[++i]));
@@ -426,9 +463,11 @@ int main(int argc, char** argv) {
     else if (arg == "--cpu-kernels") cpu_kernels = true;
     else if (arg == "--reestimate") reestimate = true;
     else if (arg == "--from-file") from_file = true;
+    else if (arg == "--dtype" && i + 1 < argc && parse_bench_dtype(argv[i + 1])) dtype = *parse_bench_dtype(argv[++i]);
     else {
       std::fprintf(stderr, "usage: engine_bench [--repeat N] [--model resnet50|llama7b_layer|all] [--algo NAME] "
-                           "[--threads T] [--quick] [--per-layer] [--cpu-kernels] [--reestimate] [--from-file]\n");
+                           "[--threads T] [--quick] [--per-layer] [--cpu-kernels] [--reestimate] [--from-file] "
+                           "[--dtype f32|bf16|f16]\n");
       return 2;
     }
   }
@@ -470,9 +509,11 @@ int main(int argc, char** argv) {
   std::optional<amct::test::TempDir> file_dir;
   if (from_file) {
     file_dir.emplace();
-    std::printf("weights: F32 safetensors files in %s, loaded and mapped for each run (the time includes it)\n\n",
+    std::printf("weights: safetensors files in %s, loaded and mapped for each run (the time includes it)\n",
                 file_dir->path("").c_str());
   }
+  std::printf("weights: %s%s\n\n", amct::engine::dtype_name(dtype),
+              dtype == amct::engine::DType::F32 ? "" : " (GB/s of its bytes, 2 per weight)");
 
   const std::vector<Algorithm> algorithms = {
       {"arq_int8_channel", "retrain_weight_quant_config { arq_retrain { channel_wise: true dst_type: INT8 } }"},
@@ -488,8 +529,8 @@ int main(int argc, char** argv) {
               "read GB/s", "% of read", "CPU", "NumPy*", "figures");
   for (const std::string& name : {std::string("resnet50"), std::string("llama7b_layer")}) {
     if (which != "all" && which != name) continue;
-    const Model model = make_model(name == "resnet50" ? resnet50_shapes() : llama7b_layer_shapes(), 1234);
-    const double bytes = static_cast<double>(model.weights.parameter_count()) * 4;
+    const Model model = make_model(name == "resnet50" ? resnet50_shapes() : llama7b_layer_shapes(), 1234, dtype);
+    const double bytes = model.bytes();
     const std::string path = file_dir ? file_dir->path(name + ".safetensors") : "";
     if (file_dir && !write_safetensors(model, path)) {
       std::fprintf(stderr, "engine_bench: cannot write %s\n", path.c_str());
@@ -539,7 +580,7 @@ int main(int argc, char** argv) {
         const double gbps = bytes / seconds / 1e9;
         auto numpy = kNumpy.find(name + "/" + algorithm.name);
         char numpy_text[32] = "-";
-        if (numpy != kNumpy.end()) {
+        if (numpy != kNumpy.end() && dtype == amct::engine::DType::F32) {
           std::snprintf(numpy_text, sizeof numpy_text, "%.2f", threads == 1 ? numpy->second.first : numpy->second.second);
         }
         const amct::engine::EstimateSummary& s = estimate.summary;
