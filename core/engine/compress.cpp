@@ -777,6 +777,8 @@ class RowSource {
               reinterpret_cast<uintptr_t>(w.data) % alignof(float) == 0;
   }
   bool direct() const { return direct_; }
+  // Rows lie one after another in the weight (not transposed).
+  bool contiguous() const { return !layout_.transposed; }
 
   const float* row(uint64_t r, float* buffer) const {
     const uint64_t length = layout_.row_length();
@@ -790,6 +792,22 @@ class RowSource {
     }
     return buffer;
   }
+
+  // Rows [begin, end) as one span of floats (contiguous sources): in place,
+  // or widened into `buffer`.
+  const float* rows(uint64_t begin, uint64_t end, float* buffer) const {
+    const uint64_t length = layout_.row_length();
+    if (direct_) return reinterpret_cast<const float*>(w_.data) + begin * length;
+    widen_to_float(w_, begin * length, (end - begin) * length, buffer);
+    return buffer;
+  }
+
+  // Where row r starts in the weight's own bytes (contiguous sources), and a
+  // row's size there: what to fetch ahead.
+  const char* bytes_of_row(uint64_t r) const {
+    return reinterpret_cast<const char*>(w_.data) + r * row_bytes();
+  }
+  uint64_t row_bytes() const { return layout_.row_length() * dtype_size(w_.dtype); }
 
   // Puts an out-major row back in the weight's layout.
   void store(uint64_t r, const float* row, float* output) const {
@@ -836,6 +854,7 @@ struct TensorScale {
 struct Scratch {
   bool ready = false;
   std::vector<float> row, pruned, quantized, zeros;
+  std::vector<float> span;  // a chunk widened to float (spans of F16/BF16 weights)
 };
 
 struct ChunkFigures {
@@ -879,8 +898,6 @@ uint64_t two_pass_bytes() {
   static const uint64_t bytes = last_level_cache_bytes() / 3;
   return bytes;
 }
-
-uint64_t elements_bytes(const TensorView& w) { return w.elements * sizeof(float); }
 
 }  // namespace
 
@@ -1029,11 +1046,17 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
   const float qmax = static_cast<float>((1 << (bits - 1)) - 1);
   // ||row||² from per-tensor ARQ's scan (used for unpruned rows).
   std::vector<double> row_sumsq;
-  // Per-tensor ARQ of an unpruned F32 tensor in its own layout (figures
-  // only): a chunk's rows are contiguous and share the scale, so the chunk
-  // is scanned and quantized as one span, without a row's fixed costs.
-  const bool spans = spec.quant && !spec.quant->channel_wise && source.direct() && prune == PruneKind::None &&
+  // Per-tensor ARQ of an unpruned tensor in its own layout (figures only):
+  // a chunk's rows are contiguous and share the scale, so the chunk is
+  // scanned and quantized as one span, without a row's fixed costs. F16 and
+  // BF16 chunks are widened into a buffer that stays in cache, once for the
+  // scan and the quantizing that follows it.
+  const bool spans = spec.quant && !spec.quant->channel_wise && source.contiguous() && prune == PruneKind::None &&
                      spec.output == nullptr;
+  auto span_of = [&](uint64_t begin, uint64_t end, Scratch& s) {
+    if (!source.direct() && s.span.empty()) s.span.resize(std::min(rows, rows_per_chunk) * length);
+    return source.rows(begin, end, s.span.data());
+  };
   std::vector<double> chunk_sumsq;  // ||chunk||² (spans)
   // Pass 2 of one chunk: prune and/or quantize its rows (`tensor_scale` for
   // per-tensor ARQ), adding to the chunk's figures.
@@ -1041,14 +1064,16 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
   // ahead while quantizing each row (0: none), in spans that chunk but its
   // first `fetched_by_scan` bytes (the scan fetched them); `next_tensor`: it
   // fetches the caller's next tensor instead (spec.next_tensor), row r the
-  // part at r's place, `next_ratio` times as many bytes as the row has floats.
-  const uint64_t row_bytes = length * sizeof(float);
+  // part at r's place, `next_ratio` times the row's bytes. `widened`: the
+  // span, already widened to float by the scan (F16/BF16).
+  const uint64_t row_bytes = source.row_bytes();
   const uint64_t next_ratio =
-      std::clamp<uint64_t>((spec.next_tensor_bytes + elements_bytes(weight) - 1) / elements_bytes(weight), 1, 4);
+      std::clamp<uint64_t>((spec.next_tensor_bytes + weight.byte_size() - 1) / weight.byte_size(), 1, 4);
   struct ChunkFetch {
     uint64_t rows_ahead = 0;
     uint64_t fetched_by_scan = 0;
     bool next_tensor = false;
+    const float* widened = nullptr;
   };
   auto process_chunk = [&](uint64_t chunk, unsigned worker, TensorScale tensor_scale, ChunkFetch fetch) {
     const uint64_t prefetch_rows = fetch.rows_ahead;
@@ -1058,7 +1083,7 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
     ChunkFigures& f = figures[chunk];
     if (spans) {
       QuantRow q;
-      q.ref = q.src = source.row(begin, nullptr);
+      q.ref = q.src = fetch.widened ? fetch.widened : span_of(begin, end, s);
       q.n = (end - begin) * length;
       q.qmin = qmin;
       q.qmax = qmax;
@@ -1066,13 +1091,13 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
       q.src_max = tensor_scale.max_value;
       q.ref_sumsq = chunk_sumsq[chunk];
       if (fetch_next_tensor) {
-        const uint64_t offset = begin * row_bytes * next_ratio;
-        if (spec.next_tensor && offset + q.n * sizeof(float) * next_ratio <= spec.next_tensor_bytes) {
-          q.prefetch = {reinterpret_cast<const char*>(spec.next_tensor) + offset, q.n * sizeof(float) * next_ratio};
+        const uint64_t offset = begin * row_bytes * next_ratio, bytes = (end - begin) * row_bytes * next_ratio;
+        if (spec.next_tensor && offset + bytes <= spec.next_tensor_bytes) {
+          q.prefetch = {reinterpret_cast<const char*>(spec.next_tensor) + offset, bytes};
         }
       } else if (prefetch_rows > 0 && end + prefetch_rows <= rows) {
-        q.prefetch = {reinterpret_cast<const char*>(q.ref + prefetch_rows * length) + fetch.fetched_by_scan,
-                      q.n * sizeof(float) - fetch.fetched_by_scan};
+        q.prefetch = {source.bytes_of_row(begin + prefetch_rows) + fetch.fetched_by_scan,
+                      (end - begin) * row_bytes - fetch.fetched_by_scan};
       }
       quantize_row(q, f.error);
       return;
@@ -1095,7 +1120,7 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
           q.src_max = mx;
           q.ref_sumsq = sumsq;
           // Fetching the next row meanwhile, its first pass reads from cache.
-          if (source.direct() && r + 1 < rows) q.prefetch = {reinterpret_cast<const char*>(row + length), row_bytes};
+          if (source.contiguous() && r + 1 < rows) q.prefetch = {source.bytes_of_row(r + 1), row_bytes};
         } else {
           q.scale = tensor_scale.scale;
           q.src_max = tensor_scale.max_value;
@@ -1105,8 +1130,8 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
             if (spec.next_tensor && offset + row_bytes * next_ratio <= spec.next_tensor_bytes) {
               q.prefetch = {reinterpret_cast<const char*>(spec.next_tensor) + offset, row_bytes * next_ratio};
             }
-          } else if (source.direct() && prefetch_rows > 0 && r + prefetch_rows < rows) {
-            q.prefetch = {reinterpret_cast<const char*>(row + prefetch_rows * length), row_bytes};
+          } else if (source.contiguous() && prefetch_rows > 0 && r + prefetch_rows < rows) {
+            q.prefetch = {source.bytes_of_row(r + prefetch_rows), row_bytes};
           }
         }
         if (src != row) q.ref_sumsq.reset();
@@ -1187,7 +1212,7 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
     // quantized from cache: a second read there is cheaper than quantizing
     // chunks twice.
     const uint64_t two_pass_limit = spec.two_pass_max_bytes.value_or(two_pass_bytes());
-    const bool two_pass = elements_bytes(weight) <= two_pass_limit;
+    const bool two_pass = weight.byte_size() <= two_pass_limit;
     const uint64_t scanned_only = two_pass ? chunks : chunks / 4;
     std::atomic<float> seen_min{std::numeric_limits<float>::infinity()};
     std::atomic<float> seen_max{-std::numeric_limits<float>::infinity()};
@@ -1203,16 +1228,18 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
       // the first pass ran at ~15 GB/s on 2 threads against 19-20.)
       const uint64_t ahead = threads * rows_per_chunk;
       uint64_t fetched_by_scan = 0;
+      const float* widened = nullptr;
       if (spans) {
-        const float* x = source.row(begin, nullptr);
+        const float* x = span_of(begin, end, s);
+        if (!source.direct()) widened = x;
         const uint64_t n = (end - begin) * length;
         Prefetch next;
         if (end + ahead <= rows) {
           // Without AVX2 the scan fetches nothing. (A third or a quarter for
           // the scan, the share of its CPU time, measured the same.)
-          const uint64_t whole = n * sizeof(float);
+          const uint64_t whole = (end - begin) * row_bytes;
           fetched_by_scan = !has_avx2_fma() ? 0 : chunk < scanned_only ? whole : whole / 2 / 64 * 64;
-          next = {reinterpret_cast<const char*>(x + ahead * length), fetched_by_scan};
+          next = {source.bytes_of_row(begin + ahead), fetched_by_scan};
         }
         row_scan(x, n, chunk_min[chunk], chunk_max[chunk], chunk_sumsq[chunk], next);
       }
@@ -1227,7 +1254,8 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
       chunk_scale[chunk] = arq_scale(mx, mn, bits);
       // The chunk is in cache (its scan read it): fetch meanwhile the one this
       // thread likely takes next, so that its scan finds it in cache.
-      process_chunk(chunk, worker, {chunk_scale[chunk], mx}, {.rows_ahead = ahead, .fetched_by_scan = fetched_by_scan});
+      process_chunk(chunk, worker, {chunk_scale[chunk], mx},
+                    {.rows_ahead = ahead, .fetched_by_scan = fetched_by_scan, .widened = widened});
     });
     const float mn = *std::min_element(chunk_min.begin(), chunk_min.end());
     const float mx = *std::max_element(chunk_max.begin(), chunk_max.end());

@@ -193,15 +193,34 @@ TEST_CASE("per-tensor ARQ chunk by chunk on two threads: the max in either half"
   }
 }
 
-TEST_CASE("per-tensor ARQ chunk by chunk: F16 and pruned weights (row by row)", "[engine][arq-tensor]") {
+TEST_CASE("per-tensor ARQ chunk by chunk: F16 and BF16 weights (chunks widened) and pruned weights (row by row)",
+          "[engine][arq-tensor]") {
   std::vector<float> w = test::random_weights(kCount, 9);
   w[6 * kChunk + 3] = 0.6f;
-  // F16: rows widened on the fly (values representable in half, as loaded).
-  for (float& v : w) v = half_to_float(float_to_half(v));
-  const std::string bytes = test::f16_bytes(w);
-  const TensorView f16 = test::view_of_bytes(bytes, DType::F16, kShape);
-  require_one_thread_rework(require_chunked_matches_two_pass(f16, 8), 6);
+  // F16 and BF16: each chunk widened to float once for its scan and its
+  // quantizing, and again when read twice; the figures are those of the same
+  // values given as F32, bit for bit (values representable in each type).
+  for (DType dtype : {DType::F16, DType::BF16}) {
+    CAPTURE(dtype_name(dtype));
+    std::vector<float> values = w;
+    for (float& v : values) v = dtype == DType::F16 ? half_to_float(float_to_half(v)) : bfloat16_to_float(float_to_bfloat16(v));
+    const std::string bytes = dtype == DType::F16 ? test::f16_bytes(values) : test::bf16_bytes(values);
+    const TensorView half = test::view_of_bytes(bytes, dtype, kShape);
+    require_one_thread_rework(require_chunked_matches_two_pass(half, 8), 6);
+    for (unsigned threads : {1u, 2u}) {
+      for (uint64_t two_pass_max_bytes : {kChunked, kWhole}) {
+        CAPTURE(threads, two_pass_max_bytes);
+        const CompressResult from_half = compress_weight(half, per_tensor(8, threads, two_pass_max_bytes));
+        const CompressResult from_float =
+            compress_weight(test::view_of(values, kShape), per_tensor(8, threads, two_pass_max_bytes));
+        REQUIRE(from_half.error);
+        REQUIRE(from_float.error);
+        test::require_same_sums(*from_half.error, *from_float.error);
+      }
+    }
+  }
   // 4:2 then per-tensor ARQ: the scale from the pruned weights.
+  for (float& v : w) v = half_to_float(float_to_half(v));
   const TensorView f32 = test::view_of(w, kShape);
   for (unsigned threads : {1u, 2u}) {
     CAPTURE(threads);
