@@ -332,6 +332,7 @@ struct FastSums {
 AMCT_AVX2_FMA __attribute__((noinline)) void fix_block(const QuantRow& row, uint64_t begin, FastSums& sums) {
   const FastRule rule = fast_rule(row);
   const __m256 s = _mm256_set1_ps(row.scale), limit = _mm256_set1_ps(tie_limit(row));
+  const __m256 qmin = _mm256_set1_ps(row.qmin), qmax = _mm256_set1_ps(row.qmax);
   const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
   __m256 peak = _mm256_setzero_ps();
   for (uint64_t k = begin; k < begin + kTieBlock; k += 8) {
@@ -342,24 +343,33 @@ AMCT_AVX2_FMA __attribute__((noinline)) void fix_block(const QuantRow& row, uint
     const __m256 abs_e = _mm256_and_ps(_mm256_sub_ps(w, q), abs_mask);
     const __m256 flagged = _mm256_cmp_ps(_mm256_and_ps(_mm256_sub_ps(t, y), abs_mask), limit, _CMP_GT_OQ);
     peak = _mm256_max_ps(peak, _mm256_andnot_ps(flagged, abs_e));
-    const int lanes = _mm256_movemask_ps(flagged);
+    if (_mm256_movemask_ps(flagged) == 0) continue;
+    // Flagged lanes by the exact rule, all 8 at once (BF16 weights, whose
+    // values repeat, flag blocks ~5x as often as F32): clamp(round(x / s))
+    // (NaN stays NaN, as std::clamp leaves it).
+    const __m256 exact_y =
+        _mm256_min_ps(qmax, _mm256_max_ps(qmin, _mm256_round_ps(_mm256_div_ps(x, s), _MM_FROUND_TO_NEAREST_INT |
+                                                                                          _MM_FROUND_NO_EXC)));
+    const __m256 exact_e = _mm256_sub_ps(w, _mm256_mul_ps(exact_y, s));
+    // max(|e|, peak): a NaN |e| leaves the peak, as std::max does.
+    peak = _mm256_max_ps(_mm256_and_ps(flagged, _mm256_and_ps(exact_e, abs_mask)), peak);
+    // Where the exact code differs from the fast one, the sums the fast path
+    // added are corrected (rare: a code rounded the other way at a tie).
+    const int lanes = _mm256_movemask_ps(_mm256_and_ps(flagged, _mm256_cmp_ps(exact_y, y, _CMP_NEQ_UQ)));
     if (lanes == 0) continue;
-    alignas(32) float fast_y[8], fast_d[8];
+    alignas(32) float fast_y[8], fast_d[8], exact_codes[8], exact_errors[8];
     _mm256_store_ps(fast_y, y);
     _mm256_store_ps(fast_d, _mm256_sub_ps(tw, y));
+    _mm256_store_ps(exact_codes, exact_y);
+    _mm256_store_ps(exact_errors, exact_e);
     for (int lane = 0; lane < 8; ++lane) {
       if (!(lanes >> lane & 1)) continue;
       const uint64_t i = k + static_cast<uint64_t>(lane);
-      const float w1 = row.ref[i];
-      const float y1 = std::clamp(std::nearbyint(row.src[i] / row.scale), row.qmin, row.qmax);
-      const float q1 = y1 * row.scale, e = w1 - q1;
-      sums.peak = std::max(sums.peak, std::fabs(e));
-      if (y1 != fast_y[lane]) {
-        sums.ee_value += static_cast<double>(e) * e;
-        sums.ee_code -= static_cast<double>(fast_d[lane]) * fast_d[lane];
-        sums.wy += static_cast<double>(w1) * (y1 - fast_y[lane]);
-        if (row.out) row.out[i] = q1;
-      }
+      const float w1 = row.ref[i], y1 = exact_codes[lane], e = exact_errors[lane];
+      sums.ee_value += static_cast<double>(e) * e;
+      sums.ee_code -= static_cast<double>(fast_d[lane]) * fast_d[lane];
+      sums.wy += static_cast<double>(w1) * (y1 - fast_y[lane]);
+      if (row.out) row.out[i] = y1 * row.scale;
     }
   }
   sums.peak = std::max(sums.peak, hmax(peak));
