@@ -1164,7 +1164,7 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
     }
   };
 
-  // Per-tensor ARQ's scan of an unpruned F32 tensor (spans), given back to
+  // Per-tensor ARQ's scan of an unpruned tensor (spans), given back to
   // the caller once the figures are known to be finite.
   std::optional<TensorScan> scan_out;
   const TensorScan* known = spec.known_scan;

@@ -22,7 +22,8 @@
 // final one (and the first quarter, only scanned at first); a tensor that
 // fits in a third of the last-level cache is scanned whole, then quantized
 // from cache while the caller's next tensor (CompressSpec::next_tensor) is
-// fetched. Unpruned F32 chunks are processed as one span, not row by row;
+// fetched. Unpruned chunks in the weight's own layout are processed as one
+// span, not row by row (F16/BF16 ones widened once into a cached buffer);
 // there the scan is returned (CompressResult::scan) and, passed back for the
 // same weights (CompressSpec::known_scan), saves the first pass: one read.
 // (Scanning the caller's next tensor while quantizing this one would not
@@ -85,7 +86,7 @@ struct PruneSpec {
   bool ascend_optimized = true;
 };
 
-// Per-tensor ARQ's first pass over an unpruned F32 tensor in its own layout:
+// Per-tensor ARQ's first pass over an unpruned tensor in its own layout:
 // its extremes and the energy of each of its fixed chunks. It depends on the
 // weights only (not on bits or the thread count), so a caller that keeps it
 // for the same weights (the language server estimating again after an edit)
@@ -133,7 +134,7 @@ struct CompressResult {
   // not the final one), and those quantized twice (the latter).
   uint64_t reread_elements = 0;
   uint64_t requantized_elements = 0;
-  // Per-tensor ARQ of an unpruned F32 tensor in its own layout without
+  // Per-tensor ARQ of an unpruned tensor in its own layout without
   // output (the estimate's path): its scan, to pass back as known_scan.
   std::optional<TensorScan> scan;
   bool used_known_scan = false;  // known_scan matched: the tensor was read once

@@ -49,7 +49,7 @@ struct LayerEstimate {
   uint64_t reread_elements = 0;
   uint64_t requantized_elements = 0;
   bool weights_changed = false;  // the mapped file shrank while read: no figures (problem says so)
-  // Per-tensor ARQ of an unpruned F32 tensor: the weight's scan (it depends on
+  // Per-tensor ARQ of an unpruned tensor: the weight's scan (it depends on
   // the weights only), for the caller to pass back as `known_scan` when it
   // estimates the same tensor under another config. Unset when the known scan
   // was used (the caller has it) or the path does not scan.

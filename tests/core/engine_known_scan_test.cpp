@@ -54,6 +54,31 @@ TEST_CASE("per-tensor ARQ with a known scan reads once and gives the same figure
   }
 }
 
+TEST_CASE("BF16 and F16 weights get a scan, and read once with it, as F32 ones do", "[engine][arq-tensor]") {
+  const std::vector<int64_t> shape = {256, 1024};
+  std::vector<float> w = test::random_weights(256 * 1024, 80);
+  w[200 * 1024 + 9] = -0.7f;  // the extreme in the last chunk: the chunked path reads the others twice
+  for (DType dtype : {DType::BF16, DType::F16}) {
+    CAPTURE(dtype_name(dtype));
+    const std::string bytes = dtype == DType::BF16 ? test::bf16_bytes(w) : test::f16_bytes(w);
+    const TensorView view = test::view_of_bytes(bytes, dtype, shape);
+    const CompressResult first = compress_weight(view, per_tensor(8, 1, 0));
+    REQUIRE(first.scan);
+    REQUIRE(first.error);
+    CHECK(first.reread_elements > 0);
+    for (unsigned threads : {1u, 2u}) {
+      CAPTURE(threads);
+      CompressSpec spec = per_tensor(8, threads, 0);
+      spec.known_scan = &*first.scan;
+      const CompressResult known = compress_weight(view, spec);
+      REQUIRE(known.error);
+      CHECK(known.used_known_scan);
+      CHECK(known.reread_elements == 0);
+      test::require_same_sums(*known.error, *first.error);
+    }
+  }
+}
+
 TEST_CASE("a known scan that does not fit the tensor or the path is ignored", "[engine][arq-tensor]") {
   const std::vector<float> w = test::random_weights(256 * 1024, 78);
   const std::vector<float> other = test::random_weights(128 * 1024, 79);
