@@ -20,13 +20,15 @@
 namespace amct::engine {
 namespace {
 
-// Three 256x256 F32 layers (256 KB each): truncating to one page leaves
-// every tensor's pages past the end of the file.
-std::string three_layers() {
+// Three 256x256 F32 (or BF16) layers (256 or 128 KB each): truncating to one
+// page leaves every tensor's pages past the end of the file.
+std::string three_layers(DType dtype) {
   std::vector<test::SafetensorsEntry> entries;
-  for (int i = 0; i < 3; ++i)
-    entries.push_back({"layer" + std::to_string(i) + ".weight", "F32", {256, 256},
-                       test::f32_bytes(test::random_weights(256 * 256, 40 + i))});
+  for (int i = 0; i < 3; ++i) {
+    const std::vector<float> w = test::random_weights(256 * 256, 40 + i);
+    entries.push_back({"layer" + std::to_string(i) + ".weight", dtype_name(dtype), {256, 256},
+                       dtype == DType::F32 ? test::f32_bytes(w) : test::bf16_bytes(w)});
+  }
   return test::safetensors_file(entries);
 }
 
@@ -34,8 +36,11 @@ std::string three_layers() {
 
 TEST_CASE("a weights file truncated in place while mapped: an error result, the process stays up",
           "[engine][sigbus]") {
+  // BF16 per-tensor chunks are widened into a buffer: the read that faults is the widening's.
+  const DType dtype = GENERATE(DType::F32, DType::BF16);
+  CAPTURE(dtype_name(dtype));
   test::TempDir dir;
-  const std::string path = dir.write("m.safetensors", three_layers());
+  const std::string path = dir.write("m.safetensors", three_layers(dtype));
   LoadResult loaded = load_weights(LoadOptions{path, std::nullopt, {}});
   REQUIRE(loaded.model);
   CHECK(mapped_file_guard_installed());
@@ -77,7 +82,7 @@ TEST_CASE("a weights file truncated in place while mapped: an error result, the 
   CHECK_FALSE(again.error.empty());
 
   // Rewritten: a fresh mapping has figures again.
-  dir.write("m.safetensors", three_layers());
+  dir.write("m.safetensors", three_layers(dtype));
   const LoadResult rewritten = load_weights(LoadOptions{path, std::nullopt, {}});
   REQUIRE(rewritten.model);
   options.threads = 2;
