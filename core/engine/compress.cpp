@@ -179,6 +179,9 @@ class PrefetchStream {
   uint64_t fetched_ = 0;
 };
 
+// Packed (F16/BF16) elements widened at a time outside the vector loops.
+constexpr uint64_t kPackedRun = 64;
+
 // One row of ARQ's second pass: ŵ = clamp(round(src / scale)) * scale,
 // compared with `ref` (src is the pruned row, or ref itself).
 struct QuantRow {
@@ -194,6 +197,10 @@ struct QuantRow {
   // An upper bound of src (the extremes that gave the scale): codes above
   // qmax need the clamp only when it reaches qmax + 1/2 (+inf: unknown).
   float src_max = std::numeric_limits<float>::infinity();
+  // F16/BF16 weights read where they are (unpruned, no ŵ, AVX2): n elements
+  // of `packed_type`, widened in registers; ref and src are unused.
+  const unsigned char* packed = nullptr;
+  DType packed_type = DType::F32;
 };
 
 // The rule itself, with the division (as AMCT and the tests' reference).
@@ -207,17 +214,35 @@ struct RowSums {
   float peak = 0;
 };
 
-// Elements [begin, end) by the exact rule.
-void quantize_exactly(const QuantRow& row, uint64_t begin, uint64_t end, RowSums& sums) {
-  for (uint64_t i = begin; i < end; ++i) {
-    const float w = row.ref[i], q = exact_quantized(row.src[i], row);
+// `count` elements by the exact rule: ref, src and out (when set) point at the first.
+void quantize_exactly(const QuantRow& row, const float* ref, const float* src, uint64_t count, float* out,
+                      RowSums& sums) {
+  for (uint64_t i = 0; i < count; ++i) {
+    const float w = ref[i], q = exact_quantized(src[i], row);
     const float e = w - q;
-    if (row.out) row.out[i] = q;
+    if (out) out[i] = q;
     sums.rr += static_cast<double>(w) * w;
     sums.ee += static_cast<double>(e) * e;
     sums.wq += static_cast<double>(w) * q;
     sums.peak = std::max(sums.peak, std::fabs(e));
   }
+}
+
+// Elements [begin, end) of the row by the exact rule.
+void quantize_exactly(const QuantRow& row, uint64_t begin, uint64_t end, RowSums& sums) {
+  if (row.packed) {
+    float ref[kPackedRun];
+    TensorView view;
+    view.dtype = row.packed_type;
+    view.data = row.packed;
+    for (uint64_t i = begin; i < end; i += kPackedRun) {
+      const uint64_t count = std::min(kPackedRun, end - i);
+      widen_to_float(view, i, count, ref);
+      quantize_exactly(row, ref, ref, count, nullptr, sums);
+    }
+    return;
+  }
+  quantize_exactly(row, row.ref + begin, row.src + begin, end - begin, row.out ? row.out + begin : nullptr, sums);
 }
 
 constexpr uint64_t kTieBlock = 64;  // elements per check for flagged elements
@@ -226,10 +251,35 @@ constexpr uint64_t kTieBlock = 64;  // elements per check for flagged elements
 // GCC would fuse the intrinsics' multiply and subtract (q = y * s, e = w - q)
 // into an FMA, making e differ from w - ŵ; the sums use explicit FMAs.
 #if defined(__clang__)
-#define AMCT_AVX2_FMA __attribute__((target("avx2,fma")))
+#define AMCT_AVX2_FMA __attribute__((target("avx2,fma,f16c")))
 #else
-#define AMCT_AVX2_FMA __attribute__((target("avx2,fma"), optimize("fp-contract=off")))
+#define AMCT_AVX2_FMA __attribute__((target("avx2,fma,f16c"), optimize("fp-contract=off")))
 #endif
+
+// Eight elements from i on of F32, F16 or BF16 data, as floats (exactly the
+// values widen_to_float gives).
+template <DType kType>
+AMCT_AVX2_FMA inline __m256 load8_as_float(const void* data, uint64_t i) {
+  if constexpr (kType == DType::F32) {
+    return _mm256_loadu_ps(static_cast<const float*>(data) + i);
+  } else {
+    const __m128i halves = _mm_loadu_si128(reinterpret_cast<const __m128i*>(static_cast<const uint16_t*>(data) + i));
+    if constexpr (kType == DType::F16) return _mm256_cvtph_ps(halves);
+    return _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_cvtepu16_epi32(halves), 16));
+  }
+}
+
+// The weights w and the values x to quantize (the pruned row, or w) of a row.
+template <DType kType, bool kPruned>
+AMCT_AVX2_FMA inline __m256 load_weights(const QuantRow& row, uint64_t i) {
+  if constexpr (kType == DType::F32) return _mm256_loadu_ps(row.ref + i);
+  return load8_as_float<kType>(row.packed, i);
+}
+template <DType kType, bool kPruned>
+AMCT_AVX2_FMA inline __m256 load_sources(const QuantRow& row, uint64_t i) {
+  if constexpr (kType == DType::F32 && kPruned) return _mm256_loadu_ps(row.src + i);
+  return load_weights<kType, kPruned>(row, i);
+}
 
 AMCT_AVX2_FMA inline double hsum(__m256 v) {
   const __m256d wide = _mm256_add_pd(_mm256_cvtps_pd(_mm256_castps256_ps128(v)),
@@ -249,7 +299,8 @@ AMCT_AVX2_FMA inline float hmax(__m256 v) {
 
 // row_scan_generic with FMAs for the squares (GCC contracts nothing in ISO
 // mode): the scan is most of per-tensor ARQ's work besides quantizing.
-AMCT_AVX2_FMA void row_scan_avx2(const float* x, uint64_t n, float& out_min, float& out_max, double& sumsq,
+template <DType kType>
+AMCT_AVX2_FMA void row_scan_avx2(const void* x, uint64_t n, float& out_min, float& out_max, double& sumsq,
                                  const Prefetch& prefetch) {
   PrefetchStream fetch(prefetch, n);
   __m256 lo = _mm256_set1_ps(std::numeric_limits<float>::infinity());
@@ -262,8 +313,8 @@ AMCT_AVX2_FMA void row_scan_avx2(const float* x, uint64_t n, float& out_min, flo
     const uint64_t end = std::min(n, i + kFloatRun) & ~uint64_t{31};
     for (; i < end; i += 32) {
       fetch.advance_to(i + 32);
-      const __m256 v0 = _mm256_loadu_ps(x + i), v1 = _mm256_loadu_ps(x + i + 8);
-      const __m256 v2 = _mm256_loadu_ps(x + i + 16), v3 = _mm256_loadu_ps(x + i + 24);
+      const __m256 v0 = load8_as_float<kType>(x, i), v1 = load8_as_float<kType>(x, i + 8);
+      const __m256 v2 = load8_as_float<kType>(x, i + 16), v3 = load8_as_float<kType>(x, i + 24);
       lo = _mm256_min_ps(lo, _mm256_min_ps(_mm256_min_ps(v0, v1), _mm256_min_ps(v2, v3)));
       hi = _mm256_max_ps(hi, _mm256_max_ps(_mm256_max_ps(v0, v1), _mm256_max_ps(v2, v3)));
       acc0 = _mm256_fmadd_ps(v0, v0, acc0);
@@ -274,7 +325,7 @@ AMCT_AVX2_FMA void row_scan_avx2(const float* x, uint64_t n, float& out_min, flo
     total += hsum(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
   }
   for (; i + 8 <= n; i += 8) {
-    const __m256 v = _mm256_loadu_ps(x + i);
+    const __m256 v = load8_as_float<kType>(x, i);
     lo = _mm256_min_ps(lo, v);
     hi = _mm256_max_ps(hi, v);
     total += hsum(_mm256_mul_ps(v, v));
@@ -283,7 +334,16 @@ AMCT_AVX2_FMA void row_scan_avx2(const float* x, uint64_t n, float& out_min, flo
   _mm256_store_ps(lows, lo);
   float mn = lows[0], mx = hmax(hi);
   for (int k = 1; k < 8; ++k) mn = std::min(mn, lows[k]);
-  finish_scan(x, i, n, mn, mx, total, out_min, out_max, sumsq);
+  if constexpr (kType == DType::F32) {
+    finish_scan(static_cast<const float*>(x), i, n, mn, mx, total, out_min, out_max, sumsq);
+  } else {
+    float tail[8];
+    TensorView view;
+    view.dtype = kType;
+    view.data = static_cast<const unsigned char*>(x);
+    widen_to_float(view, i, n - i, tail);
+    finish_scan(tail, 0, n - i, mn, mx, total, out_min, out_max, sumsq);
+  }
 }
 
 // The fast rule works in code units: t = x * (1/s), y = round_half_even(
@@ -329,6 +389,7 @@ struct FastSums {
   float peak = 0;
 };
 
+template <DType kType, bool kPruned>
 AMCT_AVX2_FMA __attribute__((noinline)) void fix_block(const QuantRow& row, uint64_t begin, FastSums& sums) {
   const FastRule rule = fast_rule(row);
   const __m256 s = _mm256_set1_ps(row.scale), limit = _mm256_set1_ps(tie_limit(row));
@@ -336,7 +397,7 @@ AMCT_AVX2_FMA __attribute__((noinline)) void fix_block(const QuantRow& row, uint
   const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
   __m256 peak = _mm256_setzero_ps();
   for (uint64_t k = begin; k < begin + kTieBlock; k += 8) {
-    const __m256 w = _mm256_loadu_ps(row.ref + k), x = _mm256_loadu_ps(row.src + k);
+    const __m256 w = load_weights<kType, kPruned>(row, k), x = load_sources<kType, kPruned>(row, k);
     const __m256 t = _mm256_mul_ps(x, rule.inv), tw = _mm256_mul_ps(w, rule.inv);
     const __m256 y = fast_code<true>(t, rule);  // min() changes nothing where no clamp is needed
     const __m256 q = _mm256_mul_ps(y, s);
@@ -357,7 +418,8 @@ AMCT_AVX2_FMA __attribute__((noinline)) void fix_block(const QuantRow& row, uint
     // added are corrected (rare: a code rounded the other way at a tie).
     const int lanes = _mm256_movemask_ps(_mm256_and_ps(flagged, _mm256_cmp_ps(exact_y, y, _CMP_NEQ_UQ)));
     if (lanes == 0) continue;
-    alignas(32) float fast_y[8], fast_d[8], exact_codes[8], exact_errors[8];
+    alignas(32) float weights[8], fast_y[8], fast_d[8], exact_codes[8], exact_errors[8];
+    _mm256_store_ps(weights, w);
     _mm256_store_ps(fast_y, y);
     _mm256_store_ps(fast_d, _mm256_sub_ps(tw, y));
     _mm256_store_ps(exact_codes, exact_y);
@@ -365,7 +427,7 @@ AMCT_AVX2_FMA __attribute__((noinline)) void fix_block(const QuantRow& row, uint
     for (int lane = 0; lane < 8; ++lane) {
       if (!(lanes >> lane & 1)) continue;
       const uint64_t i = k + static_cast<uint64_t>(lane);
-      const float w1 = row.ref[i], y1 = exact_codes[lane], e = exact_errors[lane];
+      const float w1 = weights[lane], y1 = exact_codes[lane], e = exact_errors[lane];
       sums.ee_value += static_cast<double>(e) * e;
       sums.ee_code -= static_cast<double>(fast_d[lane]) * fast_d[lane];
       sums.wy += static_cast<double>(w1) * (y1 - fast_y[lane]);
@@ -376,14 +438,13 @@ AMCT_AVX2_FMA __attribute__((noinline)) void fix_block(const QuantRow& row, uint
 }
 
 // kClamp: min(y, qmax) is needed (codes above qmax can occur; see quantize_row).
-template <bool kPruned, bool kStore, bool kClamp>
+template <bool kPruned, bool kStore, bool kClamp, DType kType = DType::F32>
 AMCT_AVX2_FMA void quantize_row_avx2(const QuantRow& row, RowSums& sums) {
+  static_assert(kType == DType::F32 || (!kPruned && !kStore), "16-bit weights: unpruned, figures only");
   const float scale = row.scale;
   const FastRule rule = fast_rule(row);
   const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
   const __m256 limit = _mm256_set1_ps(tie_limit(row));
-  const float* ref = row.ref;
-  const float* src = row.src;
   FastSums fast;
   fast.peak = sums.peak;  // the peak so far (of the caller's chunk)
   // A block takes the slow path when a |d| of w exceeds `over`: the peak
@@ -403,11 +464,11 @@ AMCT_AVX2_FMA void quantize_row_avx2(const QuantRow& row, RowSums& sums) {
       // Max |d| of w (peak check) and, when pruned, of x (tie check).
       __m256 check = _mm256_setzero_ps(), block_peak = check;
       for (uint64_t k = i; k < i + kTieBlock; k += 16) {
-        const __m256 w0 = _mm256_loadu_ps(ref + k), w1 = _mm256_loadu_ps(ref + k + 8);
+        const __m256 w0 = load_weights<kType, kPruned>(row, k), w1 = load_weights<kType, kPruned>(row, k + 8);
         const __m256 tw0 = _mm256_mul_ps(w0, rule.inv), tw1 = _mm256_mul_ps(w1, rule.inv);
         // No lower clamp: |x| <= max(|max|, |min|) = s * D with D <= 2^(b-1).
-        const __m256 t0 = kPruned ? _mm256_mul_ps(_mm256_loadu_ps(src + k), rule.inv) : tw0;
-        const __m256 t1 = kPruned ? _mm256_mul_ps(_mm256_loadu_ps(src + k + 8), rule.inv) : tw1;
+        const __m256 t0 = kPruned ? _mm256_mul_ps(load_sources<kType, kPruned>(row, k), rule.inv) : tw0;
+        const __m256 t1 = kPruned ? _mm256_mul_ps(load_sources<kType, kPruned>(row, k + 8), rule.inv) : tw1;
         const __m256 y0 = fast_code<kClamp>(t0, rule), y1 = fast_code<kClamp>(t1, rule);
         const __m256 d0 = _mm256_sub_ps(tw0, y0), d1 = _mm256_sub_ps(tw1, y1);
         const __m256 abs_d = _mm256_max_ps(_mm256_and_ps(d0, abs_mask), _mm256_and_ps(d1, abs_mask));
@@ -435,7 +496,7 @@ AMCT_AVX2_FMA void quantize_row_avx2(const QuantRow& row, RowSums& sums) {
                                                                   _mm256_cmp_ps(block_peak, over, _CMP_GT_OQ)))
                                 : _mm256_movemask_ps(_mm256_cmp_ps(check, over, _CMP_GT_OQ));
       if (slow) {
-        fix_block(row, i, fast);
+        fix_block<kType, kPruned>(row, i, fast);
         over = _mm256_set1_ps(std::min(over_limit, peak_threshold(fast.peak, row)));
       }
     }
@@ -466,10 +527,25 @@ bool has_avx2_fma() {
 void row_scan(const float* x, uint64_t n, float& out_min, float& out_max, double& sumsq,
               [[maybe_unused]] const Prefetch& prefetch = {}) {
 #if defined(__x86_64__)
-  if (has_avx2_fma()) return row_scan_avx2(x, n, out_min, out_max, sumsq, prefetch);
+  if (has_avx2_fma()) return row_scan_avx2<DType::F32>(x, n, out_min, out_max, sumsq, prefetch);
 #endif
   row_scan_generic(x, n, out_min, out_max, sumsq);
 }
+
+// row_scan of F16/BF16 elements read where they are (with AVX2 only: see
+// packed_kernels()).
+void row_scan_packed([[maybe_unused]] const unsigned char* x, [[maybe_unused]] DType type,
+                     [[maybe_unused]] uint64_t n, [[maybe_unused]] float& out_min, [[maybe_unused]] float& out_max,
+                     [[maybe_unused]] double& sumsq, [[maybe_unused]] const Prefetch& prefetch = {}) {
+#if defined(__x86_64__)
+  if (type == DType::F16) return row_scan_avx2<DType::F16>(x, n, out_min, out_max, sumsq, prefetch);
+  if (type == DType::BF16) return row_scan_avx2<DType::BF16>(x, n, out_min, out_max, sumsq, prefetch);
+#endif
+}
+
+// Unpruned ARQ of F16/BF16 weights reads them where they are, widening in
+// registers, rather than widening each row or chunk into a buffer first.
+bool packed_kernels(DType type) { return has_avx2_fma() && (type == DType::F16 || type == DType::BF16); }
 
 // Without pruning the first pass summed ||w||² already; with pruning the
 // row's own energy is summed here.
@@ -490,7 +566,14 @@ void quantize_row(const QuantRow& row, ErrorSums& sums) {
          {quantize_row_avx2<false, true, false>, quantize_row_avx2<false, true, true>}},
         {{quantize_row_avx2<true, false, false>, quantize_row_avx2<true, false, true>},
          {quantize_row_avx2<true, true, false>, quantize_row_avx2<true, true, true>}}};
-    kernels[pruned][row.out != nullptr][clamp](row, r);
+    static constexpr Kernel packed[2][2] = {
+        {quantize_row_avx2<false, false, false, DType::F16>, quantize_row_avx2<false, false, true, DType::F16>},
+        {quantize_row_avx2<false, false, false, DType::BF16>, quantize_row_avx2<false, false, true, DType::BF16>}};
+    if (row.packed) {
+      packed[row.packed_type == DType::BF16][clamp](row, r);
+    } else {
+      kernels[pruned][row.out != nullptr][clamp](row, r);
+    }
   } else {
     quantize_exactly(row, 0, row.n, r);
   }
@@ -1059,10 +1142,13 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
   // Per-tensor ARQ of an unpruned tensor in its own layout (figures only):
   // a chunk's rows are contiguous and share the scale, so the chunk is
   // scanned and quantized as one span, without a row's fixed costs. F16 and
-  // BF16 chunks are widened into a buffer that stays in cache, once for the
-  // scan and the quantizing that follows it.
+  // BF16 spans and rows of unpruned ARQ are read where they are (`packed`);
+  // without AVX2, spans are widened into a buffer that stays in cache, once
+  // for the scan and the quantizing that follows it.
   const bool spans = spec.quant && !spec.quant->channel_wise && source.contiguous() && prune == PruneKind::None &&
                      spec.output == nullptr;
+  const bool packed = spec.quant && source.contiguous() && prune == PruneKind::None && spec.output == nullptr &&
+                      packed_kernels(weight.dtype);
   auto span_of = [&](uint64_t begin, uint64_t end, Scratch& s) {
     if (!source.direct() && s.span.empty()) s.span.resize(std::min(rows, rows_per_chunk) * length);
     return source.rows(begin, end, s.span.data());
@@ -1093,7 +1179,12 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
     ChunkFigures& f = figures[chunk];
     if (spans) {
       QuantRow q;
-      q.ref = q.src = fetch.widened ? fetch.widened : span_of(begin, end, s);
+      if (packed) {
+        q.packed = reinterpret_cast<const unsigned char*>(source.bytes_of_row(begin));
+        q.packed_type = weight.dtype;
+      } else {
+        q.ref = q.src = fetch.widened ? fetch.widened : span_of(begin, end, s);
+      }
       q.n = (end - begin) * length;
       q.qmin = qmin;
       q.qmax = qmax;
@@ -1113,19 +1204,27 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
       return;
     }
     for (uint64_t r = begin; r < end; ++r) {
-      const float* row = source.row(r, s.row.data());
-      const float* src = pruned_source(r, row, s, f);
+      const float* row = packed ? nullptr : source.row(r, s.row.data());
+      const float* src = packed ? nullptr : pruned_source(r, row, s, f);
       if (spec.quant) {
         QuantRow q;
         q.ref = row;
         q.src = src;
+        if (packed) {
+          q.packed = reinterpret_cast<const unsigned char*>(source.bytes_of_row(r));
+          q.packed_type = weight.dtype;
+        }
         q.n = length;
         q.qmin = qmin;
         q.qmax = qmax;
         if (spec.quant->channel_wise) {
           float mn = std::numeric_limits<float>::infinity(), mx = -mn;
           double sumsq = 0;
-          row_scan(src, length, mn, mx, sumsq);
+          if (packed) {
+            row_scan_packed(q.packed, weight.dtype, length, mn, mx, sumsq);
+          } else {
+            row_scan(src, length, mn, mx, sumsq);
+          }
           q.scale = arq_scale(mx, mn, bits);
           q.src_max = mx;
           q.ref_sumsq = sumsq;
@@ -1240,8 +1339,8 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
       uint64_t fetched_by_scan = 0;
       const float* widened = nullptr;
       if (spans) {
-        const float* x = span_of(begin, end, s);
-        if (!source.direct()) widened = x;
+        const float* x = packed ? nullptr : span_of(begin, end, s);
+        if (!packed && !source.direct()) widened = x;
         const uint64_t n = (end - begin) * length;
         Prefetch next;
         if (end + ahead <= rows) {
@@ -1251,7 +1350,12 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
           fetched_by_scan = !has_avx2_fma() ? 0 : chunk < scanned_only ? whole : whole / 2 / 64 * 64;
           next = {source.bytes_of_row(begin + ahead), fetched_by_scan};
         }
-        row_scan(x, n, chunk_min[chunk], chunk_max[chunk], chunk_sumsq[chunk], next);
+        if (packed) {
+          row_scan_packed(reinterpret_cast<const unsigned char*>(source.bytes_of_row(begin)), weight.dtype, n,
+                          chunk_min[chunk], chunk_max[chunk], chunk_sumsq[chunk], next);
+        } else {
+          row_scan(x, n, chunk_min[chunk], chunk_max[chunk], chunk_sumsq[chunk], next);
+        }
       }
       for (uint64_t r = begin; r < end && !spans; ++r) {
         const float* row = source.row(r, s.row.data());

@@ -504,6 +504,37 @@ TEST_CASE("F16 and BF16 weights are widened on the fly", "[engine]") {
   CHECK(float_to_bfloat16(1.0f) == 0x3F80);
 }
 
+TEST_CASE("F16 and BF16 weights read in place give the figures of the same values as F32, bit for bit", "[engine]") {
+  // Unpruned ARQ without ŵ reads 16-bit weights where they are, widening in
+  // registers; rows with vector tails, a scalar tail, and rows longer than a
+  // chunk, on one and two threads, per channel and per tensor.
+  for (const std::vector<int64_t>& shape : {std::vector<int64_t>{7, 203}, std::vector<int64_t>{48, 40},
+                                            std::vector<int64_t>{3, 70001}, std::vector<int64_t>{300, 257}}) {
+    const uint64_t count = static_cast<uint64_t>(shape[0] * shape[1]);
+    std::vector<float> w = test::random_weights(count, 11);
+    w[count / 3] = -0.5f;
+    for (DType dtype : {DType::F16, DType::BF16}) {
+      std::vector<float> values = w;
+      for (float& v : values) v = dtype == DType::F16 ? half_to_float(float_to_half(v)) : bfloat16_to_float(float_to_bfloat16(v));
+      const std::string bytes = dtype == DType::F16 ? test::f16_bytes(values) : test::bf16_bytes(values);
+      for (int bits : {4, 8}) {
+        for (bool channel_wise : {true, false}) {
+          for (unsigned threads : {1u, 2u}) {
+            CAPTURE(shape, dtype_name(dtype), bits, channel_wise, threads);
+            CompressSpec spec = arq(bits, channel_wise);
+            spec.threads = threads;
+            const CompressResult half = compress_weight(test::view_of_bytes(bytes, dtype, shape), spec);
+            const CompressResult full = compress_weight(view_of(values, shape), spec);
+            REQUIRE(half.error);
+            REQUIRE(full.error);
+            test::require_same_sums(*half.error, *full.error);
+          }
+        }
+      }
+    }
+  }
+}
+
 TEST_CASE("every F16 and BF16 value widens to the float half_to_float / bfloat16_to_float give", "[engine]") {
   std::string bytes(65536 * 2, '\0');
   for (uint32_t h = 0; h < 65536; ++h) {
