@@ -269,16 +269,18 @@ AMCT_AVX2_FMA inline __m256 load8_as_float(const void* data, uint64_t i) {
   }
 }
 
-// The weights w and the values x to quantize (the pruned row, or w) of a row.
-template <DType kType, bool kPruned>
-AMCT_AVX2_FMA inline __m256 load_weights(const QuantRow& row, uint64_t i) {
-  if constexpr (kType == DType::F32) return _mm256_loadu_ps(row.ref + i);
-  return load8_as_float<kType>(row.packed, i);
+// Where a row's weights w and values to quantize x (the pruned row, or w)
+// are read, in kType: kept in locals by the kernels, so that the compiler
+// need not load them again after each store.
+template <DType kType>
+inline const void* weights_of(const QuantRow& row) {
+  if constexpr (kType == DType::F32) return row.ref;
+  return row.packed;
 }
 template <DType kType, bool kPruned>
-AMCT_AVX2_FMA inline __m256 load_sources(const QuantRow& row, uint64_t i) {
-  if constexpr (kType == DType::F32 && kPruned) return _mm256_loadu_ps(row.src + i);
-  return load_weights<kType, kPruned>(row, i);
+inline const void* sources_of(const QuantRow& row) {
+  if constexpr (kType == DType::F32 && kPruned) return row.src;
+  return weights_of<kType>(row);
 }
 
 AMCT_AVX2_FMA inline double hsum(__m256 v) {
@@ -395,9 +397,11 @@ AMCT_AVX2_FMA __attribute__((noinline)) void fix_block(const QuantRow& row, uint
   const __m256 s = _mm256_set1_ps(row.scale), limit = _mm256_set1_ps(tie_limit(row));
   const __m256 qmin = _mm256_set1_ps(row.qmin), qmax = _mm256_set1_ps(row.qmax);
   const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
+  const void* weights = weights_of<kType>(row);
+  const void* sources = sources_of<kType, kPruned>(row);
   __m256 peak = _mm256_setzero_ps();
   for (uint64_t k = begin; k < begin + kTieBlock; k += 8) {
-    const __m256 w = load_weights<kType, kPruned>(row, k), x = load_sources<kType, kPruned>(row, k);
+    const __m256 w = load8_as_float<kType>(weights, k), x = load8_as_float<kType>(sources, k);
     const __m256 t = _mm256_mul_ps(x, rule.inv), tw = _mm256_mul_ps(w, rule.inv);
     const __m256 y = fast_code<true>(t, rule);  // min() changes nothing where no clamp is needed
     const __m256 q = _mm256_mul_ps(y, s);
@@ -418,8 +422,8 @@ AMCT_AVX2_FMA __attribute__((noinline)) void fix_block(const QuantRow& row, uint
     // added are corrected (rare: a code rounded the other way at a tie).
     const int lanes = _mm256_movemask_ps(_mm256_and_ps(flagged, _mm256_cmp_ps(exact_y, y, _CMP_NEQ_UQ)));
     if (lanes == 0) continue;
-    alignas(32) float weights[8], fast_y[8], fast_d[8], exact_codes[8], exact_errors[8];
-    _mm256_store_ps(weights, w);
+    alignas(32) float lane_weights[8], fast_y[8], fast_d[8], exact_codes[8], exact_errors[8];
+    _mm256_store_ps(lane_weights, w);
     _mm256_store_ps(fast_y, y);
     _mm256_store_ps(fast_d, _mm256_sub_ps(tw, y));
     _mm256_store_ps(exact_codes, exact_y);
@@ -427,7 +431,7 @@ AMCT_AVX2_FMA __attribute__((noinline)) void fix_block(const QuantRow& row, uint
     for (int lane = 0; lane < 8; ++lane) {
       if (!(lanes >> lane & 1)) continue;
       const uint64_t i = k + static_cast<uint64_t>(lane);
-      const float w1 = weights[lane], y1 = exact_codes[lane], e = exact_errors[lane];
+      const float w1 = lane_weights[lane], y1 = exact_codes[lane], e = exact_errors[lane];
       sums.ee_value += static_cast<double>(e) * e;
       sums.ee_code -= static_cast<double>(fast_d[lane]) * fast_d[lane];
       sums.wy += static_cast<double>(w1) * (y1 - fast_y[lane]);
@@ -445,6 +449,8 @@ AMCT_AVX2_FMA void quantize_row_avx2(const QuantRow& row, RowSums& sums) {
   const FastRule rule = fast_rule(row);
   const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
   const __m256 limit = _mm256_set1_ps(tie_limit(row));
+  const void* weights = weights_of<kType>(row);
+  const void* sources = sources_of<kType, kPruned>(row);
   FastSums fast;
   fast.peak = sums.peak;  // the peak so far (of the caller's chunk)
   // A block takes the slow path when a |d| of w exceeds `over`: the peak
@@ -464,11 +470,11 @@ AMCT_AVX2_FMA void quantize_row_avx2(const QuantRow& row, RowSums& sums) {
       // Max |d| of w (peak check) and, when pruned, of x (tie check).
       __m256 check = _mm256_setzero_ps(), block_peak = check;
       for (uint64_t k = i; k < i + kTieBlock; k += 16) {
-        const __m256 w0 = load_weights<kType, kPruned>(row, k), w1 = load_weights<kType, kPruned>(row, k + 8);
+        const __m256 w0 = load8_as_float<kType>(weights, k), w1 = load8_as_float<kType>(weights, k + 8);
         const __m256 tw0 = _mm256_mul_ps(w0, rule.inv), tw1 = _mm256_mul_ps(w1, rule.inv);
         // No lower clamp: |x| <= max(|max|, |min|) = s * D with D <= 2^(b-1).
-        const __m256 t0 = kPruned ? _mm256_mul_ps(load_sources<kType, kPruned>(row, k), rule.inv) : tw0;
-        const __m256 t1 = kPruned ? _mm256_mul_ps(load_sources<kType, kPruned>(row, k + 8), rule.inv) : tw1;
+        const __m256 t0 = kPruned ? _mm256_mul_ps(load8_as_float<kType>(sources, k), rule.inv) : tw0;
+        const __m256 t1 = kPruned ? _mm256_mul_ps(load8_as_float<kType>(sources, k + 8), rule.inv) : tw1;
         const __m256 y0 = fast_code<kClamp>(t0, rule), y1 = fast_code<kClamp>(t1, rule);
         const __m256 d0 = _mm256_sub_ps(tw0, y0), d1 = _mm256_sub_ps(tw1, y1);
         const __m256 abs_d = _mm256_max_ps(_mm256_and_ps(d0, abs_mask), _mm256_and_ps(d1, abs_mask));
@@ -508,7 +514,7 @@ AMCT_AVX2_FMA void quantize_row_avx2(const QuantRow& row, RowSums& sums) {
   sums.ee += fast.ee_code * s * s + fast.ee_value;
   sums.wq += fast.wy * s;
   sums.peak = std::max(sums.peak, fast.peak);
-  quantize_exactly(row, i, n, sums);  // the tail
+  if (i < n) quantize_exactly(row, i, n, sums);  // the tail
 }
 #endif
 
@@ -868,6 +874,7 @@ class RowSource {
   RowSource(const TensorView& w, const Layout& layout) : w_(w), layout_(layout) {
     direct_ = w.dtype == DType::F32 && !layout.transposed &&
               reinterpret_cast<uintptr_t>(w.data) % alignof(float) == 0;
+    row_bytes_ = layout.row_length() * dtype_size(w.dtype);
   }
   bool direct() const { return direct_; }
   // Rows lie one after another in the weight (not transposed).
@@ -900,7 +907,7 @@ class RowSource {
   const char* bytes_of_row(uint64_t r) const {
     return reinterpret_cast<const char*>(w_.data) + r * row_bytes();
   }
-  uint64_t row_bytes() const { return layout_.row_length() * dtype_size(w_.dtype); }
+  uint64_t row_bytes() const { return row_bytes_; }
 
   // Puts an out-major row back in the weight's layout.
   void store(uint64_t r, const float* row, float* output) const {
@@ -918,6 +925,7 @@ class RowSource {
   const TensorView& w_;
   Layout layout_;
   bool direct_ = false;
+  uint64_t row_bytes_ = 0;
 };
 
 // Runs fn(chunk, worker) for every chunk on `threads` threads.
