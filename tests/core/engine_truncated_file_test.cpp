@@ -36,7 +36,7 @@ std::string three_layers(DType dtype) {
 
 TEST_CASE("a weights file truncated in place while mapped: an error result, the process stays up",
           "[engine][sigbus]") {
-  // BF16 per-tensor chunks are widened into a buffer: the read that faults is the widening's.
+  // BF16 weights are read in place by the 16-bit kernels: the read that faults is theirs.
   const DType dtype = GENERATE(DType::F32, DType::BF16);
   CAPTURE(dtype_name(dtype));
   test::TempDir dir;
