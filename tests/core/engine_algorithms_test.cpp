@@ -535,6 +535,31 @@ TEST_CASE("F16 and BF16 weights read in place give the figures of the same value
   }
 }
 
+TEST_CASE("F16 and BF16 weights at any byte offset in the file read the same", "[engine]") {
+  // safetensors places a tensor at any byte offset: the in-place kernels
+  // read unaligned, one byte off included.
+  const std::vector<int64_t> shape = {20, 1000};
+  std::vector<float> w = test::random_weights(20 * 1000, 12);
+  for (DType dtype : {DType::F16, DType::BF16}) {
+    for (float& v : w) v = dtype == DType::F16 ? half_to_float(float_to_half(v)) : bfloat16_to_float(float_to_bfloat16(v));
+    const std::string bytes = dtype == DType::F16 ? test::f16_bytes(w) : test::bf16_bytes(w);
+    for (bool channel_wise : {true, false}) {
+      const CompressResult full = compress_weight(view_of(w, shape), arq(8, channel_wise));
+      REQUIRE(full.error);
+      for (size_t offset : {size_t{1}, size_t{2}, size_t{6}}) {
+        CAPTURE(dtype_name(dtype), channel_wise, offset);
+        const std::string shifted = std::string(offset, '\0') + bytes;
+        TensorView view = test::view_of_bytes(shifted, dtype, shape);
+        view.data += offset;
+        view.elements = w.size();
+        const CompressResult half = compress_weight(view, arq(8, channel_wise));
+        REQUIRE(half.error);
+        test::require_same_sums(*half.error, *full.error);
+      }
+    }
+  }
+}
+
 TEST_CASE("every F16 and BF16 value widens to the float half_to_float / bfloat16_to_float give", "[engine]") {
   std::string bytes(65536 * 2, '\0');
   for (uint32_t h = 0; h < 65536; ++h) {
