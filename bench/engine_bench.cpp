@@ -22,7 +22,7 @@
 // per-tensor with the scan of an earlier run known (one read; what a caller
 // estimating the same weights again could get).
 // --cpu-kernels: CPU time per element from L2, comparable under load.
-// --from-file: the weights written to F32 safetensors files, each run
+// --from-file: the weights written to safetensors files (of --dtype), each run
 // loading and mapping them afresh as `amct-lsp --estimate` does (the time
 // includes the load).
 // --dtype bf16|f16: the weights rounded to that type (what most checkpoints

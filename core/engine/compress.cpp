@@ -893,20 +893,9 @@ class RowSource {
     return buffer;
   }
 
-  // Rows [begin, end) as one span of floats (contiguous sources): in place,
-  // or widened into `buffer`.
-  const float* rows(uint64_t begin, uint64_t end, float* buffer) const {
-    const uint64_t length = layout_.row_length();
-    if (direct_) return reinterpret_cast<const float*>(w_.data) + begin * length;
-    widen_to_float(w_, begin * length, (end - begin) * length, buffer);
-    return buffer;
-  }
-
   // Where row r starts in the weight's own bytes (contiguous sources), and a
-  // row's size there: what to fetch ahead.
-  const char* bytes_of_row(uint64_t r) const {
-    return reinterpret_cast<const char*>(w_.data) + r * row_bytes();
-  }
+  // row's size there: what to fetch ahead, and what the 16-bit kernels read.
+  const unsigned char* bytes_of_row(uint64_t r) const { return w_.data + r * row_bytes(); }
   uint64_t row_bytes() const { return row_bytes_; }
 
   // Puts an out-major row back in the weight's layout.
@@ -955,7 +944,6 @@ struct TensorScale {
 struct Scratch {
   bool ready = false;
   std::vector<float> row, pruned, quantized, zeros;
-  std::vector<float> span;  // a chunk widened to float (spans of F16/BF16 weights)
 };
 
 struct ChunkFigures {
@@ -1147,20 +1135,15 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
   const float qmax = static_cast<float>((1 << (bits - 1)) - 1);
   // ||row||² from per-tensor ARQ's scan (used for unpruned rows).
   std::vector<double> row_sumsq;
-  // Per-tensor ARQ of an unpruned tensor in its own layout (figures only):
-  // a chunk's rows are contiguous and share the scale, so the chunk is
-  // scanned and quantized as one span, without a row's fixed costs. F16 and
-  // BF16 spans and rows of unpruned ARQ are read where they are (`packed`);
-  // without AVX2, spans are widened into a buffer that stays in cache, once
-  // for the scan and the quantizing that follows it.
-  const bool spans = spec.quant && !spec.quant->channel_wise && source.contiguous() && prune == PruneKind::None &&
-                     spec.output == nullptr;
+  // Unpruned ARQ of F16/BF16 weights in their own layout (figures only)
+  // reads rows and spans where they are (`packed`); other 16-bit paths widen rows.
   const bool packed = spec.quant && source.contiguous() && prune == PruneKind::None && spec.output == nullptr &&
                       packed_kernels(weight.dtype);
-  auto span_of = [&](uint64_t begin, uint64_t end, Scratch& s) {
-    if (!source.direct() && s.span.empty()) s.span.resize(std::min(rows, rows_per_chunk) * length);
-    return source.rows(begin, end, s.span.data());
-  };
+  // Per-tensor ARQ of an unpruned tensor in its own layout (figures only),
+  // F32 or packed: a chunk's rows are contiguous and share the scale, so the
+  // chunk is scanned and quantized as one span, without a row's fixed costs.
+  const bool spans = spec.quant && !spec.quant->channel_wise && prune == PruneKind::None && spec.output == nullptr &&
+                     (source.direct() || packed);
   std::vector<double> chunk_sumsq;  // ||chunk||² (spans)
   // Pass 2 of one chunk: prune and/or quantize its rows (`tensor_scale` for
   // per-tensor ARQ), adding to the chunk's figures.
@@ -1168,16 +1151,15 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
   // ahead while quantizing each row (0: none), in spans that chunk but its
   // first `fetched_by_scan` bytes (the scan fetched them); `next_tensor`: it
   // fetches the caller's next tensor instead (spec.next_tensor), row r the
-  // part at r's place, `next_ratio` times the row's bytes. `widened`: the
-  // span, already widened to float by the scan (F16/BF16).
+  // part at r's place, `next_ratio` times the row's bytes.
   const uint64_t row_bytes = source.row_bytes();
+  auto bytes_to_fetch = [&](uint64_t r) { return reinterpret_cast<const char*>(source.bytes_of_row(r)); };
   const uint64_t next_ratio =
       std::clamp<uint64_t>((spec.next_tensor_bytes + weight.byte_size() - 1) / weight.byte_size(), 1, 4);
   struct ChunkFetch {
     uint64_t rows_ahead = 0;
     uint64_t fetched_by_scan = 0;
     bool next_tensor = false;
-    const float* widened = nullptr;
   };
   auto process_chunk = [&](uint64_t chunk, unsigned worker, TensorScale tensor_scale, ChunkFetch fetch) {
     const uint64_t prefetch_rows = fetch.rows_ahead;
@@ -1188,10 +1170,10 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
     if (spans) {
       QuantRow q;
       if (packed) {
-        q.packed = reinterpret_cast<const unsigned char*>(source.bytes_of_row(begin));
+        q.packed = source.bytes_of_row(begin);
         q.packed_type = weight.dtype;
       } else {
-        q.ref = q.src = fetch.widened ? fetch.widened : span_of(begin, end, s);
+        q.ref = q.src = source.row(begin, nullptr);
       }
       q.n = (end - begin) * length;
       q.qmin = qmin;
@@ -1205,7 +1187,7 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
           q.prefetch = {reinterpret_cast<const char*>(spec.next_tensor) + offset, bytes};
         }
       } else if (prefetch_rows > 0 && end + prefetch_rows <= rows) {
-        q.prefetch = {source.bytes_of_row(begin + prefetch_rows) + fetch.fetched_by_scan,
+        q.prefetch = {bytes_to_fetch(begin + prefetch_rows) + fetch.fetched_by_scan,
                       (end - begin) * row_bytes - fetch.fetched_by_scan};
       }
       quantize_row(q, f.error);
@@ -1219,7 +1201,7 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
         q.ref = row;
         q.src = src;
         if (packed) {
-          q.packed = reinterpret_cast<const unsigned char*>(source.bytes_of_row(r));
+          q.packed = source.bytes_of_row(r);
           q.packed_type = weight.dtype;
         }
         q.n = length;
@@ -1237,7 +1219,7 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
           q.src_max = mx;
           q.ref_sumsq = sumsq;
           // Fetching the next row meanwhile, its first pass reads from cache.
-          if (source.contiguous() && r + 1 < rows) q.prefetch = {source.bytes_of_row(r + 1), row_bytes};
+          if (source.contiguous() && r + 1 < rows) q.prefetch = {bytes_to_fetch(r + 1), row_bytes};
         } else {
           q.scale = tensor_scale.scale;
           q.src_max = tensor_scale.max_value;
@@ -1248,7 +1230,7 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
               q.prefetch = {reinterpret_cast<const char*>(spec.next_tensor) + offset, row_bytes * next_ratio};
             }
           } else if (source.contiguous() && prefetch_rows > 0 && r + prefetch_rows < rows) {
-            q.prefetch = {source.bytes_of_row(r + prefetch_rows), row_bytes};
+            q.prefetch = {bytes_to_fetch(r + prefetch_rows), row_bytes};
           }
         }
         if (src != row) q.ref_sumsq.reset();
@@ -1345,10 +1327,7 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
       // the first pass ran at ~15 GB/s on 2 threads against 19-20.)
       const uint64_t ahead = threads * rows_per_chunk;
       uint64_t fetched_by_scan = 0;
-      const float* widened = nullptr;
       if (spans) {
-        const float* x = packed ? nullptr : span_of(begin, end, s);
-        if (!packed && !source.direct()) widened = x;
         const uint64_t n = (end - begin) * length;
         Prefetch next;
         if (end + ahead <= rows) {
@@ -1356,13 +1335,13 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
           // the scan, the share of its CPU time, measured the same.)
           const uint64_t whole = (end - begin) * row_bytes;
           fetched_by_scan = !has_avx2_fma() ? 0 : chunk < scanned_only ? whole : whole / 2 / 64 * 64;
-          next = {source.bytes_of_row(begin + ahead), fetched_by_scan};
+          next = {bytes_to_fetch(begin + ahead), fetched_by_scan};
         }
         if (packed) {
-          row_scan_packed(reinterpret_cast<const unsigned char*>(source.bytes_of_row(begin)), weight.dtype, n,
-                          chunk_min[chunk], chunk_max[chunk], chunk_sumsq[chunk], next);
+          row_scan_packed(source.bytes_of_row(begin), weight.dtype, n, chunk_min[chunk], chunk_max[chunk],
+                          chunk_sumsq[chunk], next);
         } else {
-          row_scan(x, n, chunk_min[chunk], chunk_max[chunk], chunk_sumsq[chunk], next);
+          row_scan(source.row(begin, nullptr), n, chunk_min[chunk], chunk_max[chunk], chunk_sumsq[chunk], next);
         }
       }
       for (uint64_t r = begin; r < end && !spans; ++r) {
@@ -1376,8 +1355,7 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
       chunk_scale[chunk] = arq_scale(mx, mn, bits);
       // The chunk is in cache (its scan read it): fetch meanwhile the one this
       // thread likely takes next, so that its scan finds it in cache.
-      process_chunk(chunk, worker, {chunk_scale[chunk], mx},
-                    {.rows_ahead = ahead, .fetched_by_scan = fetched_by_scan, .widened = widened});
+      process_chunk(chunk, worker, {chunk_scale[chunk], mx}, {.rows_ahead = ahead, .fetched_by_scan = fetched_by_scan});
     });
     const float mn = *std::min_element(chunk_min.begin(), chunk_min.end());
     const float mx = *std::max_element(chunk_max.begin(), chunk_max.end());

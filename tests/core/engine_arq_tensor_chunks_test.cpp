@@ -198,9 +198,9 @@ TEST_CASE("per-tensor ARQ chunk by chunk: F16 and BF16 weights (read in place) a
   std::vector<float> w = test::random_weights(kCount, 9);
   w[6 * kChunk + 3] = 0.6f;
   // F16 and BF16: chunks read where they are and widened in registers (with
-  // AVX2; without, widened once into a buffer for their scan and quantizing),
-  // and again when read twice; the figures are those of the same values
-  // given as F32, bit for bit (values representable in each type).
+  // AVX2; without, row by row), and again when read twice; the figures are
+  // those of the same values given as F32, bit for bit (values representable
+  // in each type).
   for (DType dtype : {DType::F16, DType::BF16}) {
     CAPTURE(dtype_name(dtype));
     std::vector<float> values = w;
