@@ -84,6 +84,16 @@ inline float lanes_max(const v8f& v) {
   return m;
 }
 
+// v where `keep` is set, else 0.
+#define lanes_where(keep, v) reinterpret_cast<v8f>(reinterpret_cast<v8i>(v) & (keep))
+constexpr v8i kAllLanes = {-1, -1, -1, -1, -1, -1, -1, -1};
+// Set in lanes first..7 (first <= 8): a window moved back over columns
+// already counted.
+inline void lanes_from(uint64_t first, v8i& keep) {
+  const v8i index = {0, 1, 2, 3, 4, 5, 6, 7};
+  keep = index >= static_cast<int32_t>(first);
+}
+
 // Partial sums are kept in float lanes for at most this many elements, then
 // moved to double.
 constexpr uint64_t kFloatRun = 1024;
@@ -654,28 +664,42 @@ AMCT_KERNEL void row_4of2_energy(const float* x, uint64_t cin, uint64_t inner, d
       peak = std::max(peak, pk);
     }
   } else {
+    // Vectors of 8 columns of a group's 4 rows. When inner is not a multiple
+    // of 8, the last 8 columns are taken again, only the new ones counted
+    // (inner >= 8; below that, scalar). Float sums move to double every
+    // kFloatRun elements, not every group: a 3x3 conv's group is 36 weights.
+    const uint64_t vector_end = inner >= 8 ? inner : 0;
+    v8i tail_keep;
+    lanes_from(8 - inner % 8, tail_keep);
+    v8f a_t = splat8(0), a_r = a_t, a_p = a_t;
+    uint64_t pending = 0;
     for (uint64_t g = 0; g < full_groups; ++g) {
       const float* p0 = x + (4 * g) * inner;
       const float* p1 = p0 + inner;
       const float* p2 = p1 + inner;
       const float* p3 = p2 + inner;
-      uint64_t j = 0;
-      v8f a_t = splat8(0), a_r = a_t, a_p = a_t;
-      for (; j + 8 <= inner; j += 8) {
-        v8f s0 = load8(p0 + j), s1 = load8(p1 + j), s2 = load8(p2 + j), s3 = load8(p3 + j);
+      auto columns = [&](uint64_t at, const v8i& keep) {
+        v8f s0 = load8(p0 + at), s1 = load8(p1 + at), s2 = load8(p2 + at), s3 = load8(p3 + at);
         s0 *= s0;
         s1 *= s1;
         s2 *= s2;
         s3 *= s3;
         const v8f a = vmin(s0, s1), b = vmax(s0, s1), c = vmin(s2, s3), d = vmax(s2, s3);
         const v8f second = vmin(vmax(a, c), vmin(b, d));
-        a_r += vmin(a, c) + second;
-        a_p = vmax(a_p, second);
-        a_t += (s0 + s1) + (s2 + s3);
+        a_r += lanes_where(keep, vmin(a, c) + second);
+        a_p = vmax(a_p, lanes_where(keep, second));
+        a_t += lanes_where(keep, (s0 + s1) + (s2 + s3));
+      };
+      uint64_t j = 0;
+      for (; j + 8 <= vector_end; j += 8) columns(j, kAllLanes);
+      if (j < vector_end) columns(inner - 8, tail_keep);
+      if ((pending += 4 * inner) >= kFloatRun) {
+        t += lanes_sum(a_t);
+        r += lanes_sum(a_r);
+        a_t = a_r = splat8(0);
+        pending = 0;
       }
-      t += lanes_sum(a_t);
-      r += lanes_sum(a_r);
-      peak = std::max(peak, lanes_max(a_p));
+      if (vector_end) continue;
       for (; j < inner; ++j) {
         const float s0 = p0[j] * p0[j], s1 = p1[j] * p1[j], s2 = p2[j] * p2[j], s3 = p3[j] * p3[j];
         float rem, pk;
@@ -685,6 +709,9 @@ AMCT_KERNEL void row_4of2_energy(const float* x, uint64_t cin, uint64_t inner, d
         peak = std::max(peak, pk);
       }
     }
+    t += lanes_sum(a_t);
+    r += lanes_sum(a_r);
+    peak = std::max(peak, lanes_max(a_p));
   }
   // The last, zero-padded group: pads are zeros competing like any zero.
   if (const uint64_t real = cin % 4; real != 0) {
@@ -782,29 +809,44 @@ AMCT_KERNEL void row_4of2_prune(const float* x, uint64_t cin, uint64_t inner, fl
       }
     }
   } else {
+    // As in row_4of2_energy: the last 8 columns taken again when inner is
+    // not a multiple of 8 (stored whole: `out` is not `x`, so a column done
+    // twice is written twice the same), float sums moved every kFloatRun.
+    const uint64_t vector_end = inner >= 8 ? inner : 0;
+    v8i tail_keep;
+    lanes_from(8 - inner % 8, tail_keep);
+    v8f a_t = splat8(0), a_r = a_t;
+    uint64_t pending = 0;
     for (uint64_t g = 0; g < full_groups; ++g) {
       const float* p0 = x + (4 * g) * inner;
       float* q0 = out + (4 * g) * inner;
-      uint64_t j = 0;
-      v8f a_t = splat8(0), a_r = a_t;
-      for (; j + 8 <= inner; j += 8) {
-        const v8f s0 = load8(p0 + j), s1 = load8(p0 + inner + j), s2 = load8(p0 + 2 * inner + j),
-                  s3 = load8(p0 + 3 * inner + j);
+      auto columns = [&](uint64_t at, const v8i& keep) {
+        const v8f s0 = load8(p0 + at), s1 = load8(p0 + inner + at), s2 = load8(p0 + 2 * inner + at),
+                  s3 = load8(p0 + 3 * inner + at);
         v8i k0, k1, k2, k3;
         AMCT_4OF2_MASKS(v8f, v8i, s0, s1, s2, s3, k0, k1, k2, k3);
         const v8f o0 = reinterpret_cast<v8f>(reinterpret_cast<v8i>(s0) & k0);
         const v8f o1 = reinterpret_cast<v8f>(reinterpret_cast<v8i>(s1) & k1);
         const v8f o2 = reinterpret_cast<v8f>(reinterpret_cast<v8i>(s2) & k2);
         const v8f o3 = reinterpret_cast<v8f>(reinterpret_cast<v8i>(s3) & k3);
-        store8(q0 + j, o0);
-        store8(q0 + inner + j, o1);
-        store8(q0 + 2 * inner + j, o2);
-        store8(q0 + 3 * inner + j, o3);
-        a_t += (s0 * s0 + s1 * s1) + (s2 * s2 + s3 * s3);
-        a_r += ((s0 * s0 - o0 * o0) + (s1 * s1 - o1 * o1)) + ((s2 * s2 - o2 * o2) + (s3 * s3 - o3 * o3));
+        store8(q0 + at, o0);
+        store8(q0 + inner + at, o1);
+        store8(q0 + 2 * inner + at, o2);
+        store8(q0 + 3 * inner + at, o3);
+        a_t += lanes_where(keep, (s0 * s0 + s1 * s1) + (s2 * s2 + s3 * s3));
+        a_r += lanes_where(keep,
+                           ((s0 * s0 - o0 * o0) + (s1 * s1 - o1 * o1)) + ((s2 * s2 - o2 * o2) + (s3 * s3 - o3 * o3)));
+      };
+      uint64_t j = 0;
+      for (; j + 8 <= vector_end; j += 8) columns(j, kAllLanes);
+      if (j < vector_end) columns(inner - 8, tail_keep);
+      if ((pending += 4 * inner) >= kFloatRun) {
+        t += lanes_sum(a_t);
+        r += lanes_sum(a_r);
+        a_t = a_r = splat8(0);
+        pending = 0;
       }
-      t += lanes_sum(a_t);
-      r += lanes_sum(a_r);
+      if (vector_end) continue;
       for (; j < inner; ++j) {
         float v[4], a[4];
         for (int c = 0; c < 4; ++c) v[c] = p0[c * inner + j], a[c] = std::fabs(v[c]);
@@ -818,6 +860,8 @@ AMCT_KERNEL void row_4of2_prune(const float* x, uint64_t cin, uint64_t inner, fl
         }
       }
     }
+    t += lanes_sum(a_t);
+    r += lanes_sum(a_r);
   }
   // The last, zero-padded group: pads are zeros competing like any zero.
   if (const uint64_t real = cin % 4; real != 0) {
