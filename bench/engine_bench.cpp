@@ -25,6 +25,8 @@
 // --from-file: the weights written to safetensors files (of --dtype), each run
 // loading and mapping them afresh as `amct-lsp --estimate` does (the time
 // includes the load).
+// AMCT_VECTOR_KERNELS=avx2|portable: ARQ on narrower vector kernels than the
+// CPU's widest (compress.h), to compare them.
 // --dtype bf16|f16: the weights rounded to that type (what most checkpoints
 // ship), widened to float on the fly by the engine; GB/s counts their bytes,
 // half of F32's, and there are no NumPy figures for them.
@@ -512,8 +514,12 @@ int main(int argc, char** argv) {
     std::printf("weights: safetensors files in %s, loaded and mapped for each run (the time includes it)\n",
                 file_dir->path("").c_str());
   }
-  std::printf("weights: %s%s\n\n", amct::engine::dtype_name(dtype),
+  std::printf("weights: %s%s\n", amct::engine::dtype_name(dtype),
               dtype == amct::engine::DType::F32 ? "" : " (GB/s of its bytes, 2 per weight)");
+  std::printf("ARQ kernels: %s (this CPU's widest: %s; AMCT_VECTOR_KERNELS=avx2|portable for narrower ones)\n\n",
+              amct::engine::vector_kernels_name(
+                  std::min(amct::engine::default_vector_kernels_cap(), amct::engine::widest_vector_kernels())),
+              amct::engine::vector_kernels_name(amct::engine::widest_vector_kernels()));
 
   const std::vector<Algorithm> algorithms = {
       {"arq_int8_channel", "retrain_weight_quant_config { arq_retrain { channel_wise: true dst_type: INT8 } }"},

@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <cctype>
+#include <cstdlib>
 #include <cstring>
 #include <limits>
 #include <numeric>
@@ -12,6 +14,11 @@
 #include <vector>
 
 #if defined(__x86_64__)
+// GCC 12 warns of the undefined pass-through operand inside its own
+// AVX-512 intrinsics (_mm512_undefined_ps, by design) wherever they inline.
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#endif
 #include <immintrin.h>
 #endif
 
@@ -211,6 +218,7 @@ struct QuantRow {
   // of `packed_type`, widened in registers; ref and src are unused.
   const unsigned char* packed = nullptr;
   DType packed_type = DType::F32;
+  VectorKernels kernels = VectorKernels::Portable;  // compress_weight's choice
 };
 
 // The rule itself, with the division (as AMCT and the tests' reference).
@@ -309,54 +317,41 @@ AMCT_AVX2_FMA inline float hmax(__m256 v) {
   return m;
 }
 
-// row_scan_generic with FMAs for the squares (GCC contracts nothing in ISO
-// mode): the scan is most of per-tensor ARQ's work besides quantizing.
-template <DType kType>
-AMCT_AVX2_FMA void row_scan_avx2(const void* x, uint64_t n, float& out_min, float& out_max, double& sumsq,
-                                 const Prefetch& prefetch) {
-  PrefetchStream fetch(prefetch, n);
-  __m256 lo = _mm256_set1_ps(std::numeric_limits<float>::infinity());
-  __m256 hi = _mm256_set1_ps(-std::numeric_limits<float>::infinity());
-  double total = 0;
-  uint64_t i = 0;
-  while (i + 32 <= n) {
-    // Four chains: at two the FMA latency (5 cycles) bounds the scan.
-    __m256 acc0 = _mm256_setzero_ps(), acc1 = acc0, acc2 = acc0, acc3 = acc0;
-    const uint64_t end = std::min(n, i + kFloatRun) & ~uint64_t{31};
-    for (; i < end; i += 32) {
-      fetch.advance_to(i + 32);
-      const __m256 v0 = load8_as_float<kType>(x, i), v1 = load8_as_float<kType>(x, i + 8);
-      const __m256 v2 = load8_as_float<kType>(x, i + 16), v3 = load8_as_float<kType>(x, i + 24);
-      lo = _mm256_min_ps(lo, _mm256_min_ps(_mm256_min_ps(v0, v1), _mm256_min_ps(v2, v3)));
-      hi = _mm256_max_ps(hi, _mm256_max_ps(_mm256_max_ps(v0, v1), _mm256_max_ps(v2, v3)));
-      acc0 = _mm256_fmadd_ps(v0, v0, acc0);
-      acc1 = _mm256_fmadd_ps(v1, v1, acc1);
-      acc2 = _mm256_fmadd_ps(v2, v2, acc2);
-      acc3 = _mm256_fmadd_ps(v3, v3, acc3);
-    }
-    total += hsum(_mm256_add_ps(_mm256_add_ps(acc0, acc1), _mm256_add_ps(acc2, acc3)));
+// AVX2 + FMA vector operations, 8 floats (the `V` of arq_simd_kernels.inc).
+struct Avx2Vec {
+  using F = __m256;
+  static constexpr uint64_t kLanes = 8;
+  template <DType kType>
+  AMCT_AVX2_FMA static F load(const void* data, uint64_t i) {
+    return load8_as_float<kType>(data, i);
   }
-  for (; i + 8 <= n; i += 8) {
-    const __m256 v = load8_as_float<kType>(x, i);
-    lo = _mm256_min_ps(lo, v);
-    hi = _mm256_max_ps(hi, v);
-    total += hsum(_mm256_mul_ps(v, v));
+  AMCT_AVX2_FMA static F set1(float x) { return _mm256_set1_ps(x); }
+  AMCT_AVX2_FMA static F zero() { return _mm256_setzero_ps(); }
+  AMCT_AVX2_FMA static F add(F a, F b) { return _mm256_add_ps(a, b); }
+  AMCT_AVX2_FMA static F sub(F a, F b) { return _mm256_sub_ps(a, b); }
+  AMCT_AVX2_FMA static F mul(F a, F b) { return _mm256_mul_ps(a, b); }
+  AMCT_AVX2_FMA static F fmadd(F a, F b, F c) { return _mm256_fmadd_ps(a, b, c); }
+  AMCT_AVX2_FMA static F min(F a, F b) { return _mm256_min_ps(a, b); }
+  AMCT_AVX2_FMA static F max(F a, F b) { return _mm256_max_ps(a, b); }
+  AMCT_AVX2_FMA static F abs(F a) { return _mm256_and_ps(a, _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF))); }
+  AMCT_AVX2_FMA static F round(F a) { return _mm256_round_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  AMCT_AVX2_FMA static void store(float* p, F v) { _mm256_storeu_ps(p, v); }
+  AMCT_AVX2_FMA static bool any_above(F a, F limit) {
+    return _mm256_movemask_ps(_mm256_cmp_ps(a, limit, _CMP_GT_OQ)) != 0;
   }
-  alignas(32) float lows[8];
-  _mm256_store_ps(lows, lo);
-  float mn = lows[0], mx = hmax(hi);
-  for (int k = 1; k < 8; ++k) mn = std::min(mn, lows[k]);
-  if constexpr (kType == DType::F32) {
-    finish_scan(static_cast<const float*>(x), i, n, mn, mx, total, out_min, out_max, sumsq);
-  } else {
-    float tail[8];
-    TensorView view;
-    view.dtype = kType;
-    view.data = static_cast<const unsigned char*>(x);
-    widen_to_float(view, i, n - i, tail);
-    finish_scan(tail, 0, n - i, mn, mx, total, out_min, out_max, sumsq);
+  AMCT_AVX2_FMA static bool any_above_either(F a, F a_limit, F b, F b_limit) {
+    return _mm256_movemask_ps(_mm256_or_ps(_mm256_cmp_ps(a, a_limit, _CMP_GT_OQ), _mm256_cmp_ps(b, b_limit, _CMP_GT_OQ))) != 0;
   }
-}
+  AMCT_AVX2_FMA static double sum(F v) { return hsum(v); }
+  AMCT_AVX2_FMA static float max_lane(F v) { return hmax(v); }
+  AMCT_AVX2_FMA static float min_lane(F v) {
+    alignas(32) float lanes[8];
+    _mm256_store_ps(lanes, v);
+    float m = lanes[0];
+    for (int k = 1; k < 8; ++k) m = std::min(m, lanes[k]);
+    return m;
+  }
+};
 
 // The fast rule works in code units: t = x * (1/s), y = round_half_even(
 // min(t, qmax)), d = t - y (exact), so that w - ŵ ≈ d * s (see
@@ -451,117 +446,195 @@ AMCT_AVX2_FMA __attribute__((noinline)) void fix_block(const QuantRow& row, uint
   sums.peak = std::max(sums.peak, hmax(peak));
 }
 
-// kClamp: min(y, qmax) is needed (codes above qmax can occur; see quantize_row).
-template <bool kPruned, bool kStore, bool kClamp, DType kType = DType::F32>
-AMCT_AVX2_FMA void quantize_row_avx2(const QuantRow& row, RowSums& sums) {
-  static_assert(kType == DType::F32 || (!kPruned && !kStore), "16-bit weights: unpruned, figures only");
-  const float scale = row.scale;
-  const FastRule rule = fast_rule(row);
-  const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
-  const __m256 limit = _mm256_set1_ps(tie_limit(row));
-  const void* weights = weights_of<kType>(row);
-  const void* sources = sources_of<kType, kPruned>(row);
-  FastSums fast;
-  fast.peak = sums.peak;  // the peak so far (of the caller's chunk)
-  // A block takes the slow path when a |d| of w exceeds `over`: the peak
-  // threshold, and unpruned also the tie limit (one check serves both).
-  // Recomputed only when the peak moves, not per block.
-  const float over_limit = kPruned ? std::numeric_limits<float>::infinity() : tie_limit(row);
-  __m256 over = _mm256_set1_ps(std::min(over_limit, peak_threshold(fast.peak, row)));
-  uint64_t i = 0;
-  const uint64_t n = row.n;
-  PrefetchStream fetch(row.prefetch, n);
-  while (i + kTieBlock <= n) {
-    // Two accumulator sets: the FMA latency.
-    __m256 rr0 = _mm256_setzero_ps(), rr1 = rr0, ee0 = rr0, ee1 = rr0, wy0 = rr0, wy1 = rr0;
-    const uint64_t end = std::min(n, i + kFloatRun) / kTieBlock * kTieBlock;
-    for (; i < end; i += kTieBlock) {
-      fetch.advance_to(i + kTieBlock);
-      // Max |d| of w (peak check) and, when pruned, of x (tie check).
-      __m256 check = _mm256_setzero_ps(), block_peak = check;
-      for (uint64_t k = i; k < i + kTieBlock; k += 16) {
-        const __m256 w0 = load8_as_float<kType>(weights, k), w1 = load8_as_float<kType>(weights, k + 8);
-        const __m256 tw0 = _mm256_mul_ps(w0, rule.inv), tw1 = _mm256_mul_ps(w1, rule.inv);
-        // No lower clamp: |x| <= max(|max|, |min|) = s * D with D <= 2^(b-1).
-        const __m256 t0 = kPruned ? _mm256_mul_ps(load8_as_float<kType>(sources, k), rule.inv) : tw0;
-        const __m256 t1 = kPruned ? _mm256_mul_ps(load8_as_float<kType>(sources, k + 8), rule.inv) : tw1;
-        const __m256 y0 = fast_code<kClamp>(t0, rule), y1 = fast_code<kClamp>(t1, rule);
-        const __m256 d0 = _mm256_sub_ps(tw0, y0), d1 = _mm256_sub_ps(tw1, y1);
-        const __m256 abs_d = _mm256_max_ps(_mm256_and_ps(d0, abs_mask), _mm256_and_ps(d1, abs_mask));
-        if (kPruned) {
-          const __m256 c0 = _mm256_and_ps(_mm256_sub_ps(t0, y0), abs_mask);
-          const __m256 c1 = _mm256_and_ps(_mm256_sub_ps(t1, y1), abs_mask);
-          check = _mm256_max_ps(check, _mm256_max_ps(c0, c1));
-          block_peak = _mm256_max_ps(block_peak, abs_d);
-          rr0 = _mm256_fmadd_ps(w0, w0, rr0);
-          rr1 = _mm256_fmadd_ps(w1, w1, rr1);
-        } else {
-          check = _mm256_max_ps(check, abs_d);
-        }
-        if (kStore) {
-          const __m256 s = _mm256_set1_ps(scale);
-          _mm256_storeu_ps(row.out + k, _mm256_mul_ps(y0, s));
-          _mm256_storeu_ps(row.out + k + 8, _mm256_mul_ps(y1, s));
-        }
-        ee0 = _mm256_fmadd_ps(d0, d0, ee0);
-        ee1 = _mm256_fmadd_ps(d1, d1, ee1);
-        wy0 = _mm256_fmadd_ps(w0, y0, wy0);
-        wy1 = _mm256_fmadd_ps(w1, y1, wy1);
-      }
-      const bool slow = kPruned ? _mm256_movemask_ps(_mm256_or_ps(_mm256_cmp_ps(check, limit, _CMP_GT_OQ),
-                                                                  _mm256_cmp_ps(block_peak, over, _CMP_GT_OQ)))
-                                : _mm256_movemask_ps(_mm256_cmp_ps(check, over, _CMP_GT_OQ));
-      if (slow) {
-        fix_block<kType, kPruned>(row, i, fast);
-        over = _mm256_set1_ps(std::min(over_limit, peak_threshold(fast.peak, row)));
-      }
-    }
-    if (kPruned) sums.rr += hsum(_mm256_add_ps(rr0, rr1));
-    fast.ee_code += hsum(_mm256_add_ps(ee0, ee1));
-    fast.wy += hsum(_mm256_add_ps(wy0, wy1));
-  }
-  const double s = scale;
-  sums.ee += fast.ee_code * s * s + fast.ee_value;
-  sums.wq += fast.wy * s;
-  sums.peak = std::max(sums.peak, fast.peak);
-  if (i < n) quantize_exactly(row, i, n, sums);  // the tail
-}
+namespace avx2 {
+using V = Avx2Vec;
+#define AMCT_SIMD AMCT_AVX2_FMA
+#include "core/engine/arq_simd_kernels.inc"
+#undef AMCT_SIMD
+}  // namespace avx2
+
+// AVX-512 (F, BW, DQ, VL): 16 floats. Where 512-bit operations run at the
+// rate of 256-bit ones (Zen 4 and 5, recent Intel server cores), the same
+// instructions do twice the work.
+#if defined(__clang__)
+#define AMCT_AVX512 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,f16c")))
+#else
+#define AMCT_AVX512 \
+  __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma,f16c"), optimize("fp-contract=off")))
 #endif
 
-bool has_avx2_fma() {
+struct Avx512Vec {
+  using F = __m512;
+  static constexpr uint64_t kLanes = 16;
+  template <DType kType>
+  AMCT_AVX512 static F load(const void* data, uint64_t i) {
+    if constexpr (kType == DType::F32) {
+      return _mm512_loadu_ps(static_cast<const float*>(data) + i);
+    } else {
+      const __m256i halves =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(static_cast<const uint16_t*>(data) + i));
+      if constexpr (kType == DType::F16) return _mm512_cvtph_ps(halves);
+      return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(halves), 16));
+    }
+  }
+  AMCT_AVX512 static F set1(float x) { return _mm512_set1_ps(x); }
+  AMCT_AVX512 static F zero() { return _mm512_setzero_ps(); }
+  AMCT_AVX512 static F add(F a, F b) { return _mm512_add_ps(a, b); }
+  AMCT_AVX512 static F sub(F a, F b) { return _mm512_sub_ps(a, b); }
+  AMCT_AVX512 static F mul(F a, F b) { return _mm512_mul_ps(a, b); }
+  AMCT_AVX512 static F fmadd(F a, F b, F c) { return _mm512_fmadd_ps(a, b, c); }
+  AMCT_AVX512 static F min(F a, F b) { return _mm512_min_ps(a, b); }
+  AMCT_AVX512 static F max(F a, F b) { return _mm512_max_ps(a, b); }
+  AMCT_AVX512 static F abs(F a) { return _mm512_abs_ps(a); }
+  AMCT_AVX512 static F round(F a) { return _mm512_roundscale_ps(a, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC); }
+  AMCT_AVX512 static void store(float* p, F v) { _mm512_storeu_ps(p, v); }
+  AMCT_AVX512 static bool any_above(F a, F limit) { return _mm512_cmp_ps_mask(a, limit, _CMP_GT_OQ) != 0; }
+  AMCT_AVX512 static bool any_above_either(F a, F a_limit, F b, F b_limit) {
+    return (_mm512_cmp_ps_mask(a, a_limit, _CMP_GT_OQ) | _mm512_cmp_ps_mask(b, b_limit, _CMP_GT_OQ)) != 0;
+  }
+  // The two halves' lanes as doubles, added pairwise (as hsum does).
+  AMCT_AVX512 static double sum(F v) {
+    const __m512d wide = _mm512_add_pd(_mm512_cvtps_pd(_mm512_castps512_ps256(v)),
+                                       _mm512_cvtps_pd(_mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(v), 1))));
+    alignas(64) double lanes[8];
+    _mm512_store_pd(lanes, wide);
+    return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) + ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));
+  }
+  AMCT_AVX512 static float max_lane(F v) {
+    alignas(64) float lanes[16];
+    _mm512_store_ps(lanes, v);
+    float m = lanes[0];
+    for (int k = 1; k < 16; ++k) m = std::max(m, lanes[k]);
+    return m;
+  }
+  AMCT_AVX512 static float min_lane(F v) {
+    alignas(64) float lanes[16];
+    _mm512_store_ps(lanes, v);
+    float m = lanes[0];
+    for (int k = 1; k < 16; ++k) m = std::min(m, lanes[k]);
+    return m;
+  }
+};
+
+namespace avx512 {
+using V = Avx512Vec;
+#define AMCT_SIMD AMCT_AVX512
+#include "core/engine/arq_simd_kernels.inc"
+#undef AMCT_SIMD
+}  // namespace avx512
+#endif
+
+}  // namespace
+
+VectorKernels widest_vector_kernels() {
 #if defined(__x86_64__)
-  static const bool supported = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-  return supported;
+  static const VectorKernels widest = [] {
+    __builtin_cpu_init();
+    if (!(__builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma"))) return VectorKernels::Portable;
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+        __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl")) {
+      return VectorKernels::Avx512;
+    }
+    return VectorKernels::Avx2;
+  }();
+  return widest;
 #else
-  return false;
+  return VectorKernels::Portable;
 #endif
 }
+
+const char* vector_kernels_name(VectorKernels kernels) {
+  switch (kernels) {
+    case VectorKernels::Portable: return "portable";
+    case VectorKernels::Avx2: return "AVX2";
+    case VectorKernels::Avx512: return "AVX-512";
+  }
+  return "?";
+}
+
+std::optional<VectorKernels> parse_vector_kernels(std::string_view name) {
+  // Case and dashes aside: "avx512", "AVX-512", "Portable".
+  auto key = [](std::string_view text) {
+    std::string out;
+    for (char c : text) {
+      if (c != '-') out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    }
+    return out;
+  };
+  for (VectorKernels k : {VectorKernels::Portable, VectorKernels::Avx2, VectorKernels::Avx512}) {
+    if (key(name) == key(vector_kernels_name(k))) return k;
+  }
+  return std::nullopt;
+}
+
+VectorKernels default_vector_kernels_cap() {
+  static const VectorKernels cap = [] {
+    const char* name = std::getenv("AMCT_VECTOR_KERNELS");
+    return name ? parse_vector_kernels(name).value_or(VectorKernels::Avx512) : VectorKernels::Avx512;
+  }();
+  return cap;
+}
+
+namespace {
 
 // Min, max and sum of squares of a row: ARQ's first pass, the one that
 // reads the row from memory (the second finds it in L1/L2). It fetches
-// `prefetch` meanwhile (without AVX2: nothing).
-void row_scan(const float* x, uint64_t n, float& out_min, float& out_max, double& sumsq,
+// `prefetch` meanwhile (portable kernels: nothing).
+void row_scan(VectorKernels kernels, const float* x, uint64_t n, float& out_min, float& out_max, double& sumsq,
               [[maybe_unused]] const Prefetch& prefetch = {}) {
 #if defined(__x86_64__)
-  if (has_avx2_fma()) return row_scan_avx2<DType::F32>(x, n, out_min, out_max, sumsq, prefetch);
+  if (kernels == VectorKernels::Avx512) return avx512::row_scan<DType::F32>(x, n, out_min, out_max, sumsq, prefetch);
+  if (kernels == VectorKernels::Avx2) return avx2::row_scan<DType::F32>(x, n, out_min, out_max, sumsq, prefetch);
 #endif
   row_scan_generic(x, n, out_min, out_max, sumsq);
 }
 
-// row_scan of F16/BF16 elements read where they are (with AVX2 only: see
-// packed_kernels()).
-void row_scan_packed([[maybe_unused]] const unsigned char* x, [[maybe_unused]] DType type,
-                     [[maybe_unused]] uint64_t n, [[maybe_unused]] float& out_min, [[maybe_unused]] float& out_max,
-                     [[maybe_unused]] double& sumsq, [[maybe_unused]] const Prefetch& prefetch = {}) {
+// Unpruned ARQ of F16/BF16 weights reads them where they are, widening in
+// registers, rather than widening each row or chunk into a buffer first
+// (with AVX2 or AVX-512 only).
+bool packed_kernels(DType type, VectorKernels kernels) {
+  return kernels != VectorKernels::Portable && (type == DType::F16 || type == DType::BF16);
+}
+
+// row_scan of F16/BF16 elements read where they are (see packed_kernels()).
+void row_scan_packed([[maybe_unused]] VectorKernels kernels, [[maybe_unused]] const unsigned char* x,
+                     [[maybe_unused]] DType type, [[maybe_unused]] uint64_t n, [[maybe_unused]] float& out_min,
+                     [[maybe_unused]] float& out_max, [[maybe_unused]] double& sumsq,
+                     [[maybe_unused]] const Prefetch& prefetch = {}) {
 #if defined(__x86_64__)
-  if (type == DType::F16) return row_scan_avx2<DType::F16>(x, n, out_min, out_max, sumsq, prefetch);
-  if (type == DType::BF16) return row_scan_avx2<DType::BF16>(x, n, out_min, out_max, sumsq, prefetch);
+  const bool f16 = type == DType::F16;
+  if (kernels == VectorKernels::Avx512) {
+    return f16 ? avx512::row_scan<DType::F16>(x, n, out_min, out_max, sumsq, prefetch)
+               : avx512::row_scan<DType::BF16>(x, n, out_min, out_max, sumsq, prefetch);
+  }
+  f16 ? avx2::row_scan<DType::F16>(x, n, out_min, out_max, sumsq, prefetch)
+      : avx2::row_scan<DType::BF16>(x, n, out_min, out_max, sumsq, prefetch);
 #endif
 }
 
-// Unpruned ARQ of F16/BF16 weights reads them where they are, widening in
-// registers, rather than widening each row or chunk into a buffer first.
-bool packed_kernels(DType type) { return has_avx2_fma() && (type == DType::F16 || type == DType::BF16); }
+#if defined(__x86_64__)
+// One instruction set's quantize_row instances: [pruned][stores ŵ][clamps]
+// for F32 rows, [BF16][clamps] for 16-bit ones read in place.
+using QuantKernel = void (*)(const QuantRow&, RowSums&);
+struct QuantKernels {
+  QuantKernel f32[2][2][2];
+  QuantKernel packed[2][2];
+};
+#define AMCT_QUANT_KERNELS(ns)                                                                                \
+  QuantKernels {                                                                                              \
+    {{{ns::quantize_row<false, false, false>, ns::quantize_row<false, false, true>},                          \
+      {ns::quantize_row<false, true, false>, ns::quantize_row<false, true, true>}},                           \
+     {{ns::quantize_row<true, false, false>, ns::quantize_row<true, false, true>},                            \
+      {ns::quantize_row<true, true, false>, ns::quantize_row<true, true, true>}}},                            \
+    {                                                                                                         \
+      {ns::quantize_row<false, false, false, DType::F16>, ns::quantize_row<false, false, true, DType::F16>},  \
+      {ns::quantize_row<false, false, false, DType::BF16>, ns::quantize_row<false, false, true, DType::BF16>} \
+    }                                                                                                         \
+  }
+constexpr QuantKernels kAvx2QuantKernels = AMCT_QUANT_KERNELS(avx2);
+constexpr QuantKernels kAvx512QuantKernels = AMCT_QUANT_KERNELS(avx512);
+#undef AMCT_QUANT_KERNELS
+#endif
 
 // Without pruning the first pass summed ||w||² already; with pruning the
 // row's own energy is summed here.
@@ -570,25 +643,17 @@ void quantize_row(const QuantRow& row, ErrorSums& sums) {
   r.peak = static_cast<float>(sums.max_abs);  // the kernel checks its peak exactly only near this one
   const bool pruned = !(row.ref_sumsq && row.src == row.ref);
 #if defined(__x86_64__)
-  if (has_avx2_fma()) {
+  if (row.kernels != VectorKernels::Portable) {
     // Without the clamp when no code can exceed qmax: x <= src_max gives
     // x * (1/s) <= src_max * (1/s) <= qmax + 1/4 (rounding is monotonic),
     // which rounds to at most qmax (and so does x / s, within 2 ulp of it).
     // The flagged-block path clamps anyway: min() changes nothing there.
     const bool clamp = !(row.src_max * (1.0f / row.scale) <= row.qmax + 0.25f);
-    using Kernel = void (*)(const QuantRow&, RowSums&);
-    static constexpr Kernel kernels[2][2][2] = {
-        {{quantize_row_avx2<false, false, false>, quantize_row_avx2<false, false, true>},
-         {quantize_row_avx2<false, true, false>, quantize_row_avx2<false, true, true>}},
-        {{quantize_row_avx2<true, false, false>, quantize_row_avx2<true, false, true>},
-         {quantize_row_avx2<true, true, false>, quantize_row_avx2<true, true, true>}}};
-    static constexpr Kernel packed[2][2] = {
-        {quantize_row_avx2<false, false, false, DType::F16>, quantize_row_avx2<false, false, true, DType::F16>},
-        {quantize_row_avx2<false, false, false, DType::BF16>, quantize_row_avx2<false, false, true, DType::BF16>}};
+    const QuantKernels& kernels = row.kernels == VectorKernels::Avx512 ? kAvx512QuantKernels : kAvx2QuantKernels;
     if (row.packed) {
-      packed[row.packed_type == DType::BF16][clamp](row, r);
+      kernels.packed[row.packed_type == DType::BF16][clamp](row, r);
     } else {
-      kernels[pruned][row.out != nullptr][clamp](row, r);
+      kernels.f32[pruned][row.out != nullptr][clamp](row, r);
     }
   } else {
     quantize_exactly(row, 0, row.n, r);
@@ -1042,6 +1107,7 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
   }
   const Layout layout = layout_of(weight, spec.output_axis_is_1);
   const RowSource source(weight, layout);
+  const VectorKernels kernels = std::min(spec.kernels_at_most, widest_vector_kernels());
   const uint64_t rows = layout.rows, length = layout.row_length();
   // Fixed chunks (about 256 KB of floats): results do not depend on threads.
   const uint64_t rows_per_chunk = std::max<uint64_t>(1, (uint64_t{1} << 16) / std::max<uint64_t>(1, length));
@@ -1182,7 +1248,7 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
   // Unpruned ARQ of F16/BF16 weights in their own layout (figures only)
   // reads rows and spans where they are (`packed`); other 16-bit paths widen rows.
   const bool packed = spec.quant && source.contiguous() && prune == PruneKind::None && spec.output == nullptr &&
-                      packed_kernels(weight.dtype);
+                      packed_kernels(weight.dtype, kernels);
   // Per-tensor ARQ of an unpruned tensor in its own layout (figures only),
   // F32 or packed: a chunk's rows are contiguous and share the scale, so the
   // chunk is scanned and quantized as one span, without a row's fixed costs.
@@ -1213,6 +1279,7 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
     ChunkFigures& f = figures[chunk];
     if (spans) {
       QuantRow q;
+      q.kernels = kernels;
       if (packed) {
         q.packed = source.bytes_of_row(begin);
         q.packed_type = weight.dtype;
@@ -1242,6 +1309,8 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
       const float* src = packed ? nullptr : pruned_source(r, row, s, f);
       if (spec.quant) {
         QuantRow q;
+        q.kernels = kernels;
+      q.kernels = kernels;
         q.ref = row;
         q.src = src;
         if (packed) {
@@ -1254,16 +1323,23 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
         if (spec.quant->channel_wise) {
           float mn = std::numeric_limits<float>::infinity(), mx = -mn;
           double sumsq = 0;
+          // The next row is fetched meanwhile, part during this row's scan
+          // and the rest while it is quantized, so that memory stays busy
+          // through both passes and the next scan reads from cache.
+          Prefetch scan_fetch;
+          if (source.contiguous() && r + 1 < rows) {
+            const uint64_t by_scan = row_bytes / 2 / 64 * 64;
+            scan_fetch = {bytes_to_fetch(r + 1), by_scan};
+            q.prefetch = {bytes_to_fetch(r + 1) + by_scan, row_bytes - by_scan};
+          }
           if (packed) {
-            row_scan_packed(q.packed, weight.dtype, length, mn, mx, sumsq);
+            row_scan_packed(kernels, q.packed, weight.dtype, length, mn, mx, sumsq, scan_fetch);
           } else {
-            row_scan(src, length, mn, mx, sumsq);
+            row_scan(kernels, src, length, mn, mx, sumsq, scan_fetch);
           }
           q.scale = arq_scale(mx, mn, bits);
           q.src_max = mx;
           q.ref_sumsq = sumsq;
-          // Fetching the next row meanwhile, its first pass reads from cache.
-          if (source.contiguous() && r + 1 < rows) q.prefetch = {bytes_to_fetch(r + 1), row_bytes};
         } else {
           q.scale = tensor_scale.scale;
           q.src_max = tensor_scale.max_value;
@@ -1378,20 +1454,20 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
           // Without AVX2 the scan fetches nothing. (A third or a quarter for
           // the scan, the share of its CPU time, measured the same.)
           const uint64_t whole = (end - begin) * row_bytes;
-          fetched_by_scan = !has_avx2_fma() ? 0 : chunk < scanned_only ? whole : whole / 2 / 64 * 64;
+          fetched_by_scan = kernels == VectorKernels::Portable ? 0 : chunk < scanned_only ? whole : whole / 2 / 64 * 64;
           next = {bytes_to_fetch(begin + ahead), fetched_by_scan};
         }
         if (packed) {
-          row_scan_packed(source.bytes_of_row(begin), weight.dtype, n, chunk_min[chunk], chunk_max[chunk],
+          row_scan_packed(kernels, source.bytes_of_row(begin), weight.dtype, n, chunk_min[chunk], chunk_max[chunk],
                           chunk_sumsq[chunk], next);
         } else {
-          row_scan(source.row(begin, nullptr), n, chunk_min[chunk], chunk_max[chunk], chunk_sumsq[chunk], next);
+          row_scan(kernels, source.row(begin, nullptr), n, chunk_min[chunk], chunk_max[chunk], chunk_sumsq[chunk], next);
         }
       }
       for (uint64_t r = begin; r < end && !spans; ++r) {
         const float* row = source.row(r, s.row.data());
         const float* src = pruned_source(r, row, s, scratch_figures);
-        row_scan(src, length, chunk_min[chunk], chunk_max[chunk], row_sumsq[r]);
+        row_scan(kernels, src, length, chunk_min[chunk], chunk_max[chunk], row_sumsq[r]);
       }
       const float mn = std::min(chunk_min[chunk], lower_to(seen_min, chunk_min[chunk]));
       const float mx = std::max(chunk_max[chunk], raise_to(seen_max, chunk_max[chunk]));

@@ -37,6 +37,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/engine/tensor.h"
@@ -99,6 +100,20 @@ struct TensorScan {
   std::vector<double> chunk_sumsq;  // ||chunk||², chunk by chunk
 };
 
+// The vector kernels ARQ runs on: AVX-512 (16 floats), AVX2 + FMA (8) or
+// portable code (the exact rule for every weight). compress_weight takes the
+// widest this CPU runs, up to CompressSpec::kernels_at_most; figures agree
+// between them to the rounding of their sums (the codes are the same).
+enum class VectorKernels { Portable, Avx2, Avx512 };
+VectorKernels widest_vector_kernels();
+// CompressSpec's default cap: AVX-512, or what the environment variable
+// AMCT_VECTOR_KERNELS names ("portable", "avx2"): to compare the kernel sets
+// on one machine (the test suite runs once per set), or rule one out when a
+// figure looks wrong. Read once per process.
+VectorKernels default_vector_kernels_cap();
+const char* vector_kernels_name(VectorKernels kernels);  // "portable", "AVX2", "AVX-512"
+std::optional<VectorKernels> parse_vector_kernels(std::string_view name);  // a name, or "avx2", "avx-512"
+
 struct CompressSpec {
   std::optional<QuantSpec> quant;
   PruneSpec prune;
@@ -122,6 +137,8 @@ struct CompressSpec {
   // When set, receives ŵ (pruned then quantized) in the weight's own layout,
   // `elements` floats. For tests and small tensors; the estimate leaves it null.
   float* output = nullptr;
+  // Tests and the benchmark lower it to check or compare narrower kernels.
+  VectorKernels kernels_at_most = default_vector_kernels_cap();
 };
 
 struct CompressResult {

@@ -63,8 +63,12 @@ TEST_CASE("BF16 and F16 weights get a scan, and read once with it, as F32 ones d
     const std::string bytes = dtype == DType::BF16 ? test::bf16_bytes(w) : test::f16_bytes(w);
     const TensorView view = test::view_of_bytes(bytes, dtype, shape);
     const CompressResult first = compress_weight(view, per_tensor(8, 1, 0));
-    REQUIRE(first.scan);
     REQUIRE(first.error);
+    if (!test::reads_16bit_in_place()) {  // 16-bit rows widened: the row path, which keeps no scan
+      CHECK_FALSE(first.scan);
+      continue;
+    }
+    REQUIRE(first.scan);
     CHECK(first.reread_elements > 0);
     for (unsigned threads : {1u, 2u}) {
       CAPTURE(threads);

@@ -2,6 +2,7 @@
 // Writers of the engine's input formats (safetensors, ONNX protobuf wire
 // format, .npy) and random weights, for the engine_*_test.cpp files. Tests
 // write their own files instead of shipping binary fixtures.
+#include <algorithm>
 #include <cstdint>
 #include <cstring>
 #include <random>
@@ -225,6 +226,27 @@ inline void require_same_sums(const engine::ErrorSums& a, const engine::ErrorSum
   CHECK(a.dot == b.dot);
   CHECK(a.sumsq_approx == b.sumsq_approx);
   CHECK(a.max_abs == b.max_abs);
+}
+
+// Whether this run's kernels read F16/BF16 weights in place (AVX2 or AVX-512;
+// with AMCT_VECTOR_KERNELS=portable, or on a CPU without AVX2, 16-bit rows
+// are widened first). Only then are 16-bit figures those of the same values
+// given as F32 bit for bit (the same spans, summed in the same order), and
+// only then does per-tensor ARQ of 16-bit weights return its scan.
+inline bool reads_16bit_in_place() {
+  return std::min(engine::default_vector_kernels_cap(), engine::widest_vector_kernels()) !=
+         engine::VectorKernels::Portable;
+}
+
+// 16-bit weights against the same values as F32: bit for bit when read in
+// place, else the same codes (max |w - ŵ| exact) and sums to float rounding.
+inline void require_16bit_sums_match(const engine::ErrorSums& half, const engine::ErrorSums& full) {
+  if (reads_16bit_in_place()) return require_same_sums(half, full);
+  CHECK(half.sumsq_ref == Approx(full.sumsq_ref).epsilon(1e-6));
+  CHECK(half.sumsq_err == Approx(full.sumsq_err).epsilon(1e-6));
+  CHECK(half.dot == Approx(full.dot).epsilon(1e-6));
+  CHECK(half.sumsq_approx == Approx(full.sumsq_approx).epsilon(1e-6));
+  CHECK(half.max_abs == full.max_abs);
 }
 
 }  // namespace amct::test
