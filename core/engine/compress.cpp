@@ -67,15 +67,18 @@ namespace {
 typedef float v8f __attribute__((vector_size(32)));
 typedef int32_t v8i __attribute__((vector_size(32)));
 typedef float v4f __attribute__((vector_size(16)));
+typedef float v16f __attribute__((vector_size(64)));
 typedef int32_t v4i __attribute__((vector_size(16)));
 
 // Unaligned views for loads and stores; helpers take vectors by reference
 // (no vector values cross a function boundary, so no ABI questions).
 typedef float v8f_unaligned __attribute__((vector_size(32), aligned(4)));
 typedef float v4f_unaligned __attribute__((vector_size(16), aligned(4)));
+typedef float v16f_unaligned __attribute__((vector_size(64), aligned(4)));
 #define load8(p) v8f(*reinterpret_cast<const v8f_unaligned*>(p))
 #define store8(p, v) (*reinterpret_cast<v8f_unaligned*>(p) = (v))
 #define load4(p) v4f(*reinterpret_cast<const v4f_unaligned*>(p))
+#define load16(p) v16f(*reinterpret_cast<const v16f_unaligned*>(p))
 #define splat8(x) (v8f{} + static_cast<float>(x))
 #define vabs(v) reinterpret_cast<v8f>(reinterpret_cast<v8i>(v) & 0x7FFFFFFF)
 #define vmin(a, b) ((a) < (b) ? (a) : (b))
@@ -101,11 +104,19 @@ inline void lanes_from(uint64_t first, v8i& keep) {
   keep = index >= static_cast<int32_t>(first);
 }
 
+// The 16 lanes of v added down to 4 (by reference: no vector crosses a call).
+#define fold_to_4(v)                                                                            \
+  ([](const v16f& w) {                                                                          \
+    const v8f h = __builtin_shufflevector(w, w, 0, 1, 2, 3, 4, 5, 6, 7) +                       \
+                  __builtin_shufflevector(w, w, 8, 9, 10, 11, 12, 13, 14, 15);                  \
+    return v4f(__builtin_shufflevector(h, h, 0, 1, 2, 3) + __builtin_shufflevector(h, h, 4, 5, 6, 7)); \
+  }(v))
+
 // Partial sums are kept in float lanes for at most this many elements, then
 // moved to double.
 constexpr uint64_t kFloatRun = 1024;
 
-#define AMCT_KERNEL __attribute__((target_clones("avx2", "default")))
+#define AMCT_KERNEL __attribute__((target_clones("avx512f", "avx2", "default")))
 
 // Min, max and sum of squares of a row (without AVX2 and FMA).
 // The elements [i, n) the vector loop left, then the row's figures added to
@@ -679,6 +690,17 @@ inline void group_removed(float s0, float s1, float s2, float s3, float& removed
   peak = second;
 }
 
+// group_removed on vectors of squares s_c (weight c of a group per lane),
+// added to the lanes of a_t (energy), a_r (removed) and a_p (removed peak).
+#define AMCT_4OF2_REMOVED(s0, s1, s2, s3, a_t, a_r, a_p)                      \
+  {                                                                           \
+    const auto a = vmin(s0, s1), b = vmax(s0, s1), c = vmin(s2, s3), d = vmax(s2, s3); \
+    const auto second = vmin(vmax(a, c), vmin(b, d));                         \
+    a_r += vmin(a, c) + second;                                               \
+    a_p = vmax(a_p, second);                                                  \
+    a_t += (s0 + s1) + (s2 + s3);                                             \
+  }
+
 // Energy of a row [cin, inner] and what 4:2 removes from it (cin > 2).
 AMCT_KERNEL void row_4of2_energy(const float* x, uint64_t cin, uint64_t inner, double& total,
                                  double& removed, float& removed_peak_square) {
@@ -687,6 +709,44 @@ AMCT_KERNEL void row_4of2_energy(const float* x, uint64_t cin, uint64_t inner, d
   float peak = 0;
   if (inner == 1) {
     uint64_t g = 0;
+    // 16 groups at a time: 4 vectors of 16 floats (4 groups each), squared
+    // and transposed within each 128-bit lane, so that s_c holds weight c of
+    // the 16 groups (their order is free: only sums and a max are taken).
+    while (g + 16 <= full_groups) {
+      v16f a_t = v16f{}, a_r = a_t, a_p = a_t;
+      const uint64_t end = std::min(full_groups, g + kFloatRun / 4) & ~uint64_t{15};
+      for (; g < end; g += 16) {
+        const float* p = x + g * 4;
+        v16f x0 = load16(p), x1 = load16(p + 16), x2 = load16(p + 32), x3 = load16(p + 48);
+        x0 *= x0;
+        x1 *= x1;
+        x2 *= x2;
+        x3 *= x3;
+#define AMCT_LO_PS 0, 16, 1, 17, 4, 20, 5, 21, 8, 24, 9, 25, 12, 28, 13, 29
+#define AMCT_HI_PS 2, 18, 3, 19, 6, 22, 7, 23, 10, 26, 11, 27, 14, 30, 15, 31
+#define AMCT_LO_PD 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29
+#define AMCT_HI_PD 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31
+        const v16f u0 = __builtin_shufflevector(x0, x1, AMCT_LO_PS), u1 = __builtin_shufflevector(x0, x1, AMCT_HI_PS);
+        const v16f u2 = __builtin_shufflevector(x2, x3, AMCT_LO_PS), u3 = __builtin_shufflevector(x2, x3, AMCT_HI_PS);
+        const v16f s0 = __builtin_shufflevector(u0, u2, AMCT_LO_PD), s1 = __builtin_shufflevector(u0, u2, AMCT_HI_PD);
+        const v16f s2 = __builtin_shufflevector(u1, u3, AMCT_LO_PD), s3 = __builtin_shufflevector(u1, u3, AMCT_HI_PD);
+#undef AMCT_LO_PS
+#undef AMCT_HI_PS
+#undef AMCT_LO_PD
+#undef AMCT_HI_PD
+        AMCT_4OF2_REMOVED(s0, s1, s2, s3, a_t, a_r, a_p);
+      }
+      // Halved twice in vectors (a short row's fixed cost), then 4 lanes.
+      const v4f q_t = fold_to_4(a_t), q_r = fold_to_4(a_r);
+      const v8f p8 = vmax(__builtin_shufflevector(a_p, a_p, 0, 1, 2, 3, 4, 5, 6, 7),
+                          __builtin_shufflevector(a_p, a_p, 8, 9, 10, 11, 12, 13, 14, 15));
+      const v4f p4 = vmax(__builtin_shufflevector(p8, p8, 0, 1, 2, 3), __builtin_shufflevector(p8, p8, 4, 5, 6, 7));
+      for (int k = 0; k < 4; ++k) {
+        t += q_t[k];
+        r += q_r[k];
+        peak = std::max(peak, p4[k]);
+      }
+    }
     while (g + 4 <= full_groups) {
       v4f a_t = v4f{0, 0, 0, 0}, a_r = a_t, a_p = a_t;
       const uint64_t end = std::min(full_groups, g + kFloatRun / 4) & ~uint64_t{3};
@@ -706,13 +766,7 @@ AMCT_KERNEL void row_4of2_energy(const float* x, uint64_t cin, uint64_t inner, d
         const v4f s1 = __builtin_shufflevector(u0, u2, 2, 3, 6, 7);
         const v4f s2 = __builtin_shufflevector(u1, u3, 0, 1, 4, 5);
         const v4f s3 = __builtin_shufflevector(u1, u3, 2, 3, 6, 7);
-        const v4f a = s0 < s1 ? s0 : s1, b = s0 < s1 ? s1 : s0;
-        const v4f c = s2 < s3 ? s2 : s3, d = s2 < s3 ? s3 : s2;
-        const v4f ac_max = a > c ? a : c, bd_min = b < d ? b : d;
-        const v4f second = ac_max < bd_min ? ac_max : bd_min;
-        a_r += (a < c ? a : c) + second;
-        a_p = second > a_p ? second : a_p;
-        a_t += (s0 + s1) + (s2 + s3);
+        AMCT_4OF2_REMOVED(s0, s1, s2, s3, a_t, a_r, a_p);
       }
       for (int k = 0; k < 4; ++k) {
         t += a_t[k];
