@@ -480,7 +480,11 @@ struct Avx512Vec {
   template <DType kType>
   AMCT_AVX512 static F load(const void* data, uint64_t i) {
     if constexpr (kType == DType::F32) {
-      return _mm512_loadu_ps(static_cast<const float*>(data) + i);
+      // Two 32-byte loads: weights are seldom 64-byte aligned (a safetensors
+      // tensor starts anywhere), and a 64-byte load across two cache lines
+      // made per-tensor ARQ from memory ~15 % slower than AVX2 on Zen 5.
+      const float* p = static_cast<const float*>(data) + i;
+      return _mm512_insertf32x8(_mm512_castps256_ps512(_mm256_loadu_ps(p)), _mm256_loadu_ps(p + 8), 1);
     } else {
       const __m256i halves =
           _mm256_loadu_si256(reinterpret_cast<const __m256i*>(static_cast<const uint16_t*>(data) + i));
