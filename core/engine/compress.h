@@ -23,7 +23,8 @@
 // fits in a third of the last-level cache is scanned whole, then quantized
 // from cache while the caller's next tensor (CompressSpec::next_tensor) is
 // fetched. Unpruned chunks in the weight's own layout are processed as one
-// span, not row by row (F32, or F16/BF16 read in place with AVX2);
+// span, not row by row (F32, or F16/BF16 read in place by the AVX2 or
+// AVX-512 kernels);
 // there the scan is returned (CompressResult::scan) and, passed back for the
 // same weights (CompressSpec::known_scan), saves the first pass: one read.
 // (Scanning the caller's next tensor while quantizing this one would not
