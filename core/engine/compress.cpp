@@ -320,12 +320,19 @@ AMCT_AVX2_FMA inline double hsum(__m256 v) {
   return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
 }
 
+// The greatest (kGreatest) or least of n stored lanes, folded left to right
+// as std::max / std::min do (a NaN lane is kept only when first).
+template <bool kGreatest>
+inline float fold_lanes(const float* lanes, int n) {
+  float m = lanes[0];
+  for (int k = 1; k < n; ++k) m = kGreatest ? std::max(m, lanes[k]) : std::min(m, lanes[k]);
+  return m;
+}
+
 AMCT_AVX2_FMA inline float hmax(__m256 v) {
   alignas(32) float lanes[8];
   _mm256_store_ps(lanes, v);
-  float m = lanes[0];
-  for (int k = 1; k < 8; ++k) m = std::max(m, lanes[k]);
-  return m;
+  return fold_lanes<true>(lanes, 8);
 }
 
 // AVX2 + FMA vector operations, 8 floats (the `V` of arq_simd_kernels.inc).
@@ -358,9 +365,7 @@ struct Avx2Vec {
   AMCT_AVX2_FMA static float min_lane(F v) {
     alignas(32) float lanes[8];
     _mm256_store_ps(lanes, v);
-    float m = lanes[0];
-    for (int k = 1; k < 8; ++k) m = std::min(m, lanes[k]);
-    return m;
+    return fold_lanes<false>(lanes, 8);
   }
 };
 
@@ -518,16 +523,12 @@ struct Avx512Vec {
   AMCT_AVX512 static float max_lane(F v) {
     alignas(64) float lanes[16];
     _mm512_store_ps(lanes, v);
-    float m = lanes[0];
-    for (int k = 1; k < 16; ++k) m = std::max(m, lanes[k]);
-    return m;
+    return fold_lanes<true>(lanes, 16);
   }
   AMCT_AVX512 static float min_lane(F v) {
     alignas(64) float lanes[16];
     _mm512_store_ps(lanes, v);
-    float m = lanes[0];
-    for (int k = 1; k < 16; ++k) m = std::min(m, lanes[k]);
-    return m;
+    return fold_lanes<false>(lanes, 16);
   }
 };
 
@@ -705,6 +706,27 @@ inline void group_removed(float s0, float s1, float s2, float s3, float& removed
     a_t += (s0 + s1) + (s2 + s3);                                             \
   }
 
+// A 4:2 group's columns (inner > 1) in vectors of 8: columns(at, keep) for
+// each, the last 8 taken again when inner is not a multiple of 8 with only
+// the new ones kept (tail_keep); then the float sums a_t, a_r move to t, r
+// every kFloatRun weights, not every group (a 3x3 conv's group is 36
+// weights). False when inner < 8: the caller takes the columns one by one.
+template <class Columns>
+inline bool group_columns(uint64_t inner, const v8i& tail_keep, Columns&& columns, v8f& a_t, v8f& a_r,
+                          uint64_t& pending, double& t, double& r) {
+  if (inner < 8) return false;
+  uint64_t j = 0;
+  for (; j + 8 <= inner; j += 8) columns(j, kAllLanes);
+  if (j < inner) columns(inner - 8, tail_keep);
+  if ((pending += 4 * inner) >= kFloatRun) {
+    t += lanes_sum(a_t);
+    r += lanes_sum(a_r);
+    a_t = a_r = splat8(0);
+    pending = 0;
+  }
+  return true;
+}
+
 // Energy of a row [cin, inner] and what 4:2 removes from it (cin > 2).
 AMCT_KERNEL void row_4of2_energy(const float* x, uint64_t cin, uint64_t inner, double& total,
                                  double& removed, float& removed_peak_square) {
@@ -787,11 +809,7 @@ AMCT_KERNEL void row_4of2_energy(const float* x, uint64_t cin, uint64_t inner, d
       peak = std::max(peak, pk);
     }
   } else {
-    // Vectors of 8 columns of a group's 4 rows. When inner is not a multiple
-    // of 8, the last 8 columns are taken again, only the new ones counted
-    // (inner >= 8; below that, scalar). Float sums move to double every
-    // kFloatRun elements, not every group: a 3x3 conv's group is 36 weights.
-    const uint64_t vector_end = inner >= 8 ? inner : 0;
+    // Vectors of 8 columns of a group's 4 rows (group_columns).
     v8i tail_keep;
     lanes_from(8 - inner % 8, tail_keep);
     v8f a_t = splat8(0), a_r = a_t, a_p = a_t;
@@ -813,17 +831,8 @@ AMCT_KERNEL void row_4of2_energy(const float* x, uint64_t cin, uint64_t inner, d
         a_p = vmax(a_p, lanes_where(keep, second));
         a_t += lanes_where(keep, (s0 + s1) + (s2 + s3));
       };
-      uint64_t j = 0;
-      for (; j + 8 <= vector_end; j += 8) columns(j, kAllLanes);
-      if (j < vector_end) columns(inner - 8, tail_keep);
-      if ((pending += 4 * inner) >= kFloatRun) {
-        t += lanes_sum(a_t);
-        r += lanes_sum(a_r);
-        a_t = a_r = splat8(0);
-        pending = 0;
-      }
-      if (vector_end) continue;
-      for (; j < inner; ++j) {
+      if (group_columns(inner, tail_keep, columns, a_t, a_r, pending, t, r)) continue;
+      for (uint64_t j = 0; j < inner; ++j) {
         const float s0 = p0[j] * p0[j], s1 = p1[j] * p1[j], s2 = p2[j] * p2[j], s3 = p3[j] * p3[j];
         float rem, pk;
         group_removed(s0, s1, s2, s3, rem, pk);
@@ -932,10 +941,8 @@ AMCT_KERNEL void row_4of2_prune(const float* x, uint64_t cin, uint64_t inner, fl
       }
     }
   } else {
-    // As in row_4of2_energy: the last 8 columns taken again when inner is
-    // not a multiple of 8 (stored whole: `out` is not `x`, so a column done
-    // twice is written twice the same), float sums moved every kFloatRun.
-    const uint64_t vector_end = inner >= 8 ? inner : 0;
+    // Vectors of 8 columns (group_columns), stored whole: `out` is not `x`,
+    // so a column taken twice is written twice the same.
     v8i tail_keep;
     lanes_from(8 - inner % 8, tail_keep);
     v8f a_t = splat8(0), a_r = a_t;
@@ -960,17 +967,8 @@ AMCT_KERNEL void row_4of2_prune(const float* x, uint64_t cin, uint64_t inner, fl
         a_r += lanes_where(keep,
                            ((s0 * s0 - o0 * o0) + (s1 * s1 - o1 * o1)) + ((s2 * s2 - o2 * o2) + (s3 * s3 - o3 * o3)));
       };
-      uint64_t j = 0;
-      for (; j + 8 <= vector_end; j += 8) columns(j, kAllLanes);
-      if (j < vector_end) columns(inner - 8, tail_keep);
-      if ((pending += 4 * inner) >= kFloatRun) {
-        t += lanes_sum(a_t);
-        r += lanes_sum(a_r);
-        a_t = a_r = splat8(0);
-        pending = 0;
-      }
-      if (vector_end) continue;
-      for (; j < inner; ++j) {
+      if (group_columns(inner, tail_keep, columns, a_t, a_r, pending, t, r)) continue;
+      for (uint64_t j = 0; j < inner; ++j) {
         float v[4], a[4];
         for (int c = 0; c < 4; ++c) v[c] = p0[c * inner + j], a[c] = std::fabs(v[c]);
         for (int c = 0; c < 4; ++c) {
