@@ -908,7 +908,11 @@ AMCT_KERNEL void row_4of2_prune(const float* x, uint64_t cin, uint64_t inner, fl
       const v4f o2 = reinterpret_cast<v4f>(reinterpret_cast<v4i>(s2) & k2);
       const v4f o3 = reinterpret_cast<v4f>(reinterpret_cast<v4i>(s3) & k3);
       a_t += (s0 * s0 + s1 * s1) + (s2 * s2 + s3 * s3);
-      a_r += ((s0 * s0 - o0 * o0) + (s1 * s1 - o1 * o1)) + ((s2 * s2 - o2 * o2) + (s3 * s3 - o3 * o3));
+      // The removed weights (s - o is s or 0, exactly), squared: never
+      // negative, even where a compiler fuses s * s - o * o into an FMA
+      // (clang does, in the AVX-512 clone), leaving a rounding residue.
+      const v4f d0 = s0 - o0, d1 = s1 - o1, d2 = s2 - o2, d3 = s3 - o3;
+      a_r += (d0 * d0 + d1 * d1) + (d2 * d2 + d3 * d3);
       // Transpose back (the 4x4 transpose is its own inverse).
       const v4f w0 = __builtin_shufflevector(o0, o1, 0, 4, 1, 5), w1 = __builtin_shufflevector(o0, o1, 2, 6, 3, 7);
       const v4f w2 = __builtin_shufflevector(o2, o3, 0, 4, 1, 5), w3 = __builtin_shufflevector(o2, o3, 2, 6, 3, 7);
@@ -964,8 +968,8 @@ AMCT_KERNEL void row_4of2_prune(const float* x, uint64_t cin, uint64_t inner, fl
         store8(q0 + 2 * inner + at, o2);
         store8(q0 + 3 * inner + at, o3);
         a_t += lanes_where(keep, (s0 * s0 + s1 * s1) + (s2 * s2 + s3 * s3));
-        a_r += lanes_where(keep,
-                           ((s0 * s0 - o0 * o0) + (s1 * s1 - o1 * o1)) + ((s2 * s2 - o2 * o2) + (s3 * s3 - o3 * o3)));
+        const v8f d0 = s0 - o0, d1 = s1 - o1, d2 = s2 - o2, d3 = s3 - o3;  // removed (see above)
+        a_r += lanes_where(keep, (d0 * d0 + d1 * d1) + (d2 * d2 + d3 * d3));
       };
       if (group_columns(inner, tail_keep, columns, a_t, a_r, pending, t, r)) continue;
       for (uint64_t j = 0; j < inner; ++j) {
