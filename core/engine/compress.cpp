@@ -88,11 +88,15 @@ inline double lanes_sum(const v8f& v) {
   for (int i = 0; i < 8; ++i) s += v[i];
   return s;
 }
-inline float lanes_max(const v8f& v) {
-  float m = v[0];
-  for (int i = 1; i < 8; ++i) m = std::max(m, v[i]);
+// The greatest (kGreatest) or least of n stored lanes, folded left to right
+// as std::max / std::min do (a NaN lane is kept only when first).
+template <bool kGreatest>
+inline float fold_lanes(const float* lanes, int n) {
+  float m = lanes[0];
+  for (int k = 1; k < n; ++k) m = kGreatest ? std::max(m, lanes[k]) : std::min(m, lanes[k]);
   return m;
 }
+inline float lanes_max(const v8f& v) { return fold_lanes<true>(reinterpret_cast<const float*>(&v), 8); }
 
 // v where `keep` is set, else 0.
 #define lanes_where(keep, v) reinterpret_cast<v8f>(reinterpret_cast<v8i>(v) & (keep))
@@ -320,15 +324,6 @@ AMCT_AVX2_FMA inline double hsum(__m256 v) {
   return (lanes[0] + lanes[1]) + (lanes[2] + lanes[3]);
 }
 
-// The greatest (kGreatest) or least of n stored lanes, folded left to right
-// as std::max / std::min do (a NaN lane is kept only when first).
-template <bool kGreatest>
-inline float fold_lanes(const float* lanes, int n) {
-  float m = lanes[0];
-  for (int k = 1; k < n; ++k) m = kGreatest ? std::max(m, lanes[k]) : std::min(m, lanes[k]);
-  return m;
-}
-
 AMCT_AVX2_FMA inline float hmax(__m256 v) {
   alignas(32) float lanes[8];
   _mm256_store_ps(lanes, v);
@@ -369,31 +364,17 @@ struct Avx2Vec {
   }
 };
 
-// The fast rule works in code units: t = x * (1/s), y = round_half_even(
-// min(t, qmax)), d = t - y (exact), so that w - ŵ ≈ d * s (see
-// peak_threshold): 7 vector instructions per 8 weights (t, y, d, d², w·y,
-// |d|, max), and the machine of the benchmark runs about one per cycle
-// whatever its kind. y rounds like x / s except within |y| * 2^-23 <= 2^-16
-// of a half-integer (INT8): there |d| > 0.5 - 2^-14, as for a clamped code. max |w - ŵ| must be exact: it is
-// computed exactly only in blocks that may hold a new peak. A block with a
-// possible tie, or a |d| * s within the slack of the peak so far, comes here:
-// its lanes are computed again with the same instructions, the peak exactly,
-// flagged elements get the exact rule, and where their code differs, the
-// sums the fast path added are corrected.
-struct FastRule {
-  __m256 inv, qmax;
-};
-
-AMCT_AVX2_FMA inline FastRule fast_rule(const QuantRow& row) {
-  return {_mm256_set1_ps(1.0f / row.scale), _mm256_set1_ps(row.qmax)};
-}
-
-// y of t = x * (1/s)
-template <bool kClamp>
-AMCT_AVX2_FMA inline __m256 fast_code(__m256 t, const FastRule& rule) {
-  if (kClamp) t = _mm256_min_ps(t, rule.qmax);
-  return _mm256_round_ps(t, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-}
+// The fast rule (quantize_row in arq_simd_kernels.inc) works in code units:
+// t = x * (1/s), y = round_half_even(min(t, qmax)), d = t - y (exact), so
+// that w - ŵ ≈ d * s (see peak_threshold): 7 vector instructions per vector
+// of weights (t, y, d, d², w·y, |d|, max). y rounds like x / s except within
+// |y| * 2^-23 <= 2^-16 of a half-integer (INT8): there |d| > 0.5 - 2^-14, as
+// for a clamped code. max |w - ŵ| must be exact: it is computed exactly only
+// in blocks that may hold a new peak. A block with a possible tie, or a
+// |d| * s within the slack of the peak so far, goes to fix_block: its lanes
+// are computed again with the same instructions, the peak exactly, flagged
+// elements get the exact rule, and where their code differs, the sums the
+// fast path added are corrected.
 
 // |d| above which a code may differ from the division's (code units).
 inline float tie_limit(const QuantRow& row) { return 0.5f - std::max(1.0f / 16384, (row.qmax + 1) / (1 << 21)); }
@@ -414,8 +395,8 @@ struct FastSums {
 
 template <DType kType, bool kPruned>
 AMCT_AVX2_FMA __attribute__((noinline)) void fix_block(const QuantRow& row, uint64_t begin, FastSums& sums) {
-  const FastRule rule = fast_rule(row);
-  const __m256 s = _mm256_set1_ps(row.scale), limit = _mm256_set1_ps(tie_limit(row));
+  const __m256 s = _mm256_set1_ps(row.scale), inv = _mm256_set1_ps(1.0f / row.scale);
+  const __m256 limit = _mm256_set1_ps(tie_limit(row));
   const __m256 qmin = _mm256_set1_ps(row.qmin), qmax = _mm256_set1_ps(row.qmax);
   const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7FFFFFFF));
   const void* weights = weights_of<kType>(row);
@@ -423,8 +404,9 @@ AMCT_AVX2_FMA __attribute__((noinline)) void fix_block(const QuantRow& row, uint
   __m256 peak = _mm256_setzero_ps();
   for (uint64_t k = begin; k < begin + kTieBlock; k += 8) {
     const __m256 w = load8_as_float<kType>(weights, k), x = load8_as_float<kType>(sources, k);
-    const __m256 t = _mm256_mul_ps(x, rule.inv), tw = _mm256_mul_ps(w, rule.inv);
-    const __m256 y = fast_code<true>(t, rule);  // min() changes nothing where no clamp is needed
+    const __m256 t = _mm256_mul_ps(x, inv), tw = _mm256_mul_ps(w, inv);
+    // min() changes nothing where no clamp is needed
+    const __m256 y = _mm256_round_ps(_mm256_min_ps(t, qmax), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     const __m256 q = _mm256_mul_ps(y, s);
     const __m256 abs_e = _mm256_and_ps(_mm256_sub_ps(w, q), abs_mask);
     const __m256 flagged = _mm256_cmp_ps(_mm256_and_ps(_mm256_sub_ps(t, y), abs_mask), limit, _CMP_GT_OQ);
