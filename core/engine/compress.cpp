@@ -1068,20 +1068,46 @@ class RowSource {
   uint64_t row_bytes_ = 0;
 };
 
-// Runs fn(chunk, worker) for every chunk on `threads` threads.
+// How a tensor's chunks are handed to threads: in runs of consecutive
+// chunks, each run taken whole by the next free thread. A thread then streams
+// a run as one contiguous read, and the hardware prefetcher ramps up once per
+// run rather than once per chunk: on a Zen 5, a 2-thread sum of a 180 MB
+// array in 256 KB pieces ran at ~87 % of its rate in 1 MB pieces, and runs of
+// 4 chunks raised ARQ and 4:2 from memory by 8-15 % (session 12). Runs are
+// shorter on small tensors, so that the last run leaves no thread idle long.
+struct ChunkSchedule {
+  uint64_t chunks = 0;
+  unsigned threads = 1;
+  uint64_t run = 1;  // chunks per run
+
+  ChunkSchedule(uint64_t chunk_count, unsigned thread_count)
+      : chunks(chunk_count),
+        threads(static_cast<unsigned>(std::max<uint64_t>(1, std::min<uint64_t>(thread_count, chunk_count)))),
+        run(std::clamp<uint64_t>(chunk_count / (uint64_t{threads} * 8), 1, 4)) {}
+
+  // The chunk that the thread processing `chunk` likely takes after it: the
+  // next one in its run, or the first of the run after the other threads'.
+  uint64_t likely_next(uint64_t chunk) const {
+    return (chunk + 1) % run != 0 ? chunk + 1 : chunk + 1 + (threads - 1) * run;
+  }
+};
+
+// Runs fn(chunk, worker) for every chunk, on the schedule's threads.
 template <typename Fn>
-void for_each_chunk(uint64_t chunks, unsigned threads, Fn&& fn) {
-  threads = static_cast<unsigned>(std::max<uint64_t>(1, std::min<uint64_t>(threads, chunks)));
-  if (threads <= 1) {
-    for (uint64_t c = 0; c < chunks; ++c) fn(c, 0u);
+void for_each_chunk(const ChunkSchedule& schedule, Fn&& fn) {
+  if (schedule.threads <= 1) {
+    for (uint64_t c = 0; c < schedule.chunks; ++c) fn(c, 0u);
     return;
   }
-  std::atomic<uint64_t> next{0};
+  std::atomic<uint64_t> next_run{0};
   auto work = [&](unsigned worker) {
-    for (uint64_t c = next++; c < chunks; c = next++) fn(c, worker);
+    for (uint64_t first = next_run++ * schedule.run; first < schedule.chunks; first = next_run++ * schedule.run) {
+      const uint64_t last = std::min(schedule.chunks, first + schedule.run);
+      for (uint64_t c = first; c < last; ++c) fn(c, worker);
+    }
   };
   std::vector<std::thread> pool;
-  for (unsigned t = 1; t < threads; ++t) pool.emplace_back(work, t);
+  for (unsigned t = 1; t < schedule.threads; ++t) pool.emplace_back(work, t);
   work(0);
   for (std::thread& thread : pool) thread.join();
 }
@@ -1155,6 +1181,7 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
   const uint64_t rows_per_chunk = std::max<uint64_t>(1, (uint64_t{1} << 16) / std::max<uint64_t>(1, length));
   const uint64_t chunks = (rows + rows_per_chunk - 1) / rows_per_chunk;
   const unsigned threads = std::max(1u, spec.threads);
+  const ChunkSchedule schedule(chunks, threads);
   std::vector<Scratch> scratch(threads);
   // Row buffers, only those this computation uses (a row can be long).
   const bool writes_rows = spec.quant.has_value() || spec.output != nullptr;
@@ -1191,7 +1218,7 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
   if (prune == PruneKind::Filter) {
     std::vector<double> energy(rows, 0.0);
     std::vector<float> peak(rows, 0.0f);
-    for_each_chunk(chunks, threads, [&](uint64_t chunk, unsigned worker) {
+    for_each_chunk(schedule, [&](uint64_t chunk, unsigned worker) {
       Scratch& s = buffers(worker);
       auto [begin, end] = rows_of(chunk);
       for (uint64_t r = begin; r < end; ++r) row_energy(source.row(r, s.row.data()), length, energy[r], peak[r]);
@@ -1229,7 +1256,7 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
     out.total = weight.elements;
     out.skipped = selective_skipped;
     if (selective_skipped) {
-      for_each_chunk(chunks, threads, [&](uint64_t chunk, unsigned worker) {
+      for_each_chunk(schedule, [&](uint64_t chunk, unsigned worker) {
         Scratch& s = buffers(worker);
         auto [begin, end] = rows_of(chunk);
         float unused = 0;
@@ -1238,7 +1265,7 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
         }
       });
     } else {
-      for_each_chunk(chunks, threads, [&](uint64_t chunk, unsigned worker) {
+      for_each_chunk(schedule, [&](uint64_t chunk, unsigned worker) {
         Scratch& s = buffers(worker);
         auto [begin, end] = rows_of(chunk);
         ChunkFigures& f = figures[chunk];
@@ -1427,8 +1454,8 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
     // takes next while it quantizes.
     chunk_sumsq = known->chunk_sumsq;
     const TensorScale final_scale{arq_scale(known->max_value, known->min_value, bits), known->max_value};
-    for_each_chunk(chunks, threads, [&](uint64_t chunk, unsigned worker) {
-      process_chunk(chunk, worker, final_scale, {.rows_ahead = threads * rows_per_chunk});
+    for_each_chunk(schedule, [&](uint64_t chunk, unsigned worker) {
+      process_chunk(chunk, worker, final_scale, {.rows_ahead = (schedule.likely_next(chunk) - chunk) * rows_per_chunk});
     });
     result.used_known_scan = true;
   } else if (spec.quant && !spec.quant->channel_wise) {
@@ -1480,7 +1507,7 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
     const uint64_t scanned_only = two_pass ? chunks : chunks / 4;
     std::atomic<float> seen_min{std::numeric_limits<float>::infinity()};
     std::atomic<float> seen_max{-std::numeric_limits<float>::infinity()};
-    for_each_chunk(chunks, threads, [&](uint64_t chunk, unsigned worker) {
+    for_each_chunk(schedule, [&](uint64_t chunk, unsigned worker) {
       Scratch& s = buffers(worker);
       auto [begin, end] = rows_of(chunk);
       ChunkFigures scratch_figures;
@@ -1490,7 +1517,7 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
       // is only scanned), the rest during the quantize pass. (Fetching it
       // during the quantize pass alone left memory idle during each scan:
       // the first pass ran at ~15 GB/s on 2 threads against 19-20.)
-      const uint64_t ahead = threads * rows_per_chunk;
+      const uint64_t ahead = (schedule.likely_next(chunk) - chunk) * rows_per_chunk;
       uint64_t fetched_by_scan = 0;
       if (spans) {
         const uint64_t n = (end - begin) * length;
@@ -1530,8 +1557,10 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
       if (!(chunk_scale[c] == final_scale)) again.push_back(c);
     }
     std::atomic<uint64_t> reread{0}, requantized{0};
-    for_each_chunk(again.size(), threads, [&](uint64_t k, unsigned worker) {
-      const uint64_t chunk = again[again.size() - 1 - k];  // latest first: the last scanned are still in cache
+    // Scanned whole: latest first, the last scanned are still in cache;
+    // otherwise in order, from memory, in runs.
+    for_each_chunk(ChunkSchedule(again.size(), threads), [&](uint64_t k, unsigned worker) {
+      const uint64_t chunk = two_pass ? again[again.size() - 1 - k] : again[k];
       const auto [begin, end] = rows_of(chunk);
       reread += (end - begin) * length;
       if (!std::isnan(chunk_scale[chunk])) requantized += (end - begin) * length;
@@ -1544,7 +1573,7 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
     result.requantized_elements = requantized.load();
     if (spans) scan_out = TensorScan{weight.elements, length, mn, mx, std::move(chunk_sumsq)};
   } else {
-    for_each_chunk(chunks, threads, [&](uint64_t chunk, unsigned worker) { process_chunk(chunk, worker, {}, {}); });
+    for_each_chunk(schedule, [&](uint64_t chunk, unsigned worker) { process_chunk(chunk, worker, {}, {}); });
   }
   ErrorSums error;
   double prune_total = 0, prune_removed = 0;

@@ -193,6 +193,38 @@ TEST_CASE("per-tensor ARQ chunk by chunk on two threads: the max in either half"
   }
 }
 
+TEST_CASE("chunks handed to threads in runs: a tensor of 96 chunks gives the figures of one thread",
+          "[engine][arq-tensor]") {
+  // 96 chunks: two or three threads take them in runs of consecutive chunks
+  // (4 and 4 here), unlike the 8-chunk tensors above (runs of one). Every
+  // chunk must be processed once, in any run: per-tensor ARQ matches the
+  // two-pass path bit for bit, per channel, 4:2 and filter pruning their own
+  // one-thread figures. The max sits in the middle of a run.
+  const std::vector<int64_t> shape = {96 * 128, 512};
+  std::vector<float> w = test::random_weights(96 * kChunk, 11);
+  w[49 * kChunk + 17] = -0.8f;
+  const TensorView view = test::view_of(w, shape);
+  CHECK(require_chunked_matches_two_pass(view, 8).reread_elements == 49 * kChunk);
+  CompressSpec channel;
+  channel.quant = QuantSpec{4, true};
+  CompressSpec selective;
+  selective.prune.kind = PruneKind::Selective4of2;
+  CompressSpec filter = channel;
+  filter.prune = PruneSpec{PruneKind::Filter, 0.3, true};
+  for (CompressSpec spec : {channel, selective, filter}) {
+    spec.threads = 1;
+    const CompressResult one = compress_weight(view, spec);
+    REQUIRE(one.error);
+    for (unsigned threads : {2u, 3u}) {
+      CAPTURE(threads, static_cast<int>(spec.prune.kind));
+      spec.threads = threads;
+      const CompressResult many = compress_weight(view, spec);
+      REQUIRE(many.error);
+      test::require_same_sums(*many.error, *one.error);
+    }
+  }
+}
+
 TEST_CASE("per-tensor ARQ chunk by chunk: F16 and BF16 weights (read in place) and pruned weights (row by row)",
           "[engine][arq-tensor]") {
   std::vector<float> w = test::random_weights(kCount, 9);
