@@ -614,9 +614,11 @@ void row_scan_packed([[maybe_unused]] VectorKernels kernels, [[maybe_unused]] co
 // One instruction set's quantize_row instances: [pruned][stores ŵ][clamps]
 // for F32 rows, [BF16][clamps] for 16-bit ones read in place.
 using QuantKernel = void (*)(const QuantRow&, RowSums&);
+using ScanQuantKernel = void (*)(const QuantRow&, RowSums&, float&, float&, double&);
 struct QuantKernels {
   QuantKernel f32[2][2][2];
   QuantKernel packed[2][2];
+  ScanQuantKernel scan_quantize[3][2];  // [F32, F16, BF16][clamps]
 };
 #define AMCT_QUANT_KERNELS(ns)                                                                                \
   QuantKernels {                                                                                              \
@@ -627,11 +629,37 @@ struct QuantKernels {
     {                                                                                                         \
       {ns::quantize_row<false, false, false, DType::F16>, ns::quantize_row<false, false, true, DType::F16>},  \
       {ns::quantize_row<false, false, false, DType::BF16>, ns::quantize_row<false, false, true, DType::BF16>} \
+    },                                                                                                        \
+    {                                                                                                         \
+      {ns::scan_quantize<false, DType::F32>, ns::scan_quantize<true, DType::F32>},                            \
+      {ns::scan_quantize<false, DType::F16>, ns::scan_quantize<true, DType::F16>},                            \
+      {ns::scan_quantize<false, DType::BF16>, ns::scan_quantize<true, DType::BF16>},                          \
     }                                                                                                         \
   }
 constexpr QuantKernels kAvx2QuantKernels = AMCT_QUANT_KERNELS(avx2);
 constexpr QuantKernels kAvx512QuantKernels = AMCT_QUANT_KERNELS(avx512);
 #undef AMCT_QUANT_KERNELS
+#endif
+
+// A row's sums added to its chunk's figures.
+void add_row_sums(const RowSums& r, ErrorSums& sums) {
+  sums.sumsq_ref += r.rr;
+  sums.sumsq_err += r.ee;
+  sums.dot += r.wq;
+  sums.sumsq_approx += r.ee + 2 * r.wq - r.rr;  // ||w - ŵ||² = ||w||² - 2 w·ŵ + ||ŵ||²
+  sums.max_abs = std::max(sums.max_abs, static_cast<double>(r.peak));
+}
+
+#if defined(__x86_64__)
+const QuantKernels& quant_kernels(VectorKernels kernels) {
+  return kernels == VectorKernels::Avx512 ? kAvx512QuantKernels : kAvx2QuantKernels;
+}
+
+// Without the clamp when no code can exceed qmax: x <= src_max gives
+// x * (1/s) <= src_max * (1/s) <= qmax + 1/4 (rounding is monotonic),
+// which rounds to at most qmax (and so does x / s, within 2 ulp of it).
+// The flagged-block path clamps anyway: min() changes nothing there.
+bool needs_clamp(const QuantRow& row) { return !(row.src_max * (1.0f / row.scale) <= row.qmax + 0.25f); }
 #endif
 
 // Without pruning the first pass summed ||w||² already; with pruning the
@@ -642,12 +670,8 @@ void quantize_row(const QuantRow& row, ErrorSums& sums) {
   const bool pruned = !(row.ref_sumsq && row.src == row.ref);
 #if defined(__x86_64__)
   if (row.kernels != VectorKernels::Portable) {
-    // Without the clamp when no code can exceed qmax: x <= src_max gives
-    // x * (1/s) <= src_max * (1/s) <= qmax + 1/4 (rounding is monotonic),
-    // which rounds to at most qmax (and so does x / s, within 2 ulp of it).
-    // The flagged-block path clamps anyway: min() changes nothing there.
-    const bool clamp = !(row.src_max * (1.0f / row.scale) <= row.qmax + 0.25f);
-    const QuantKernels& kernels = row.kernels == VectorKernels::Avx512 ? kAvx512QuantKernels : kAvx2QuantKernels;
+    const bool clamp = needs_clamp(row);
+    const QuantKernels& kernels = quant_kernels(row.kernels);
     if (row.packed) {
       kernels.packed[row.packed_type == DType::BF16][clamp](row, r);
     } else {
@@ -660,11 +684,28 @@ void quantize_row(const QuantRow& row, ErrorSums& sums) {
   quantize_exactly(row, 0, row.n, r);
 #endif
   if (!pruned) r.rr = *row.ref_sumsq;  // replaces the tail's part sum
-  sums.sumsq_ref += r.rr;
-  sums.sumsq_err += r.ee;
-  sums.dot += r.wq;
-  sums.sumsq_approx += r.ee + 2 * r.wq - r.rr;  // ||w - ŵ||² = ||w||² - 2 w·ŵ + ||ŵ||²
-  sums.max_abs = std::max(sums.max_abs, static_cast<double>(r.peak));
+  add_row_sums(r, sums);
+}
+
+// Per-tensor ARQ of an unpruned span with its scan (row_scan's min, max and
+// ||w||², added to out_min, out_max, sumsq) in one sweep: the figures are
+// quantize_row's with the row's scale, those of row_scan then quantize_row
+// bit for bit. False, having done nothing, with the portable kernels.
+bool scan_and_quantize(const QuantRow& row, ErrorSums& sums, float& out_min, float& out_max, double& sumsq) {
+#if defined(__x86_64__)
+  if (row.kernels == VectorKernels::Portable) return false;
+  RowSums r;
+  r.peak = static_cast<float>(sums.max_abs);
+  const int type = !row.packed ? 0 : row.packed_type == DType::F16 ? 1 : 2;
+  double own_sumsq = 0;
+  quant_kernels(row.kernels).scan_quantize[type][needs_clamp(row)](row, r, out_min, out_max, own_sumsq);
+  sumsq += own_sumsq;
+  r.rr = own_sumsq;
+  add_row_sums(r, sums);
+  return true;
+#else
+  return false;
+#endif
 }
 
 // 4:2 figures of one group from the squares of its 4 weights: the energy
@@ -1340,6 +1381,24 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
     uint64_t fetched_by_scan = 0;
     bool next_tensor = false;
   };
+  // A chunk as one span (spans), for per-tensor ARQ with `tensor_scale`.
+  auto span_row = [&](uint64_t chunk, TensorScale tensor_scale) {
+    const auto [begin, end] = rows_of(chunk);
+    QuantRow q;
+    q.kernels = kernels;
+    if (packed) {
+      q.packed = source.bytes_of_row(begin);
+      q.packed_type = weight.dtype;
+    } else {
+      q.ref = q.src = source.row(begin, nullptr);
+    }
+    q.n = (end - begin) * length;
+    q.qmin = qmin;
+    q.qmax = qmax;
+    q.scale = tensor_scale.scale;
+    q.src_max = tensor_scale.max_value;
+    return q;
+  };
   auto process_chunk = [&](uint64_t chunk, unsigned worker, TensorScale tensor_scale, ChunkFetch fetch) {
     const uint64_t prefetch_rows = fetch.rows_ahead;
     const bool fetch_next_tensor = fetch.next_tensor;
@@ -1347,19 +1406,7 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
     auto [begin, end] = rows_of(chunk);
     ChunkFigures& f = figures[chunk];
     if (spans) {
-      QuantRow q;
-      q.kernels = kernels;
-      if (packed) {
-        q.packed = source.bytes_of_row(begin);
-        q.packed_type = weight.dtype;
-      } else {
-        q.ref = q.src = source.row(begin, nullptr);
-      }
-      q.n = (end - begin) * length;
-      q.qmin = qmin;
-      q.qmax = qmax;
-      q.scale = tensor_scale.scale;
-      q.src_max = tensor_scale.max_value;
+      QuantRow q = span_row(chunk, tensor_scale);
       q.ref_sumsq = chunk_sumsq[chunk];
       if (fetch_next_tensor) {
         const uint64_t offset = begin * row_bytes * next_ratio, bytes = (end - begin) * row_bytes * next_ratio;
@@ -1459,37 +1506,34 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
     });
     result.used_known_scan = true;
   } else if (spec.quant && !spec.quant->channel_wise) {
-    // Per-tensor ARQ in about one read: each chunk is scanned (min, max,
-    // ||row||², from memory) and quantized at once from cache with the scale
-    // of the extremes seen so far by every thread; chunks whose scale was not
-    // the final one are read and quantized again at the end. Codes and sums
-    // are those of the final scale, as if the whole tensor had been scanned
-    // first. The max is one element anywhere: the chunk k of N is final with
-    // probability (k+1)/N, so the first quarter is only scanned (it is mostly
-    // quantized again anyway) and quantized at the end. Expected: 53 % of the
-    // tensor read twice (instead of all of it) and 28 % quantized twice.
-    // (Ordering chunks by the max of a strided sample, to meet the max early,
-    // did not lower the share on the benchmark's weights.)
-    // No order fixed before reading does better on average: every chunk
-    // processed before the one holding the final extremes had to be quantized
-    // without their scale, and on a tensor this path takes (over a third of
-    // the last-level cache) they no longer are in cache by then, so they are
-    // read again: with the max anywhere, half the tensor on average (1.5 reads). Best case (the max in the first quarter): 1.25
-    // reads, nothing quantized twice. Worst case (the max in the last chunk):
-    // 2 reads, like two passes, plus 3/4 of the tensor quantized twice.
+    // Per-tensor ARQ in about one read: each chunk is quantized with the
+    // scale of the extremes seen so far by every thread; chunks whose scale
+    // was not the final one are read and quantized again at the end. Codes
+    // and sums are those of the final scale, as if the whole tensor had been
+    // scanned first.
+    //  - Figures-only spans with the vector kernels (the estimate's path):
+    //    one sweep from memory quantizes the chunk with the extremes seen
+    //    before it and scans it (min, max, ||w||²) alike. When the chunk moves
+    //    the extremes, it is quantized again at once, from cache.
+    //  - Otherwise (rows, or the portable kernels, where quantizing costs
+    //    many times a scan) the chunk is scanned from memory, then quantized
+    //    from cache; the first quarter is only scanned (it is mostly
+    //    quantized again anyway) and quantized at the end.
+    // The max is one element anywhere, and no order fixed before reading
+    // meets it early on average: every chunk processed before the one holding
+    // the final extremes is read again (it is no longer in cache on a tensor
+    // this path takes, over a third of the last-level cache): half the tensor
+    // on average, 1.5 reads; from 1 (the max first) to 2 (the max last).
     // Splitting the chunks between threads (shared running extremes) or into
-    // halves with their own extremes does not move the average. On the
-    // benchmark's machine (2 vCPUs of a 2 GHz Zen 1, AVX2 split in 128-bit
-    // halves) scan + quantize run at ~8 GB/s per core from L2, under the
-    // memory's 19 GB/s for two: quantizing twice costs as much as reading
-    // twice, so neither a smaller scanned-only share (0, 1/8) nor a larger one
-    // (1/2, 3/4, all: two passes), nor a larger two-pass size (4, 9 MB) was
-    // faster (engine_bench --algo arq_int8_tensor, session 7). Scanning and
-    // quantizing a chunk in one sweep with the extremes seen before it (kept
-    // when the chunk moves neither) gave the same figures and no gain there.
-    // On a Zen 5 with AVX-512 (session 11), where quantizing costs a fraction
-    // of reading, no scanned-only share saved 4 of the Llama layer's 43.5 %
-    // read twice: within the noise, so the quarter stays.
+    // halves with their own extremes, or ordering them by the max of a
+    // strided sample, did not move the average.
+    // Measured (engine_bench --per-layer, Llama layer): on a 2 GHz Zen 1
+    // (session 7) scan + quantize ran at ~8 GB/s per core from L2, under the
+    // memory's 19 GB/s for two, and the one-sweep form gained nothing. On a
+    // Zen 5 with AVX-512 (session 12) it raised per-tensor ARQ by 5-14 % and,
+    // with quantizing then costing little more than scanning, dropping the
+    // scanned-only quarter took the tensors whose max comes early from 25 %
+    // read twice to 2-6 % (35 -> 39 GB/s).
     if (spans) {
       chunk_sumsq.assign(chunks, 0.0);
     } else {
@@ -1504,7 +1548,8 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
     // chunks twice.
     const uint64_t two_pass_limit = spec.two_pass_max_bytes.value_or(two_pass_bytes());
     const bool two_pass = weight.byte_size() <= two_pass_limit;
-    const uint64_t scanned_only = two_pass ? chunks : chunks / 4;
+    const bool one_sweep = spans && kernels != VectorKernels::Portable;
+    const uint64_t scanned_only = two_pass ? chunks : one_sweep ? 0 : chunks / 4;
     std::atomic<float> seen_min{std::numeric_limits<float>::infinity()};
     std::atomic<float> seen_max{-std::numeric_limits<float>::infinity()};
     for_each_chunk(schedule, [&](uint64_t chunk, unsigned worker) {
@@ -1522,14 +1567,27 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
       if (spans) {
         const uint64_t n = (end - begin) * length;
         Prefetch next;
-        if (end + ahead <= rows) {
+        const uint64_t whole = (end - begin) * row_bytes;
+        const bool fetch_next = end + ahead <= rows;
+        if (fetch_next) {
           // The portable scan fetches nothing. (A third or a quarter for
           // the scan, the share of its CPU time, measured the same.)
-          const uint64_t whole = (end - begin) * row_bytes;
           fetched_by_scan = kernels == VectorKernels::Portable ? 0 : chunk < scanned_only ? whole : whole / 2 / 64 * 64;
           next = {bytes_to_fetch(begin + ahead), fetched_by_scan};
         }
-        if (packed) {
+        const float seen_lo = seen_min.load(std::memory_order_relaxed);
+        const float seen_hi = seen_max.load(std::memory_order_relaxed);
+        if (one_sweep && !two_pass && seen_lo <= seen_hi) {
+          QuantRow q = span_row(chunk, {arq_scale(seen_hi, seen_lo, bits), seen_hi});
+          if (fetch_next) q.prefetch = {bytes_to_fetch(begin + ahead), whole};
+          scan_and_quantize(q, figures[chunk].error, chunk_min[chunk], chunk_max[chunk], chunk_sumsq[chunk]);
+          if (chunk_min[chunk] >= seen_lo && chunk_max[chunk] <= seen_hi) {
+            chunk_scale[chunk] = q.scale;
+            return;
+          }
+          figures[chunk] = ChunkFigures{};
+          fetched_by_scan = fetch_next ? whole : 0;
+        } else if (packed) {
           row_scan_packed(kernels, source.bytes_of_row(begin), weight.dtype, n, chunk_min[chunk], chunk_max[chunk],
                           chunk_sumsq[chunk], next);
         } else {

@@ -18,8 +18,9 @@
 // and split rows over threads; per-channel ARQ reads each row from memory
 // once (its second pass finds the row in cache); per-tensor ARQ scans and
 // quantizes each L2-sized chunk at once with the scale of the extremes seen
-// so far, and reads again only the chunks whose scale was not the tensor's
-// final one (and the first quarter, only scanned at first); a tensor that
+// so far (in one sweep, for unpruned spans on the vector kernels), and reads
+// again only the chunks whose scale was not the tensor's final one (and,
+// on the other paths, the first quarter, only scanned at first); a tensor that
 // fits in a third of the last-level cache is scanned whole, then quantized
 // from cache while the caller's next tensor (CompressSpec::next_tensor) is
 // fetched. Unpruned chunks in the weight's own layout are processed as one
@@ -149,7 +150,9 @@ struct CompressResult {
   std::string problem;                 // why there are no figures ("" if there are)
   // Per-tensor ARQ (speed figures): elements read from the weight a second
   // time (chunks only scanned at first, or quantized with a scale that was
-  // not the final one), and those quantized twice (the latter).
+  // not the final one), and those quantized twice (the latter). A chunk that
+  // moved the extremes in a one-sweep pass is quantized again from cache at
+  // once; that is not counted.
   uint64_t reread_elements = 0;
   uint64_t requantized_elements = 0;
   // Per-tensor ARQ of an unpruned tensor in its own layout without
