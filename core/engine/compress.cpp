@@ -1515,10 +1515,10 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
     //    one sweep from memory quantizes the chunk with the extremes seen
     //    before it and scans it (min, max, ||w||²) alike. When the chunk moves
     //    the extremes, it is quantized again at once, from cache.
-    //  - Otherwise (rows, or the portable kernels, where quantizing costs
-    //    many times a scan) the chunk is scanned from memory, then quantized
-    //    from cache; the first quarter is only scanned (it is mostly
-    //    quantized again anyway) and quantized at the end.
+    //  - Otherwise (rows, or the portable kernels) the chunk is scanned from
+    //    memory, then quantized from cache.
+    // The first quarter is only scanned (it is mostly quantized again
+    // anyway) and quantized at the end.
     // The max is one element anywhere, and no order fixed before reading
     // meets it early on average: every chunk processed before the one holding
     // the final extremes is read again (it is no longer in cache on a tensor
@@ -1530,10 +1530,12 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
     // Measured (engine_bench --per-layer, Llama layer): on a 2 GHz Zen 1
     // (session 7) scan + quantize ran at ~8 GB/s per core from L2, under the
     // memory's 19 GB/s for two, and the one-sweep form gained nothing. On a
-    // Zen 5 with AVX-512 (session 12) it raised per-tensor ARQ by 5-14 % and,
-    // with quantizing then costing little more than scanning, dropping the
-    // scanned-only quarter took the tensors whose max comes early from 25 %
-    // read twice to 2-6 % (35 -> 39 GB/s).
+    // Zen 5 with AVX-512 (session 12) it raised per-tensor ARQ by 5-14 %.
+    // There, without the scanned-only quarter, the Llama layer's tensors whose
+    // max comes early were read twice 2-6 % instead of 25 % (35 -> 39 GB/s
+    // each), but the whole layer ran the same on 2 threads, and BF16 weights
+    // (bound by the CPU: quantizing twice costs) 20 % slower on one: the
+    // quarter stays.
     if (spans) {
       chunk_sumsq.assign(chunks, 0.0);
     } else {
@@ -1549,7 +1551,7 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
     const uint64_t two_pass_limit = spec.two_pass_max_bytes.value_or(two_pass_bytes());
     const bool two_pass = weight.byte_size() <= two_pass_limit;
     const bool one_sweep = spans && kernels != VectorKernels::Portable;
-    const uint64_t scanned_only = two_pass ? chunks : one_sweep ? 0 : chunks / 4;
+    const uint64_t scanned_only = two_pass ? chunks : chunks / 4;
     std::atomic<float> seen_min{std::numeric_limits<float>::infinity()};
     std::atomic<float> seen_max{-std::numeric_limits<float>::infinity()};
     for_each_chunk(schedule, [&](uint64_t chunk, unsigned worker) {
@@ -1577,7 +1579,7 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
         }
         const float seen_lo = seen_min.load(std::memory_order_relaxed);
         const float seen_hi = seen_max.load(std::memory_order_relaxed);
-        if (one_sweep && !two_pass && seen_lo <= seen_hi) {
+        if (one_sweep && chunk >= scanned_only && seen_lo <= seen_hi) {
           QuantRow q = span_row(chunk, {arq_scale(seen_hi, seen_lo, bits), seen_hi});
           if (fetch_next) q.prefetch = {bytes_to_fetch(begin + ahead), whole};
           scan_and_quantize(q, figures[chunk].error, chunk_min[chunk], chunk_max[chunk], chunk_sumsq[chunk]);

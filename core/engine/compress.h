@@ -19,8 +19,8 @@
 // once (its second pass finds the row in cache); per-tensor ARQ scans and
 // quantizes each L2-sized chunk at once with the scale of the extremes seen
 // so far (in one sweep, for unpruned spans on the vector kernels), and reads
-// again only the chunks whose scale was not the tensor's final one (and,
-// on the other paths, the first quarter, only scanned at first); a tensor that
+// again only the chunks whose scale was not the tensor's final one (and the
+// first quarter, only scanned at first); a tensor that
 // fits in a third of the last-level cache is scanned whole, then quantized
 // from cache while the caller's next tensor (CompressSpec::next_tensor) is
 // fetched. Unpruned chunks in the weight's own layout are processed as one

@@ -1,8 +1,8 @@
 // Per-tensor ARQ read about once: chunks (the kernel's fixed 256 KB of
 // floats) are scanned and quantized with the running extremes (in one sweep
-// by the vector kernels on the figures-only path; elsewhere the first
-// quarter is only scanned at first), and every chunk whose scale was not the
-// tensor's final one is quantized again at the end. Whatever the max's place
+// by the vector kernels on the figures-only path), the first quarter only
+// scanned at first, and every chunk whose scale was not the tensor's final
+// one is quantized again at the end. Whatever the max's place
 // and the thread count, the figures (and ŵ) must be those of the two-pass
 // path (the whole tensor scanned first: CompressSpec::two_pass_max_bytes),
 // bit for bit; on one thread the chunks read and quantized twice are exactly
@@ -21,19 +21,11 @@ namespace amct::engine {
 namespace {
 
 // 1024 x 512 floats: 8 chunks of 128 rows (64 Ki floats each); chunks 0 and
-// 1 (the first quarter) are only scanned at first where a quarter is.
+// 1 (the first quarter) are only scanned at first.
 const std::vector<int64_t> kShape = {1024, 512};
 constexpr uint64_t kChunk = 128 * 512;
 constexpr uint64_t kCount = 8 * kChunk;
 constexpr uint64_t kScannedOnly = 2;  // chunks
-
-// The chunks only scanned at first: none on the figures-only path (whole
-// chunks as spans) with the vector kernels, which quantize every chunk in
-// the sweep that scans it; the first quarter elsewhere.
-enum class ChunkPath { FiguresOnlySpans, RowByRow };
-uint64_t scanned_only(ChunkPath path) {
-  return path == ChunkPath::FiguresOnlySpans && test::vector_kernels_in_use() ? 0 : kScannedOnly;
-}
 
 constexpr uint64_t kWhole = uint64_t{1} << 40;  // two_pass_max_bytes: scanned whole first
 constexpr uint64_t kChunked = 0;                // chunk by chunk, whatever this machine's cache
@@ -84,13 +76,11 @@ CompressResult require_chunked_matches_two_pass(const TensorView& view, int bits
 }
 
 // On one thread: the chunks before `final_chunk` (the chunk that set the
-// final scale) are read twice, those of them not only scanned at first also
+// final scale) are read twice, those of them past the first quarter also
 // quantized twice.
-void require_one_thread_rework(const CompressResult& result, uint64_t final_chunk,
-                               ChunkPath path = ChunkPath::FiguresOnlySpans) {
-  const uint64_t first_scanned = scanned_only(path);
-  const uint64_t reread = std::max(final_chunk, first_scanned);
-  const uint64_t requantized = final_chunk > first_scanned ? final_chunk - first_scanned : 0;
+void require_one_thread_rework(const CompressResult& result, uint64_t final_chunk) {
+  const uint64_t reread = std::max(final_chunk, kScannedOnly);
+  const uint64_t requantized = final_chunk > kScannedOnly ? final_chunk - kScannedOnly : 0;
   CHECK(result.reread_elements == reread * kChunk);
   CHECK(result.requantized_elements == requantized * kChunk);
 }
@@ -144,8 +134,7 @@ TEST_CASE("per-tensor ARQ chunk by chunk: all equal values and all zeros", "[eng
     const TensorView view = test::view_of(w, kShape);
     CAPTURE(value);
     const CompressResult one_thread = require_chunked_matches_two_pass(view, 8);
-    // Every chunk quantized at once has the final scale: only the chunks
-    // only scanned at first are read twice.
+    // Every chunk quantized at once has the final scale: only the first quarter is read twice.
     require_one_thread_rework(one_thread, 0);
     REQUIRE(one_thread.error);
     if (value == 0.0f) {
@@ -198,9 +187,9 @@ TEST_CASE("per-tensor ARQ chunk by chunk on two threads: the max in either half"
       REQUIRE(two.error);
       test::require_same_sums(*two.error, *whole.error);
       // The chunk holding the max gets the final scale when it is quantized
-      // at once; the chunks only scanned at first are always read again.
-      if (chunk >= scanned_only(ChunkPath::FiguresOnlySpans)) CHECK(two.reread_elements <= kCount - kChunk);
-      CHECK(two.reread_elements >= scanned_only(ChunkPath::FiguresOnlySpans) * kChunk);
+      // at once; the first quarter is always read again.
+      if (chunk >= kScannedOnly) CHECK(two.reread_elements <= kCount - kChunk);
+      CHECK(two.reread_elements >= kScannedOnly * kChunk);
     }
   }
 }
@@ -276,7 +265,7 @@ TEST_CASE("per-tensor ARQ chunk by chunk: F16 and BF16 weights (read in place) a
     REQUIRE(a.error);
     REQUIRE(b.error);
     test::require_same_sums(*a.error, *b.error);
-    if (threads == 1) require_one_thread_rework(a, 6, ChunkPath::RowByRow);
+    if (threads == 1) require_one_thread_rework(a, 6);
   }
 }
 

@@ -228,19 +228,15 @@ inline void require_same_sums(const engine::ErrorSums& a, const engine::ErrorSum
   CHECK(a.max_abs == b.max_abs);
 }
 
-// Whether this run's ARQ kernels are vector ones (AVX2 or AVX-512), not the
-// portable code (AMCT_VECTOR_KERNELS=portable, or a CPU without AVX2).
-inline bool vector_kernels_in_use() {
+// Whether this run's kernels read F16/BF16 weights in place (AVX2 or AVX-512;
+// with AMCT_VECTOR_KERNELS=portable, or on a CPU without AVX2, 16-bit rows
+// are widened first). Only then are 16-bit figures those of the same values
+// given as F32 bit for bit (the same spans, summed in the same order), and
+// only then does per-tensor ARQ of 16-bit weights return its scan.
+inline bool reads_16bit_in_place() {
   return std::min(engine::default_vector_kernels_cap(), engine::widest_vector_kernels()) !=
          engine::VectorKernels::Portable;
 }
-
-// Whether this run's kernels read F16/BF16 weights in place (the vector
-// kernels; the portable ones widen 16-bit rows first). Only then are 16-bit
-// figures those of the same values given as F32 bit for bit (the same spans,
-// summed in the same order), and only then does per-tensor ARQ of 16-bit
-// weights return its scan.
-inline bool reads_16bit_in_place() { return vector_kernels_in_use(); }
 
 // 16-bit weights against the same values as F32: bit for bit when read in
 // place, else the same codes (max |w - ŵ| exact) and sums to float rounding.
