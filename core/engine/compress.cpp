@@ -1544,13 +1544,18 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
     std::vector<float> chunk_min(chunks, std::numeric_limits<float>::infinity());
     std::vector<float> chunk_max(chunks, -std::numeric_limits<float>::infinity());
     std::vector<float> chunk_scale(chunks, std::numeric_limits<float>::quiet_NaN());  // NaN: not quantized yet
+    const bool one_sweep = spans && kernels != VectorKernels::Portable;
     // A tensor that stays in the last-level cache between two passes (with
     // one more such tensor on the other thread) is scanned whole first, then
     // quantized from cache: a second read there is cheaper than quantizing
-    // chunks twice.
-    const uint64_t two_pass_limit = spec.two_pass_max_bytes.value_or(two_pass_bytes());
+    // chunks twice. Not by default on the one-sweep path for F32 weights,
+    // which is bound by memory, not by quantizing: there ResNet-50 ran 5 %
+    // faster without it (54-62 % of the read bandwidth against 51-58 %, four
+    // alternated pairs; larger limits, up to 16 MB, were slower still), while
+    // BF16 weights (bound by the CPU) ran 15 % slower on one thread (session 12).
+    const bool memory_bound = one_sweep && !packed;
+    const uint64_t two_pass_limit = spec.two_pass_max_bytes.value_or(memory_bound ? 0 : two_pass_bytes());
     const bool two_pass = weight.byte_size() <= two_pass_limit;
-    const bool one_sweep = spans && kernels != VectorKernels::Portable;
     const uint64_t scanned_only = two_pass ? chunks : chunks / 4;
     std::atomic<float> seen_min{std::numeric_limits<float>::infinity()};
     std::atomic<float> seen_max{-std::numeric_limits<float>::infinity()};

@@ -20,7 +20,7 @@
 // quantizes each L2-sized chunk at once with the scale of the extremes seen
 // so far (in one sweep, for unpruned spans on the vector kernels), and reads
 // again only the chunks whose scale was not the tensor's final one (and the
-// first quarter, only scanned at first); a tensor that
+// first quarter, only scanned at first); on the other paths, a tensor that
 // fits in a third of the last-level cache is scanned whole, then quantized
 // from cache while the caller's next tensor (CompressSpec::next_tensor) is
 // fetched. Unpruned chunks in the weight's own layout are processed as one
@@ -124,7 +124,8 @@ struct CompressSpec {
   // Per-tensor ARQ scans tensors up to this many bytes (as floats) whole
   // before quantizing them (they stay in cache between the passes); larger
   // ones are quantized chunk by chunk with the running max. Default: a third
-  // of the last-level cache.
+  // of the last-level cache; none for unpruned F32 figures on the vector
+  // kernels (one sweep per chunk, bound by memory).
   std::optional<uint64_t> two_pass_max_bytes;
   // The tensor the caller compresses next (its bytes, any dtype), if known:
   // per-tensor ARQ fetches it into cache while it quantizes a tensor it
