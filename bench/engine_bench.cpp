@@ -15,8 +15,9 @@
 // running max, then reads again the chunks whose scale was not the final one
 // (and the first quarter, only scanned at first): "read twice ... from
 // memory" and "quantized twice" are those shares of the weights; tensors that
-// fit in cache are scanned whole first, and their second read ("from cache")
-// costs no memory traffic.
+// fit in cache (but F32 ones on the vector kernels, quantized in the sweep
+// that scans them) are scanned whole first, and their second read ("from
+// cache") costs no memory traffic.
 // --per-layer: compress_weight alone per layer, caches flushed before each
 // run, per-channel next to per-tensor ARQ (where per-tensor loses time), and
 // per-tensor with the scan of an earlier run known (one read; what a caller
