@@ -68,6 +68,7 @@ typedef float v8f __attribute__((vector_size(32)));
 typedef int32_t v8i __attribute__((vector_size(32)));
 typedef float v4f __attribute__((vector_size(16)));
 typedef float v16f __attribute__((vector_size(64)));
+typedef int32_t v16i __attribute__((vector_size(64)));
 typedef int32_t v4i __attribute__((vector_size(16)));
 
 // Unaligned views for loads and stores; helpers take vectors by reference
@@ -79,6 +80,7 @@ typedef float v16f_unaligned __attribute__((vector_size(64), aligned(4)));
 #define store8(p, v) (*reinterpret_cast<v8f_unaligned*>(p) = (v))
 #define load4(p) v4f(*reinterpret_cast<const v4f_unaligned*>(p))
 #define load16(p) v16f(*reinterpret_cast<const v16f_unaligned*>(p))
+#define store16(p, v) (*reinterpret_cast<v16f_unaligned*>(p) = (v))
 #define splat8(x) (v8f{} + static_cast<float>(x))
 #define vabs(v) reinterpret_cast<v8f>(reinterpret_cast<v8i>(v) & 0x7FFFFFFF)
 #define vmin(a, b) ((a) < (b) ? (a) : (b))
@@ -750,6 +752,23 @@ inline bool group_columns(uint64_t inner, const v8i& tail_keep, Columns&& column
   return true;
 }
 
+// Four vectors of 16 floats transposed within each 128-bit lane: lane k of
+// y_c is lane c of x_k in each quarter (4 groups of 4 weights become weight
+// c of 4 groups). Its own inverse.
+#define AMCT_LO_PS 0, 16, 1, 17, 4, 20, 5, 21, 8, 24, 9, 25, 12, 28, 13, 29
+#define AMCT_HI_PS 2, 18, 3, 19, 6, 22, 7, 23, 10, 26, 11, 27, 14, 30, 15, 31
+#define AMCT_LO_PD 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29
+#define AMCT_HI_PD 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31
+#define AMCT_TRANSPOSE_LANES(x0, x1, x2, x3, y0, y1, y2, y3)                                           \
+  {                                                                                                   \
+    const v16f u0_ = __builtin_shufflevector(x0, x1, AMCT_LO_PS), u1_ = __builtin_shufflevector(x0, x1, AMCT_HI_PS); \
+    const v16f u2_ = __builtin_shufflevector(x2, x3, AMCT_LO_PS), u3_ = __builtin_shufflevector(x2, x3, AMCT_HI_PS); \
+    y0 = __builtin_shufflevector(u0_, u2_, AMCT_LO_PD);                                               \
+    y1 = __builtin_shufflevector(u0_, u2_, AMCT_HI_PD);                                               \
+    y2 = __builtin_shufflevector(u1_, u3_, AMCT_LO_PD);                                               \
+    y3 = __builtin_shufflevector(u1_, u3_, AMCT_HI_PD);                                               \
+  }
+
 // Energy of a row [cin, inner] and what 4:2 removes from it (cin > 2).
 AMCT_KERNEL void row_4of2_energy(const float* x, uint64_t cin, uint64_t inner, double& total,
                                  double& removed, float& removed_peak_square) {
@@ -771,18 +790,8 @@ AMCT_KERNEL void row_4of2_energy(const float* x, uint64_t cin, uint64_t inner, d
         x1 *= x1;
         x2 *= x2;
         x3 *= x3;
-#define AMCT_LO_PS 0, 16, 1, 17, 4, 20, 5, 21, 8, 24, 9, 25, 12, 28, 13, 29
-#define AMCT_HI_PS 2, 18, 3, 19, 6, 22, 7, 23, 10, 26, 11, 27, 14, 30, 15, 31
-#define AMCT_LO_PD 0, 1, 16, 17, 4, 5, 20, 21, 8, 9, 24, 25, 12, 13, 28, 29
-#define AMCT_HI_PD 2, 3, 18, 19, 6, 7, 22, 23, 10, 11, 26, 27, 14, 15, 30, 31
-        const v16f u0 = __builtin_shufflevector(x0, x1, AMCT_LO_PS), u1 = __builtin_shufflevector(x0, x1, AMCT_HI_PS);
-        const v16f u2 = __builtin_shufflevector(x2, x3, AMCT_LO_PS), u3 = __builtin_shufflevector(x2, x3, AMCT_HI_PS);
-        const v16f s0 = __builtin_shufflevector(u0, u2, AMCT_LO_PD), s1 = __builtin_shufflevector(u0, u2, AMCT_HI_PD);
-        const v16f s2 = __builtin_shufflevector(u1, u3, AMCT_LO_PD), s3 = __builtin_shufflevector(u1, u3, AMCT_HI_PD);
-#undef AMCT_LO_PS
-#undef AMCT_HI_PS
-#undef AMCT_LO_PD
-#undef AMCT_HI_PD
+        v16f s0, s1, s2, s3;
+        AMCT_TRANSPOSE_LANES(x0, x1, x2, x3, s0, s1, s2, s3);
         AMCT_4OF2_REMOVED(s0, s1, s2, s3, a_t, a_r, a_p);
       }
       // Halved twice in vectors (a short row's fixed cost), then 4 lanes.
@@ -916,6 +925,38 @@ AMCT_KERNEL void row_4of2_prune(const float* x, uint64_t cin, uint64_t inner, fl
   double t = 0, r = 0;
   if (inner == 1) {
     uint64_t g = 0;
+    // 16 groups at a time (as row_4of2_energy), transposed back to store.
+    while (g + 16 <= full_groups) {
+      v16f a_t = v16f{}, a_r = a_t;
+      const uint64_t end = std::min(full_groups, g + kFloatRun / 4) & ~uint64_t{15};
+      for (; g < end; g += 16) {
+        const float* p = x + g * 4;
+        const v16f x0 = load16(p), x1 = load16(p + 16), x2 = load16(p + 32), x3 = load16(p + 48);
+        v16f s0, s1, s2, s3;
+        AMCT_TRANSPOSE_LANES(x0, x1, x2, x3, s0, s1, s2, s3);
+        v16i k0, k1, k2, k3;
+        AMCT_4OF2_MASKS(v16f, v16i, s0, s1, s2, s3, k0, k1, k2, k3);
+        const v16f o0 = reinterpret_cast<v16f>(reinterpret_cast<v16i>(s0) & k0);
+        const v16f o1 = reinterpret_cast<v16f>(reinterpret_cast<v16i>(s1) & k1);
+        const v16f o2 = reinterpret_cast<v16f>(reinterpret_cast<v16i>(s2) & k2);
+        const v16f o3 = reinterpret_cast<v16f>(reinterpret_cast<v16i>(s3) & k3);
+        a_t += (s0 * s0 + s1 * s1) + (s2 * s2 + s3 * s3);
+        // The removed weights (s - o is s or 0, exactly), squared: never
+        // negative, even where a compiler fuses s * s - o * o into an FMA
+        // (clang does, in the AVX-512 clone), leaving a rounding residue.
+        const v16f d0 = s0 - o0, d1 = s1 - o1, d2 = s2 - o2, d3 = s3 - o3;
+        a_r += (d0 * d0 + d1 * d1) + (d2 * d2 + d3 * d3);
+        v16f y0, y1, y2, y3;
+        AMCT_TRANSPOSE_LANES(o0, o1, o2, o3, y0, y1, y2, y3);
+        float* q = out + g * 4;
+        store16(q, y0);
+        store16(q + 16, y1);
+        store16(q + 32, y2);
+        store16(q + 48, y3);
+      }
+      const v4f q_t = fold_to_4(a_t), q_r = fold_to_4(a_r);
+      for (int k = 0; k < 4; ++k) t += q_t[k], r += q_r[k];
+    }
     v4f a_t = v4f{0, 0, 0, 0}, a_r = a_t;
     for (; g + 4 <= full_groups; g += 4) {
       const float* p = x + g * 4;
@@ -931,9 +972,6 @@ AMCT_KERNEL void row_4of2_prune(const float* x, uint64_t cin, uint64_t inner, fl
       const v4f o2 = reinterpret_cast<v4f>(reinterpret_cast<v4i>(s2) & k2);
       const v4f o3 = reinterpret_cast<v4f>(reinterpret_cast<v4i>(s3) & k3);
       a_t += (s0 * s0 + s1 * s1) + (s2 * s2 + s3 * s3);
-      // The removed weights (s - o is s or 0, exactly), squared: never
-      // negative, even where a compiler fuses s * s - o * o into an FMA
-      // (clang does, in the AVX-512 clone), leaving a rounding residue.
       const v4f d0 = s0 - o0, d1 = s1 - o1, d2 = s2 - o2, d3 = s3 - o3;
       a_r += (d0 * d0 + d1 * d1) + (d2 * d2 + d3 * d3);
       // Transpose back (the 4x4 transpose is its own inverse).
