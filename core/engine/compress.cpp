@@ -692,10 +692,11 @@ void quantize_row(const QuantRow& row, ErrorSums& sums) {
 // Per-tensor ARQ of an unpruned span with its scan (row_scan's min, max and
 // ||w||², added to out_min, out_max, sumsq) in one sweep: the figures are
 // quantize_row's with the row's scale, those of row_scan then quantize_row
-// bit for bit. False, having done nothing, with the portable kernels.
-bool scan_and_quantize(const QuantRow& row, ErrorSums& sums, float& out_min, float& out_max, double& sumsq) {
+// bit for bit. The vector kernels only (the caller checks).
+void scan_and_quantize([[maybe_unused]] const QuantRow& row, [[maybe_unused]] ErrorSums& sums,
+                       [[maybe_unused]] float& out_min, [[maybe_unused]] float& out_max,
+                       [[maybe_unused]] double& sumsq) {
 #if defined(__x86_64__)
-  if (row.kernels == VectorKernels::Portable) return false;
   RowSums r;
   r.peak = static_cast<float>(sums.max_abs);
   const int type = !row.packed ? 0 : row.packed_type == DType::F16 ? 1 : 2;
@@ -704,9 +705,6 @@ bool scan_and_quantize(const QuantRow& row, ErrorSums& sums, float& out_min, flo
   sumsq += own_sumsq;
   r.rr = own_sumsq;
   add_row_sums(r, sums);
-  return true;
-#else
-  return false;
 #endif
 }
 
@@ -1604,7 +1602,8 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
       // The chunk this thread likely takes next (`ahead` rows on) is fetched
       // while this one is scanned and quantized, so that memory stays busy
       // in both: its first half during the scan (all of it when this chunk
-      // is only scanned), the rest during the quantize pass. (Fetching it
+      // is only scanned, or scanned and quantized in one sweep), the rest
+      // during the quantize pass. (Fetching it
       // during the quantize pass alone left memory idle during each scan:
       // the first pass ran at ~15 GB/s on 2 threads against 19-20.)
       const uint64_t ahead = (schedule.likely_next(chunk) - chunk) * rows_per_chunk;
