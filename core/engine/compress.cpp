@@ -916,6 +916,24 @@ AMCT_KERNEL void row_4of2_energy(const float* x, uint64_t cin, uint64_t inner, d
   }
 #define vabs_any(V, I, v) reinterpret_cast<V>(reinterpret_cast<I>(v) & 0x7FFFFFFF)
 
+// The weights o_c that 4:2 keeps of groups s_c (weight c of a group per
+// lane), the others 0, adding the energy to a_t and what is removed to a_r.
+// The removed weights (s - o is s or 0, exactly) are squared: never
+// negative, even where a compiler fuses s * s - o * o into an FMA (clang
+// does, in the AVX-512 clone), leaving a rounding residue.
+#define AMCT_4OF2_KEEP(V, I, s0, s1, s2, s3, o0, o1, o2, o3, a_t, a_r)   \
+  {                                                                      \
+    I k0_, k1_, k2_, k3_;                                                \
+    AMCT_4OF2_MASKS(V, I, s0, s1, s2, s3, k0_, k1_, k2_, k3_);           \
+    o0 = reinterpret_cast<V>(reinterpret_cast<I>(s0) & k0_);             \
+    o1 = reinterpret_cast<V>(reinterpret_cast<I>(s1) & k1_);             \
+    o2 = reinterpret_cast<V>(reinterpret_cast<I>(s2) & k2_);             \
+    o3 = reinterpret_cast<V>(reinterpret_cast<I>(s3) & k3_);             \
+    a_t += (s0 * s0 + s1 * s1) + (s2 * s2 + s3 * s3);                    \
+    const V d0_ = s0 - o0, d1_ = s1 - o1, d2_ = s2 - o2, d3_ = s3 - o3;  \
+    a_r += (d0_ * d0_ + d1_ * d1_) + (d2_ * d2_ + d3_ * d3_);            \
+  }
+
 // Writes the 4:2-pruned row (cin > 2) to `out`; adds energy figures.
 AMCT_KERNEL void row_4of2_prune(const float* x, uint64_t cin, uint64_t inner, float* out, double& total,
                                 double& removed) {
@@ -932,18 +950,8 @@ AMCT_KERNEL void row_4of2_prune(const float* x, uint64_t cin, uint64_t inner, fl
         const v16f x0 = load16(p), x1 = load16(p + 16), x2 = load16(p + 32), x3 = load16(p + 48);
         v16f s0, s1, s2, s3;
         AMCT_TRANSPOSE_LANES(x0, x1, x2, x3, s0, s1, s2, s3);
-        v16i k0, k1, k2, k3;
-        AMCT_4OF2_MASKS(v16f, v16i, s0, s1, s2, s3, k0, k1, k2, k3);
-        const v16f o0 = reinterpret_cast<v16f>(reinterpret_cast<v16i>(s0) & k0);
-        const v16f o1 = reinterpret_cast<v16f>(reinterpret_cast<v16i>(s1) & k1);
-        const v16f o2 = reinterpret_cast<v16f>(reinterpret_cast<v16i>(s2) & k2);
-        const v16f o3 = reinterpret_cast<v16f>(reinterpret_cast<v16i>(s3) & k3);
-        a_t += (s0 * s0 + s1 * s1) + (s2 * s2 + s3 * s3);
-        // The removed weights (s - o is s or 0, exactly), squared: never
-        // negative, even where a compiler fuses s * s - o * o into an FMA
-        // (clang does, in the AVX-512 clone), leaving a rounding residue.
-        const v16f d0 = s0 - o0, d1 = s1 - o1, d2 = s2 - o2, d3 = s3 - o3;
-        a_r += (d0 * d0 + d1 * d1) + (d2 * d2 + d3 * d3);
+        v16f o0, o1, o2, o3;
+        AMCT_4OF2_KEEP(v16f, v16i, s0, s1, s2, s3, o0, o1, o2, o3, a_t, a_r);
         v16f y0, y1, y2, y3;
         AMCT_TRANSPOSE_LANES(o0, o1, o2, o3, y0, y1, y2, y3);
         float* q = out + g * 4;
@@ -963,15 +971,8 @@ AMCT_KERNEL void row_4of2_prune(const float* x, uint64_t cin, uint64_t inner, fl
       const v4f u2 = __builtin_shufflevector(x2, x3, 0, 4, 1, 5), u3 = __builtin_shufflevector(x2, x3, 2, 6, 3, 7);
       const v4f s0 = __builtin_shufflevector(u0, u2, 0, 1, 4, 5), s1 = __builtin_shufflevector(u0, u2, 2, 3, 6, 7);
       const v4f s2 = __builtin_shufflevector(u1, u3, 0, 1, 4, 5), s3 = __builtin_shufflevector(u1, u3, 2, 3, 6, 7);
-      v4i k0, k1, k2, k3;
-      AMCT_4OF2_MASKS(v4f, v4i, s0, s1, s2, s3, k0, k1, k2, k3);
-      const v4f o0 = reinterpret_cast<v4f>(reinterpret_cast<v4i>(s0) & k0);
-      const v4f o1 = reinterpret_cast<v4f>(reinterpret_cast<v4i>(s1) & k1);
-      const v4f o2 = reinterpret_cast<v4f>(reinterpret_cast<v4i>(s2) & k2);
-      const v4f o3 = reinterpret_cast<v4f>(reinterpret_cast<v4i>(s3) & k3);
-      a_t += (s0 * s0 + s1 * s1) + (s2 * s2 + s3 * s3);
-      const v4f d0 = s0 - o0, d1 = s1 - o1, d2 = s2 - o2, d3 = s3 - o3;
-      a_r += (d0 * d0 + d1 * d1) + (d2 * d2 + d3 * d3);
+      v4f o0, o1, o2, o3;
+      AMCT_4OF2_KEEP(v4f, v4i, s0, s1, s2, s3, o0, o1, o2, o3, a_t, a_r);
       // Transpose back (the 4x4 transpose is its own inverse).
       const v4f w0 = __builtin_shufflevector(o0, o1, 0, 4, 1, 5), w1 = __builtin_shufflevector(o0, o1, 2, 6, 3, 7);
       const v4f w2 = __builtin_shufflevector(o2, o3, 0, 4, 1, 5), w3 = __builtin_shufflevector(o2, o3, 2, 6, 3, 7);
