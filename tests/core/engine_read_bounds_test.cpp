@@ -49,8 +49,11 @@ TEST_CASE("ARQ kernels read nothing before or after the weights, at any alignmen
   // of 64 end their last block exactly at the tensor's end), the tensor
   // placed at every float offset within a 64-byte line after the mapping's
   // start, and ending on the last byte of the mapping (its start then at
-  // every alignment, over the shapes). A read past the end faults.
-  std::vector<std::vector<int64_t>> shapes = {{3, 64}, {2, 1000}, {40, 33}, {1, 4096}};
+  // every alignment, over the shapes). A read past the end faults. Rows of
+  // 65541 floats are a chunk each: per tensor, the second and third chunks
+  // are scanned and quantized in one sweep (vector kernels), the last one
+  // ending in a scalar tail on the mapping's last byte.
+  std::vector<std::vector<int64_t>> shapes = {{3, 64}, {2, 1000}, {40, 33}, {1, 4096}, {3, 65541}};
   for (int64_t extra = 0; extra < 16; ++extra) shapes.push_back({3, 64 + extra});
   for (const std::vector<int64_t>& shape : shapes) {
     const uint64_t count = static_cast<uint64_t>(shape[0] * shape[1]);
