@@ -1610,16 +1610,8 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
       const uint64_t ahead = (schedule.likely_next(chunk) - chunk) * rows_per_chunk;
       uint64_t fetched_by_scan = 0;
       if (spans) {
-        const uint64_t n = (end - begin) * length;
-        Prefetch next;
         const uint64_t whole = (end - begin) * row_bytes;
         const bool fetch_next = end + ahead <= rows;
-        if (fetch_next) {
-          // The portable scan fetches nothing. (A third or a quarter for
-          // the scan, the share of its CPU time, measured the same.)
-          fetched_by_scan = kernels == VectorKernels::Portable ? 0 : chunk < scanned_only ? whole : whole / 2 / 64 * 64;
-          next = {bytes_to_fetch(begin + ahead), fetched_by_scan};
-        }
         const float seen_lo = seen_min.load(std::memory_order_relaxed);
         const float seen_hi = seen_max.load(std::memory_order_relaxed);
         if (one_sweep && chunk >= scanned_only && seen_lo <= seen_hi) {
@@ -1630,13 +1622,25 @@ CompressResult compress_weight(const TensorView& weight, const CompressSpec& spe
             chunk_scale[chunk] = q.scale;
             return;
           }
-          figures[chunk] = ChunkFigures{};
+          figures[chunk] = ChunkFigures{};  // quantized again below, from cache
           fetched_by_scan = fetch_next ? whole : 0;
-        } else if (packed) {
-          row_scan_packed(kernels, source.bytes_of_row(begin), weight.dtype, n, chunk_min[chunk], chunk_max[chunk],
-                          chunk_sumsq[chunk], next);
         } else {
-          row_scan(kernels, source.row(begin, nullptr), n, chunk_min[chunk], chunk_max[chunk], chunk_sumsq[chunk], next);
+          Prefetch next;
+          if (fetch_next) {
+            // The portable scan fetches nothing. (A third or a quarter for
+            // the scan, the share of its CPU time, measured the same.)
+            fetched_by_scan =
+                kernels == VectorKernels::Portable ? 0 : chunk < scanned_only ? whole : whole / 2 / 64 * 64;
+            next = {bytes_to_fetch(begin + ahead), fetched_by_scan};
+          }
+          const uint64_t n = (end - begin) * length;
+          if (packed) {
+            row_scan_packed(kernels, source.bytes_of_row(begin), weight.dtype, n, chunk_min[chunk], chunk_max[chunk],
+                            chunk_sumsq[chunk], next);
+          } else {
+            row_scan(kernels, source.row(begin, nullptr), n, chunk_min[chunk], chunk_max[chunk], chunk_sumsq[chunk],
+                     next);
+          }
         }
       }
       for (uint64_t r = begin; r < end && !spans; ++r) {
