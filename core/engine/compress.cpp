@@ -244,8 +244,11 @@ inline float exact_quantized(float x, const QuantRow& row) {
 }
 
 // Sums of one row, in double.
+// ||w||², ||w - ŵ||², w·ŵ and ||ŵ||², each summed on its own: ||ŵ||² from
+// ||w||² - 2 w·ŵ + ||w - ŵ||² cancels to rounding noise, possibly negative,
+// where ŵ is about 0 (weights under the scale's floor: codes all 0).
 struct RowSums {
-  double rr = 0, ee = 0, wq = 0;
+  double rr = 0, ee = 0, wq = 0, qq = 0;
   float peak = 0;
 };
 
@@ -259,6 +262,7 @@ void quantize_exactly(const QuantRow& row, const float* ref, const float* src, u
     sums.rr += static_cast<double>(w) * w;
     sums.ee += static_cast<double>(e) * e;
     sums.wq += static_cast<double>(w) * q;
+    sums.qq += static_cast<double>(q) * q;
     sums.peak = std::max(sums.peak, std::fabs(e));
   }
 }
@@ -368,8 +372,8 @@ struct Avx2Vec {
 
 // The fast rule (quantize_row in arq_simd_kernels.inc) works in code units:
 // t = x * (1/s), y = round_half_even(min(t, qmax)), d = t - y (exact), so
-// that w - ŵ ≈ d * s (see peak_threshold): 7 vector instructions per vector
-// of weights (t, y, d, d², w·y, |d|, max). y rounds like x / s except within
+// that w - ŵ ≈ d * s (see peak_threshold): 8 vector instructions per vector
+// of weights (t, y, d, d², w·y, y², |d|, max). y rounds like x / s except within
 // |y| * 2^-23 <= 2^-16 of a half-integer (INT8): there |d| > 0.5 - 2^-14, as
 // for a clamped code. max |w - ŵ| must be exact: it is computed exactly only
 // in blocks that may hold a new peak. A block with a possible tie, or a
@@ -389,11 +393,22 @@ inline float peak_threshold(float peak, const QuantRow& row) {
   return floor / row.scale * (1.0f - 1.0f / (1 << 20));
 }
 
-// ee_code = Σ d², wy = Σ w · y (code units); ee_value: corrections (value units).
+// ee_code = Σ d², wy = Σ w · y, yy = Σ y² (code units); ee_value: corrections
+// (value units). Σ y² is exact in float lanes over a run (|y| <= 128 for
+// INT8: at most 2^20 per lane).
 struct FastSums {
-  double ee_code = 0, ee_value = 0, wy = 0;
+  double ee_code = 0, ee_value = 0, wy = 0, yy = 0;
   float peak = 0;
 };
+
+// A row's fast sums in value units, added to its figures.
+inline void add_fast_sums(const FastSums& fast, float scale, RowSums& sums) {
+  const double s = scale;
+  sums.ee += fast.ee_code * s * s + fast.ee_value;
+  sums.wq += fast.wy * s;
+  sums.qq += fast.yy * s * s;
+  sums.peak = std::max(sums.peak, fast.peak);
+}
 
 template <DType kType, bool kPruned>
 AMCT_AVX2_FMA __attribute__((noinline)) void fix_block(const QuantRow& row, uint64_t begin, FastSums& sums) {
@@ -440,6 +455,7 @@ AMCT_AVX2_FMA __attribute__((noinline)) void fix_block(const QuantRow& row, uint
       sums.ee_value += static_cast<double>(e) * e;
       sums.ee_code -= static_cast<double>(fast_d[lane]) * fast_d[lane];
       sums.wy += static_cast<double>(w1) * (y1 - fast_y[lane]);
+      sums.yy += static_cast<double>(y1) * y1 - static_cast<double>(fast_y[lane]) * fast_y[lane];
       if (row.out) row.out[i] = y1 * row.scale;
     }
   }
@@ -648,7 +664,7 @@ void add_row_sums(const RowSums& r, ErrorSums& sums) {
   sums.sumsq_ref += r.rr;
   sums.sumsq_err += r.ee;
   sums.dot += r.wq;
-  sums.sumsq_approx += r.ee + 2 * r.wq - r.rr;  // ||w - ŵ||² = ||w||² - 2 w·ŵ + ||ŵ||²
+  sums.sumsq_approx += r.qq;
   sums.max_abs = std::max(sums.max_abs, static_cast<double>(r.peak));
 }
 

@@ -649,6 +649,53 @@ TEST_CASE("metrics: rel L2, SQNR, cosine agree", "[engine]") {
   CHECK(e8.max_abs > 0);
 }
 
+TEST_CASE("weights under the scale's floor quantize to 0: ||ŵ||² is 0, not rounding noise", "[engine]") {
+  // max |w| < 7 * FLT_EPSILON: the scale falls back to 1 (AMCT's rule), so
+  // every code is 0 and ŵ = 0. ||ŵ||² summed as ||w||² - 2 w·ŵ + ||w - ŵ||²
+  // came out negative here (fuzz_weights, CI of session 12).
+  std::vector<VectorKernels> sets;
+  for (VectorKernels k : {VectorKernels::Portable, VectorKernels::Avx2, VectorKernels::Avx512}) {
+    if (k <= widest_vector_kernels()) sets.push_back(k);
+  }
+  // Row tails, whole blocks, and a tensor of 8 chunks (the one-sweep path).
+  for (const std::vector<int64_t>& shape :
+       {std::vector<int64_t>{2, 64}, std::vector<int64_t>{9, 4101}, std::vector<int64_t>{8, 65536}}) {
+    size_t count = 1;
+    for (int64_t d : shape) count *= size_t(d);
+    std::vector<float> w = test::random_weights(count, 17, 1e-7f);
+    for (float& v : w) v = std::clamp(bfloat16_to_float(float_to_bfloat16(v)), -8e-7f, 8e-7f);
+    const std::string bf16 = test::bf16_bytes(w);
+    for (VectorKernels k : sets)
+      for (int bits : {4, 8})
+        for (bool channel_wise : {true, false})
+          for (PruneKind prune : {PruneKind::None, PruneKind::Selective4of2}) {
+            CAPTURE(shape, vector_kernels_name(k), bits, channel_wise, int(prune));
+            CompressSpec spec = arq(bits, channel_wise);
+            spec.prune.kind = prune;
+            spec.kernels_at_most = k;
+            spec.threads = 2;
+            const Compressed written = run(w, shape, spec);
+            REQUIRE(written.result.error);
+            CHECK(std::all_of(written.approx.begin(), written.approx.end(), [](float q) { return q == 0; }));
+            CompressSpec figures_only = spec;
+            figures_only.output = nullptr;
+            for (const TensorView& view : {view_of(w, shape), test::view_of_bytes(bf16, DType::BF16, shape)}) {
+              CAPTURE(dtype_name(view.dtype));
+              for (const CompressResult& r : {written.result, compress_weight(view, figures_only)}) {
+                REQUIRE(r.error);
+                const ErrorSums& e = *r.error;
+                CHECK(e.sumsq_approx == 0);
+                CHECK(e.dot == 0);
+                CHECK(e.cosine() == 0);
+                CHECK(e.sumsq_ref > 0);
+                CHECK(e.sumsq_err == Approx(e.sumsq_ref).epsilon(1e-6));
+                CHECK(e.rel_l2() == Approx(1).epsilon(1e-6));
+              }
+            }
+          }
+  }
+}
+
 TEST_CASE("NaN or infinite weights give no figures and say how many", "[engine]") {
   // Documented result: a layer with non-finite weights is reported, not estimated.
   std::vector<float> w = test::random_weights(4 * 8, 9);
