@@ -243,10 +243,10 @@ inline float exact_quantized(float x, const QuantRow& row) {
   return std::clamp(std::nearbyint(x / row.scale), row.qmin, row.qmax) * row.scale;
 }
 
-// Sums of one row, in double.
-// ||w||², ||w - ŵ||², w·ŵ and ||ŵ||², each summed on its own: ||ŵ||² from
-// ||w||² - 2 w·ŵ + ||w - ŵ||² cancels to rounding noise, possibly negative,
-// where ŵ is about 0 (weights under the scale's floor: codes all 0).
+// Sums of one row, in double: ||w||², ||w - ŵ||², w·ŵ and ||ŵ||², each summed
+// on its own. (||ŵ||² as ||w - ŵ||² + 2 w·ŵ - ||w||² cancels to rounding
+// noise, possibly negative, where ŵ is about 0: weights under the scale's
+// floor, codes all 0.)
 struct RowSums {
   double rr = 0, ee = 0, wq = 0, qq = 0;
   float peak = 0;
