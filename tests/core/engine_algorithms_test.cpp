@@ -177,6 +177,15 @@ void require_matches_reference(const std::vector<float>& w, const std::vector<in
   }
 }
 
+// Every vector kernel set this CPU runs, the portable code first.
+std::vector<VectorKernels> kernel_sets_this_cpu_runs() {
+  std::vector<VectorKernels> sets;
+  for (VectorKernels k : {VectorKernels::Portable, VectorKernels::Avx2, VectorKernels::Avx512}) {
+    if (k <= widest_vector_kernels()) sets.push_back(k);
+  }
+  return sets;
+}
+
 }  // namespace
 
 TEST_CASE("round half to even and the ARQ scale rule", "[engine]") {
@@ -357,10 +366,7 @@ TEST_CASE("every vector kernel set this CPU runs gives the same codes and figure
   // AVX-512, AVX2 and the portable code: ŵ bit for bit, the same max |w - ŵ|,
   // sums to float rounding (lanes add in another order). Rows with vector
   // and scalar tails, F32 and 16-bit (read in place by the vector kernels).
-  std::vector<VectorKernels> sets;
-  for (VectorKernels k : {VectorKernels::Portable, VectorKernels::Avx2, VectorKernels::Avx512}) {
-    if (k <= widest_vector_kernels()) sets.push_back(k);
-  }
+  const std::vector<VectorKernels> sets = kernel_sets_this_cpu_runs();
   CAPTURE(vector_kernels_name(widest_vector_kernels()));
   for (const std::vector<int64_t>& shape :
        {std::vector<int64_t>{48, 1000}, std::vector<int64_t>{9, 4101}, std::vector<int64_t>{20, 24, 3, 3}}) {
@@ -653,10 +659,7 @@ TEST_CASE("weights under the scale's floor quantize to 0: ||ŵ||² is 0, not rou
   // max |w| < 7 * FLT_EPSILON: the scale falls back to 1 (AMCT's rule), so
   // every code is 0 and ŵ = 0. ||ŵ||² summed as ||w||² - 2 w·ŵ + ||w - ŵ||²
   // came out negative here (fuzz_weights, CI of session 12).
-  std::vector<VectorKernels> sets;
-  for (VectorKernels k : {VectorKernels::Portable, VectorKernels::Avx2, VectorKernels::Avx512}) {
-    if (k <= widest_vector_kernels()) sets.push_back(k);
-  }
+  const std::vector<VectorKernels> sets = kernel_sets_this_cpu_runs();
   // Row tails, whole blocks, and a tensor of 8 chunks (the one-sweep path).
   for (const std::vector<int64_t>& shape :
        {std::vector<int64_t>{2, 64}, std::vector<int64_t>{9, 4101}, std::vector<int64_t>{8, 65536}}) {
